@@ -1,0 +1,30 @@
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: $(VENV) run test bench lint clean
+
+# The stamp file re-runs the install whenever pyproject.toml changes.
+$(VENV): $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -e '.[dev]'
+	touch $@
+
+run: $(VENV)
+	$(BIN)/rollout init && $(BIN)/rollout demo && $(BIN)/rollout serve --port $${PORT:-5000}
+
+test: $(VENV)
+	scripts/ensure-test-deps
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: $(VENV)
+	$(BIN)/python -m bench.windows
+
+lint: $(VENV)
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache .mypy_cache build dist *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

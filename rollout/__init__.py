@@ -1,0 +1,1 @@
+"""Rollout's domain: maintenance windows, freezes, customers, releases, fix status."""

@@ -1,0 +1,147 @@
+"""Who may do what: API tokens with roles, and staff accounts that sign in to the pages."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from rollout.customers import Customer, get_customer
+from rollout.db import Base, UTCDateTime
+from rollout.errors import Conflict, Invalid
+from rollout.validation import check_text
+
+TOKEN_PREFIX = "rol_"
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    RELEASE_MANAGER = "release_manager"
+    SUPPORT_AGENT = "support_agent"
+    CUSTOMER = "customer"
+
+
+STAFF_ROLES = frozenset({Role.ADMIN, Role.RELEASE_MANAGER, Role.SUPPORT_AGENT})
+PLANNERS = frozenset({Role.ADMIN, Role.RELEASE_MANAGER})
+
+
+class ApiToken(Base):
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(String(32))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"))
+    # Only a SHA-256 of the token is kept: tokens are 256 random bits, so no slow hash needed.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    customer: Mapped[Customer | None] = relationship(lazy="joined")
+
+    @property
+    def actor(self) -> str:
+        return f"token:{self.name}"
+
+
+class StaffUser(Base):
+    __tablename__ = "staff_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(String(32))
+    password_hash: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    @property
+    def actor(self) -> str:
+        return self.email
+
+
+def hash_token(token: str) -> str:
+    """The stored form of a bearer token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(session: Session, *, name: str, role: str, customer: str | None = None,
+                 now: datetime) -> tuple[ApiToken, str]:
+    """A new API token and its plaintext, which is never stored and shown only now."""
+    role = _role(role)
+    owner = None
+    if role == Role.CUSTOMER:
+        if not customer:
+            raise Invalid("a customer token needs the customer it belongs to", field="customer")
+        owner = get_customer(session, customer)
+    elif customer:
+        raise Invalid("only customer tokens belong to a customer", field="customer")
+    plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(name=check_text(name, field="name"), role=role, customer=owner,
+                     token_hash=hash_token(plaintext), created_at=now)
+    session.add(token)
+    session.flush()
+    return token, plaintext
+
+
+def authenticate_token(session: Session, plaintext: str) -> ApiToken | None:
+    """The live token matching `plaintext`, or None."""
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(plaintext)))
+    return token if token is not None and token.revoked_at is None else None
+
+
+def create_user(session: Session, *, email: str, name: str, role: str, password: str,
+                now: datetime) -> StaffUser:
+    """A staff account; the password is kept only as a salted scrypt hash."""
+    role = _role(role)
+    if role == Role.CUSTOMER:
+        raise Invalid("staff accounts are admin, release_manager or support_agent",
+                      field="role")
+    email = check_text(email, field="email", max_length=254).lower()
+    if "@" not in email:
+        raise Invalid("not an email address", field="email")
+    if len(password) < 10:
+        raise Invalid("use at least 10 characters", field="password")
+    if session.scalar(select(StaffUser.id).where(StaffUser.email == email)) is not None:
+        raise Conflict(f"a user {email!r} already exists", field="email")
+    user = StaffUser(email=email, name=check_text(name, field="name"), role=role,
+                     password_hash=hash_password(password), created_at=now)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate_user(session: Session, email: str, password: str) -> StaffUser | None:
+    """The staff user with this email and password, or None."""
+    user = session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
+    if user is None:
+        hash_password(password)  # spend the same time whether or not the user exists
+        return None
+    return user if verify_password(password, user.password_hash) else None
+
+
+def hash_password(password: str) -> str:
+    """`scrypt$n$r$p$salt$digest` for `password`."""
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, **_SCRYPT)
+    return f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${salt.hex()}${digest.hex()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    """Whether `password` matches a hash made by `hash_password`."""
+    _, n, r, p, salt, digest = stored.split("$")
+    candidate = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r),
+                               p=int(p))
+    return hmac.compare_digest(candidate.hex(), digest)
+
+
+def _role(value: str) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        raise Invalid(f"role must be one of {', '.join(Role)}", field="role") from None

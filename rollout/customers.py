@@ -1,0 +1,160 @@
+"""Regions and customers with their preview and production environments."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from rollout.db import Base, UTCDateTime
+from rollout.errors import Conflict, Invalid, NotFound
+from rollout.scheduling import parse_zone
+from rollout.validation import check_slug, check_text
+
+
+class Tier(StrEnum):
+    STANDARD = "standard"
+    SILVER = "silver"
+    GOLD = "gold"
+    PLATINUM = "platinum"
+
+
+class EnvironmentKind(StrEnum):
+    PREVIEW = "preview"
+    PRODUCTION = "production"
+
+
+class Region(Base):
+    __tablename__ = "region"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Customer(Base):
+    __tablename__ = "customer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
+    tier: Mapped[Tier] = mapped_column(String(16))
+    timezone: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(default=1)
+
+    region: Mapped[Region] = relationship(lazy="joined")
+    environments: Mapped[list[Environment]] = relationship(
+        back_populates="customer", order_by="Environment.kind.desc()", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Environment(Base):
+    __tablename__ = "environment"
+    __table_args__ = (UniqueConstraint("customer_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+    kind: Mapped[EnvironmentKind] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(130))
+
+    customer: Mapped[Customer] = relationship(back_populates="environments")
+
+
+def create_region(session: Session, *, slug: str, name: str, timezone: str,
+                  now: datetime) -> Region:
+    """A new hosting region computing its windows in `timezone`."""
+    check_slug(slug)
+    parse_zone(timezone)
+    if session.scalar(select(Region.id).where(Region.slug == slug)) is not None:
+        raise Conflict(f"region {slug!r} already exists", field="slug")
+    region = Region(slug=slug, name=check_text(name, field="name"), timezone=timezone,
+                    created_at=now)
+    session.add(region)
+    session.flush()
+    return region
+
+
+def get_region(session: Session, slug: str, *, field: str = "region") -> Region:
+    """The region called `slug`, or NotFound naming `field`."""
+    region = session.scalar(select(Region).where(Region.slug == slug))
+    if region is None:
+        raise NotFound(f"no region {slug!r}", field=field)
+    return region
+
+
+def list_regions(session: Session) -> list[Region]:
+    """All regions by slug."""
+    return list(session.scalars(select(Region).order_by(Region.slug)))
+
+
+def create_customer(session: Session, *, slug: str, name: str, region: str, tier: str,
+                    timezone: str | None = None, now: datetime) -> Customer:
+    """A customer in `region` with a preview and a production environment."""
+    check_slug(slug)
+    home = get_region(session, region)
+    timezone = timezone or home.timezone
+    parse_zone(timezone)
+    if session.scalar(select(Customer.id).where(Customer.slug == slug)) is not None:
+        raise Conflict(f"customer {slug!r} already exists", field="slug")
+    customer = Customer(
+        slug=slug, name=check_text(name, field="name"), region=home, tier=_tier(tier),
+        timezone=timezone, created_at=now, updated_at=now,
+        environments=[Environment(kind=kind, name=f"{slug}-{kind}") for kind in EnvironmentKind],
+    )
+    session.add(customer)
+    session.flush()
+    return customer
+
+
+def get_customer(session: Session, slug: str, *, field: str = "customer") -> Customer:
+    """The customer called `slug`, or NotFound naming `field`."""
+    customer = session.scalar(select(Customer).where(Customer.slug == slug))
+    if customer is None:
+        raise NotFound(f"no customer {slug!r}", field=field)
+    return customer
+
+
+def list_customers(session: Session, *, region: str | None = None) -> list[Customer]:
+    """Customers by slug, optionally only one region's."""
+    query = select(Customer).order_by(Customer.slug)
+    if region is not None:
+        query = query.where(Customer.region_id == get_region(session, region).id)
+    return list(session.scalars(query))
+
+
+def update_customer(session: Session, slug: str, *, expected_version: int | None = None,
+                    name: str | None = None, region: str | None = None, tier: str | None = None,
+                    timezone: str | None = None, now: datetime) -> Customer:
+    """Change a customer's name, region, tier or zone; a stale `expected_version` conflicts."""
+    customer = get_customer(session, slug)
+    if expected_version is not None and expected_version != customer.version:
+        raise Conflict(f"customer {slug!r} changed since version {expected_version} "
+                       f"(now {customer.version}); reload and try again", field="version")
+    if name is not None:
+        customer.name = check_text(name, field="name")
+    if region is not None:
+        customer.region = get_region(session, region)
+    if tier is not None:
+        customer.tier = _tier(tier)
+    if timezone is not None:
+        parse_zone(timezone)
+        customer.timezone = timezone
+    customer.updated_at = now
+    session.flush()
+    return customer
+
+
+def _tier(value: str) -> Tier:
+    try:
+        return Tier(value)
+    except ValueError:
+        raise Invalid(f"tier must be one of {', '.join(Tier)}", field="tier") from None

@@ -1,0 +1,31 @@
+"""Every model imported once, so `Base.metadata` is the whole schema; and migrations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine
+
+from rollout import access, customers, freezes, windows  # noqa: F401  (registers tables)
+from rollout.db import Base
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+metadata = Base.metadata
+
+
+def alembic_config(url: str) -> Config:
+    """An Alembic config for the database at `url`, without an alembic.ini on disk."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the database up to the newest schema."""
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")

@@ -1,0 +1,246 @@
+"""Maintenance policies and the windows they plan, materialised up to a horizon."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rollout.customers import Region, get_region
+from rollout.errors import Conflict, Invalid, NotFound
+from rollout.freezes import Freeze, blocking, list_freezes
+from rollout.scheduling import Occurrence, Span, occurrences, overlaps, parse_zone, validate_cron
+from rollout.validation import check_text
+from rollout.windows.models import (
+    MaintenancePolicy,
+    Window,
+    WindowAction,
+    WindowKind,
+    WindowStatus,
+)
+from rollout.windows.revisions import record
+
+PLANNER = "planner"
+HORIZON_MONTHS = 18
+MAX_DURATION_MINUTES = 7 * 24 * 60
+
+
+def default_horizon(now: datetime) -> datetime:
+    """`now` plus the default planning horizon of 18 months."""
+    month_index = now.month - 1 + HORIZON_MONTHS
+    year, month = now.year + month_index // 12, month_index % 12 + 1
+    return datetime(year, month, 1, tzinfo=UTC) + timedelta(days=min(now.day, 28) - 1)
+
+
+def create_policy(session: Session, *, region: str, title: str, cron: str,
+                  duration_minutes: int, timezone: str | None = None,
+                  active_from: date | None = None, active_until: date | None = None,
+                  actor: str, now: datetime) -> MaintenancePolicy:
+    """A recurring rule for `region`, with its windows planned up to the default horizon."""
+    home = get_region(session, region)
+    timezone = timezone or home.timezone
+    zone = parse_zone(timezone)
+    policy = MaintenancePolicy(
+        region=home, title=check_text(title, field="title"), cron=validate_cron(cron),
+        timezone=timezone, duration_minutes=_duration(duration_minutes),
+        active_from=active_from or now.astimezone(zone).date(), active_until=active_until,
+        created_at=now, updated_at=now,
+    )
+    _check_active_period(policy)
+    session.add(policy)
+    session.flush()
+    plan_policy(session, policy, until=default_horizon(now), actor=actor, now=now)
+    return policy
+
+
+def get_policy(session: Session, policy_id: int) -> MaintenancePolicy:
+    """The policy with `policy_id`, or NotFound."""
+    policy = session.get(MaintenancePolicy, policy_id)
+    if policy is None:
+        raise NotFound(f"no maintenance policy #{policy_id}", field="id")
+    return policy
+
+
+def list_policies(session: Session, *, region: str | None = None) -> list[MaintenancePolicy]:
+    """Policies by region and id."""
+    query = select(MaintenancePolicy).join(Region).order_by(Region.slug, MaintenancePolicy.id)
+    if region is not None:
+        query = query.where(Region.slug == region)
+    return list(session.scalars(query))
+
+
+def update_policy(session: Session, policy_id: int, *, expected_version: int | None = None,
+                  title: str | None = None, cron: str | None = None,
+                  duration_minutes: int | None = None, timezone: str | None = None,
+                  active_from: date | None = None, active_until: date | None = None,
+                  clear_active_until: bool = False, actor: str,
+                  now: datetime) -> MaintenancePolicy:
+    """Edit a policy and re-plan its future planned windows as new revisions of themselves."""
+    policy = get_policy(session, policy_id)
+    if expected_version is not None and expected_version != policy.version:
+        raise Conflict(f"policy #{policy_id} changed since version {expected_version} "
+                       f"(now {policy.version}); reload and try again", field="version")
+    if title is not None:
+        policy.title = check_text(title, field="title")
+    if cron is not None:
+        policy.cron = validate_cron(cron)
+    if duration_minutes is not None:
+        policy.duration_minutes = _duration(duration_minutes)
+    if timezone is not None:
+        parse_zone(timezone)
+        policy.timezone = timezone
+    if active_from is not None:
+        policy.active_from = active_from
+    if active_until is not None or clear_active_until:
+        policy.active_until = active_until
+    _check_active_period(policy)
+    policy.updated_at = now
+    session.flush()
+    _replan_future(session, policy, actor=actor, now=now)
+    return policy
+
+
+def plan_windows(session: Session, *, until: datetime, now: datetime,
+                 actor: str = PLANNER) -> int:
+    """Materialise every policy's windows up to `until`; returns how many were added."""
+    policies = session.scalars(select(MaintenancePolicy).order_by(MaintenancePolicy.id))
+    return sum(plan_policy(session, p, until=until, actor=actor, now=now) for p in policies)
+
+
+def plan_policy(session: Session, policy: MaintenancePolicy, *, until: datetime,
+                actor: str, now: datetime) -> int:
+    """Materialise `policy`'s windows from now (or its horizon) up to `until`; idempotent."""
+    after = max(now, policy.planned_until) if policy.planned_until else now
+    if after >= until:
+        return 0
+    fresh = list(policy_occurrences(policy, after=after, until=until))
+    known = _known_occurrences(session, policy, [o.local_start for o in fresh])
+    freezes, windows = _obstacles(session, policy.region_id, after, until)
+    added = 0
+    for occurrence in fresh:
+        if occurrence.local_start in known:
+            continue
+        window = _new_regular_window(policy, occurrence, now)
+        session.add(window)
+        reason = obstacle_reason(occurrence.span, freezes, windows)
+        if reason:
+            window.status = WindowStatus.CANCELLED
+            record(window, WindowAction.SKIPPED, actor=actor, reason=reason, now=now)
+        else:
+            record(window, WindowAction.CREATED, actor=actor, reason=f"planned from policy "
+                   f"#{policy.id}", now=now)
+            windows.append(window)
+        added += 1
+    policy.planned_until = until
+    session.flush()
+    return added
+
+
+def policy_occurrences(policy: MaintenancePolicy, *, after: datetime,
+                       until: datetime) -> Iterable[Occurrence]:
+    """The policy's rule firings whose UTC start lies in [after, until)."""
+    return occurrences(policy.cron, parse_zone(policy.timezone), policy.duration,
+                       after=after, until=until, active_from=policy.active_from,
+                       active_until=policy.active_until)
+
+
+def obstacle_reason(span: Span, freezes: list[Freeze], windows: list[Window]) -> str | None:
+    """Why a regional window in `span` cannot happen (a freeze or an overlap), or None."""
+    for freeze in freezes:
+        if overlaps(freeze.span, span):
+            return f"inside freeze {freeze.describe()}"
+    for window in windows:
+        if window.status != WindowStatus.CANCELLED and overlaps(window.span, span):
+            return f"overlaps window #{window.id} {window.title!r}"
+    return None
+
+
+def _replan_future(session: Session, policy: MaintenancePolicy, *, actor: str,
+                   now: datetime) -> None:
+    # Announced, skipped or hand-moved windows are promises or decisions; the rest follow the
+    # rule. The n-th future planned window becomes the n-th new occurrence, keeping its id.
+    future = list(session.scalars(
+        select(Window).where(Window.policy_id == policy.id, Window.starts_at > now)
+        .order_by(Window.starts_at)))
+    movable = [w for w in future if w.status == WindowStatus.PLANNED and not _hand_moved(w)]
+    kept = {w.occurrence for w in future if w not in movable}
+    until = max(policy.planned_until or now, default_horizon(now))
+    fresh = [o for o in policy_occurrences(policy, after=now, until=until)
+             if o.local_start not in kept]
+    freezes, others = _obstacles(session, policy.region_id, now, until,
+                                 excluding=policy.id)
+    reason = f"policy #{policy.id} changed"
+    # Free the old keys first: the unique (policy, occurrence) check is immediate per row.
+    for window in movable:
+        window.occurrence = None
+    session.flush()
+    for window, occurrence in zip(movable, fresh, strict=False):
+        window.occurrence = occurrence.local_start
+        window.starts_at, window.ends_at = occurrence.span.start, occurrence.span.end
+        window.title, window.timezone = policy.title, policy.timezone
+        blocked = obstacle_reason(occurrence.span, freezes, others)
+        if blocked:
+            window.status = WindowStatus.CANCELLED
+        record(window, WindowAction.SKIPPED if blocked else WindowAction.REPLANNED,
+               actor=actor, reason=f"{reason}; {blocked}" if blocked else reason, now=now)
+    for window in movable[len(fresh):]:
+        window.status = WindowStatus.CANCELLED
+        record(window, WindowAction.CANCELLED, actor=actor,
+               reason=f"{reason}; the rule no longer has this occurrence", now=now)
+    session.flush()
+    # Occurrences beyond the moved windows are planned afresh, as for a new policy.
+    policy.planned_until = now
+    plan_policy(session, policy, until=until, actor=actor, now=now)
+
+
+def _hand_moved(window: Window) -> bool:
+    return any(r.action == WindowAction.MOVED for r in window.revisions)
+
+
+def _known_occurrences(session: Session, policy: MaintenancePolicy,
+                       candidates: list[datetime]) -> set[datetime]:
+    if not candidates:
+        return set()
+    rows = session.scalars(select(Window.occurrence).where(
+        Window.policy_id == policy.id, Window.occurrence >= min(candidates),
+        Window.occurrence <= max(candidates)))
+    return set(rows)
+
+
+def _obstacles(session: Session, region_id: int, start: datetime, end: datetime, *,
+               excluding: int | None = None) -> tuple[list[Freeze], list[Window]]:
+    freezes = list_freezes(session, start=start, end=end, region_id=region_id,
+                           include_customer_plans=False)
+    query = select(Window).where(
+        Window.region_id == region_id, Window.customer_id.is_(None),
+        Window.status != WindowStatus.CANCELLED, Window.ends_at > start, Window.starts_at < end)
+    if excluding is not None:
+        query = query.where((Window.policy_id != excluding) | Window.policy_id.is_(None))
+    return freezes, list(session.scalars(query))
+
+
+def _new_regular_window(policy: MaintenancePolicy, occurrence: Occurrence,
+                        now: datetime) -> Window:
+    return Window(
+        region_id=policy.region_id, region=policy.region, policy_id=policy.id,
+        occurrence=occurrence.local_start, kind=WindowKind.REGULAR, status=WindowStatus.PLANNED,
+        title=policy.title, starts_at=occurrence.span.start, ends_at=occurrence.span.end,
+        timezone=policy.timezone, sequence=0, created_at=now, updated_at=now,
+    )
+
+
+def _duration(minutes: int) -> int:
+    if isinstance(minutes, bool) or not isinstance(minutes, int):
+        raise Invalid("duration_minutes must be a whole number of minutes",
+                      field="duration_minutes")
+    if not 0 < minutes <= MAX_DURATION_MINUTES:
+        raise Invalid(f"duration_minutes must be between 1 and {MAX_DURATION_MINUTES}",
+                      field="duration_minutes")
+    return minutes
+
+
+def _check_active_period(policy: MaintenancePolicy) -> None:
+    if policy.active_until is not None and policy.active_until < policy.active_from:
+        raise Invalid("active_until must not be before active_from", field="active_until")

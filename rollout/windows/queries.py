@@ -1,0 +1,88 @@
+"""Reading the calendar: stored windows plus windows projected beyond the horizon."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rollout.customers import Customer, Region
+from rollout.freezes import list_freezes
+from rollout.windows.models import MaintenancePolicy, Window, WindowKind, WindowStatus
+from rollout.windows.planning import obstacle_reason, policy_occurrences
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who is reading: staff see every window; others the public ones and their own."""
+
+    staff: bool = False
+    customer_id: int | None = None
+
+    def may_see(self, window: Window) -> bool:
+        return self.staff or window.customer_id is None or window.customer_id == self.customer_id
+
+
+PUBLIC = Audience()
+STAFF = Audience(staff=True)
+
+
+def list_windows(session: Session, *, start: datetime, end: datetime,
+                 audience: Audience = PUBLIC, region: Region | None = None,
+                 customer: Customer | None = None,
+                 statuses: set[WindowStatus] | None = None) -> list[Window]:
+    """Windows overlapping [start, end) by start time, projected ones included.
+
+    With `customer`, the windows that touch that customer: its region's and its own.
+    """
+    if customer is not None:
+        region = customer.region
+    query = select(Window).where(Window.ends_at > start, Window.starts_at < end)
+    if region is not None:
+        query = query.where(Window.region_id == region.id)
+    if customer is not None:
+        query = query.where(Window.customer_id.is_(None) | (Window.customer_id == customer.id))
+    if not audience.staff:
+        visible = Window.customer_id.is_(None)
+        if audience.customer_id is not None:
+            visible = visible | (Window.customer_id == audience.customer_id)
+        query = query.where(visible)
+    if statuses:
+        query = query.where(Window.status.in_(statuses))
+    windows = list(session.scalars(query.order_by(Window.starts_at, Window.id)))
+    if not statuses or WindowStatus.PLANNED in statuses or WindowStatus.CANCELLED in statuses:
+        projected = [w for w in _projected(session, start, end, region)
+                     if not statuses or w.status in statuses]
+        if projected:
+            windows = sorted(windows + projected, key=lambda w: (w.starts_at, w.id or 0))
+    return windows
+
+
+def _projected(session: Session, start: datetime, end: datetime,
+               region: Region | None) -> list[Window]:
+    """Windows that policies will plan past their horizon, built but never stored."""
+    query = select(MaintenancePolicy).where(MaintenancePolicy.planned_until < end)
+    if region is not None:
+        query = query.where(MaintenancePolicy.region_id == region.id)
+    projected = []
+    for policy in session.scalars(query):
+        after = max(start, policy.planned_until)
+        occurrences = list(policy_occurrences(policy, after=after, until=end))
+        if not occurrences:
+            continue
+        freezes = list_freezes(session, start=after, end=end, region_id=policy.region_id,
+                               include_customer_plans=False)
+        for occurrence in occurrences:
+            blocked = obstacle_reason(occurrence.span, freezes, [])
+            window = Window(
+                region_id=policy.region_id, region=policy.region, policy_id=policy.id,
+                occurrence=occurrence.local_start, kind=WindowKind.REGULAR,
+                status=WindowStatus.CANCELLED if blocked else WindowStatus.PLANNED,
+                title=policy.title, starts_at=occurrence.span.start,
+                ends_at=occurrence.span.end, timezone=policy.timezone, sequence=0,
+            )
+            window.projected = True
+            projected.append(window)
+    return projected

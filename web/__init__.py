@@ -1,0 +1,41 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from rollout.db import make_engine, make_session_factory
+from web import api, database, errors, pages
+from web.settings import Settings
+
+csrf = CSRFProtect()
+
+
+def create_app(settings: Settings | None = None, *, session_factory=None,
+               clock: Callable[[], datetime] | None = None,
+               instance_path: str | Path | None = None) -> Flask:
+    """Build the app; nothing connects until the first request needs the database."""
+    app = Flask(__name__, instance_path=str(instance_path) if instance_path else None,
+                instance_relative_config=True)
+    settings = settings or Settings.from_env(Path(app.instance_path))
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        JSON_SORT_KEYS=False,
+    )
+    app.extensions["rollout.settings"] = settings
+    if session_factory is None:
+        session_factory = make_session_factory(make_engine(settings.database_url))
+    database.init_app(app, session_factory, clock or database.system_clock)
+    csrf.init_app(app)
+    errors.init_app(app)
+    api.register(app)
+    pages.register(app)
+    return app

@@ -1,0 +1,64 @@
+"""The JSON API under /api/v1: one blueprint per capability, and shared input helpers."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+
+from flask import Flask, request
+from pydantic import BaseModel
+from werkzeug.exceptions import BadRequest as WerkzeugBadRequest
+
+from rollout.scheduling import parse_zone
+from web.errors import BadRequest
+
+
+def body(model: type[BaseModel]) -> BaseModel:
+    """The request's JSON body validated by `model` (400 if not JSON, 422 naming the field)."""
+    try:
+        data = request.get_json(force=True, silent=False)
+    except WerkzeugBadRequest:
+        raise BadRequest("the body is not valid JSON", field="body") from None
+    if not isinstance(data, dict):
+        raise BadRequest("the body must be a JSON object", field="body")
+    return model.model_validate(data)
+
+
+def instant_arg(name: str, default: datetime | None = None) -> datetime | None:
+    """Query parameter `name` as an aware datetime; a bare date means 00:00 UTC."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        if len(raw) == 10:
+            return datetime.combine(date.fromisoformat(raw), time.min, tzinfo=UTC)
+        value = datetime.fromisoformat(raw.replace(" ", "+"))
+    except ValueError:
+        raise BadRequest(f"{raw!r} is not an ISO 8601 date or datetime", field=name) from None
+    if value.tzinfo is None:
+        raise BadRequest("give a UTC offset (e.g. 2026-03-14T09:00:00Z)", field=name)
+    return value
+
+
+def zone_arg(name: str = "tz") -> str | None:
+    """Query parameter `name` as an IANA zone name, or None."""
+    raw = request.args.get(name)
+    if not raw:
+        return None
+    parse_zone(raw, field=name)
+    return raw
+
+
+def int_id(raw: str, field: str = "id") -> int:
+    try:
+        return int(raw)
+    except ValueError:
+        raise BadRequest("must be a whole number", field=field) from None
+
+
+def register(app: Flask) -> None:
+    """Mount every API blueprint; they take bearer tokens, so CSRF does not apply."""
+    from web.api import customers, freezes, openapi, policies, windows
+
+    for module in (customers, freezes, policies, windows, openapi):
+        app.register_blueprint(module.blueprint)
+        app.extensions["csrf"].exempt(module.blueprint)

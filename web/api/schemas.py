@@ -1,0 +1,88 @@
+"""Request bodies of the JSON API; the OpenAPI document is generated from these."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class RegionIn(Body):
+    slug: str = Field(description="lowercase id, e.g. `us`")
+    name: str
+    timezone: str = Field(description="IANA zone, e.g. America/New_York")
+
+
+class PolicyIn(Body):
+    region: str = Field(description="region slug")
+    title: str = Field(max_length=200)
+    cron: str = Field(description="five-field cron in the policy's zone; `0 9 * * 6#2` is the "
+                                  "second Saturday at 09:00; day-of-month AND day-of-week")
+    duration_minutes: int = Field(gt=0)
+    timezone: str | None = Field(None, description="IANA zone; defaults to the region's")
+    active_from: date | None = None
+    active_until: date | None = None
+
+
+class PolicyPatch(Body):
+    version: int | None = Field(None, description="the version you read; a stale one gets 409")
+    title: str | None = None
+    cron: str | None = None
+    duration_minutes: int | None = Field(None, gt=0)
+    timezone: str | None = None
+    active_from: date | None = None
+    active_until: date | None = None
+
+
+class WindowIn(Body):
+    title: str = Field(max_length=200)
+    region: str | None = Field(None, description="region slug (or give customer)")
+    customer: str | None = Field(None, description="customer slug: a window for it alone")
+    kind: Literal["ad_hoc", "emergency"] = "ad_hoc"
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    timezone: str | None = Field(None, description="zone to show it in; default the owner's")
+    justification: str | None = Field(None, description="required for emergency windows")
+    override_freeze: bool = False
+    override_reason: str | None = Field(None, description="required with override_freeze")
+
+
+class WindowPatch(Body):
+    action: Literal["move", "extend", "cancel", "skip", "announce", "start", "complete"]
+    sequence: int = Field(description="the revision you read; a stale one gets 409")
+    reason: str | None = Field(None, description="required for move, extend, cancel, skip")
+    starts_at: AwareDatetime | None = Field(None, description="move: the new start")
+    ends_at: AwareDatetime | None = Field(None, description="move or extend: the new end")
+    override_freeze: bool = False
+    override_reason: str | None = None
+
+
+class FreezeIn(Body):
+    title: str = Field(max_length=200)
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    region: str | None = Field(None, description="region slug; omit both for everyone")
+    customer: str | None = Field(None, description="customer slug: its event plan")
+    kind: Literal["freeze", "event_plan"] | None = None
+    reason: str = ""
+
+
+class CustomerIn(Body):
+    slug: str
+    name: str
+    region: str
+    tier: Literal["standard", "silver", "gold", "platinum"] = "standard"
+    timezone: str | None = Field(None, description="IANA zone; defaults to the region's")
+
+
+class CustomerPatch(Body):
+    version: int | None = Field(None, description="the version you read; a stale one gets 409")
+    name: str | None = None
+    region: str | None = None
+    tier: Literal["standard", "silver", "gold", "platinum"] | None = None
+    timezone: str | None = None

@@ -1,0 +1,163 @@
+"""The `rollout` command: everything an operator does from a shell."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, date, datetime, time
+
+import click
+from flask import Flask
+
+from rollout import access
+from rollout.demo import load_demo
+from rollout.errors import DomainError
+from rollout.schema import migrate
+from rollout.windows import default_horizon, plan_windows
+from web import create_app
+from web.database import system_clock
+
+
+def main() -> None:
+    """Entry point of the `rollout` console script."""
+    cli(prog_name="rollout")
+
+
+@click.group()
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Rollout: maintenance windows, releases and fixes, announced and traceable."""
+    ctx.obj = _LazyApp()
+
+
+class _LazyApp:
+    # Build the app only when a command needs it, so `--help` works without a database.
+    _app: Flask | None = None
+
+    @property
+    def app(self) -> Flask:
+        if self._app is None:
+            self._app = create_app()
+        return self._app
+
+    def session(self):
+        return self.app.extensions["rollout.sessions"]()
+
+
+def _domain_errors(func):
+    """Turn a domain error into a one-line message and exit status 1."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except DomainError as exc:
+            where = f"{exc.field}: " if exc.field else ""
+            raise click.ClickException(f"{where}{exc.message}") from None
+
+    return wrapper
+
+
+@cli.command()
+@click.pass_obj
+def init(obj: _LazyApp) -> None:
+    """Create or upgrade the database schema."""
+    session = obj.session()
+    migrate(session.get_bind())
+    click.echo(f"database ready: {_safe_url(session.get_bind().url)}")
+
+
+@cli.command()
+@click.pass_obj
+@_domain_errors
+def demo(obj: _LazyApp) -> None:
+    """Load demo regions, policies, customers and freezes (once)."""
+    with obj.session() as session:
+        added = load_demo(session, now=system_clock())
+        session.commit()
+    click.echo("demo data loaded" if added else "demo data already present; nothing added")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535),
+              envvar="PORT")
+@click.option("--workers", default=8, show_default=True, type=click.IntRange(1, 256),
+              help="request-handling threads")
+@click.pass_obj
+def serve(obj: _LazyApp, host: str, port: int, workers: int) -> None:
+    """Serve the web app and API with waitress, a production WSGI server."""
+    import waitress
+
+    click.echo(f"Rollout on http://{host}:{port}/maintenance")
+    waitress.serve(obj.app, host=host, port=port, threads=workers, ident="rollout")
+
+
+@cli.command()
+@click.option("--until", "until", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="plan up to this date (UTC); default 18 months ahead")
+@click.pass_obj
+@_domain_errors
+def plan(obj: _LazyApp, until: datetime | None) -> None:
+    """Materialise every policy's windows up to a horizon; safe to repeat."""
+    now = system_clock()
+    horizon = (datetime.combine(until.date(), time.min, tzinfo=UTC) if until
+               else default_horizon(now))
+    if horizon <= now:
+        raise click.BadParameter("must be in the future", param_hint="--until")
+    with obj.session() as session:
+        added = plan_windows(session, until=horizon, now=now)
+        session.commit()
+    click.echo(f"planned {added} new window(s) up to {horizon:%Y-%m-%d}")
+
+
+@cli.group()
+def token() -> None:
+    """API tokens."""
+
+
+@token.command("create")
+@click.option("--role", required=True, type=click.Choice([r.value for r in access.Role]))
+@click.option("--customer", help="customer slug (customer tokens only)")
+@click.option("--name", required=True, help="what the token is for, e.g. 'deploy pipeline'")
+@click.pass_obj
+@_domain_errors
+def token_create(obj: _LazyApp, role: str, customer: str | None, name: str) -> None:
+    """Create a token and print it once; only its hash is kept."""
+    with obj.session() as session:
+        _, plaintext = access.create_token(session, name=name, role=role, customer=customer,
+                                           now=system_clock())
+        session.commit()
+    click.echo(plaintext)
+    click.echo("store it now: it cannot be shown again", err=True)
+
+
+@cli.group()
+def user() -> None:
+    """Staff accounts for the pages."""
+
+
+@user.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", default="release_manager", show_default=True,
+              type=click.Choice(["admin", "release_manager", "support_agent"]))
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              envvar="ROLLOUT_PASSWORD", help="prompted for if not given (or ROLLOUT_PASSWORD)")
+@click.pass_obj
+@_domain_errors
+def user_create(obj: _LazyApp, email: str, name: str, role: str, password: str) -> None:
+    """Create a staff user who signs in at /staff/login."""
+    with obj.session() as session:
+        created = access.create_user(session, email=email, name=name, role=role,
+                                     password=password, now=system_clock())
+        session.commit()
+    click.echo(f"created {created.role} {created.email}")
+
+
+def _safe_url(url) -> str:
+    return url.render_as_string(hide_password=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,37 @@
+"""One SQLAlchemy session per request, opened on first use and closed at teardown."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Flask, current_app, g
+from sqlalchemy.orm import Session
+
+
+def init_app(app: Flask, session_factory, clock) -> None:
+    app.extensions["rollout.sessions"] = session_factory
+    app.extensions["rollout.clock"] = clock
+    app.teardown_appcontext(_close_session)
+
+
+def db() -> Session:
+    """This request's session; the view commits it once when its use case succeeds."""
+    if "db" not in g:
+        g.db = current_app.extensions["rollout.sessions"]()
+    return g.db
+
+
+def now() -> datetime:
+    """The current time, from the app's clock so tests can pin it."""
+    return current_app.extensions["rollout.clock"]()
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    session = g.pop("db", None)
+    if session is not None:
+        session.rollback()
+        session.close()

@@ -1,0 +1,61 @@
+"""One place that turns domain and input errors into HTTP answers."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from pydantic import ValidationError
+from werkzeug.exceptions import HTTPException
+
+from rollout.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+
+STATUS = {NotFound: 404, Invalid: 422, Conflict: 409, Forbidden: 403}
+
+
+class BadRequest(Invalid):
+    """Malformed input (bad JSON, a query parameter that does not parse): HTTP 400."""
+
+
+STATUS[BadRequest] = 400
+
+
+def error_body(code: str, message: str, field: str | None = None, **extra) -> dict:
+    error = {"code": code, "message": message}
+    if field:
+        error["field"] = field
+    error.update(extra)
+    return {"error": error}
+
+
+def wants_json() -> bool:
+    return request.path.startswith(("/api/", "/hooks/")) or request.accept_mimetypes.best == (
+        "application/json")
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError):
+        status = next((code for cls, code in STATUS.items() if type(exc) is cls), 400)
+        code = type(exc).__name__.lower() if type(exc) is not BadRequest else "bad_request"
+        if wants_json():
+            return jsonify(error_body(_code(code), exc.message, exc.field, **exc.details)), status
+        return render_template("error.html", status=status, message=exc.message), status
+
+    @app.errorhandler(ValidationError)
+    def validation_error(exc: ValidationError):
+        problems = [{"field": ".".join(str(p) for p in e["loc"]) or None, "message": e["msg"]}
+                    for e in exc.errors(include_url=False)]
+        first = problems[0]
+        body = error_body("invalid", f"{first['field']}: {first['message']}", first["field"],
+                          problems=problems)
+        return jsonify(body), 422
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        if wants_json():
+            name = (exc.name or "error").lower().replace(" ", "_")
+            return jsonify(error_body(name, exc.description or exc.name)), exc.code
+        return render_template("error.html", status=exc.code, message=exc.description), exc.code
+
+
+def _code(name: str) -> str:
+    return {"notfound": "not_found"}.get(name, name)

@@ -1,0 +1,7 @@
+"""Server-rendered pages."""
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    pass

@@ -1,0 +1,42 @@
+"""Configuration, read once from environment variables when the app is built."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    secret_key: str
+    public_url: str
+    # Lets a staff sign-in cookie travel only over HTTPS when served behind it.
+    secure_cookies: bool
+
+    @classmethod
+    def from_env(cls, instance_path: Path, environ: dict[str, str] | None = None) -> Settings:
+        """Settings from `environ` (default os.environ), with SQLite in the instance folder."""
+        env = os.environ if environ is None else environ
+        instance_path.mkdir(parents=True, exist_ok=True)
+        database_url = env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'rollout.db'}"
+        if database_url.startswith("postgresql://"):
+            database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+        public_url = env.get("PUBLIC_URL") or f"http://127.0.0.1:{env.get('PORT', '5000')}"
+        return cls(
+            database_url=database_url,
+            secret_key=env.get("SECRET_KEY") or _instance_secret(instance_path),
+            public_url=public_url.rstrip("/"),
+            secure_cookies=public_url.startswith("https://"),
+        )
+
+
+def _instance_secret(instance_path: Path) -> str:
+    # No built-in default: each installation makes its own key once and keeps it private.
+    path = instance_path / "secret_key"
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_hex(32))
+    return path.read_text().strip()
