@@ -51,7 +51,7 @@ class Customer(Base):
 
     region: Mapped[Region] = relationship(lazy="joined")
     environments: Mapped[list[Environment]] = relationship(
-        back_populates="customer", order_by="Environment.kind.desc()", cascade="all, delete-orphan"
+        back_populates="customer", order_by="Environment.kind", cascade="all, delete-orphan"
     )
 
     __mapper_args__ = {"version_id_col": version}

@@ -32,7 +32,9 @@ def create_app(settings: Settings | None = None, *, session_factory=None,
     )
     app.extensions["rollout.settings"] = settings
     if session_factory is None:
-        session_factory = make_session_factory(make_engine(settings.database_url))
+        engine = make_engine(settings.database_url)
+        app.extensions["rollout.engine"] = engine
+        session_factory = make_session_factory(engine)
     database.init_app(app, session_factory, clock or database.system_clock)
     csrf.init_app(app)
     errors.init_app(app)

@@ -27,6 +27,7 @@ def main() -> None:
 def cli(ctx: click.Context) -> None:
     """Rollout: maintenance windows, releases and fixes, announced and traceable."""
     ctx.obj = _LazyApp()
+    ctx.call_on_close(ctx.obj.close)
 
 
 class _LazyApp:
@@ -41,6 +42,10 @@ class _LazyApp:
 
     def session(self):
         return self.app.extensions["rollout.sessions"]()
+
+    def close(self) -> None:
+        if self._app is not None and "rollout.engine" in self._app.extensions:
+            self._app.extensions["rollout.engine"].dispose()
 
 
 def _domain_errors(func):

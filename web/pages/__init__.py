@@ -1,7 +1,20 @@
-"""Server-rendered pages."""
+"""Server-rendered pages: the public maintenance schedule and the staff calendar."""
 
 from flask import Flask
+from werkzeug.http import HTTP_STATUS_CODES
+
+from web.auth import principal
+from web.pages import calendar, display, maintenance, signin
 
 
 def register(app: Flask) -> None:
-    pass
+    """Mount the page blueprints and the helpers every template may use."""
+    for module in (maintenance, signin, calendar):
+        app.register_blueprint(module.blueprint)
+    app.add_template_filter(display.span_text, "span")
+    app.add_template_filter(display.utc_iso, "utc_iso")
+    app.add_template_filter(display.day_text, "day")
+    app.add_template_global(display.history, "history")
+    app.add_template_global(display.cancel_note, "cancel_note")
+    app.add_template_global(lambda code: HTTP_STATUS_CODES.get(code, "Error"), "status_name")
+    app.context_processor(lambda: {"who": principal()})

@@ -1,0 +1,40 @@
+"""Small builders of test data; each takes overrides for what a test cares about."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from rollout import access, customers, windows
+from rollout.customers import Customer, Region
+from tests.conftest import NOW
+
+ZONES = {"us": "America/New_York", "eu": "Europe/Dublin", "apac": "Australia/Sydney"}
+
+
+def make_region(session: Session, slug: str = "us", **overrides) -> Region:
+    fields = {"name": f"Region {slug}", "timezone": ZONES.get(slug, "UTC"), "now": NOW}
+    return customers.create_region(session, slug=slug, **(fields | overrides))
+
+
+def make_customer(session: Session, slug: str = "acme", region: str = "us",
+                  **overrides) -> Customer:
+    fields = {"name": slug.title(), "tier": "standard", "now": NOW}
+    return customers.create_customer(session, slug=slug, region=region, **(fields | overrides))
+
+
+def make_policy(session: Session, region: str = "us", *, now: datetime = NOW, **overrides):
+    fields = {"title": "Monthly maintenance", "cron": "0 9 * * 6#2", "duration_minutes": 120,
+              "actor": "test"}
+    return windows.create_policy(session, region=region, now=now, **(fields | overrides))
+
+
+def make_token(session: Session, role: str = "admin", customer: str | None = None) -> str:
+    _, plaintext = access.create_token(session, name=f"{role} token", role=role,
+                                       customer=customer, now=NOW)
+    return plaintext
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

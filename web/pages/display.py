@@ -1,0 +1,101 @@
+"""How the pages write times and histories: always in a named zone, never a bare clock time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from rollout.windows import Window, WindowAction, WindowRevision
+
+# Actions whose reason a release manager writes for customers; a creation's reason holds the
+# justification and freeze overrides, which stay internal.
+_PUBLIC_REASONS = {WindowAction.MOVED, WindowAction.EXTENDED, WindowAction.CANCELLED,
+                   WindowAction.SKIPPED, WindowAction.REPLANNED}
+_VERBS = {WindowAction.CREATED: "Scheduled", WindowAction.ANNOUNCED: "Announced",
+          WindowAction.STARTED: "Started", WindowAction.COMPLETED: "Completed",
+          WindowAction.CANCELLED: "Cancelled", WindowAction.SKIPPED: "Skipped"}
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    """One change to a window, as a sentence."""
+
+    at: datetime
+    text: str
+    reason: str
+    actor: str | None
+
+
+def day_text(value: datetime) -> str:
+    """`Sat 12 Dec 2026` (no zero padding, English names whatever the server locale)."""
+    return f"{_WEEKDAYS[value.weekday()]} {value.day} {_MONTHS[value.month - 1]} {value.year}"
+
+
+def span_text(start: datetime, end: datetime, zone_name: str) -> str:
+    """`Sat 12 Dec 2026, 09:00–11:00 EST (America/New_York)`; both days when it spans two."""
+    zone = ZoneInfo(zone_name)
+    first, last = start.astimezone(zone), end.astimezone(zone)
+    text = f"{day_text(first)}, {first:%H:%M}"
+    if first.tzname() != last.tzname():
+        text += f" {first.tzname()}"
+    if first.date() == last.date():
+        text += f"–{last:%H:%M}"
+    else:
+        text += f" – {day_text(last)}, {last:%H:%M}"
+    text += f" {last.tzname()}"
+    return text if zone_name == "UTC" else f"{text} ({zone_name})"
+
+
+def utc_iso(value: datetime) -> str:
+    """`2026-12-12T14:00:00Z`, what a `<time datetime>` attribute and the page script read."""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def local_input(value: datetime, zone_name: str) -> datetime:
+    """`value` as the naive wall time a datetime-local input shows in `zone_name`."""
+    return value.astimezone(ZoneInfo(zone_name)).replace(tzinfo=None, second=0, microsecond=0)
+
+
+def history(window: Window, *, staff: bool) -> list[HistoryLine]:
+    """Every revision of `window` as a sentence; the public get no actors or internal notes."""
+    lines, previous = [], None
+    for revision in window.revisions:
+        public_reason = revision.action in _PUBLIC_REASONS
+        lines.append(HistoryLine(
+            at=revision.at, text=_sentence(revision, previous, window.timezone),
+            reason=revision.reason if staff or public_reason else "",
+            actor=revision.actor if staff else None))
+        previous = revision
+    return lines
+
+
+def cancel_note(window: Window) -> str:
+    """`Skipped: <reason>` or `Cancelled: <reason>`, from a cancelled window's last revision."""
+    last = window.revisions[-1] if window.revisions else None
+    if last is None or last.action not in (WindowAction.CANCELLED, WindowAction.SKIPPED):
+        return "Cancelled"
+    return f"{_VERBS[last.action]}: {last.reason}" if last.reason else _VERBS[last.action]
+
+
+def _sentence(revision: WindowRevision, previous: WindowRevision | None, zone: str) -> str:
+    if previous is not None and revision.action in (WindowAction.MOVED,
+                                                    WindowAction.REPLANNED):
+        return (f"Moved from {span_text(previous.starts_at, previous.ends_at, zone)} "
+                f"to {span_text(revision.starts_at, revision.ends_at, zone)}")
+    if previous is not None and revision.action == WindowAction.EXTENDED:
+        return (f"Extended to {span_text(revision.starts_at, revision.ends_at, zone)}, "
+                f"was until {_clock(previous.ends_at, zone)}")
+    verb = _VERBS.get(revision.action, revision.action.capitalize())
+    if revision.action == WindowAction.CREATED:
+        return f"{verb} for {span_text(revision.starts_at, revision.ends_at, zone)}"
+    return verb
+
+
+def _clock(value: datetime, zone: str) -> str:
+    local = value.astimezone(ZoneInfo(zone))
+    return f"{day_text(local)}, {local:%H:%M} {local.tzname()}"
+
+
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")

@@ -1,0 +1,119 @@
+"""The staff forms, and how a refused change is shown next to the field it names."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Optional, ValidationError
+from wtforms.widgets import HiddenInput
+
+from rollout.customers import Customer, Region
+from rollout.errors import Conflict, DomainError, Forbidden
+from rollout.scheduling import localize
+
+# What a datetime-local input sends: minutes, or seconds when a browser adds them.
+MINUTES = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", validators=[InputRequired()])
+    password = PasswordField("Password", validators=[InputRequired()])
+
+
+class _OverrideFreeze:
+    """Mixin: a freeze may be overridden only with a reason, which goes into the history."""
+
+    override_freeze = BooleanField("Go ahead inside a freeze")
+    override_reason = StringField("Why the freeze may be overridden", validators=[Optional()])
+
+    def validate_override_reason(self, field) -> None:
+        if self.override_freeze.data and not (field.data or "").strip():
+            raise ValidationError("say why the freeze may be overridden")
+
+    def override(self) -> str | None:
+        return self.override_reason.data if self.override_freeze.data else None
+
+
+class WindowForm(_OverrideFreeze, FlaskForm):
+    region = SelectField("Region", validators=[InputRequired()])
+    customer = SelectField("Customer", default="")
+    kind = SelectField("Kind", choices=[("ad_hoc", "Ad hoc"), ("emergency", "Emergency")])
+    title = StringField("Title", validators=[InputRequired()])
+    starts_at = DateTimeLocalField("Starts", format=MINUTES, validators=[InputRequired()])
+    ends_at = DateTimeLocalField("Ends", format=MINUTES, validators=[InputRequired()])
+    justification = TextAreaField("Justification (required for an emergency)")
+
+    def offer(self, regions: list[Region], customers: list[Customer]) -> WindowForm:
+        self.region.choices = [(r.slug, f"{r.name} ({r.timezone})") for r in regions]
+        self.customer.choices = [("", "Whole region")] + [
+            (c.slug, f"{c.name} ({c.region.slug})") for c in customers]
+        return self
+
+
+class ChangeForm(_OverrideFreeze, FlaskForm):
+    # The revision the editor saw: a change to anything older is refused as stale.
+    sequence = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    reason = StringField("Reason", validators=[Optional()])
+    starts_at = DateTimeLocalField("New start", format=MINUTES, validators=[Optional()])
+    ends_at = DateTimeLocalField("New end", format=MINUTES, validators=[Optional()])
+
+
+SCOPES = [("global", "Everyone"), ("region", "One region"), ("customer", "One customer")]
+
+
+class FreezeForm(FlaskForm):
+    title = StringField("Title", validators=[InputRequired()])
+    scope = RadioField("Applies to", choices=SCOPES, default="global")
+    region = SelectField("Region", default="")
+    customer = SelectField("Customer", default="")
+    starts_at = DateTimeLocalField("Starts (UTC)", format=MINUTES, validators=[InputRequired()])
+    ends_at = DateTimeLocalField("Ends (UTC)", format=MINUTES, validators=[InputRequired()])
+    reason = TextAreaField("Reason")
+
+    def offer(self, regions: list[Region], customers: list[Customer]) -> FreezeForm:
+        self.region.choices = [("", "—")] + [(r.slug, r.name) for r in regions]
+        self.customer.choices = [("", "—")] + [(c.slug, c.name) for c in customers]
+        return self
+
+    def validate_region(self, field) -> None:
+        if self.scope.data == "region" and not field.data:
+            raise ValidationError("choose the region")
+
+    def validate_customer(self, field) -> None:
+        if self.scope.data == "customer" and not field.data:
+            raise ValidationError("choose the customer")
+
+    def target(self) -> dict[str, str | None]:
+        """The use case's region/customer arguments for the chosen scope."""
+        return {"region": self.region.data if self.scope.data == "region" else None,
+                "customer": self.customer.data if self.scope.data == "customer" else None}
+
+
+def in_zone(wall: datetime | None, zone: str) -> datetime | None:
+    """A datetime-local input's naive value as the instant it names in `zone`."""
+    return None if wall is None else localize(wall, ZoneInfo(zone))
+
+
+def refuse(form: FlaskForm, exc: DomainError) -> int:
+    """Show a domain error next to the field it names (or above the form); the HTTP status."""
+    field = form._fields.get(exc.field or "")
+    if field is not None and getattr(field.widget, "input_type", "") != "hidden":
+        field.errors = [*field.errors, exc.message]
+    else:
+        form.form_errors.append(exc.message)
+    if isinstance(exc, Conflict):
+        return 409
+    return 403 if isinstance(exc, Forbidden) else 422
