@@ -1,0 +1,1 @@
+"""iCal (RFC 5545) rendering of maintenance windows: windows in, bytes out."""

@@ -1,0 +1,1 @@
+"""The Jira adapter on the `jira` library: sync, webhooks, versions and remote links."""
