@@ -70,8 +70,9 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(session: Session, *, name: str, role: str, customer: str | None = None,
-                 now: datetime) -> tuple[ApiToken, str]:
+def create_token(
+    session: Session, *, name: str, role: str, customer: str | None = None, now: datetime
+) -> tuple[ApiToken, str]:
     """A new API token and its plaintext, which is never stored and shown only now."""
     role = _role(role)
     owner = None
@@ -82,8 +83,13 @@ def create_token(session: Session, *, name: str, role: str, customer: str | None
     elif customer:
         raise Invalid("only customer tokens belong to a customer", field="customer")
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(name=check_text(name, field="name"), role=role, customer=owner,
-                     token_hash=hash_token(plaintext), created_at=now)
+    token = ApiToken(
+        name=check_text(name, field="name"),
+        role=role,
+        customer=owner,
+        token_hash=hash_token(plaintext),
+        created_at=now,
+    )
     session.add(token)
     session.flush()
     return token, plaintext
@@ -95,13 +101,13 @@ def authenticate_token(session: Session, plaintext: str) -> ApiToken | None:
     return token if token is not None and token.revoked_at is None else None
 
 
-def create_user(session: Session, *, email: str, name: str, role: str, password: str,
-                now: datetime) -> StaffUser:
+def create_user(
+    session: Session, *, email: str, name: str, role: str, password: str, now: datetime
+) -> StaffUser:
     """A staff account; the password is kept only as a salted scrypt hash."""
     role = _role(role)
     if role == Role.CUSTOMER:
-        raise Invalid("staff accounts are admin, release_manager or support_agent",
-                      field="role")
+        raise Invalid("staff accounts are admin, release_manager or support_agent", field="role")
     email = check_text(email, field="email", max_length=254).lower()
     if "@" not in email:
         raise Invalid("not an email address", field="email")
@@ -109,8 +115,13 @@ def create_user(session: Session, *, email: str, name: str, role: str, password:
         raise Invalid("use at least 10 characters", field="password")
     if session.scalar(select(StaffUser.id).where(StaffUser.email == email)) is not None:
         raise Conflict(f"a user {email!r} already exists", field="email")
-    user = StaffUser(email=email, name=check_text(name, field="name"), role=role,
-                     password_hash=hash_password(password), created_at=now)
+    user = StaffUser(
+        email=email,
+        name=check_text(name, field="name"),
+        role=role,
+        password_hash=hash_password(password),
+        created_at=now,
+    )
     session.add(user)
     session.flush()
     return user
@@ -135,8 +146,9 @@ def hash_password(password: str) -> str:
 def verify_password(password: str, stored: str) -> bool:
     """Whether `password` matches a hash made by `hash_password`."""
     _, n, r, p, salt, digest = stored.split("$")
-    candidate = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r),
-                               p=int(p))
+    candidate = hashlib.scrypt(
+        password.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p)
+    )
     return hmac.compare_digest(candidate.hex(), digest)
 
 

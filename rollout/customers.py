@@ -69,15 +69,17 @@ class Environment(Base):
     customer: Mapped[Customer] = relationship(back_populates="environments")
 
 
-def create_region(session: Session, *, slug: str, name: str, timezone: str,
-                  now: datetime) -> Region:
+def create_region(
+    session: Session, *, slug: str, name: str, timezone: str, now: datetime
+) -> Region:
     """A new hosting region computing its windows in `timezone`."""
     check_slug(slug)
     parse_zone(timezone)
     if session.scalar(select(Region.id).where(Region.slug == slug)) is not None:
         raise Conflict(f"region {slug!r} already exists", field="slug")
-    region = Region(slug=slug, name=check_text(name, field="name"), timezone=timezone,
-                    created_at=now)
+    region = Region(
+        slug=slug, name=check_text(name, field="name"), timezone=timezone, created_at=now
+    )
     session.add(region)
     session.flush()
     return region
@@ -96,8 +98,16 @@ def list_regions(session: Session) -> list[Region]:
     return list(session.scalars(select(Region).order_by(Region.slug)))
 
 
-def create_customer(session: Session, *, slug: str, name: str, region: str, tier: str,
-                    timezone: str | None = None, now: datetime) -> Customer:
+def create_customer(
+    session: Session,
+    *,
+    slug: str,
+    name: str,
+    region: str,
+    tier: str,
+    timezone: str | None = None,
+    now: datetime,
+) -> Customer:
     """A customer in `region` with a preview and a production environment."""
     check_slug(slug)
     home = get_region(session, region)
@@ -106,8 +116,13 @@ def create_customer(session: Session, *, slug: str, name: str, region: str, tier
     if session.scalar(select(Customer.id).where(Customer.slug == slug)) is not None:
         raise Conflict(f"customer {slug!r} already exists", field="slug")
     customer = Customer(
-        slug=slug, name=check_text(name, field="name"), region=home, tier=_tier(tier),
-        timezone=timezone, created_at=now, updated_at=now,
+        slug=slug,
+        name=check_text(name, field="name"),
+        region=home,
+        tier=_tier(tier),
+        timezone=timezone,
+        created_at=now,
+        updated_at=now,
         environments=[Environment(kind=kind, name=f"{slug}-{kind}") for kind in EnvironmentKind],
     )
     session.add(customer)
@@ -131,14 +146,25 @@ def list_customers(session: Session, *, region: str | None = None) -> list[Custo
     return list(session.scalars(query))
 
 
-def update_customer(session: Session, slug: str, *, expected_version: int | None = None,
-                    name: str | None = None, region: str | None = None, tier: str | None = None,
-                    timezone: str | None = None, now: datetime) -> Customer:
+def update_customer(
+    session: Session,
+    slug: str,
+    *,
+    expected_version: int | None = None,
+    name: str | None = None,
+    region: str | None = None,
+    tier: str | None = None,
+    timezone: str | None = None,
+    now: datetime,
+) -> Customer:
     """Change a customer's name, region, tier or zone; a stale `expected_version` conflicts."""
     customer = get_customer(session, slug)
     if expected_version is not None and expected_version != customer.version:
-        raise Conflict(f"customer {slug!r} changed since version {expected_version} "
-                       f"(now {customer.version}); reload and try again", field="version")
+        raise Conflict(
+            f"customer {slug!r} changed since version {expected_version} "
+            f"(now {customer.version}); reload and try again",
+            field="version",
+        )
     if name is not None:
         customer.name = check_text(name, field="name")
     if region is not None:

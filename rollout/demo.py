@@ -33,38 +33,73 @@ def load_demo(session: Session, *, now: datetime) -> bool:
         return False
     for slug, name, zone in REGIONS:
         create_region(session, slug=slug, name=name, timezone=zone, now=now)
-        create_policy(session, region=slug, title="Monthly maintenance",
-                      cron="0 9 * * 6#2", duration_minutes=120, actor=ACTOR, now=now)
+        create_policy(
+            session,
+            region=slug,
+            title="Monthly maintenance",
+            cron="0 9 * * 6#2",
+            duration_minutes=120,
+            actor=ACTOR,
+            now=now,
+        )
     for slug, name, region, tier, zone in CUSTOMERS:
-        create_customer(session, slug=slug, name=name, region=region, tier=tier,
-                        timezone=zone, now=now)
+        create_customer(
+            session, slug=slug, name=name, region=region, tier=tier, timezone=zone, now=now
+        )
 
     year = now.year if now.month < 12 or now.day < 20 else now.year + 1
-    create_freeze(session, title="Year-end holiday freeze",
-                  starts_at=datetime(year, 12, 20, tzinfo=UTC),
-                  ends_at=datetime(year + 1, 1, 5, tzinfo=UTC),
-                  reason="Reduced staffing over the holidays", actor=ACTOR, now=now)
+    create_freeze(
+        session,
+        title="Year-end holiday freeze",
+        starts_at=datetime(year, 12, 20, tzinfo=UTC),
+        ends_at=datetime(year + 1, 1, 5, tzinfo=UTC),
+        reason="Reduced staffing over the holidays",
+        actor=ACTOR,
+        now=now,
+    )
 
-    upcoming = {slug: [w for w in list_windows(session, start=now, end=now + timedelta(days=200),
-                                               audience=STAFF)
-                       if w.region.slug == slug and w.status == WindowStatus.PLANNED]
-                for slug, _, _ in REGIONS}
+    upcoming = {
+        slug: [
+            w
+            for w in list_windows(session, start=now, end=now + timedelta(days=200), audience=STAFF)
+            if w.region.slug == slug and w.status == WindowStatus.PLANNED
+        ]
+        for slug, _, _ in REGIONS
+    }
     launch = upcoming["eu"][1]
-    create_freeze(session, title="Initech product launch", customer="initech",
-                  starts_at=launch.starts_at - timedelta(days=2),
-                  ends_at=launch.ends_at + timedelta(days=2),
-                  reason="Go-live of Initech's new storefront: stability and standby",
-                  actor=ACTOR, now=now)
+    create_freeze(
+        session,
+        title="Initech product launch",
+        customer="initech",
+        starts_at=launch.starts_at - timedelta(days=2),
+        ends_at=launch.ends_at + timedelta(days=2),
+        reason="Go-live of Initech's new storefront: stability and standby",
+        actor=ACTOR,
+        now=now,
+    )
     first_us = upcoming["us"][0]
-    change_window(session, first_us.id, change="announce", expected_sequence=0,
-                  actor=ACTOR, now=now)
+    change_window(
+        session, first_us.id, change="announce", expected_sequence=0, actor=ACTOR, now=now
+    )
     skipped = upcoming["us"][2]
-    change_window(session, skipped.id, change="skip", expected_sequence=0,
-                  reason="Clashes with the US Independence Day weekend support rota",
-                  actor=ACTOR, now=now)
+    change_window(
+        session,
+        skipped.id,
+        change="skip",
+        expected_sequence=0,
+        reason="Clashes with the US Independence Day weekend support rota",
+        actor=ACTOR,
+        now=now,
+    )
     moved = upcoming["apac"][1]
-    change_window(session, moved.id, change="move", expected_sequence=0,
-                  starts_at=moved.starts_at + timedelta(days=7),
-                  reason="Sydney data-centre power work on the usual weekend",
-                  actor=ACTOR, now=now)
+    change_window(
+        session,
+        moved.id,
+        change="move",
+        expected_sequence=0,
+        starts_at=moved.starts_at + timedelta(days=7),
+        reason="Sydney data-centre power work on the usual weekend",
+        actor=ACTOR,
+        now=now,
+    )
     return True

@@ -50,17 +50,30 @@ class Freeze(Base):
 
     def describe(self) -> str:
         """`"Holiday freeze" (freeze #3, global, 2026-12-20T00:00Z to ...)` for error messages."""
-        where = {FreezeScope.GLOBAL: "everyone",
-                 FreezeScope.REGION: f"region {self.region.slug if self.region else '?'}",
-                 FreezeScope.CUSTOMER: f"customer {self.customer.slug if self.customer else '?'}"}
-        return (f"{self.title!r} (freeze #{self.id} for {where[self.scope]}, "
-                f"{self.starts_at:%Y-%m-%d %H:%M}Z to {self.ends_at:%Y-%m-%d %H:%M}Z)")
+        where = {
+            FreezeScope.GLOBAL: "everyone",
+            FreezeScope.REGION: f"region {self.region.slug if self.region else '?'}",
+            FreezeScope.CUSTOMER: f"customer {self.customer.slug if self.customer else '?'}",
+        }
+        return (
+            f"{self.title!r} (freeze #{self.id} for {where[self.scope]}, "
+            f"{self.starts_at:%Y-%m-%d %H:%M}Z to {self.ends_at:%Y-%m-%d %H:%M}Z)"
+        )
 
 
-def create_freeze(session: Session, *, title: str, starts_at: datetime, ends_at: datetime,
-                  region: str | None = None, customer: str | None = None,
-                  kind: str | None = None, reason: str = "", actor: str,
-                  now: datetime) -> Freeze:
+def create_freeze(
+    session: Session,
+    *,
+    title: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    region: str | None = None,
+    customer: str | None = None,
+    kind: str | None = None,
+    reason: str = "",
+    actor: str,
+    now: datetime,
+) -> Freeze:
     """A freeze for everyone, for `region`, or for `customer` (an event plan by default)."""
     check_aware(starts_at, field="starts_at")
     check_aware(ends_at, field="ends_at")
@@ -68,10 +81,14 @@ def create_freeze(session: Session, *, title: str, starts_at: datetime, ends_at:
         raise Invalid("ends_at must be after starts_at", field="ends_at")
     if region and customer:
         raise Invalid("give a region or a customer, not both", field="customer")
-    freeze = Freeze(title=check_text(title, field="title"),
-                    reason=check_text(reason or "", field="reason", max_length=2000,
-                                      required=False),
-                    starts_at=starts_at, ends_at=ends_at, created_by=actor, created_at=now)
+    freeze = Freeze(
+        title=check_text(title, field="title"),
+        reason=check_text(reason or "", field="reason", max_length=2000, required=False),
+        starts_at=starts_at,
+        ends_at=ends_at,
+        created_by=actor,
+        created_at=now,
+    )
     if customer:
         freeze.scope, freeze.customer = FreezeScope.CUSTOMER, get_customer(session, customer)
     elif region:
@@ -102,9 +119,15 @@ def delete_freeze(session: Session, freeze_id: int) -> None:
     session.flush()
 
 
-def list_freezes(session: Session, *, start: datetime | None = None, end: datetime | None = None,
-                 region_id: int | None = None, customer_id: int | None = None,
-                 include_customer_plans: bool = True) -> list[Freeze]:
+def list_freezes(
+    session: Session,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    region_id: int | None = None,
+    customer_id: int | None = None,
+    include_customer_plans: bool = True,
+) -> list[Freeze]:
     """Freezes overlapping [start, end) that bind `region_id`/`customer_id`, by start.
 
     With neither given, every freeze; with a region, the global ones, the region's and
@@ -117,20 +140,26 @@ def list_freezes(session: Session, *, start: datetime | None = None, end: dateti
     if end is not None:
         query = query.where(Freeze.starts_at < end)
     if customer_id is not None:
-        query = query.where(or_(Freeze.scope == FreezeScope.GLOBAL,
-                                Freeze.region_id == region_id,
-                                Freeze.customer_id == customer_id))
+        query = query.where(
+            or_(
+                Freeze.scope == FreezeScope.GLOBAL,
+                Freeze.region_id == region_id,
+                Freeze.customer_id == customer_id,
+            )
+        )
     elif region_id is not None:
         clauses = [Freeze.scope == FreezeScope.GLOBAL, Freeze.region_id == region_id]
         if include_customer_plans:
-            clauses.append(Freeze.customer_id.in_(
-                select(Customer.id).where(Customer.region_id == region_id)))
+            clauses.append(
+                Freeze.customer_id.in_(select(Customer.id).where(Customer.region_id == region_id))
+            )
         query = query.where(or_(*clauses))
     return list(session.scalars(query))
 
 
-def blocking(freezes: list[Freeze], span: Span, *, region_id: int,
-             customer_id: int | None) -> list[Freeze]:
+def blocking(
+    freezes: list[Freeze], span: Span, *, region_id: int, customer_id: int | None
+) -> list[Freeze]:
     """The freezes that forbid work in `span` for a region (or one of its customers)."""
     return [f for f in freezes if overlaps(f.span, span) and binds(f, region_id, customer_id)]
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo, available_timezones
 
 from croniter import croniter
 from croniter.croniter import CroniterError
@@ -54,8 +54,9 @@ def contains(span: Span, at: datetime) -> bool:
 def parse_zone(name: str, *, field: str = "timezone") -> ZoneInfo:
     """The IANA zone called `name`, or Invalid naming `field`."""
     if not isinstance(name, str) or not name or name not in _zone_names():
-        raise Invalid(f"unknown time zone {name!r}; use an IANA name such as Europe/Dublin",
-                      field=field)
+        raise Invalid(
+            f"unknown time zone {name!r}; use an IANA name such as Europe/Dublin", field=field
+        )
     return ZoneInfo(name)
 
 
@@ -75,8 +76,9 @@ def validate_cron(expression: str, *, field: str = "cron") -> str:
         raise Invalid("cron expression must be a string", field=field)
     normalised = " ".join(expression.split())
     if len(normalised.split(" ")) != 5:
-        raise Invalid("cron expression needs five fields: minute hour day month weekday",
-                      field=field)
+        raise Invalid(
+            "cron expression needs five fields: minute hour day month weekday", field=field
+        )
     try:
         if not croniter.is_valid(normalised):
             raise Invalid(f"invalid cron expression {expression!r}", field=field)

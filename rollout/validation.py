@@ -32,6 +32,7 @@ def check_text(value: str, *, field: str, max_length: int = 200, required: bool 
 def check_aware(value: datetime, *, field: str) -> datetime:
     """`value` if it carries a UTC offset; naive datetimes are ambiguous and refused."""
     if value.tzinfo is None or value.utcoffset() is None:
-        raise Invalid("datetime needs a UTC offset, e.g. 2026-03-14T09:00:00-04:00 or ...Z",
-                      field=field)
+        raise Invalid(
+            "datetime needs a UTC offset, e.g. 2026-03-14T09:00:00-04:00 or ...Z", field=field
+        )
     return value

@@ -72,8 +72,9 @@ def connection(engine):
 @pytest.fixture
 def session_factory(connection):
     # Commits inside the code under test release a SAVEPOINT; the outer rollback undoes all.
-    return sessionmaker(bind=connection, join_transaction_mode="create_savepoint",
-                        expire_on_commit=False)
+    return sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
 
 
 @pytest.fixture
@@ -101,14 +102,22 @@ def clock() -> Clock:
 
 
 def test_settings(database_url: str = "sqlite://") -> Settings:
-    return Settings(database_url=database_url, secret_key="test-secret",
-                    public_url="http://rollout.test", secure_cookies=False)
+    return Settings(
+        database_url=database_url,
+        secret_key="test-secret",
+        public_url="http://rollout.test",
+        secure_cookies=False,
+    )
 
 
 @pytest.fixture
 def app(session_factory, clock, tmp_path):
-    app = create_app(test_settings(), session_factory=session_factory, clock=clock,
-                     instance_path=tmp_path / "instance")
+    app = create_app(
+        test_settings(),
+        session_factory=session_factory,
+        clock=clock,
+        instance_path=tmp_path / "instance",
+    )
     app.config.update(TESTING=True)
     return app
 
@@ -129,8 +138,7 @@ def fresh_database_url(database_url, tmp_path) -> Iterator[str]:
         admin = make_engine(database_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        url = sa.make_url(database_url).set(database=name).render_as_string(
-            hide_password=False)
+        url = sa.make_url(database_url).set(database=name).render_as_string(hide_password=False)
         drop = (admin, name)
     engine = make_engine(url)
     migrate(engine)
@@ -154,8 +162,11 @@ def live_server(fresh_database_url, tmp_path) -> Iterator[LiveServer]:
     """The real app on a loopback port over its own committed database."""
     engine = make_engine(fresh_database_url)
     sessions = make_session_factory(engine)
-    app = create_app(test_settings(fresh_database_url), session_factory=sessions,
-                     instance_path=tmp_path / "live-instance")
+    app = create_app(
+        test_settings(fresh_database_url),
+        session_factory=sessions,
+        instance_path=tmp_path / "live-instance",
+    )
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -176,9 +187,17 @@ def browser():
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"])
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
         yield browser
         browser.close()

@@ -18,21 +18,27 @@ def make_region(session: Session, slug: str = "us", **overrides) -> Region:
     return customers.create_region(session, slug=slug, **(fields | overrides))
 
 
-def make_customer(session: Session, slug: str = "acme", region: str = "us",
-                  **overrides) -> Customer:
+def make_customer(
+    session: Session, slug: str = "acme", region: str = "us", **overrides
+) -> Customer:
     fields = {"name": slug.title(), "tier": "standard", "now": NOW}
     return customers.create_customer(session, slug=slug, region=region, **(fields | overrides))
 
 
 def make_policy(session: Session, region: str = "us", *, now: datetime = NOW, **overrides):
-    fields = {"title": "Monthly maintenance", "cron": "0 9 * * 6#2", "duration_minutes": 120,
-              "actor": "test"}
+    fields = {
+        "title": "Monthly maintenance",
+        "cron": "0 9 * * 6#2",
+        "duration_minutes": 120,
+        "actor": "test",
+    }
     return windows.create_policy(session, region=region, now=now, **(fields | overrides))
 
 
 def make_token(session: Session, role: str = "admin", customer: str | None = None) -> str:
-    _, plaintext = access.create_token(session, name=f"{role} token", role=role,
-                                       customer=customer, now=NOW)
+    _, plaintext = access.create_token(
+        session, name=f"{role} token", role=role, customer=customer, now=NOW
+    )
     return plaintext
 
 

@@ -24,9 +24,15 @@ def run(fresh_database_url, tmp_path):
     env = os.environ | {"DATABASE_URL": fresh_database_url, "SECRET_KEY": "cli-test"}
 
     def run(*args: str, **kwargs) -> subprocess.CompletedProcess:
-        return subprocess.run([ROLLOUT, *args], env=env | kwargs.pop("env", {}),
-                              capture_output=True, text=True, timeout=60, cwd=tmp_path,
-                              **kwargs)
+        return subprocess.run(
+            [ROLLOUT, *args],
+            env=env | kwargs.pop("env", {}),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=tmp_path,
+            **kwargs,
+        )
 
     run.url = fresh_database_url
     run.env = env
@@ -64,17 +70,21 @@ def test_plan_until_extends_the_horizon_and_is_idempotent(run):
     assert "planned 0 new window(s)" in again.stdout
 
 
-@pytest.mark.parametrize("args", [
-    ("plan", "--until", "next year"),
-    ("plan", "--until", "2001-01-01"),
-    ("token", "create", "--role", "wizard", "--name", "x"),
-    ("token", "create", "--role", "customer", "--name", "x"),
-    ("token", "create", "--role", "customer", "--customer", "nobody", "--name", "x"),
-    ("serve", "--port", "99999"),
-    ("user", "create", "--email", "not-an-email", "--name", "X", "--password", "long enough!"),
-])
-def test_bad_arguments_get_a_message_and_a_non_zero_exit(fresh_database_url, monkeypatch,
-                                                         tmp_path, args):
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("plan", "--until", "next year"),
+        ("plan", "--until", "2001-01-01"),
+        ("token", "create", "--role", "wizard", "--name", "x"),
+        ("token", "create", "--role", "customer", "--name", "x"),
+        ("token", "create", "--role", "customer", "--customer", "nobody", "--name", "x"),
+        ("serve", "--port", "99999"),
+        ("user", "create", "--email", "not-an-email", "--name", "X", "--password", "long enough!"),
+    ],
+)
+def test_bad_arguments_get_a_message_and_a_non_zero_exit(
+    fresh_database_url, monkeypatch, tmp_path, args
+):
     monkeypatch.setenv("DATABASE_URL", fresh_database_url)
     monkeypatch.setenv("SECRET_KEY", "cli-test")
     result = CliRunner().invoke(cli, args)
@@ -86,8 +96,9 @@ def test_bad_arguments_get_a_message_and_a_non_zero_exit(fresh_database_url, mon
 
 def test_token_is_printed_once_and_stored_hashed(run):
     run("demo")
-    result = run("token", "create", "--role", "customer", "--customer", "acme",
-                 "--name", "Acme's deploy bot")
+    result = run(
+        "token", "create", "--role", "customer", "--customer", "acme", "--name", "Acme's deploy bot"
+    )
     token = result.stdout.strip()
     assert result.returncode == 0 and token.startswith("rol_") and len(token) > 40
     engine = sa.create_engine(run.url)
@@ -98,11 +109,25 @@ def test_token_is_printed_once_and_stored_hashed(run):
 
 
 def test_user_create_takes_the_password_from_the_environment(run):
-    ok = run("user", "create", "--email", "rm@example.com", "--name", "Release Manager",
-             env={"ROLLOUT_PASSWORD": "correct horse battery"})
+    ok = run(
+        "user",
+        "create",
+        "--email",
+        "rm@example.com",
+        "--name",
+        "Release Manager",
+        env={"ROLLOUT_PASSWORD": "correct horse battery"},
+    )
     assert ok.returncode == 0, ok.stderr
-    short = run("user", "create", "--email", "x@example.com", "--name", "X",
-                env={"ROLLOUT_PASSWORD": "short"})
+    short = run(
+        "user",
+        "create",
+        "--email",
+        "x@example.com",
+        "--name",
+        "X",
+        env={"ROLLOUT_PASSWORD": "short"},
+    )
     assert short.returncode == 1 and "password" in short.stderr
 
 
@@ -111,8 +136,12 @@ def test_serve_answers_over_http(run):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = subprocess.Popen([ROLLOUT, "serve", "--port", str(port)], env=run.env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [ROLLOUT, "serve", "--port", str(port)],
+        env=run.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 20
         while True:

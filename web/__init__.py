@@ -16,12 +16,19 @@ from web.settings import Settings
 csrf = CSRFProtect()
 
 
-def create_app(settings: Settings | None = None, *, session_factory=None,
-               clock: Callable[[], datetime] | None = None,
-               instance_path: str | Path | None = None) -> Flask:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    session_factory=None,
+    clock: Callable[[], datetime] | None = None,
+    instance_path: str | Path | None = None,
+) -> Flask:
     """Build the app; nothing connects until the first request needs the database."""
-    app = Flask(__name__, instance_path=str(instance_path) if instance_path else None,
-                instance_relative_config=True)
+    app = Flask(
+        __name__,
+        instance_path=str(instance_path) if instance_path else None,
+        instance_relative_config=True,
+    )
     settings = settings or Settings.from_env(Path(app.instance_path))
     app.config.update(
         SECRET_KEY=settings.secret_key,

@@ -36,9 +36,12 @@ class Principal:
     def check_customer(self, customer: Customer) -> None:
         """Refuse a customer token reaching any customer but its own."""
         if not self.is_staff and (self.customer is None or self.customer.id != customer.id):
-            raise Forbidden(f"this token belongs to customer {self.customer.slug!r}"
-                            if self.customer else "this token is not for a customer",
-                            field="customer")
+            raise Forbidden(
+                f"this token belongs to customer {self.customer.slug!r}"
+                if self.customer
+                else "this token is not for a customer",
+                field="customer",
+            )
 
 
 def principal() -> Principal | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime, time
 
 import click
 from flask import Flask
@@ -85,10 +85,16 @@ def demo(obj: _LazyApp) -> None:
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535),
-              envvar="PORT")
-@click.option("--workers", default=8, show_default=True, type=click.IntRange(1, 256),
-              help="request-handling threads")
+@click.option(
+    "--port", default=5000, show_default=True, type=click.IntRange(1, 65535), envvar="PORT"
+)
+@click.option(
+    "--workers",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    help="request-handling threads",
+)
 @click.pass_obj
 def serve(obj: _LazyApp, host: str, port: int, workers: int) -> None:
     """Serve the web app and API with waitress, a production WSGI server."""
@@ -99,15 +105,21 @@ def serve(obj: _LazyApp, host: str, port: int, workers: int) -> None:
 
 
 @cli.command()
-@click.option("--until", "until", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="plan up to this date (UTC); default 18 months ahead")
+@click.option(
+    "--until",
+    "until",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="plan up to this date (UTC); default 18 months ahead",
+)
 @click.pass_obj
 @_domain_errors
 def plan(obj: _LazyApp, until: datetime | None) -> None:
     """Materialise every policy's windows up to a horizon; safe to repeat."""
     now = system_clock()
-    horizon = (datetime.combine(until.date(), time.min, tzinfo=UTC) if until
-               else default_horizon(now))
+    horizon = (
+        datetime.combine(until.date(), time.min, tzinfo=UTC) if until else default_horizon(now)
+    )
     if horizon <= now:
         raise click.BadParameter("must be in the future", param_hint="--until")
     with obj.session() as session:
@@ -130,8 +142,9 @@ def token() -> None:
 def token_create(obj: _LazyApp, role: str, customer: str | None, name: str) -> None:
     """Create a token and print it once; only its hash is kept."""
     with obj.session() as session:
-        _, plaintext = access.create_token(session, name=name, role=role, customer=customer,
-                                           now=system_clock())
+        _, plaintext = access.create_token(
+            session, name=name, role=role, customer=customer, now=system_clock()
+        )
         session.commit()
     click.echo(plaintext)
     click.echo("store it now: it cannot be shown again", err=True)
@@ -145,17 +158,28 @@ def user() -> None:
 @user.command("create")
 @click.option("--email", required=True)
 @click.option("--name", required=True)
-@click.option("--role", default="release_manager", show_default=True,
-              type=click.Choice(["admin", "release_manager", "support_agent"]))
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
-              envvar="ROLLOUT_PASSWORD", help="prompted for if not given (or ROLLOUT_PASSWORD)")
+@click.option(
+    "--role",
+    default="release_manager",
+    show_default=True,
+    type=click.Choice(["admin", "release_manager", "support_agent"]),
+)
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    envvar="ROLLOUT_PASSWORD",
+    help="prompted for if not given (or ROLLOUT_PASSWORD)",
+)
 @click.pass_obj
 @_domain_errors
 def user_create(obj: _LazyApp, email: str, name: str, role: str, password: str) -> None:
     """Create a staff user who signs in at /staff/login."""
     with obj.session() as session:
-        created = access.create_user(session, email=email, name=name, role=role,
-                                     password=password, now=system_clock())
+        created = access.create_user(
+            session, email=email, name=name, role=role, password=password, now=system_clock()
+        )
         session.commit()
     click.echo(f"created {created.role} {created.email}")
 

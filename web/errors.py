@@ -28,7 +28,8 @@ def error_body(code: str, message: str, field: str | None = None, **extra) -> di
 
 def wants_json() -> bool:
     return request.path.startswith(("/api/", "/hooks/")) or request.accept_mimetypes.best == (
-        "application/json")
+        "application/json"
+    )
 
 
 def init_app(app: Flask) -> None:
@@ -42,11 +43,14 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(ValidationError)
     def validation_error(exc: ValidationError):
-        problems = [{"field": ".".join(str(p) for p in e["loc"]) or None, "message": e["msg"]}
-                    for e in exc.errors(include_url=False)]
+        problems = [
+            {"field": ".".join(str(p) for p in e["loc"]) or None, "message": e["msg"]}
+            for e in exc.errors(include_url=False)
+        ]
         first = problems[0]
-        body = error_body("invalid", f"{first['field']}: {first['message']}", first["field"],
-                          problems=problems)
+        body = error_body(
+            "invalid", f"{first['field']}: {first['message']}", first["field"], problems=problems
+        )
         return jsonify(body), 422
 
     @app.errorhandler(HTTPException)

@@ -1,6 +1,12 @@
 """Maintenance windows: policies, planning, hand-made windows, changes and history."""
 
-from rollout.windows.changes import Change, change_window, create_window, get_window, window_conflicts
+from rollout.windows.changes import (
+    Change,
+    change_window,
+    create_window,
+    get_window,
+    window_conflicts,
+)
 from rollout.windows.models import (
     MaintenancePolicy,
     Window,
@@ -21,8 +27,26 @@ from rollout.windows.planning import (
 from rollout.windows.queries import PUBLIC, STAFF, Audience, list_windows
 
 __all__ = [
-    "PUBLIC", "STAFF", "Audience", "Change", "MaintenancePolicy", "Window", "WindowAction",
-    "WindowKind", "WindowRevision", "WindowStatus", "change_window", "create_policy",
-    "create_window", "default_horizon", "get_policy", "get_window", "list_policies",
-    "list_windows", "plan_policy", "plan_windows", "update_policy", "window_conflicts",
+    "PUBLIC",
+    "STAFF",
+    "Audience",
+    "Change",
+    "MaintenancePolicy",
+    "Window",
+    "WindowAction",
+    "WindowKind",
+    "WindowRevision",
+    "WindowStatus",
+    "change_window",
+    "create_policy",
+    "create_window",
+    "default_horizon",
+    "get_policy",
+    "get_window",
+    "list_policies",
+    "list_windows",
+    "plan_policy",
+    "plan_windows",
+    "update_policy",
+    "window_conflicts",
 ]

@@ -35,41 +35,55 @@ class Change(StrEnum):
 # Which statuses each change may start from, and the status it leaves.
 _TRANSITIONS: dict[Change, tuple[set[WindowStatus], WindowStatus | None]] = {
     Change.MOVE: ({WindowStatus.PLANNED, WindowStatus.ANNOUNCED}, None),
-    Change.EXTEND: ({WindowStatus.PLANNED, WindowStatus.ANNOUNCED, WindowStatus.IN_PROGRESS},
-                    None),
+    Change.EXTEND: ({WindowStatus.PLANNED, WindowStatus.ANNOUNCED, WindowStatus.IN_PROGRESS}, None),
     Change.CANCEL: ({WindowStatus.PLANNED, WindowStatus.ANNOUNCED}, WindowStatus.CANCELLED),
     Change.SKIP: ({WindowStatus.PLANNED, WindowStatus.ANNOUNCED}, WindowStatus.CANCELLED),
     Change.ANNOUNCE: ({WindowStatus.PLANNED}, WindowStatus.ANNOUNCED),
     Change.START: ({WindowStatus.PLANNED, WindowStatus.ANNOUNCED}, WindowStatus.IN_PROGRESS),
     Change.COMPLETE: ({WindowStatus.IN_PROGRESS}, WindowStatus.COMPLETED),
 }
-_ACTIONS = {Change.MOVE: WindowAction.MOVED, Change.EXTEND: WindowAction.EXTENDED,
-            Change.CANCEL: WindowAction.CANCELLED, Change.SKIP: WindowAction.SKIPPED,
-            Change.ANNOUNCE: WindowAction.ANNOUNCED, Change.START: WindowAction.STARTED,
-            Change.COMPLETE: WindowAction.COMPLETED}
+_ACTIONS = {
+    Change.MOVE: WindowAction.MOVED,
+    Change.EXTEND: WindowAction.EXTENDED,
+    Change.CANCEL: WindowAction.CANCELLED,
+    Change.SKIP: WindowAction.SKIPPED,
+    Change.ANNOUNCE: WindowAction.ANNOUNCED,
+    Change.START: WindowAction.STARTED,
+    Change.COMPLETE: WindowAction.COMPLETED,
+}
 _NEEDS_REASON = {Change.MOVE, Change.EXTEND, Change.CANCEL, Change.SKIP}
 
 
-def create_window(session: Session, *, title: str, starts_at: datetime, ends_at: datetime,
-                  region: str | None = None, customer: str | None = None,
-                  kind: str = WindowKind.AD_HOC, timezone: str | None = None,
-                  justification: str | None = None, override_freeze_reason: str | None = None,
-                  actor: str, now: datetime) -> Window:
+def create_window(
+    session: Session,
+    *,
+    title: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    region: str | None = None,
+    customer: str | None = None,
+    kind: str = WindowKind.AD_HOC,
+    timezone: str | None = None,
+    justification: str | None = None,
+    override_freeze_reason: str | None = None,
+    actor: str,
+    now: datetime,
+) -> Window:
     """An ad hoc or emergency window for a region, or for one customer alone."""
     try:
         kind = WindowKind(kind)
     except ValueError:
         raise Invalid("kind must be ad_hoc or emergency", field="kind") from None
     if kind == WindowKind.REGULAR:
-        raise Invalid("regular windows come from a maintenance policy; use ad_hoc",
-                      field="kind")
+        raise Invalid("regular windows come from a maintenance policy; use ad_hoc", field="kind")
     if kind == WindowKind.EMERGENCY and not (justification or "").strip():
         raise Invalid("an emergency window needs a justification", field="justification")
     if customer:
         owner = get_customer(session, customer)
         if region and region != owner.region.slug:
-            raise Invalid(f"customer {customer!r} is in region {owner.region.slug!r}",
-                          field="region")
+            raise Invalid(
+                f"customer {customer!r} is in region {owner.region.slug!r}", field="region"
+            )
         home, customer_id = owner.region, owner.id
     elif region:
         home, customer_id = get_region(session, region), None
@@ -79,17 +93,30 @@ def create_window(session: Session, *, title: str, starts_at: datetime, ends_at:
     parse_zone(timezone)
     span = _checked_span(starts_at, ends_at, now=now)
     window = Window(
-        region=home, region_id=home.id, customer_id=customer_id, kind=kind,
-        status=WindowStatus.PLANNED, title=check_text(title, field="title"),
-        starts_at=span.start, ends_at=span.end, timezone=timezone,
-        justification=(justification or "").strip() or None, sequence=0,
-        created_at=now, updated_at=now,
+        region=home,
+        region_id=home.id,
+        customer_id=customer_id,
+        kind=kind,
+        status=WindowStatus.PLANNED,
+        title=check_text(title, field="title"),
+        starts_at=span.start,
+        ends_at=span.end,
+        timezone=timezone,
+        justification=(justification or "").strip() or None,
+        sequence=0,
+        created_at=now,
+        updated_at=now,
     )
     overridden = _check_conflicts(session, window, span, override_freeze_reason)
     window.freeze_override_reason = _override_note(overridden, override_freeze_reason)
     session.add(window)
-    record(window, WindowAction.CREATED, actor=actor,
-           reason=_join(justification, window.freeze_override_reason), now=now)
+    record(
+        window,
+        WindowAction.CREATED,
+        actor=actor,
+        reason=_join(justification, window.freeze_override_reason),
+        now=now,
+    )
     session.flush()
     return window
 
@@ -102,10 +129,19 @@ def get_window(session: Session, window_id: int) -> Window:
     return window
 
 
-def change_window(session: Session, window_id: int, *, change: str, expected_sequence: int,
-                  reason: str | None = None, starts_at: datetime | None = None,
-                  ends_at: datetime | None = None, override_freeze_reason: str | None = None,
-                  actor: str, now: datetime) -> Window:
+def change_window(
+    session: Session,
+    window_id: int,
+    *,
+    change: str,
+    expected_sequence: int,
+    reason: str | None = None,
+    starts_at: datetime | None = None,
+    ends_at: datetime | None = None,
+    override_freeze_reason: str | None = None,
+    actor: str,
+    now: datetime,
+) -> Window:
     """Apply one change to a window as a new revision; an edit of a stale revision conflicts."""
     try:
         change = Change(change)
@@ -113,9 +149,12 @@ def change_window(session: Session, window_id: int, *, change: str, expected_seq
         raise Invalid(f"action must be one of {', '.join(Change)}", field="action") from None
     window = get_window(session, window_id)
     if expected_sequence != window.sequence:
-        raise Conflict(f"window #{window_id} is at revision {window.sequence}, not "
-                       f"{expected_sequence}: someone changed it; reload and try again",
-                       field="sequence", details={"current_sequence": window.sequence})
+        raise Conflict(
+            f"window #{window_id} is at revision {window.sequence}, not "
+            f"{expected_sequence}: someone changed it; reload and try again",
+            field="sequence",
+            details={"current_sequence": window.sequence},
+        )
     allowed_from, next_status = _TRANSITIONS[change]
     if window.status not in allowed_from:
         raise Conflict(f"cannot {change} a window that is {window.status}", field="action")
@@ -123,8 +162,7 @@ def change_window(session: Session, window_id: int, *, change: str, expected_seq
     if change in _NEEDS_REASON and not reason:
         raise Invalid(f"say why you {change} the window", field="reason")
     if change == Change.SKIP and window.kind != WindowKind.REGULAR:
-        raise Invalid("only a regular occurrence can be skipped; cancel this one",
-                      field="action")
+        raise Invalid("only a regular occurrence can be skipped; cancel this one", field="action")
     if change in (Change.MOVE, Change.EXTEND):
         span = _new_span(window, change, starts_at, ends_at, now)
         overridden = _check_conflicts(session, window, span, override_freeze_reason)
@@ -138,8 +176,10 @@ def change_window(session: Session, window_id: int, *, change: str, expected_seq
     try:
         session.flush()
     except StaleDataError:
-        raise Conflict(f"window #{window_id} was changed by someone else just now; reload "
-                       "and try again", field="sequence") from None
+        raise Conflict(
+            f"window #{window_id} was changed by someone else just now; reload and try again",
+            field="sequence",
+        ) from None
     return window
 
 
@@ -148,14 +188,20 @@ def window_conflicts(session: Session, window: Window) -> list[str]:
     if window.status == WindowStatus.CANCELLED:
         return []
     freezes, others = _neighbours(session, window, window.span)
-    problems = [f"inside freeze {f.describe()}" for f in freezes
-                if not window.freeze_override_reason]
+    problems = [
+        f"inside freeze {f.describe()}" for f in freezes if not window.freeze_override_reason
+    ]
     problems += [f"overlaps window #{o.id} {o.title!r}" for o in others]
     return problems
 
 
-def _new_span(window: Window, change: Change, starts_at: datetime | None,
-              ends_at: datetime | None, now: datetime) -> Span:
+def _new_span(
+    window: Window,
+    change: Change,
+    starts_at: datetime | None,
+    ends_at: datetime | None,
+    now: datetime,
+) -> Span:
     if change == Change.EXTEND:
         if starts_at is not None:
             raise Invalid("extending keeps the start; give only ends_at", field="starts_at")
@@ -163,8 +209,7 @@ def _new_span(window: Window, change: Change, starts_at: datetime | None,
             raise Invalid("give the new ends_at", field="ends_at")
         check_aware(ends_at, field="ends_at")
         if ends_at <= window.ends_at:
-            raise Invalid("an extension must end later than the window does now",
-                          field="ends_at")
+            raise Invalid("an extension must end later than the window does now", field="ends_at")
         return _checked_span(window.starts_at, ends_at, now=now, check_start=False)
     if starts_at is None:
         raise Invalid("give the new starts_at", field="starts_at")
@@ -175,8 +220,9 @@ def _new_span(window: Window, change: Change, starts_at: datetime | None,
     return _checked_span(starts_at, ends_at, now=now)
 
 
-def _checked_span(starts_at: datetime, ends_at: datetime, *, now: datetime,
-                  check_start: bool = True) -> Span:
+def _checked_span(
+    starts_at: datetime, ends_at: datetime, *, now: datetime, check_start: bool = True
+) -> Span:
     check_aware(starts_at, field="starts_at")
     check_aware(ends_at, field="ends_at")
     if ends_at <= starts_at:
@@ -188,26 +234,38 @@ def _checked_span(starts_at: datetime, ends_at: datetime, *, now: datetime,
     return Span(starts_at, ends_at)
 
 
-def _neighbours(session: Session, window: Window, span: Span) -> tuple[list[Freeze],
-                                                                         list[Window]]:
+def _neighbours(session: Session, window: Window, span: Span) -> tuple[list[Freeze], list[Window]]:
     freezes = blocking(
-        list_freezes(session, start=span.start, end=span.end, region_id=window.region_id,
-                     customer_id=window.customer_id),
-        span, region_id=window.region_id, customer_id=window.customer_id)
+        list_freezes(
+            session,
+            start=span.start,
+            end=span.end,
+            region_id=window.region_id,
+            customer_id=window.customer_id,
+        ),
+        span,
+        region_id=window.region_id,
+        customer_id=window.customer_id,
+    )
     query = select(Window).where(
-        Window.region_id == window.region_id, Window.status != WindowStatus.CANCELLED,
-        Window.ends_at > span.start, Window.starts_at < span.end)
+        Window.region_id == window.region_id,
+        Window.status != WindowStatus.CANCELLED,
+        Window.ends_at > span.start,
+        Window.starts_at < span.end,
+    )
     if window.id is not None:
         query = query.where(Window.id != window.id)
     if window.customer_id is not None:
         # Two customers' own windows may overlap; a customer's and the region's may not.
-        query = query.where(Window.customer_id.is_(None)
-                            | (Window.customer_id == window.customer_id))
+        query = query.where(
+            Window.customer_id.is_(None) | (Window.customer_id == window.customer_id)
+        )
     return freezes, list(session.scalars(query.order_by(Window.starts_at)))
 
 
-def _check_conflicts(session: Session, window: Window, span: Span,
-                     override_reason: str | None) -> list[Freeze]:
+def _check_conflicts(
+    session: Session, window: Window, span: Span, override_reason: str | None
+) -> list[Freeze]:
     """Refuse overlaps always and freezes unless overridden; returns the overridden freezes."""
     freezes, others = _neighbours(session, window, span)
     if others:
@@ -215,11 +273,16 @@ def _check_conflicts(session: Session, window: Window, span: Span,
         raise Conflict(
             f"overlaps window #{other.id} {other.title!r} ({other.starts_at:%Y-%m-%d %H:%M}Z "
             f"to {other.ends_at:%Y-%m-%d %H:%M}Z) in region {window.region.slug}",
-            field="starts_at", details={"window": other.id})
+            field="starts_at",
+            details={"window": other.id},
+        )
     if freezes and not (override_reason or "").strip():
-        raise Conflict(f"inside freeze {freezes[0].describe()}; to go ahead anyway set "
-                       "override_freeze with a reason", field="starts_at",
-                       details={"freezes": [f.id for f in freezes]})
+        raise Conflict(
+            f"inside freeze {freezes[0].describe()}; to go ahead anyway set "
+            "override_freeze with a reason",
+            field="starts_at",
+            details={"freezes": [f.id for f in freezes]},
+        )
     return freezes
 
 

@@ -92,7 +92,8 @@ class Window(Base):
     region: Mapped[Region] = relationship(lazy="joined")
     customer: Mapped[Customer | None] = relationship(lazy="joined")
     revisions: Mapped[list[WindowRevision]] = relationship(
-        back_populates="window", order_by="WindowRevision.sequence",
+        back_populates="window",
+        order_by="WindowRevision.sequence",
         cascade="all, delete-orphan",
     )
 

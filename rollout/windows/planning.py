@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from rollout.customers import Region, get_region
 from rollout.errors import Conflict, Invalid, NotFound
-from rollout.freezes import Freeze, blocking, list_freezes
+from rollout.freezes import Freeze, list_freezes
 from rollout.scheduling import Occurrence, Span, occurrences, overlaps, parse_zone, validate_cron
 from rollout.validation import check_text
 from rollout.windows.models import (
@@ -34,19 +34,33 @@ def default_horizon(now: datetime) -> datetime:
     return datetime(year, month, 1, tzinfo=UTC) + timedelta(days=min(now.day, 28) - 1)
 
 
-def create_policy(session: Session, *, region: str, title: str, cron: str,
-                  duration_minutes: int, timezone: str | None = None,
-                  active_from: date | None = None, active_until: date | None = None,
-                  actor: str, now: datetime) -> MaintenancePolicy:
+def create_policy(
+    session: Session,
+    *,
+    region: str,
+    title: str,
+    cron: str,
+    duration_minutes: int,
+    timezone: str | None = None,
+    active_from: date | None = None,
+    active_until: date | None = None,
+    actor: str,
+    now: datetime,
+) -> MaintenancePolicy:
     """A recurring rule for `region`, with its windows planned up to the default horizon."""
     home = get_region(session, region)
     timezone = timezone or home.timezone
     zone = parse_zone(timezone)
     policy = MaintenancePolicy(
-        region=home, title=check_text(title, field="title"), cron=validate_cron(cron),
-        timezone=timezone, duration_minutes=_duration(duration_minutes),
-        active_from=active_from or now.astimezone(zone).date(), active_until=active_until,
-        created_at=now, updated_at=now,
+        region=home,
+        title=check_text(title, field="title"),
+        cron=validate_cron(cron),
+        timezone=timezone,
+        duration_minutes=_duration(duration_minutes),
+        active_from=active_from or now.astimezone(zone).date(),
+        active_until=active_until,
+        created_at=now,
+        updated_at=now,
     )
     _check_active_period(policy)
     session.add(policy)
@@ -71,17 +85,29 @@ def list_policies(session: Session, *, region: str | None = None) -> list[Mainte
     return list(session.scalars(query))
 
 
-def update_policy(session: Session, policy_id: int, *, expected_version: int | None = None,
-                  title: str | None = None, cron: str | None = None,
-                  duration_minutes: int | None = None, timezone: str | None = None,
-                  active_from: date | None = None, active_until: date | None = None,
-                  clear_active_until: bool = False, actor: str,
-                  now: datetime) -> MaintenancePolicy:
+def update_policy(
+    session: Session,
+    policy_id: int,
+    *,
+    expected_version: int | None = None,
+    title: str | None = None,
+    cron: str | None = None,
+    duration_minutes: int | None = None,
+    timezone: str | None = None,
+    active_from: date | None = None,
+    active_until: date | None = None,
+    clear_active_until: bool = False,
+    actor: str,
+    now: datetime,
+) -> MaintenancePolicy:
     """Edit a policy and re-plan its future planned windows as new revisions of themselves."""
     policy = get_policy(session, policy_id)
     if expected_version is not None and expected_version != policy.version:
-        raise Conflict(f"policy #{policy_id} changed since version {expected_version} "
-                       f"(now {policy.version}); reload and try again", field="version")
+        raise Conflict(
+            f"policy #{policy_id} changed since version {expected_version} "
+            f"(now {policy.version}); reload and try again",
+            field="version",
+        )
     if title is not None:
         policy.title = check_text(title, field="title")
     if cron is not None:
@@ -102,48 +128,47 @@ def update_policy(session: Session, policy_id: int, *, expected_version: int | N
     return policy
 
 
-def plan_windows(session: Session, *, until: datetime, now: datetime,
-                 actor: str = PLANNER) -> int:
+def plan_windows(session: Session, *, until: datetime, now: datetime, actor: str = PLANNER) -> int:
     """Materialise every policy's windows up to `until`; returns how many were added."""
     policies = session.scalars(select(MaintenancePolicy).order_by(MaintenancePolicy.id))
     return sum(plan_policy(session, p, until=until, actor=actor, now=now) for p in policies)
 
 
-def plan_policy(session: Session, policy: MaintenancePolicy, *, until: datetime,
-                actor: str, now: datetime) -> int:
+def plan_policy(
+    session: Session, policy: MaintenancePolicy, *, until: datetime, actor: str, now: datetime
+) -> int:
     """Materialise `policy`'s windows from now (or its horizon) up to `until`; idempotent."""
     after = max(now, policy.planned_until) if policy.planned_until else now
     if after >= until:
         return 0
     fresh = list(policy_occurrences(policy, after=after, until=until))
     known = _known_occurrences(session, policy, [o.local_start for o in fresh])
-    freezes, windows = _obstacles(session, policy.region_id, after, until)
-    added = 0
-    for occurrence in fresh:
-        if occurrence.local_start in known:
-            continue
-        window = _new_regular_window(policy, occurrence, now)
-        session.add(window)
-        reason = obstacle_reason(occurrence.span, freezes, windows)
-        if reason:
-            window.status = WindowStatus.CANCELLED
-            record(window, WindowAction.SKIPPED, actor=actor, reason=reason, now=now)
-        else:
-            record(window, WindowAction.CREATED, actor=actor, reason=f"planned from policy "
-                   f"#{policy.id}", now=now)
-            windows.append(window)
-        added += 1
+    added = _materialise(
+        session,
+        policy,
+        [o for o in fresh if o.local_start not in known],
+        *_obstacles(session, policy.region_id, after, until),
+        actor=actor,
+        now=now,
+    )
     policy.planned_until = until
     session.flush()
     return added
 
 
-def policy_occurrences(policy: MaintenancePolicy, *, after: datetime,
-                       until: datetime) -> Iterable[Occurrence]:
+def policy_occurrences(
+    policy: MaintenancePolicy, *, after: datetime, until: datetime
+) -> Iterable[Occurrence]:
     """The policy's rule firings whose UTC start lies in [after, until)."""
-    return occurrences(policy.cron, parse_zone(policy.timezone), policy.duration,
-                       after=after, until=until, active_from=policy.active_from,
-                       active_until=policy.active_until)
+    return occurrences(
+        policy.cron,
+        parse_zone(policy.timezone),
+        policy.duration,
+        after=after,
+        until=until,
+        active_from=policy.active_from,
+        active_until=policy.active_until,
+    )
 
 
 def obstacle_reason(span: Span, freezes: list[Freeze], windows: list[Window]) -> str | None:
@@ -157,87 +182,171 @@ def obstacle_reason(span: Span, freezes: list[Freeze], windows: list[Window]) ->
     return None
 
 
-def _replan_future(session: Session, policy: MaintenancePolicy, *, actor: str,
-                   now: datetime) -> None:
-    # Announced, skipped or hand-moved windows are promises or decisions; the rest follow the
-    # rule. The n-th future planned window becomes the n-th new occurrence, keeping its id.
-    future = list(session.scalars(
-        select(Window).where(Window.policy_id == policy.id, Window.starts_at > now)
-        .order_by(Window.starts_at)))
-    movable = [w for w in future if w.status == WindowStatus.PLANNED and not _hand_moved(w)]
-    kept = {w.occurrence for w in future if w not in movable}
+def _replan_future(
+    session: Session, policy: MaintenancePolicy, *, actor: str, now: datetime
+) -> None:
+    # The n-th future window of the policy stands for the n-th occurrence of the new rule,
+    # so identities survive. Announced, skipped or hand-moved windows are promises or
+    # decisions: they keep their times but still take their place in that pairing.
+    future = list(
+        session.scalars(
+            select(Window)
+            .where(Window.policy_id == policy.id, Window.starts_at > now)
+            .order_by(Window.occurrence)
+        )
+    )
+    movable = {w.id for w in future if w.status == WindowStatus.PLANNED and not _hand_moved(w)}
     until = max(policy.planned_until or now, default_horizon(now))
-    fresh = [o for o in policy_occurrences(policy, after=now, until=until)
-             if o.local_start not in kept]
-    freezes, others = _obstacles(session, policy.region_id, now, until,
-                                 excluding=policy.id)
+    fresh = list(policy_occurrences(policy, after=now, until=until))
+    freezes, others = _obstacles(session, policy.region_id, now, until, excluding=policy.id)
     reason = f"policy #{policy.id} changed"
     # Free the old keys first: the unique (policy, occurrence) check is immediate per row.
-    for window in movable:
-        window.occurrence = None
+    for window in future:
+        if window.id in movable:
+            window.occurrence = None
     session.flush()
-    for window, occurrence in zip(movable, fresh, strict=False):
+    for window, occurrence in zip(future, fresh, strict=False):
+        if window.id not in movable:
+            continue
         window.occurrence = occurrence.local_start
         window.starts_at, window.ends_at = occurrence.span.start, occurrence.span.end
         window.title, window.timezone = policy.title, policy.timezone
         blocked = obstacle_reason(occurrence.span, freezes, others)
         if blocked:
             window.status = WindowStatus.CANCELLED
-        record(window, WindowAction.SKIPPED if blocked else WindowAction.REPLANNED,
-               actor=actor, reason=f"{reason}; {blocked}" if blocked else reason, now=now)
-    for window in movable[len(fresh):]:
-        window.status = WindowStatus.CANCELLED
-        record(window, WindowAction.CANCELLED, actor=actor,
-               reason=f"{reason}; the rule no longer has this occurrence", now=now)
+        record(
+            window,
+            WindowAction.SKIPPED if blocked else WindowAction.REPLANNED,
+            actor=actor,
+            reason=f"{reason}; {blocked}" if blocked else reason,
+            now=now,
+        )
+    for window in future[len(fresh) :]:
+        if window.id in movable:
+            window.status = WindowStatus.CANCELLED
+            record(
+                window,
+                WindowAction.CANCELLED,
+                actor=actor,
+                reason=f"{reason}; the rule no longer has this occurrence",
+                now=now,
+            )
     session.flush()
-    # Occurrences beyond the moved windows are planned afresh, as for a new policy.
-    policy.planned_until = now
-    plan_policy(session, policy, until=until, actor=actor, now=now)
+    taken = {w.occurrence for w in future}
+    extra = [o for o in fresh[len(future) :] if o.local_start not in taken]
+    _materialise(
+        session,
+        policy,
+        extra,
+        freezes,
+        others + [w for w in future if w.status != WindowStatus.CANCELLED],
+        actor=actor,
+        now=now,
+    )
+    policy.planned_until = until
+    session.flush()
+
+
+def _materialise(
+    session: Session,
+    policy: MaintenancePolicy,
+    fresh: list[Occurrence],
+    freezes: list[Freeze],
+    windows: list[Window],
+    *,
+    actor: str,
+    now: datetime,
+) -> int:
+    """Store one window per occurrence; one blocked by a freeze or overlap is kept skipped."""
+    for occurrence in fresh:
+        window = _new_regular_window(policy, occurrence, now)
+        session.add(window)
+        reason = obstacle_reason(occurrence.span, freezes, windows)
+        if reason:
+            window.status = WindowStatus.CANCELLED
+            record(window, WindowAction.SKIPPED, actor=actor, reason=reason, now=now)
+        else:
+            record(
+                window,
+                WindowAction.CREATED,
+                actor=actor,
+                reason=f"planned from policy #{policy.id}",
+                now=now,
+            )
+            windows.append(window)
+    return len(fresh)
 
 
 def _hand_moved(window: Window) -> bool:
     return any(r.action == WindowAction.MOVED for r in window.revisions)
 
 
-def _known_occurrences(session: Session, policy: MaintenancePolicy,
-                       candidates: list[datetime]) -> set[datetime]:
+def _known_occurrences(
+    session: Session, policy: MaintenancePolicy, candidates: list[datetime]
+) -> set[datetime]:
     if not candidates:
         return set()
-    rows = session.scalars(select(Window.occurrence).where(
-        Window.policy_id == policy.id, Window.occurrence >= min(candidates),
-        Window.occurrence <= max(candidates)))
+    rows = session.scalars(
+        select(Window.occurrence).where(
+            Window.policy_id == policy.id,
+            Window.occurrence >= min(candidates),
+            Window.occurrence <= max(candidates),
+        )
+    )
     return set(rows)
 
 
-def _obstacles(session: Session, region_id: int, start: datetime, end: datetime, *,
-               excluding: int | None = None) -> tuple[list[Freeze], list[Window]]:
-    freezes = list_freezes(session, start=start, end=end, region_id=region_id,
-                           include_customer_plans=False)
+def _obstacles(
+    session: Session,
+    region_id: int,
+    start: datetime,
+    end: datetime,
+    *,
+    excluding: int | None = None,
+) -> tuple[list[Freeze], list[Window]]:
+    freezes = list_freezes(
+        session, start=start, end=end, region_id=region_id, include_customer_plans=False
+    )
     query = select(Window).where(
-        Window.region_id == region_id, Window.customer_id.is_(None),
-        Window.status != WindowStatus.CANCELLED, Window.ends_at > start, Window.starts_at < end)
+        Window.region_id == region_id,
+        Window.customer_id.is_(None),
+        Window.status != WindowStatus.CANCELLED,
+        Window.ends_at > start,
+        Window.starts_at < end,
+    )
     if excluding is not None:
         query = query.where((Window.policy_id != excluding) | Window.policy_id.is_(None))
     return freezes, list(session.scalars(query))
 
 
-def _new_regular_window(policy: MaintenancePolicy, occurrence: Occurrence,
-                        now: datetime) -> Window:
+def _new_regular_window(policy: MaintenancePolicy, occurrence: Occurrence, now: datetime) -> Window:
     return Window(
-        region_id=policy.region_id, region=policy.region, policy_id=policy.id,
-        occurrence=occurrence.local_start, kind=WindowKind.REGULAR, status=WindowStatus.PLANNED,
-        title=policy.title, starts_at=occurrence.span.start, ends_at=occurrence.span.end,
-        timezone=policy.timezone, sequence=0, created_at=now, updated_at=now,
+        region_id=policy.region_id,
+        region=policy.region,
+        policy_id=policy.id,
+        occurrence=occurrence.local_start,
+        kind=WindowKind.REGULAR,
+        status=WindowStatus.PLANNED,
+        title=policy.title,
+        starts_at=occurrence.span.start,
+        ends_at=occurrence.span.end,
+        timezone=policy.timezone,
+        sequence=0,
+        created_at=now,
+        updated_at=now,
     )
 
 
 def _duration(minutes: int) -> int:
     if isinstance(minutes, bool) or not isinstance(minutes, int):
-        raise Invalid("duration_minutes must be a whole number of minutes",
-                      field="duration_minutes")
+        raise Invalid(
+            "duration_minutes must be a whole number of minutes", field="duration_minutes"
+        )
     if not 0 < minutes <= MAX_DURATION_MINUTES:
-        raise Invalid(f"duration_minutes must be between 1 and {MAX_DURATION_MINUTES}",
-                      field="duration_minutes")
+        raise Invalid(
+            f"duration_minutes must be between 1 and {MAX_DURATION_MINUTES}",
+            field="duration_minutes",
+        )
     return minutes
 
 

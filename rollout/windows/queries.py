@@ -29,10 +29,16 @@ PUBLIC = Audience()
 STAFF = Audience(staff=True)
 
 
-def list_windows(session: Session, *, start: datetime, end: datetime,
-                 audience: Audience = PUBLIC, region: Region | None = None,
-                 customer: Customer | None = None,
-                 statuses: set[WindowStatus] | None = None) -> list[Window]:
+def list_windows(
+    session: Session,
+    *,
+    start: datetime,
+    end: datetime,
+    audience: Audience = PUBLIC,
+    region: Region | None = None,
+    customer: Customer | None = None,
+    statuses: set[WindowStatus] | None = None,
+) -> list[Window]:
     """Windows overlapping [start, end) by start time, projected ones included.
 
     With `customer`, the windows that touch that customer: its region's and its own.
@@ -53,15 +59,19 @@ def list_windows(session: Session, *, start: datetime, end: datetime,
         query = query.where(Window.status.in_(statuses))
     windows = list(session.scalars(query.order_by(Window.starts_at, Window.id)))
     if not statuses or WindowStatus.PLANNED in statuses or WindowStatus.CANCELLED in statuses:
-        projected = [w for w in _projected(session, start, end, region)
-                     if not statuses or w.status in statuses]
+        projected = [
+            w
+            for w in _projected(session, start, end, region)
+            if not statuses or w.status in statuses
+        ]
         if projected:
             windows = sorted(windows + projected, key=lambda w: (w.starts_at, w.id or 0))
     return windows
 
 
-def _projected(session: Session, start: datetime, end: datetime,
-               region: Region | None) -> list[Window]:
+def _projected(
+    session: Session, start: datetime, end: datetime, region: Region | None
+) -> list[Window]:
     """Windows that policies will plan past their horizon, built but never stored."""
     query = select(MaintenancePolicy).where(MaintenancePolicy.planned_until < end)
     if region is not None:
@@ -72,16 +82,23 @@ def _projected(session: Session, start: datetime, end: datetime,
         occurrences = list(policy_occurrences(policy, after=after, until=end))
         if not occurrences:
             continue
-        freezes = list_freezes(session, start=after, end=end, region_id=policy.region_id,
-                               include_customer_plans=False)
+        freezes = list_freezes(
+            session, start=after, end=end, region_id=policy.region_id, include_customer_plans=False
+        )
         for occurrence in occurrences:
             blocked = obstacle_reason(occurrence.span, freezes, [])
             window = Window(
-                region_id=policy.region_id, region=policy.region, policy_id=policy.id,
-                occurrence=occurrence.local_start, kind=WindowKind.REGULAR,
+                region_id=policy.region_id,
+                region=policy.region,
+                policy_id=policy.id,
+                occurrence=occurrence.local_start,
+                kind=WindowKind.REGULAR,
                 status=WindowStatus.CANCELLED if blocked else WindowStatus.PLANNED,
-                title=policy.title, starts_at=occurrence.span.start,
-                ends_at=occurrence.span.end, timezone=policy.timezone, sequence=0,
+                title=policy.title,
+                starts_at=occurrence.span.start,
+                ends_at=occurrence.span.end,
+                timezone=policy.timezone,
+                sequence=0,
             )
             window.projected = True
             projected.append(window)

@@ -67,13 +67,16 @@ def test_ten_years_of_us_windows_are_second_saturdays_at_nine_new_york(client, u
         assert (start.hour, start.minute, end.hour, end.minute) == (9, 0, 11, 0)
 
 
-@pytest.mark.parametrize(("query", "field"), [
-    ("from=yesterday", "from"),
-    ("from=2027-01-01T09:00:00", "from"),
-    ("from=2027-02-01&to=2027-01-01", "to"),
-    ("status=sleeping", "status"),
-    ("region=mars", "region"),
-])
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("from=yesterday", "from"),
+        ("from=2027-01-01T09:00:00", "from"),
+        ("from=2027-02-01&to=2027-01-01", "to"),
+        ("status=sleeping", "status"),
+        ("region=mars", "region"),
+    ],
+)
 def test_bad_window_queries_name_the_parameter(client, us, query, field):
     response = client.get(f"/api/v1/windows?{query}")
     assert 400 <= response.status_code < 500
@@ -81,39 +84,61 @@ def test_bad_window_queries_name_the_parameter(client, us, query, field):
 
 
 def test_emergency_window_needs_a_justification(client, us, manager):
-    response = client.post("/api/v1/windows", headers=manager, json={
-        "title": "Zero-day", "region": "us", "kind": "emergency",
-        "starts_at": "2026-11-23T02:00:00Z", "ends_at": "2026-11-23T03:00:00Z"})
+    response = client.post(
+        "/api/v1/windows",
+        headers=manager,
+        json={
+            "title": "Zero-day",
+            "region": "us",
+            "kind": "emergency",
+            "starts_at": "2026-11-23T02:00:00Z",
+            "ends_at": "2026-11-23T03:00:00Z",
+        },
+    )
     assert response.status_code == 422
     assert response.json["error"]["field"] == "justification"
 
 
 def test_emergency_window_is_created_and_public(client, us, manager):
-    response = client.post("/api/v1/windows", headers=manager, json={
-        "title": "Zero-day", "region": "us", "kind": "emergency",
-        "justification": "CVE-2026-1234 in the TLS stack",
-        "starts_at": "2026-11-23T02:00:00Z", "ends_at": "2026-11-23T03:00:00Z"})
+    response = client.post(
+        "/api/v1/windows",
+        headers=manager,
+        json={
+            "title": "Zero-day",
+            "region": "us",
+            "kind": "emergency",
+            "justification": "CVE-2026-1234 in the TLS stack",
+            "starts_at": "2026-11-23T02:00:00Z",
+            "ends_at": "2026-11-23T03:00:00Z",
+        },
+    )
     assert response.status_code == 201, response.json
     public = client.get(f"/api/v1/windows/{response.json['id']}").json
     assert public["kind"] == "emergency" and "justification" not in public
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"starts_at": "2026-12-01T10:00:00"}, "starts_at"),
-    ({"ends_at": "2026-12-01T09:00:00Z"}, "ends_at"),
-    ({"starts_at": "not a date"}, "starts_at"),
-    ({"title": ""}, "title"),
-    ({"title": 42}, "title"),
-    ({"region": "mars"}, "region"),
-    ({"region": None}, "region"),
-    ({"kind": "regular"}, "kind"),
-    ({"colour": "red"}, "colour"),
-    ({"override_freeze": True}, "override_reason"),
-])
-def test_bad_window_input_is_refused_naming_the_field(client, us, manager, session, change,
-                                                      field):
-    window = {"title": "Extra", "region": "us", "starts_at": "2026-12-01T10:00:00Z",
-              "ends_at": "2026-12-01T11:00:00Z"}
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"starts_at": "2026-12-01T10:00:00"}, "starts_at"),
+        ({"ends_at": "2026-12-01T09:00:00Z"}, "ends_at"),
+        ({"starts_at": "not a date"}, "starts_at"),
+        ({"title": ""}, "title"),
+        ({"title": 42}, "title"),
+        ({"region": "mars"}, "region"),
+        ({"region": None}, "region"),
+        ({"kind": "regular"}, "kind"),
+        ({"colour": "red"}, "colour"),
+        ({"override_freeze": True}, "override_reason"),
+    ],
+)
+def test_bad_window_input_is_refused_naming_the_field(client, us, manager, session, change, field):
+    window = {
+        "title": "Extra",
+        "region": "us",
+        "starts_at": "2026-12-01T10:00:00Z",
+        "ends_at": "2026-12-01T11:00:00Z",
+    }
     response = client.post("/api/v1/windows", headers=manager, json=window | change)
     assert response.status_code in (404, 422), response.json
     assert response.json["error"]["field"] == field
@@ -121,39 +146,68 @@ def test_bad_window_input_is_refused_naming_the_field(client, us, manager, sessi
 
 
 def test_malformed_json_is_a_400_naming_the_body(client, us, manager):
-    response = client.post("/api/v1/windows", headers=manager, data="{not json",
-                           content_type="application/json")
+    response = client.post(
+        "/api/v1/windows", headers=manager, data="{not json", content_type="application/json"
+    )
     assert response.status_code == 400
     assert response.json["error"]["field"] == "body"
 
 
 def test_window_overlapping_another_in_the_region_is_refused(client, us, manager):
-    response = client.post("/api/v1/windows", headers=manager, json={
-        "title": "Clash", "region": "us", "starts_at": "2026-12-12T15:00:00Z",
-        "ends_at": "2026-12-12T17:00:00Z"})
+    response = client.post(
+        "/api/v1/windows",
+        headers=manager,
+        json={
+            "title": "Clash",
+            "region": "us",
+            "starts_at": "2026-12-12T15:00:00Z",
+            "ends_at": "2026-12-12T17:00:00Z",
+        },
+    )
     assert response.status_code == 409
     assert "overlaps window" in response.json["error"]["message"]
 
 
 def test_touching_windows_do_not_overlap(client, us, manager):
-    response = client.post("/api/v1/windows", headers=manager, json={
-        "title": "Right after", "region": "us", "starts_at": "2026-12-12T16:00:00Z",
-        "ends_at": "2026-12-12T17:00:00Z"})
+    response = client.post(
+        "/api/v1/windows",
+        headers=manager,
+        json={
+            "title": "Right after",
+            "region": "us",
+            "starts_at": "2026-12-12T16:00:00Z",
+            "ends_at": "2026-12-12T17:00:00Z",
+        },
+    )
     assert response.status_code == 201
 
 
-def test_window_in_a_freeze_is_refused_naming_the_freeze_unless_overridden(client, us,
-                                                                           manager):
-    client.post("/api/v1/freezes", headers=manager, json={
-        "title": "Black Friday", "starts_at": "2026-11-27T00:00:00Z",
-        "ends_at": "2026-11-30T00:00:00Z"})
-    window = {"title": "Patch", "region": "us", "kind": "emergency", "justification": "CVE",
-              "starts_at": "2026-11-28T10:00:00Z", "ends_at": "2026-11-28T11:00:00Z"}
+def test_window_in_a_freeze_is_refused_naming_the_freeze_unless_overridden(client, us, manager):
+    client.post(
+        "/api/v1/freezes",
+        headers=manager,
+        json={
+            "title": "Black Friday",
+            "starts_at": "2026-11-27T00:00:00Z",
+            "ends_at": "2026-11-30T00:00:00Z",
+        },
+    )
+    window = {
+        "title": "Patch",
+        "region": "us",
+        "kind": "emergency",
+        "justification": "CVE",
+        "starts_at": "2026-11-28T10:00:00Z",
+        "ends_at": "2026-11-28T11:00:00Z",
+    }
     refused = client.post("/api/v1/windows", headers=manager, json=window)
     assert refused.status_code == 409
     assert "Black Friday" in refused.json["error"]["message"]
-    allowed = client.post("/api/v1/windows", headers=manager, json=window | {
-        "override_freeze": True, "override_reason": "actively exploited"})
+    allowed = client.post(
+        "/api/v1/windows",
+        headers=manager,
+        json=window | {"override_freeze": True, "override_reason": "actively exploited"},
+    )
     assert allowed.status_code == 201
     assert "actively exploited" in allowed.json["freeze_override_reason"]
     history = client.get(f"/api/v1/windows/{allowed.json['id']}/history", headers=manager)
@@ -162,9 +216,16 @@ def test_window_in_a_freeze_is_refused_naming_the_freeze_unless_overridden(clien
 
 def test_move_keeps_length_and_records_history(client, us, manager):
     window = first_window(client)
-    response = client.patch(f"/api/v1/windows/{window['id']}", headers=manager, json={
-        "action": "move", "sequence": 0, "reason": "Holiday",
-        "starts_at": "2026-12-19T09:00:00-05:00"})
+    response = client.patch(
+        f"/api/v1/windows/{window['id']}",
+        headers=manager,
+        json={
+            "action": "move",
+            "sequence": 0,
+            "reason": "Holiday",
+            "starts_at": "2026-12-19T09:00:00-05:00",
+        },
+    )
     assert response.status_code == 200, response.json
     assert response.json["ends_at"] == "2026-12-19T16:00:00Z"
     assert response.json["sequence"] == 1
@@ -176,11 +237,19 @@ def test_move_keeps_length_and_records_history(client, us, manager):
 def test_a_stale_edit_is_refused_not_lost(client, us, manager):
     window = first_window(client)
     url = f"/api/v1/windows/{window['id']}"
-    first = client.patch(url, headers=manager, json={
-        "action": "extend", "sequence": 0, "reason": "more time",
-        "ends_at": "2026-12-12T17:00:00Z"})
-    second = client.patch(url, headers=manager, json={
-        "action": "cancel", "sequence": 0, "reason": "not needed"})
+    first = client.patch(
+        url,
+        headers=manager,
+        json={
+            "action": "extend",
+            "sequence": 0,
+            "reason": "more time",
+            "ends_at": "2026-12-12T17:00:00Z",
+        },
+    )
+    second = client.patch(
+        url, headers=manager, json={"action": "cancel", "sequence": 0, "reason": "not needed"}
+    )
     assert first.status_code == 200 and second.status_code == 409
     assert second.json["error"]["field"] == "sequence"
     assert client.get(url).json["status"] == "planned"
@@ -190,37 +259,47 @@ def test_lifecycle_runs_announced_started_completed(client, us, manager):
     window = first_window(client)
     url = f"/api/v1/windows/{window['id']}"
     for sequence, action in enumerate(["announce", "start", "complete"]):
-        response = client.patch(url, headers=manager,
-                                json={"action": action, "sequence": sequence})
+        response = client.patch(url, headers=manager, json={"action": action, "sequence": sequence})
         assert response.status_code == 200, response.json
     assert client.get(url).json["status"] == "completed"
-    again = client.patch(url, headers=manager, json={"action": "cancel", "sequence": 3,
-                                                     "reason": "x"})
+    again = client.patch(
+        url, headers=manager, json={"action": "cancel", "sequence": 3, "reason": "x"}
+    )
     assert again.status_code == 409
     assert "completed" in again.json["error"]["message"]
 
 
 def test_cancel_needs_a_reason(client, us, manager):
     window = first_window(client)
-    response = client.patch(f"/api/v1/windows/{window['id']}", headers=manager,
-                            json={"action": "cancel", "sequence": 0})
+    response = client.patch(
+        f"/api/v1/windows/{window['id']}", headers=manager, json={"action": "cancel", "sequence": 0}
+    )
     assert response.status_code == 422 and response.json["error"]["field"] == "reason"
 
 
 def test_skipping_a_holiday_keeps_the_window_cancelled_with_the_reason(client, us, manager):
     window = first_window(client)
-    client.patch(f"/api/v1/windows/{window['id']}", headers=manager, json={
-        "action": "skip", "sequence": 0, "reason": "Christmas week"})
+    client.patch(
+        f"/api/v1/windows/{window['id']}",
+        headers=manager,
+        json={"action": "skip", "sequence": 0, "reason": "Christmas week"},
+    )
     response = client.get(f"/api/v1/windows/{window['id']}/history")
     assert response.json["items"][-1]["action"] == "skipped"
     assert client.get(f"/api/v1/windows/{window['id']}").json["status"] == "cancelled"
 
 
-def test_customer_window_is_visible_only_to_that_customer_and_staff(client, us, manager,
-                                                                    session):
-    created = client.post("/api/v1/windows", headers=manager, json={
-        "title": "Acme patch", "customer": "acme", "starts_at": "2026-12-02T10:00:00Z",
-        "ends_at": "2026-12-02T11:00:00Z"}).json
+def test_customer_window_is_visible_only_to_that_customer_and_staff(client, us, manager, session):
+    created = client.post(
+        "/api/v1/windows",
+        headers=manager,
+        json={
+            "title": "Acme patch",
+            "customer": "acme",
+            "starts_at": "2026-12-02T10:00:00Z",
+            "ends_at": "2026-12-02T11:00:00Z",
+        },
+    ).json
     acme = bearer(make_token(session, "customer", "acme"))
     globex = bearer(make_token(session, "customer", "globex"))
     session.commit()
@@ -235,11 +314,19 @@ def test_customer_window_is_visible_only_to_that_customer_and_staff(client, us, 
 def test_writes_need_a_token_and_a_planning_role(client, us, session):
     agent = bearer(make_token(session, "support_agent"))
     session.commit()
-    window = {"title": "x", "region": "us", "starts_at": "2026-12-01T10:00:00Z",
-              "ends_at": "2026-12-01T11:00:00Z"}
+    window = {
+        "title": "x",
+        "region": "us",
+        "starts_at": "2026-12-01T10:00:00Z",
+        "ends_at": "2026-12-01T11:00:00Z",
+    }
     assert client.post("/api/v1/windows", json=window).status_code == 401
-    assert client.post("/api/v1/windows", json=window,
-                       headers=bearer("rol_not-a-real-token")).status_code == 401
+    assert (
+        client.post(
+            "/api/v1/windows", json=window, headers=bearer("rol_not-a-real-token")
+        ).status_code
+        == 401
+    )
     forbidden = client.post("/api/v1/windows", json=window, headers=agent)
     assert forbidden.status_code == 403 and "release_manager" in forbidden.json["error"]["message"]
 

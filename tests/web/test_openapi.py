@@ -16,9 +16,11 @@ from web.api.openapi import document
 
 def response_validator(name: str) -> Draft202012Validator:
     registry = Registry().with_resource(
-        "urn:rollout", Resource.from_contents(document(), default_specification=DRAFT202012))
-    return Draft202012Validator({"$ref": f"urn:rollout#/components/schemas/{name}"},
-                                registry=registry)
+        "urn:rollout", Resource.from_contents(document(), default_specification=DRAFT202012)
+    )
+    return Draft202012Validator(
+        {"$ref": f"urn:rollout#/components/schemas/{name}"}, registry=registry
+    )
 
 
 def test_document_is_valid_openapi(client):
@@ -37,22 +39,32 @@ def test_every_api_route_is_documented_and_nothing_else(app):
     assert served == documented
 
 
-@pytest.mark.parametrize(("url", "schema"), [
-    ("/api/v1/regions", "Region"),
-    ("/api/v1/windows?tz=Europe/Paris&to=2030-01-01", "Window"),
-    ("/api/v1/policies", "Policy"),
-    ("/api/v1/freezes", "Freeze"),
-    ("/api/v1/customers", "Customer"),
-])
+@pytest.mark.parametrize(
+    ("url", "schema"),
+    [
+        ("/api/v1/regions", "Region"),
+        ("/api/v1/windows?tz=Europe/Paris&to=2030-01-01", "Window"),
+        ("/api/v1/policies", "Policy"),
+        ("/api/v1/freezes", "Freeze"),
+        ("/api/v1/customers", "Customer"),
+    ],
+)
 def test_list_responses_match_their_schemas(client, session, url, schema):
     make_region(session, "us")
     make_customer(session, "acme", "us")
     make_policy(session, "us")
     token = bearer(make_token(session, "admin"))
     session.commit()
-    client.post("/api/v1/freezes", headers=token, json={
-        "title": "F", "region": "us", "starts_at": "2027-01-01T00:00:00Z",
-        "ends_at": "2027-01-02T00:00:00Z"})
+    client.post(
+        "/api/v1/freezes",
+        headers=token,
+        json={
+            "title": "F",
+            "region": "us",
+            "starts_at": "2027-01-01T00:00:00Z",
+            "ends_at": "2027-01-02T00:00:00Z",
+        },
+    )
     items = client.get(url, headers=token).json["items"]
     assert items
     validator = response_validator(schema)

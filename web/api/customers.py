@@ -58,6 +58,7 @@ def update_customer(slug: str):
     data = body(CustomerPatch)
     changes = data.model_dump(exclude_unset=True)
     customer = customers.update_customer(
-        db(), slug, expected_version=changes.pop("version", None), **changes, now=now())
+        db(), slug, expected_version=changes.pop("version", None), **changes, now=now()
+    )
     db().commit()
     return jsonify(customer_json(customer))

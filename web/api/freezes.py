@@ -22,9 +22,12 @@ def list_freezes():
     region = request.args.get("region")
     customer = request.args.get("customer")
     found = freezes.list_freezes(
-        db(), start=instant_arg("from"), end=instant_arg("to"),
+        db(),
+        start=instant_arg("from"),
+        end=instant_arg("to"),
         region_id=get_region(db(), region).id if region else None,
-        customer_id=get_customer(db(), customer).id if customer else None)
+        customer_id=get_customer(db(), customer).id if customer else None,
+    )
     return jsonify(items=[freeze_json(f) for f in found])
 
 
@@ -32,8 +35,7 @@ def list_freezes():
 @require(*PLANNING)
 def create_freeze():
     data = body(FreezeIn)
-    freeze = freezes.create_freeze(db(), **data.model_dump(), actor=principal().actor,
-                                   now=now())
+    freeze = freezes.create_freeze(db(), **data.model_dump(), actor=principal().actor, now=now())
     db().commit()
     return jsonify(freeze_json(freeze)), 201
 
@@ -56,6 +58,10 @@ def deploy_check():
         who.check_customer(get_customer(db(), customer))
     elif not who.is_staff:
         customer = who.customer.slug
-    verdict = check_deploy(db(), at=instant_arg("at", now()),
-                           region=request.args.get("region") or None, customer=customer)
+    verdict = check_deploy(
+        db(),
+        at=instant_arg("at", now()),
+        region=request.args.get("region") or None,
+        customer=customer,
+    )
     return jsonify(verdict_json(verdict, staff=who.is_staff))

@@ -13,64 +13,164 @@ blueprint = Blueprint("openapi", __name__)
 _DT = {"type": "string", "format": "date-time"}
 _NULLABLE_STR = {"type": ["string", "null"]}
 _RESPONSES = {
-    "Region": {"type": "object", "required": ["slug", "name", "timezone"], "properties": {
-        "slug": {"type": "string"}, "name": {"type": "string"}, "timezone": {"type": "string"}}},
-    "Window": {"type": "object", "required": [
-        "id", "region", "kind", "status", "title", "starts_at", "ends_at", "timezone",
-        "local_start", "local_end", "sequence", "projected"], "properties": {
-        "id": {"type": ["integer", "null"], "description": "null for a projected window"},
-        "region": {"type": "string"}, "customer": _NULLABLE_STR,
-        "kind": {"enum": ["regular", "ad_hoc", "emergency"]},
-        "status": {"enum": ["planned", "announced", "in_progress", "completed", "cancelled"]},
-        "title": {"type": "string"}, "starts_at": _DT, "ends_at": _DT,
-        "timezone": {"type": "string"}, "local_start": _DT, "local_end": _DT,
-        "reader_timezone": {"type": "string"}, "reader_start": _DT, "reader_end": _DT,
-        "sequence": {"type": "integer"}, "projected": {"type": "boolean"},
-        "policy_id": {"type": ["integer", "null"]}, "justification": _NULLABLE_STR,
-        "freeze_override_reason": _NULLABLE_STR}},
-    "Revision": {"type": "object", "required": ["sequence", "action", "status", "starts_at",
-                                                 "ends_at", "reason", "at"], "properties": {
-        "sequence": {"type": "integer"}, "action": {"type": "string"},
-        "status": {"type": "string"}, "title": {"type": "string"}, "starts_at": _DT,
-        "ends_at": _DT, "reason": {"type": "string"}, "at": _DT,
-        "actor": {"type": "string", "description": "staff only"}}},
-    "Policy": {"type": "object", "required": ["id", "region", "cron", "timezone",
-                                               "duration_minutes", "version"], "properties": {
-        "id": {"type": "integer"}, "region": {"type": "string"}, "title": {"type": "string"},
-        "cron": {"type": "string"}, "timezone": {"type": "string"},
-        "duration_minutes": {"type": "integer"}, "active_from": {"type": "string",
-                                                                 "format": "date"},
-        "active_until": {"type": ["string", "null"], "format": "date"},
-        "planned_until": {"type": ["string", "null"], "format": "date-time"},
-        "version": {"type": "integer"}}},
-    "Freeze": {"type": "object", "required": ["id", "scope", "kind", "title", "starts_at",
-                                               "ends_at"], "properties": {
-        "id": {"type": "integer"}, "scope": {"enum": ["global", "region", "customer"]},
-        "kind": {"enum": ["freeze", "event_plan"]}, "region": _NULLABLE_STR,
-        "customer": _NULLABLE_STR, "title": {"type": "string"}, "reason": {"type": "string"},
-        "starts_at": _DT, "ends_at": _DT, "created_by": {"type": "string"}}},
-    "Customer": {"type": "object", "required": ["slug", "name", "region", "tier", "timezone",
-                                                 "environments", "version"], "properties": {
-        "slug": {"type": "string"}, "name": {"type": "string"}, "region": {"type": "string"},
-        "tier": {"enum": ["standard", "silver", "gold", "platinum"]},
-        "timezone": {"type": "string"}, "version": {"type": "integer"},
-        "environments": {"type": "array", "items": {"type": "object", "properties": {
-            "kind": {"enum": ["preview", "production"]}, "name": {"type": "string"}}}}}},
-    "DeployCheck": {"type": "object", "required": ["allowed", "at", "region", "reasons"],
+    "Region": {
+        "type": "object",
+        "required": ["slug", "name", "timezone"],
+        "properties": {
+            "slug": {"type": "string"},
+            "name": {"type": "string"},
+            "timezone": {"type": "string"},
+        },
+    },
+    "Window": {
+        "type": "object",
+        "required": [
+            "id",
+            "region",
+            "kind",
+            "status",
+            "title",
+            "starts_at",
+            "ends_at",
+            "timezone",
+            "local_start",
+            "local_end",
+            "sequence",
+            "projected",
+        ],
+        "properties": {
+            "id": {"type": ["integer", "null"], "description": "null for a projected window"},
+            "region": {"type": "string"},
+            "customer": _NULLABLE_STR,
+            "kind": {"enum": ["regular", "ad_hoc", "emergency"]},
+            "status": {"enum": ["planned", "announced", "in_progress", "completed", "cancelled"]},
+            "title": {"type": "string"},
+            "starts_at": _DT,
+            "ends_at": _DT,
+            "timezone": {"type": "string"},
+            "local_start": _DT,
+            "local_end": _DT,
+            "reader_timezone": {"type": "string"},
+            "reader_start": _DT,
+            "reader_end": _DT,
+            "sequence": {"type": "integer"},
+            "projected": {"type": "boolean"},
+            "policy_id": {"type": ["integer", "null"]},
+            "justification": _NULLABLE_STR,
+            "freeze_override_reason": _NULLABLE_STR,
+        },
+    },
+    "Revision": {
+        "type": "object",
+        "required": ["sequence", "action", "status", "starts_at", "ends_at", "reason", "at"],
+        "properties": {
+            "sequence": {"type": "integer"},
+            "action": {"type": "string"},
+            "status": {"type": "string"},
+            "title": {"type": "string"},
+            "starts_at": _DT,
+            "ends_at": _DT,
+            "reason": {"type": "string"},
+            "at": _DT,
+            "actor": {"type": "string", "description": "staff only"},
+        },
+    },
+    "Policy": {
+        "type": "object",
+        "required": ["id", "region", "cron", "timezone", "duration_minutes", "version"],
+        "properties": {
+            "id": {"type": "integer"},
+            "region": {"type": "string"},
+            "title": {"type": "string"},
+            "cron": {"type": "string"},
+            "timezone": {"type": "string"},
+            "duration_minutes": {"type": "integer"},
+            "active_from": {"type": "string", "format": "date"},
+            "active_until": {"type": ["string", "null"], "format": "date"},
+            "planned_until": {"type": ["string", "null"], "format": "date-time"},
+            "version": {"type": "integer"},
+        },
+    },
+    "Freeze": {
+        "type": "object",
+        "required": ["id", "scope", "kind", "title", "starts_at", "ends_at"],
+        "properties": {
+            "id": {"type": "integer"},
+            "scope": {"enum": ["global", "region", "customer"]},
+            "kind": {"enum": ["freeze", "event_plan"]},
+            "region": _NULLABLE_STR,
+            "customer": _NULLABLE_STR,
+            "title": {"type": "string"},
+            "reason": {"type": "string"},
+            "starts_at": _DT,
+            "ends_at": _DT,
+            "created_by": {"type": "string"},
+        },
+    },
+    "Customer": {
+        "type": "object",
+        "required": ["slug", "name", "region", "tier", "timezone", "environments", "version"],
+        "properties": {
+            "slug": {"type": "string"},
+            "name": {"type": "string"},
+            "region": {"type": "string"},
+            "tier": {"enum": ["standard", "silver", "gold", "platinum"]},
+            "timezone": {"type": "string"},
+            "version": {"type": "integer"},
+            "environments": {
+                "type": "array",
+                "items": {
+                    "type": "object",
                     "properties": {
-        "allowed": {"type": "boolean"}, "at": _DT, "region": {"type": "string"},
-        "customer": _NULLABLE_STR, "reasons": {"type": "array", "items": {"type": "string"}},
-        "window": {"oneOf": [{"$ref": "#/components/schemas/Window"}, {"type": "null"}]},
-        "freezes": {"type": "array", "items": {"$ref": "#/components/schemas/Freeze"}},
-        "next_allowed_window": {"oneOf": [{"$ref": "#/components/schemas/Window"},
-                                          {"type": "null"}]}}},
-    "Error": {"type": "object", "required": ["error"], "properties": {"error": {
-        "type": "object", "required": ["code", "message"], "properties": {
-            "code": {"type": "string"}, "message": {"type": "string"},
-            "field": {"type": "string", "description": "the input at fault"}}}}},
+                        "kind": {"enum": ["preview", "production"]},
+                        "name": {"type": "string"},
+                    },
+                },
+            },
+        },
+    },
+    "DeployCheck": {
+        "type": "object",
+        "required": ["allowed", "at", "region", "reasons"],
+        "properties": {
+            "allowed": {"type": "boolean"},
+            "at": _DT,
+            "region": {"type": "string"},
+            "customer": _NULLABLE_STR,
+            "reasons": {"type": "array", "items": {"type": "string"}},
+            "window": {"oneOf": [{"$ref": "#/components/schemas/Window"}, {"type": "null"}]},
+            "freezes": {"type": "array", "items": {"$ref": "#/components/schemas/Freeze"}},
+            "next_allowed_window": {
+                "oneOf": [{"$ref": "#/components/schemas/Window"}, {"type": "null"}]
+            },
+        },
+    },
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                    "field": {"type": "string", "description": "the input at fault"},
+                },
+            }
+        },
+    },
 }
-_REQUESTS = [schemas.RegionIn, schemas.PolicyIn, schemas.PolicyPatch, schemas.WindowIn,
-             schemas.WindowPatch, schemas.FreezeIn, schemas.CustomerIn, schemas.CustomerPatch]
+_REQUESTS = [
+    schemas.RegionIn,
+    schemas.PolicyIn,
+    schemas.PolicyPatch,
+    schemas.WindowIn,
+    schemas.WindowPatch,
+    schemas.FreezeIn,
+    schemas.CustomerIn,
+    schemas.CustomerPatch,
+]
 
 
 def _ref(name: str) -> dict:
@@ -82,26 +182,50 @@ def _json(schema: dict, description: str = "OK") -> dict:
 
 
 def _list(name: str) -> dict:
-    return _json({"type": "object", "required": ["items"],
-                  "properties": {"items": {"type": "array", "items": _ref(name)}}})
+    return _json(
+        {
+            "type": "object",
+            "required": ["items"],
+            "properties": {"items": {"type": "array", "items": _ref(name)}},
+        }
+    )
 
 
 def _query(name: str, description: str, schema: dict | None = None) -> dict:
-    return {"name": name, "in": "query", "required": False, "description": description,
-            "schema": schema or {"type": "string"}}
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": schema or {"type": "string"},
+    }
 
 
 def _path(name: str, schema_type: str = "string") -> dict:
     return {"name": name, "in": "path", "required": True, "schema": {"type": schema_type}}
 
 
-def _op(summary: str, ok: dict, *, body: type | None = None, params: list | None = None,
-        public: bool = False, status: str = "200") -> dict:
-    op = {"summary": summary, "responses": {
-        status: ok, "4XX": _json(_ref("Error"), "Bad input, not allowed, not found, conflict")}}
+def _op(
+    summary: str,
+    ok: dict,
+    *,
+    body: type | None = None,
+    params: list | None = None,
+    public: bool = False,
+    status: str = "200",
+) -> dict:
+    op = {
+        "summary": summary,
+        "responses": {
+            status: ok,
+            "4XX": _json(_ref("Error"), "Bad input, not allowed, not found, conflict"),
+        },
+    }
     if body is not None:
-        op["requestBody"] = {"required": True,
-                             "content": {"application/json": {"schema": _ref(body.__name__)}}}
+        op["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": _ref(body.__name__)}},
+        }
     if params:
         op["parameters"] = params
     if public:
@@ -110,9 +234,13 @@ def _op(summary: str, ok: dict, *, body: type | None = None, params: list | None
 
 
 _WINDOW_QUERY = [
-    _query("region", "region slug"), _query("customer", "customer slug (staff or its token)"),
-    _query("from", "ISO 8601 instant with offset, or a date (00:00 UTC); default now",
-           {"type": "string"}),
+    _query("region", "region slug"),
+    _query("customer", "customer slug (staff or its token)"),
+    _query(
+        "from",
+        "ISO 8601 instant with offset, or a date (00:00 UTC); default now",
+        {"type": "string"},
+    ),
     _query("to", "end (exclusive); default a year after from; at most 50 years"),
     _query("status", "comma-separated statuses"),
     _query("tz", "IANA zone: adds reader_start/reader_end in that zone"),
@@ -130,70 +258,141 @@ def document() -> dict:
     window_id = [_path("window_id", "integer")]
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Rollout API", "version": "1",
-                 "description": "Maintenance windows, freezes and customers. Send "
-                                "`Authorization: Bearer <token>`; the public schedule needs "
-                                "none. Instants are UTC ISO 8601."},
+        "info": {
+            "title": "Rollout API",
+            "version": "1",
+            "description": "Maintenance windows, freezes and customers. Send "
+            "`Authorization: Bearer <token>`; the public schedule needs "
+            "none. Instants are UTC ISO 8601.",
+        },
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],
-        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-                       "schemas": components},
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": components,
+        },
         "paths": {
             "/api/v1/regions": {
                 "get": _op("Hosting regions", _list("Region"), public=True),
-                "post": _op("Create a region", _json(_ref("Region"), "Created"),
-                            body=schemas.RegionIn, status="201")},
+                "post": _op(
+                    "Create a region",
+                    _json(_ref("Region"), "Created"),
+                    body=schemas.RegionIn,
+                    status="201",
+                ),
+            },
             "/api/v1/policies": {
-                "get": _op("Maintenance policies", _list("Policy"),
-                           params=[_query("region", "region slug")]),
-                "post": _op("Create a policy and plan its windows",
-                            _json(_ref("Policy"), "Created"), body=schemas.PolicyIn,
-                            status="201")},
+                "get": _op(
+                    "Maintenance policies",
+                    _list("Policy"),
+                    params=[_query("region", "region slug")],
+                ),
+                "post": _op(
+                    "Create a policy and plan its windows",
+                    _json(_ref("Policy"), "Created"),
+                    body=schemas.PolicyIn,
+                    status="201",
+                ),
+            },
             "/api/v1/policies/{policy_id}": {
-                "get": _op("One policy", _json(_ref("Policy")),
-                           params=[_path("policy_id", "integer")]),
-                "patch": _op("Edit a policy; future planned windows are re-planned",
-                             _json(_ref("Policy")), body=schemas.PolicyPatch,
-                             params=[_path("policy_id", "integer")])},
+                "get": _op(
+                    "One policy", _json(_ref("Policy")), params=[_path("policy_id", "integer")]
+                ),
+                "patch": _op(
+                    "Edit a policy; future planned windows are re-planned",
+                    _json(_ref("Policy")),
+                    body=schemas.PolicyPatch,
+                    params=[_path("policy_id", "integer")],
+                ),
+            },
             "/api/v1/windows": {
-                "get": _op("Windows in a period, projected past the horizon", _list("Window"),
-                           params=_WINDOW_QUERY, public=True),
-                "post": _op("Create an ad hoc or emergency window",
-                            _json(_ref("Window"), "Created"), body=schemas.WindowIn,
-                            status="201")},
+                "get": _op(
+                    "Windows in a period, projected past the horizon",
+                    _list("Window"),
+                    params=_WINDOW_QUERY,
+                    public=True,
+                ),
+                "post": _op(
+                    "Create an ad hoc or emergency window",
+                    _json(_ref("Window"), "Created"),
+                    body=schemas.WindowIn,
+                    status="201",
+                ),
+            },
             "/api/v1/windows/{window_id}": {
-                "get": _op("One window", _json(_ref("Window")), public=True,
-                           params=window_id + [_query("tz", "reader's IANA zone")]),
-                "patch": _op("Move, extend, cancel, skip, announce, start or complete",
-                             _json(_ref("Window")), body=schemas.WindowPatch,
-                             params=window_id)},
+                "get": _op(
+                    "One window",
+                    _json(_ref("Window")),
+                    public=True,
+                    params=window_id + [_query("tz", "reader's IANA zone")],
+                ),
+                "patch": _op(
+                    "Move, extend, cancel, skip, announce, start or complete",
+                    _json(_ref("Window")),
+                    body=schemas.WindowPatch,
+                    params=window_id,
+                ),
+            },
             "/api/v1/windows/{window_id}/history": {
-                "get": _op("Every revision of a window", _list("Revision"), public=True,
-                           params=window_id)},
+                "get": _op(
+                    "Every revision of a window", _list("Revision"), public=True, params=window_id
+                )
+            },
             "/api/v1/freezes": {
-                "get": _op("Freezes", _list("Freeze"), params=[
-                    _query("region", "region slug"), _query("customer", "customer slug"),
-                    _query("from", "ISO 8601 instant"), _query("to", "ISO 8601 instant")]),
-                "post": _op("Create a freeze or a customer event plan",
-                            _json(_ref("Freeze"), "Created"), body=schemas.FreezeIn,
-                            status="201")},
+                "get": _op(
+                    "Freezes",
+                    _list("Freeze"),
+                    params=[
+                        _query("region", "region slug"),
+                        _query("customer", "customer slug"),
+                        _query("from", "ISO 8601 instant"),
+                        _query("to", "ISO 8601 instant"),
+                    ],
+                ),
+                "post": _op(
+                    "Create a freeze or a customer event plan",
+                    _json(_ref("Freeze"), "Created"),
+                    body=schemas.FreezeIn,
+                    status="201",
+                ),
+            },
             "/api/v1/freezes/{freeze_id}": {
-                "delete": _op("Lift a freeze", {"description": "Lifted"}, status="204",
-                              params=[_path("freeze_id", "integer")])},
+                "delete": _op(
+                    "Lift a freeze",
+                    {"description": "Lifted"},
+                    status="204",
+                    params=[_path("freeze_id", "integer")],
+                )
+            },
             "/api/v1/deploy-check": {
-                "get": _op("May a pipeline deploy now (or at `at`)?", _json(_ref("DeployCheck")),
-                           params=[_query("region", "region slug"),
-                                   _query("customer", "customer slug"),
-                                   _query("at", "ISO 8601 instant; default now")])},
+                "get": _op(
+                    "May a pipeline deploy now (or at `at`)?",
+                    _json(_ref("DeployCheck")),
+                    params=[
+                        _query("region", "region slug"),
+                        _query("customer", "customer slug"),
+                        _query("at", "ISO 8601 instant; default now"),
+                    ],
+                )
+            },
             "/api/v1/customers": {
                 "get": _op("Customers", _list("Customer")),
-                "post": _op("Create a customer with preview and production environments",
-                            _json(_ref("Customer"), "Created"), body=schemas.CustomerIn,
-                            status="201")},
+                "post": _op(
+                    "Create a customer with preview and production environments",
+                    _json(_ref("Customer"), "Created"),
+                    body=schemas.CustomerIn,
+                    status="201",
+                ),
+            },
             "/api/v1/customers/{slug}": {
                 "get": _op("One customer", _json(_ref("Customer")), params=[_path("slug")]),
-                "patch": _op("Edit a customer", _json(_ref("Customer")),
-                             body=schemas.CustomerPatch, params=[_path("slug")])},
+                "patch": _op(
+                    "Edit a customer",
+                    _json(_ref("Customer")),
+                    body=schemas.CustomerPatch,
+                    params=[_path("slug")],
+                ),
+            },
         },
     }
 

@@ -41,8 +41,13 @@ def get_policy(policy_id: str):
 def update_policy(policy_id: str):
     changes = body(PolicyPatch).model_dump(exclude_unset=True)
     policy = windows.update_policy(
-        db(), int_id(policy_id), expected_version=changes.pop("version", None),
+        db(),
+        int_id(policy_id),
+        expected_version=changes.pop("version", None),
         clear_active_until="active_until" in changes and changes["active_until"] is None,
-        **changes, actor=principal().actor, now=now())
+        **changes,
+        actor=principal().actor,
+        now=now(),
+    )
     db().commit()
     return jsonify(policy_json(policy))

@@ -21,8 +21,10 @@ class RegionIn(Body):
 class PolicyIn(Body):
     region: str = Field(description="region slug")
     title: str = Field(max_length=200)
-    cron: str = Field(description="five-field cron in the policy's zone; `0 9 * * 6#2` is the "
-                                  "second Saturday at 09:00; day-of-month AND day-of-week")
+    cron: str = Field(
+        description="five-field cron in the policy's zone; `0 9 * * 6#2` is the "
+        "second Saturday at 09:00; day-of-month AND day-of-week"
+    )
     duration_minutes: int = Field(gt=0)
     timezone: str | None = Field(None, description="IANA zone; defaults to the region's")
     active_from: date | None = None

@@ -119,6 +119,7 @@ def verdict_json(verdict: DeployVerdict, *, staff: bool) -> dict:
         "reasons": verdict.reasons,
         "window": window_json(verdict.window, staff=staff) if verdict.window else None,
         "freezes": [freeze_json(f) for f in verdict.freezes],
-        "next_allowed_window": (window_json(verdict.next_window, staff=staff)
-                                if verdict.next_window else None),
+        "next_allowed_window": (
+            window_json(verdict.next_window, staff=staff) if verdict.next_window else None
+        ),
     }

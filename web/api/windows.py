@@ -41,9 +41,14 @@ def list_windows():
             raise NotFound(f"no customer {customer!r}", field="customer")
         who.check_customer(target)
     found = windows.list_windows(
-        db(), start=start, end=end, audience=audience(),
-        region=get_region(db(), region) if region else None, customer=target,
-        statuses=statuses)
+        db(),
+        start=start,
+        end=end,
+        audience=audience(),
+        region=get_region(db(), region) if region else None,
+        customer=target,
+        statuses=statuses,
+    )
     staff, zone = audience().staff, zone_arg()
     return jsonify(items=[window_json(w, staff=staff, reader_zone=zone) for w in found])
 
@@ -68,10 +73,19 @@ def create_window():
     data = body(WindowIn)
     override = _override(data)
     window = windows.create_window(
-        db(), title=data.title, region=data.region, customer=data.customer, kind=data.kind,
-        starts_at=data.starts_at, ends_at=data.ends_at, timezone=data.timezone,
-        justification=data.justification, override_freeze_reason=override,
-        actor=principal().actor, now=now())
+        db(),
+        title=data.title,
+        region=data.region,
+        customer=data.customer,
+        kind=data.kind,
+        starts_at=data.starts_at,
+        ends_at=data.ends_at,
+        timezone=data.timezone,
+        justification=data.justification,
+        override_freeze_reason=override,
+        actor=principal().actor,
+        now=now(),
+    )
     db().commit()
     return jsonify(window_json(window, staff=True)), 201
 
@@ -81,9 +95,17 @@ def create_window():
 def change_window(window_id: str):
     data = body(WindowPatch)
     window = windows.change_window(
-        db(), int_id(window_id), change=data.action, expected_sequence=data.sequence,
-        reason=data.reason, starts_at=data.starts_at, ends_at=data.ends_at,
-        override_freeze_reason=_override(data), actor=principal().actor, now=now())
+        db(),
+        int_id(window_id),
+        change=data.action,
+        expected_sequence=data.sequence,
+        reason=data.reason,
+        starts_at=data.starts_at,
+        ends_at=data.ends_at,
+        override_freeze_reason=_override(data),
+        actor=principal().actor,
+        now=now(),
+    )
     db().commit()
     return jsonify(window_json(window, staff=True))
 
@@ -107,5 +129,6 @@ def _statuses(raw: str | None) -> set[windows.WindowStatus] | None:
     try:
         return {windows.WindowStatus(s.strip()) for s in raw.split(",")}
     except ValueError:
-        raise BadRequest(f"status must be among {', '.join(windows.WindowStatus)}",
-                         field="status") from None
+        raise BadRequest(
+            f"status must be among {', '.join(windows.WindowStatus)}", field="status"
+        ) from None
