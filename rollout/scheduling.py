@@ -75,9 +75,18 @@ def validate_cron(expression: str, *, field: str = "cron") -> str:
     if not isinstance(expression, str):
         raise Invalid("cron expression must be a string", field=field)
     normalised = " ".join(expression.split())
-    if len(normalised.split(" ")) != 5:
+    fields = normalised.split(" ")
+    if len(fields) != 5:
         raise Invalid(
             "cron expression needs five fields: minute hour day month weekday", field=field
+        )
+    # One firing a day at most: then a start pushed out of a DST gap can never land on,
+    # or before, the next firing.
+    if not (fields[0].isdigit() and fields[1].isdigit()):
+        raise Invalid(
+            "a maintenance rule fires at most once a day: give one minute and one hour, "
+            "e.g. '0 9 * * 6#2'",
+            field=field,
         )
     try:
         if not croniter.is_valid(normalised):

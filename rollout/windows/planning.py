@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 
+from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -29,9 +30,7 @@ MAX_DURATION_MINUTES = 7 * 24 * 60
 
 def default_horizon(now: datetime) -> datetime:
     """`now` plus the default planning horizon of 18 months."""
-    month_index = now.month - 1 + HORIZON_MONTHS
-    year, month = now.year + month_index // 12, month_index % 12 + 1
-    return datetime(year, month, 1, tzinfo=UTC) + timedelta(days=min(now.day, 28) - 1)
+    return now + relativedelta(months=HORIZON_MONTHS)
 
 
 def create_policy(

@@ -36,8 +36,13 @@ def policy_windows(session, policy) -> list[Window]:
     """The policy's windows as stored, by start."""
     session.flush()
     session.expire_all()
-    return list(session.scalars(select(Window).where(Window.policy_id == policy.id)
-                                .order_by(Window.starts_at, Window.id)))
+    return list(
+        session.scalars(
+            select(Window)
+            .where(Window.policy_id == policy.id)
+            .order_by(Window.starts_at, Window.id)
+        )
+    )
 
 
 def local(instant: datetime, zone: ZoneInfo = NEW_YORK) -> datetime:
@@ -49,8 +54,15 @@ def is_second_saturday(day: date) -> bool:
 
 
 def snapshot(window: Window) -> tuple:
-    return (window.id, window.status, window.starts_at, window.ends_at, window.sequence,
-            window.occurrence, [r.action for r in window.revisions])
+    return (
+        window.id,
+        window.status,
+        window.starts_at,
+        window.ends_at,
+        window.sequence,
+        window.occurrence,
+        [r.action for r in window.revisions],
+    )
 
 
 def test_planning_twice_adds_nothing(session):
@@ -88,7 +100,8 @@ def test_planning_a_month_later_adds_only_the_month_that_came_into_the_horizon(s
 
 
 def test_default_horizon_is_eighteen_months(session):
-    assert default_horizon(NOW).date() == date(2028, 5, 22)
+    assert default_horizon(NOW) == datetime(2028, 5, 22, 12, tzinfo=UTC)
+    assert default_horizon(datetime(2027, 1, 31, tzinfo=UTC)).date() == date(2028, 7, 31)
     assert default_horizon(datetime(2027, 6, 15, 8, tzinfo=UTC)).date() == date(2028, 12, 15)
     make_region(session, "us")
     policy = make_policy(session, "us")
@@ -146,8 +159,10 @@ def test_changing_the_duration_replans_future_windows_as_new_revisions_of_the_sa
     assert len(after) == STORED
     for window in after:
         assert window.sequence == before[window.id] + 1
-        assert [r.action for r in window.revisions] == [WindowAction.CREATED,
-                                                        WindowAction.REPLANNED]
+        assert [r.action for r in window.revisions] == [
+            WindowAction.CREATED,
+            WindowAction.REPLANNED,
+        ]
         assert window.revisions[-1].sequence == window.sequence
         start, end = local(window.starts_at), local(window.ends_at)
         assert (start.hour, end.hour) == (9, 12)
@@ -169,7 +184,8 @@ def test_changing_the_cron_moves_future_windows_to_ten_keeping_their_ids(session
         assert start.date() == before[window.id]
         assert (start.hour, end.hour) == (10, 12)
         assert window.occurrence == datetime.combine(start.date(), datetime.min.time()).replace(
-            hour=10)
+            hour=10
+        )
         assert [r.action for r in window.revisions][-1] == WindowAction.REPLANNED
     listed = list_windows(session, start=NOW, end=TEN_YEARS_ON)
     assert len(listed) == 120
@@ -180,13 +196,28 @@ def test_replanning_leaves_announced_skipped_and_hand_moved_windows_alone(sessio
     make_region(session, "us")
     policy = make_policy(session, "us")
     announced, skipped, moved, *rest = policy_windows(session, policy)
-    change_window(session, announced.id, change="announce", expected_sequence=0, actor="test",
-                  now=NOW)
-    change_window(session, skipped.id, change="skip", expected_sequence=0,
-                  reason="customer launch", actor="test", now=NOW)
-    change_window(session, moved.id, change="move", expected_sequence=0,
-                  reason="staff offsite", starts_at=moved.starts_at + timedelta(days=1),
-                  actor="test", now=NOW)
+    change_window(
+        session, announced.id, change="announce", expected_sequence=0, actor="test", now=NOW
+    )
+    change_window(
+        session,
+        skipped.id,
+        change="skip",
+        expected_sequence=0,
+        reason="customer launch",
+        actor="test",
+        now=NOW,
+    )
+    change_window(
+        session,
+        moved.id,
+        change="move",
+        expected_sequence=0,
+        reason="staff offsite",
+        starts_at=moved.starts_at + timedelta(days=1),
+        actor="test",
+        now=NOW,
+    )
     untouched = {w.id: snapshot(w) for w in (announced, skipped, moved)}
 
     update_policy(session, policy.id, duration_minutes=180, actor="test", now=NOW)
@@ -205,10 +236,10 @@ def test_changing_the_cron_keeps_one_window_per_month_around_an_announced_one(se
     make_region(session, "us")
     policy = make_policy(session, "us")
     first, second, *_ = policy_windows(session, policy)
-    change_window(session, first.id, change="announce", expected_sequence=0, actor="test",
-                  now=NOW)
-    months = {w.id: local(w.starts_at).date().replace(day=1)
-              for w in policy_windows(session, policy)}
+    change_window(session, first.id, change="announce", expected_sequence=0, actor="test", now=NOW)
+    months = {
+        w.id: local(w.starts_at).date().replace(day=1) for w in policy_windows(session, policy)
+    }
 
     update_policy(session, policy.id, cron="0 10 * * 6#2", actor="test", now=NOW)
 
@@ -221,16 +252,22 @@ def test_changing_the_cron_keeps_one_window_per_month_around_an_announced_one(se
     for window in after:
         if window.id in months:
             assert local(window.starts_at).date().replace(day=1) == months[window.id], (
-                f"window #{window.id} moved to another month")
+                f"window #{window.id} moved to another month"
+            )
 
 
 @pytest.mark.parametrize("scope", ["global", "region"])
 def test_occurrence_inside_a_freeze_is_planned_as_cancelled_naming_the_freeze(session, scope):
     make_region(session, "us")
-    freeze = create_freeze(session, title="Holiday freeze",
-                           starts_at=datetime(2026, 12, 10, tzinfo=UTC),
-                           ends_at=datetime(2026, 12, 14, tzinfo=UTC),
-                           region="us" if scope == "region" else None, actor="test", now=NOW)
+    freeze = create_freeze(
+        session,
+        title="Holiday freeze",
+        starts_at=datetime(2026, 12, 10, tzinfo=UTC),
+        ends_at=datetime(2026, 12, 14, tzinfo=UTC),
+        region="us" if scope == "region" else None,
+        actor="test",
+        now=NOW,
+    )
     policy = make_policy(session, "us")
 
     first, *rest = policy_windows(session, policy)
@@ -245,9 +282,15 @@ def test_occurrence_inside_a_freeze_is_planned_as_cancelled_naming_the_freeze(se
 def test_another_regions_freeze_does_not_cancel_the_window(session):
     make_region(session, "us")
     make_region(session, "eu")
-    create_freeze(session, title="EU freeze", starts_at=datetime(2026, 12, 10, tzinfo=UTC),
-                  ends_at=datetime(2026, 12, 14, tzinfo=UTC), region="eu", actor="test",
-                  now=NOW)
+    create_freeze(
+        session,
+        title="EU freeze",
+        starts_at=datetime(2026, 12, 10, tzinfo=UTC),
+        ends_at=datetime(2026, 12, 14, tzinfo=UTC),
+        region="eu",
+        actor="test",
+        now=NOW,
+    )
     policy = make_policy(session, "us")
 
     assert all(w.status == WindowStatus.PLANNED for w in policy_windows(session, policy))
@@ -256,16 +299,26 @@ def test_another_regions_freeze_does_not_cancel_the_window(session):
 def test_projected_occurrence_inside_a_freeze_is_listed_as_cancelled(session):
     make_region(session, "us")
     make_policy(session, "us")
-    create_freeze(session, title="Far freeze", starts_at=datetime(2031, 3, 1, tzinfo=UTC),
-                  ends_at=datetime(2031, 3, 31, tzinfo=UTC), actor="test", now=NOW)
+    create_freeze(
+        session,
+        title="Far freeze",
+        starts_at=datetime(2031, 3, 1, tzinfo=UTC),
+        ends_at=datetime(2031, 3, 31, tzinfo=UTC),
+        actor="test",
+        now=NOW,
+    )
 
-    found = list_windows(session, start=datetime(2031, 1, 1, tzinfo=UTC),
-                         end=datetime(2031, 6, 1, tzinfo=UTC))
+    found = list_windows(
+        session, start=datetime(2031, 1, 1, tzinfo=UTC), end=datetime(2031, 6, 1, tzinfo=UTC)
+    )
 
     assert [(local(w.starts_at).month, w.status, w.projected) for w in found] == [
-        (1, WindowStatus.PLANNED, True), (2, WindowStatus.PLANNED, True),
-        (3, WindowStatus.CANCELLED, True), (4, WindowStatus.PLANNED, True),
-        (5, WindowStatus.PLANNED, True)]
+        (1, WindowStatus.PLANNED, True),
+        (2, WindowStatus.PLANNED, True),
+        (3, WindowStatus.CANCELLED, True),
+        (4, WindowStatus.PLANNED, True),
+        (5, WindowStatus.PLANNED, True),
+    ]
 
 
 def test_policy_with_active_until_stops_planning_after_that_date(session):
@@ -275,8 +328,14 @@ def test_policy_with_active_until_stops_planning_after_that_date(session):
     assert plan_windows(session, until=NOW + timedelta(days=5 * 365), now=NOW) == 0
     found = policy_windows(session, policy)
     assert [local(w.starts_at).date() for w in found] == [
-        date(2026, 12, 12), date(2027, 1, 9), date(2027, 2, 13), date(2027, 3, 13),
-        date(2027, 4, 10), date(2027, 5, 8), date(2027, 6, 12)]
+        date(2026, 12, 12),
+        date(2027, 1, 9),
+        date(2027, 2, 13),
+        date(2027, 3, 13),
+        date(2027, 4, 10),
+        date(2027, 5, 8),
+        date(2027, 6, 12),
+    ]
     assert len(list_windows(session, start=NOW, end=TEN_YEARS_ON)) == 7
 
 
@@ -285,7 +344,9 @@ def test_active_until_on_a_window_day_still_plans_that_window(session):
     policy = make_policy(session, "us", active_until=date(2027, 1, 9))
 
     assert [local(w.starts_at).date() for w in policy_windows(session, policy)] == [
-        date(2026, 12, 12), date(2027, 1, 9)]
+        date(2026, 12, 12),
+        date(2027, 1, 9),
+    ]
 
 
 def test_active_until_before_active_from_is_invalid(session):
@@ -299,6 +360,5 @@ def test_editing_active_until_to_before_active_from_is_invalid(session):
     make_region(session, "us")
     policy = make_policy(session, "us", active_from=date(2027, 1, 1))
     with pytest.raises(Invalid) as caught:
-        update_policy(session, policy.id, active_until=date(2026, 12, 31), actor="test",
-                      now=NOW)
+        update_policy(session, policy.id, active_until=date(2026, 12, 31), actor="test", now=NOW)
     assert caught.value.field == "active_until"

@@ -1,0 +1,364 @@
+"""Ten years of maintenance windows for three regions: planning and listing, against croniter.
+
+    python -m bench.windows [--postgres URL] [--repeats N]
+
+(a) create_policy + plan_windows up to now + 10 years into a fresh, migrated database;
+(b) GET /api/v1/windows over those 10 years through Flask's test client, once with every
+    window stored and once with the policies planned to the default 18-month horizon only,
+    so the rest is projected on the fly;
+(c) the baseline: croniter's bare iteration of the same three rules over the same 10 years.
+Prints median and p90 in ms and the ratios to (c); writes bench/results/windows.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+from time import perf_counter
+
+import sqlalchemy as sa
+from croniter import croniter
+
+from rollout.customers import create_region
+from rollout.db import make_engine, make_session_factory
+from rollout.schema import migrate
+from rollout.windows import Window, create_policy, plan_windows
+from web import create_app
+from web.settings import Settings
+
+# A fixed "now" so that runs on different days plan the same windows.
+NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)
+UNTIL = NOW.replace(year=NOW.year + 10)
+REGIONS = {"us": "America/New_York", "eu": "Europe/Dublin", "apac": "Australia/Sydney"}
+CRON = "0 9 * * 6#2"
+DURATION_MINUTES = 120
+EXPECTED_WINDOWS = 10 * 12 * len(REGIONS)
+LIST_URL = f"/api/v1/windows?from={NOW:%Y-%m-%dT%H:%M:%SZ}&to={UNTIL:%Y-%m-%dT%H:%M:%SZ}"
+RESULTS = Path(__file__).parent / "results" / "windows.json"
+
+
+@dataclass(frozen=True)
+class Stats:
+    median_ms: float
+    p90_ms: float
+    runs: int
+
+    @classmethod
+    def of(cls, samples: list[float]) -> Stats:
+        """Median and nearest-rank 90th percentile of `samples` (seconds), in ms."""
+        ordered = sorted(samples)
+        p90 = ordered[math.ceil(0.9 * len(ordered)) - 1]
+        return cls(statistics.median(ordered) * 1000, p90 * 1000, len(ordered))
+
+
+# --- databases ---------------------------------------------------------------------------------
+
+
+class SqliteDatabases:
+    """Fresh migrated SQLite files, copied from one migrated template (migrating is slow)."""
+
+    name = "sqlite"
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.template = folder / "template.db"
+        engine = make_engine(f"sqlite:///{self.template}")
+        migrate(engine)
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        engine.dispose()
+
+    def fresh(self) -> str:
+        path = self.folder / f"{uuid.uuid4().hex}.db"
+        shutil.copyfile(self.template, path)
+        return f"sqlite:///{path}"
+
+    def drop(self, url: str) -> None:
+        path = Path(sa.make_url(url).database)
+        for extra in ("", "-wal", "-shm"):
+            Path(f"{path}{extra}").unlink(missing_ok=True)
+
+    def close(self) -> None:
+        self.drop(f"sqlite:///{self.template}")
+
+
+class PostgresDatabases:
+    """Fresh databases on a PostgreSQL server, each a copy of one migrated template."""
+
+    name = "postgresql"
+
+    def __init__(self, url: str):
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+        self.url = sa.make_url(url)
+        self.admin = make_engine(url, isolation_level="AUTOCOMMIT")
+        self.template = f"bench_windows_template_{uuid.uuid4().hex[:8]}"
+        self._execute(f'CREATE DATABASE "{self.template}"')
+        engine = make_engine(self._url_of(self.template))
+        migrate(engine)
+        engine.dispose()
+
+    def fresh(self) -> str:
+        name = f"bench_windows_{uuid.uuid4().hex[:12]}"
+        self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        return self._url_of(name)
+
+    def drop(self, url: str) -> None:
+        self._execute(f'DROP DATABASE IF EXISTS "{sa.make_url(url).database}" WITH (FORCE)')
+
+    def close(self) -> None:
+        self._execute(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)')
+        self.admin.dispose()
+
+    def _url_of(self, database: str) -> str:
+        return self.url.set(database=database).render_as_string(hide_password=False)
+
+    def _execute(self, statement: str) -> None:
+        with self.admin.connect() as connection:
+            connection.exec_driver_sql(statement)
+
+
+@contextmanager
+def database(databases, *, planned_until: datetime | None) -> Iterator[tuple[str, int]]:
+    """A fresh database with the three regions and policies, planned up to `planned_until`."""
+    url = databases.fresh()
+    engine = make_engine(url)
+    try:
+        with make_session_factory(engine)() as session:
+            add_regions(session)
+            added = add_policies(session, planned_until=planned_until)
+            session.commit()
+        yield url, added
+    finally:
+        engine.dispose()
+        databases.drop(url)
+
+
+def add_regions(session) -> None:
+    for slug, zone in REGIONS.items():
+        create_region(session, slug=slug, name=f"Region {slug}", timezone=zone, now=NOW)
+
+
+def add_policies(session, *, planned_until: datetime | None) -> int:
+    """The three policies (planned to the default horizon), then planned on; windows stored."""
+    for slug in REGIONS:
+        create_policy(
+            session,
+            region=slug,
+            title="Monthly maintenance",
+            cron=CRON,
+            duration_minutes=DURATION_MINUTES,
+            actor="bench",
+            now=NOW,
+        )
+    if planned_until is not None:
+        plan_windows(session, until=planned_until, now=NOW, actor="bench")
+    session.flush()
+    return session.scalar(sa.select(sa.func.count()).select_from(Window))
+
+
+# --- the three measurements ----------------------------------------------------------------------
+
+
+def time_planning(databases, repeats: int) -> list[float]:
+    """(a) Seconds to create the policies and plan 10 years, commit included, per fresh DB."""
+    samples = []
+    for _ in range(repeats):
+        url = databases.fresh()
+        engine = make_engine(url)
+        try:
+            with make_session_factory(engine)() as session:
+                add_regions(session)
+                session.commit()
+                started = perf_counter()
+                added = add_policies(session, planned_until=UNTIL)
+                session.commit()
+                samples.append(perf_counter() - started)
+        finally:
+            engine.dispose()
+            databases.drop(url)
+        check(added == EXPECTED_WINDOWS, f"planned {added} windows, not {EXPECTED_WINDOWS}")
+    return samples
+
+
+def time_listing(
+    databases, repeats: int, *, planned_until: datetime | None, folder: Path
+) -> list[float]:
+    """(b) Seconds per GET of 10 years of windows for all regions, after one warm-up request."""
+    with database(databases, planned_until=planned_until) as (url, _):
+        # The app's own engine, built as create_app would, so it can be closed before the
+        # database is dropped.
+        engine = make_engine(url)
+        app = create_app(
+            bench_settings(url),
+            session_factory=make_session_factory(engine),
+            clock=lambda: NOW,
+            instance_path=folder / "instance",
+        )
+        client = app.test_client()
+        try:
+            get_windows(client)
+            samples = []
+            for _ in range(repeats):
+                started = perf_counter()
+                get_windows(client)
+                samples.append(perf_counter() - started)
+        finally:
+            engine.dispose()
+    return samples
+
+
+def get_windows(client) -> None:
+    response = client.get(LIST_URL)
+    check(response.status_code == 200, f"GET {LIST_URL} answered {response.status_code}")
+    count = len(response.get_json()["items"])
+    check(count == EXPECTED_WINDOWS, f"GET {LIST_URL} listed {count} windows")
+
+
+def time_croniter(repeats: int) -> list[float]:
+    """(c) Seconds for croniter alone to walk the three rules over the 10 years."""
+    start, end = NOW.replace(tzinfo=None), UNTIL.replace(tzinfo=None)
+    samples = []
+    for _ in range(repeats):
+        started = perf_counter()
+        found = 0
+        for _zone in REGIONS.values():
+            iterator = croniter(CRON, start, day_or=False)
+            while iterator.get_next(datetime) < end:
+                found += 1
+        samples.append(perf_counter() - started)
+        check(found == EXPECTED_WINDOWS, f"croniter found {found} firings")
+    return samples
+
+
+def bench_settings(url: str) -> Settings:
+    return Settings(
+        database_url=url,
+        secret_key="bench-secret",
+        public_url="http://rollout.bench",
+        secure_cookies=False,
+    )
+
+
+def check(condition: bool, message: str) -> None:
+    if not condition:
+        raise SystemExit(f"bench/windows.py: {message}")
+
+
+# --- running and reporting -----------------------------------------------------------------------
+
+
+def run_database(databases, repeats: int, folder: Path) -> dict[str, Stats]:
+    """(a) and both (b)s on one kind of database."""
+    try:
+        return {
+            "plan_10y": Stats.of(time_planning(databases, repeats)),
+            "list_10y_stored": Stats.of(
+                time_listing(databases, repeats, planned_until=UNTIL, folder=folder)
+            ),
+            "list_10y_projected": Stats.of(
+                time_listing(databases, repeats, planned_until=None, folder=folder)
+            ),
+        }
+    finally:
+        databases.close()
+
+
+LABELS = {
+    "plan_10y": "(a) create_policy + plan_windows, 10 y",
+    "list_10y_stored": "(b) GET /api/v1/windows, 10 y stored",
+    "list_10y_projected": "(b) GET /api/v1/windows, 18 mo stored + projected",
+}
+
+
+def report(results: dict[str, dict[str, Stats]], baseline: Stats, repeats: int) -> dict:
+    """Print the table and return the JSON document."""
+    print(
+        f"{len(REGIONS)} regions x 10 years of {CRON!r} ({DURATION_MINUTES} min) = "
+        f"{EXPECTED_WINDOWS} windows; {repeats} runs each; now = {NOW:%Y-%m-%d %H:%MZ}"
+    )
+    print(f"{'':62} {'median ms':>10} {'p90 ms':>10} {'x (c)':>8}")
+    document: dict = {"results": {}, "ratios_to_croniter": {}}
+    for db_name, measured in results.items():
+        document["results"][db_name] = {k: vars(v) for k, v in measured.items()}
+        for key, stats in measured.items():
+            ratio = stats.median_ms / baseline.median_ms
+            document["ratios_to_croniter"][f"{db_name}.{key}"] = round(ratio, 1)
+            print(
+                f"{LABELS[key] + ', ' + db_name:62} {stats.median_ms:10.2f} "
+                f"{stats.p90_ms:10.2f} {ratio:8.1f}"
+            )
+    print(
+        f"{'(c) croniter get_next, bare (baseline)':62} {baseline.median_ms:10.2f} "
+        f"{baseline.p90_ms:10.2f} {1:8.1f}"
+    )
+    document["baseline_croniter"] = vars(baseline)
+    return document
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.windows",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="also run (a) and (b) on this PostgreSQL server (a user who may "
+        "CREATE DATABASE; throwaway databases are made and dropped)",
+    )
+    parser.add_argument("--repeats", type=int, default=15, help="runs per measurement")
+    parser.add_argument("--output", type=Path, default=RESULTS, help="where to write JSON")
+    args = parser.parse_args(argv)
+    repeats = max(args.repeats, 1)
+
+    baseline = Stats.of(time_croniter(repeats))
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="rollout-bench-") as tmp:
+        folder = Path(tmp)
+        results["sqlite"] = run_database(SqliteDatabases(folder), repeats, folder)
+        if args.postgres:
+            results["postgresql"] = run_database(PostgresDatabases(args.postgres), repeats, folder)
+    document = report(results, baseline, repeats)
+    document |= {
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "config": {
+            "now": NOW.isoformat(),
+            "until": UNTIL.isoformat(),
+            "cron": CRON,
+            "duration_minutes": DURATION_MINUTES,
+            "regions": REGIONS,
+            "windows": EXPECTED_WINDOWS,
+            "repeats": repeats,
+        },
+        "environment": {
+            "python": platform.python_version(),
+            "sqlite": sqlite3.sqlite_version,
+            "sqlalchemy": version("sqlalchemy"),
+            "croniter": version("croniter"),
+            "platform": platform.platform(),
+        },
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(document, indent=2) + "\n")
+    print(f"wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
