@@ -35,8 +35,8 @@ def create_app(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.secure_cookies,
-        JSON_SORT_KEYS=False,
     )
+    app.json.sort_keys = False  # keep fields in the documented order
     app.extensions["rollout.settings"] = settings
     if session_factory is None:
         engine = make_engine(settings.database_url)

@@ -8,14 +8,27 @@ from werkzeug.exceptions import HTTPException
 
 from rollout.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 
-STATUS = {NotFound: 404, Invalid: 422, Conflict: 409, Forbidden: 403}
-
 
 class BadRequest(Invalid):
     """Malformed input (bad JSON, a query parameter that does not parse): HTTP 400."""
 
 
-STATUS[BadRequest] = 400
+# Most specific first: BadRequest is an Invalid.
+_STATUSES = [
+    (BadRequest, 400, "bad_request"),
+    (NotFound, 404, "not_found"),
+    (Invalid, 422, "invalid"),
+    (Conflict, 409, "conflict"),
+    (Forbidden, 403, "forbidden"),
+]
+
+
+def status_of(exc: DomainError) -> tuple[int, str]:
+    """The HTTP status and error code for a domain error."""
+    return next(
+        ((status, code) for cls, status, code in _STATUSES if isinstance(exc, cls)),
+        (400, "bad_request"),
+    )
 
 
 def error_body(code: str, message: str, field: str | None = None, **extra) -> dict:
@@ -35,10 +48,9 @@ def wants_json() -> bool:
 def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
-        status = next((code for cls, code in STATUS.items() if type(exc) is cls), 400)
-        code = type(exc).__name__.lower() if type(exc) is not BadRequest else "bad_request"
+        status, code = status_of(exc)
         if wants_json():
-            return jsonify(error_body(_code(code), exc.message, exc.field, **exc.details)), status
+            return jsonify(error_body(code, exc.message, exc.field, **exc.details)), status
         return render_template("error.html", status=status, message=exc.message), status
 
     @app.errorhandler(ValidationError)
@@ -59,7 +71,3 @@ def init_app(app: Flask) -> None:
             name = (exc.name or "error").lower().replace(" ", "_")
             return jsonify(error_body(name, exc.description or exc.name)), exc.code
         return render_template("error.html", status=exc.code, message=exc.description), exc.code
-
-
-def _code(name: str) -> str:
-    return {"notfound": "not_found"}.get(name, name)

@@ -2,6 +2,7 @@
 
 from rollout.windows.changes import (
     Change,
+    allowed_changes,
     change_window,
     create_window,
     get_window,
@@ -33,6 +34,7 @@ __all__ = [
     "Change",
     "MaintenancePolicy",
     "Window",
+    "allowed_changes",
     "WindowAction",
     "WindowKind",
     "WindowRevision",

@@ -11,7 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from rollout.customers import get_customer, get_region
 from rollout.errors import Conflict, Invalid, NotFound
-from rollout.freezes import Freeze, blocking, list_freezes
+from rollout.freezes import Freeze, FreezeScope, blocking, list_freezes
 from rollout.scheduling import Span, parse_zone
 from rollout.validation import check_aware, check_text
 from rollout.windows.models import Window, WindowAction, WindowKind, WindowStatus
@@ -34,13 +34,13 @@ class Change(StrEnum):
 
 # Which statuses each change may start from, and the status it leaves.
 _TRANSITIONS: dict[Change, tuple[set[WindowStatus], WindowStatus | None]] = {
+    Change.ANNOUNCE: ({WindowStatus.PLANNED}, WindowStatus.ANNOUNCED),
     Change.MOVE: ({WindowStatus.PLANNED, WindowStatus.ANNOUNCED}, None),
     Change.EXTEND: ({WindowStatus.PLANNED, WindowStatus.ANNOUNCED, WindowStatus.IN_PROGRESS}, None),
-    Change.CANCEL: ({WindowStatus.PLANNED, WindowStatus.ANNOUNCED}, WindowStatus.CANCELLED),
-    Change.SKIP: ({WindowStatus.PLANNED, WindowStatus.ANNOUNCED}, WindowStatus.CANCELLED),
-    Change.ANNOUNCE: ({WindowStatus.PLANNED}, WindowStatus.ANNOUNCED),
     Change.START: ({WindowStatus.PLANNED, WindowStatus.ANNOUNCED}, WindowStatus.IN_PROGRESS),
     Change.COMPLETE: ({WindowStatus.IN_PROGRESS}, WindowStatus.COMPLETED),
+    Change.CANCEL: ({WindowStatus.PLANNED, WindowStatus.ANNOUNCED}, WindowStatus.CANCELLED),
+    Change.SKIP: ({WindowStatus.PLANNED, WindowStatus.ANNOUNCED}, WindowStatus.CANCELLED),
 }
 _ACTIONS = {
     Change.MOVE: WindowAction.MOVED,
@@ -52,6 +52,15 @@ _ACTIONS = {
     Change.COMPLETE: WindowAction.COMPLETED,
 }
 _NEEDS_REASON = {Change.MOVE, Change.EXTEND, Change.CANCEL, Change.SKIP}
+
+
+def allowed_changes(window: Window) -> list[Change]:
+    """The changes that can apply to `window` in its current status, in menu order."""
+    return [
+        change
+        for change, (starts, _) in _TRANSITIONS.items()
+        if window.status in starts and (change != Change.SKIP or window.kind == WindowKind.REGULAR)
+    ]
 
 
 def create_window(
@@ -184,7 +193,8 @@ def change_window(
 
 
 def window_conflicts(session: Session, window: Window) -> list[str]:
-    """What is wrong with an existing window now: freezes and overlaps, as sentences."""
+    """What is wrong with an existing window now, as sentences: freezes, overlaps, and the
+    event plans of customers a regional window would touch (those do not block the window)."""
     if window.status == WindowStatus.CANCELLED:
         return []
     freezes, others = _neighbours(session, window, window.span)
@@ -192,6 +202,16 @@ def window_conflicts(session: Session, window: Window) -> list[str]:
         f"inside freeze {f.describe()}" for f in freezes if not window.freeze_override_reason
     ]
     problems += [f"overlaps window #{o.id} {o.title!r}" for o in others]
+    if window.customer_id is None:
+        plans = list_freezes(
+            session, start=window.starts_at, end=window.ends_at, region_id=window.region_id
+        )
+        problems += [
+            f"customer {f.customer.slug} is in its event plan {f.title!r}: deployments to it "
+            "wait for its next allowed window"
+            for f in plans
+            if f.scope == FreezeScope.CUSTOMER
+        ]
     return problems
 
 

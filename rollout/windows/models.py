@@ -39,6 +39,19 @@ class WindowAction(StrEnum):
     SKIPPED = "skipped"
 
 
+# Reasons a release manager writes for customers; a creation's reason may hold an emergency's
+# justification or a freeze override, which stay internal.
+PUBLIC_REASON_ACTIONS = frozenset(
+    {
+        WindowAction.MOVED,
+        WindowAction.EXTENDED,
+        WindowAction.CANCELLED,
+        WindowAction.SKIPPED,
+        WindowAction.REPLANNED,
+    }
+)
+
+
 class MaintenancePolicy(Base):
     __tablename__ = "maintenance_policy"
 
@@ -128,3 +141,8 @@ class WindowRevision(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     window: Mapped[Window] = relationship(back_populates="revisions")
+
+    @property
+    def public_reason(self) -> str:
+        """The reason as customers may read it."""
+        return self.reason if self.action in PUBLIC_REASON_ACTIONS else ""

@@ -20,9 +20,10 @@ from rollout.windows import (
     list_windows,
     plan_windows,
     update_policy,
+    window_conflicts,
 )
 from tests.conftest import NOW
-from tests.factories import make_policy, make_region
+from tests.factories import make_customer, make_policy, make_region
 
 NEW_YORK = ZoneInfo("America/New_York")
 TEN_YEARS_ON = NOW.replace(year=NOW.year + 10)
@@ -362,3 +363,22 @@ def test_editing_active_until_to_before_active_from_is_invalid(session):
     with pytest.raises(Invalid) as caught:
         update_policy(session, policy.id, active_until=date(2026, 12, 31), actor="test", now=NOW)
     assert caught.value.field == "active_until"
+
+
+def test_a_customers_event_plan_is_flagged_on_its_regions_window_without_blocking_it(session):
+    make_region(session, "eu")
+    make_customer(session, "initech", "eu")
+    policy = make_policy(session, "eu")
+    window = policy_windows(session, policy)[0]
+    create_freeze(
+        session,
+        title="Initech launch",
+        customer="initech",
+        starts_at=window.starts_at - timedelta(days=1),
+        ends_at=window.ends_at + timedelta(days=1),
+        actor="test",
+        now=NOW,
+    )
+    assert window.status == WindowStatus.PLANNED
+    [problem] = window_conflicts(session, window)
+    assert "initech" in problem and "Initech launch" in problem

@@ -334,3 +334,21 @@ def test_writes_need_a_token_and_a_planning_role(client, us, session):
 def test_unknown_window_is_a_404(client, us):
     assert client.get("/api/v1/windows/999999").status_code == 404
     assert client.get("/api/v1/windows/abc").status_code == 400
+
+
+def test_public_history_hides_an_emergencys_internal_justification(client, us, manager):
+    created = client.post(
+        "/api/v1/windows",
+        headers=manager,
+        json={
+            "title": "Zero-day",
+            "region": "us",
+            "kind": "emergency",
+            "justification": "internal: exploit seen at customer globex",
+            "starts_at": "2026-11-23T02:00:00Z",
+            "ends_at": "2026-11-23T03:00:00Z",
+        },
+    ).json
+    url = f"/api/v1/windows/{created['id']}/history"
+    assert "globex" not in client.get(url).get_data(as_text=True)
+    assert "globex" in client.get(url, headers=manager).json["items"][0]["reason"]

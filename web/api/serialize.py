@@ -60,7 +60,7 @@ def revision_json(revision: WindowRevision, *, staff: bool = False) -> dict:
         "title": revision.title,
         "starts_at": utc(revision.starts_at),
         "ends_at": utc(revision.ends_at),
-        "reason": revision.reason,
+        "reason": revision.reason if staff else revision.public_reason,
         "at": utc(revision.at),
     }
     if staff:

@@ -8,7 +8,7 @@ from rollout import freezes, windows
 from rollout.access import PLANNERS
 from rollout.customers import get_region, list_customers, list_regions
 from rollout.errors import DomainError
-from rollout.windows import Change, Window, WindowKind, WindowStatus
+from rollout.windows import Change, Window, WindowKind
 from web.auth import principal
 from web.database import db, now
 from web.pages.display import local_input
@@ -19,18 +19,15 @@ from web.pages.signin import staff_page
 blueprint = Blueprint("calendar", __name__, url_prefix="/staff")
 
 DEFAULT_MONTHS, MAX_MONTHS = 6, 24
-# Mirrors the domain's allowed transitions so the page offers only changes that can succeed;
-# the domain still refuses anything else.
-OFFERED = {
-    WindowStatus.PLANNED: [Change.ANNOUNCE, Change.MOVE, Change.EXTEND, Change.START,
-                           Change.CANCEL, Change.SKIP],
-    WindowStatus.ANNOUNCED: [Change.MOVE, Change.EXTEND, Change.START, Change.CANCEL,
-                             Change.SKIP],
-    WindowStatus.IN_PROGRESS: [Change.EXTEND, Change.COMPLETE],
+DONE = {
+    Change.MOVE: "moved",
+    Change.EXTEND: "extended",
+    Change.CANCEL: "cancelled",
+    Change.SKIP: "skipped",
+    Change.ANNOUNCE: "announced",
+    Change.START: "started",
+    Change.COMPLETE: "completed",
 }
-DONE = {Change.MOVE: "moved", Change.EXTEND: "extended", Change.CANCEL: "cancelled",
-        Change.SKIP: "skipped", Change.ANNOUNCE: "announced", Change.START: "started",
-        Change.COMPLETE: "completed"}
 
 
 @blueprint.get("/calendar")
@@ -38,8 +35,13 @@ DONE = {Change.MOVE: "moved", Change.EXTEND: "extended", Change.CANCEL: "cancell
 def months():
     """Every window and freeze, month by month from this one (`?months=` up to 24)."""
     count = min(max(request.args.get("months", DEFAULT_MONTHS, type=int), 1), MAX_MONTHS)
-    return render_template("staff/calendar.html", months=calendar(db(), now=now(), count=count),
-                           count=count, max_months=MAX_MONTHS, can_plan=_can_plan())
+    return render_template(
+        "staff/calendar.html",
+        months=calendar(db(), now=now(), count=count),
+        count=count,
+        max_months=MAX_MONTHS,
+        can_plan=_can_plan(),
+    )
 
 
 @blueprint.get("/windows/<int:window_id>")
@@ -52,19 +54,28 @@ def window(window_id: int):
 @blueprint.post(f"/windows/<int:window_id>/<any({', '.join(Change)}):change>")
 @staff_page(*PLANNERS)
 def change_window(window_id: int, change: str):
+    """Apply one change as the revision the editor saw; new times are in the window's zone."""
     found = windows.get_window(db(), window_id)
     form = ChangeForm(prefix=change)
     if not form.validate():
         return _window_page(found, posted=(change, form)), 422
     try:
         windows.change_window(
-            db(), window_id, change=change, expected_sequence=form.sequence.data,
-            reason=form.reason.data, starts_at=in_zone(form.starts_at.data, found.timezone),
+            db(),
+            window_id,
+            change=change,
+            expected_sequence=form.sequence.data,
+            reason=form.reason.data,
+            starts_at=in_zone(form.starts_at.data, found.timezone),
             ends_at=in_zone(form.ends_at.data, found.timezone),
-            override_freeze_reason=form.override(), actor=principal().actor, now=now())
+            override_freeze_reason=form.override(),
+            actor=principal().actor,
+            now=now(),
+        )
     except DomainError as exc:
         db().rollback()
-        return _window_page(found, posted=(change, form)), refuse(form, exc)
+        status = refuse(form, exc)
+        return _window_page(found, posted=(change, form)), status
     db().commit()
     flash(f"Window #{window_id} {DONE[Change(change)]}.", "success")
     return redirect(url_for(".window", window_id=window_id))
@@ -75,17 +86,26 @@ def change_window(window_id: int, change: str):
 def new_window():
     """A hand-made window; the times are read in the chosen region's zone."""
     form = WindowForm(kind=request.args.get("kind", WindowKind.AD_HOC)).offer(
-        list_regions(db()), list_customers(db()))
+        list_regions(db()), list_customers(db())
+    )
     if not form.validate_on_submit():
         return _new_window_page(form, 422 if form.is_submitted() else 200)
     try:
         zone = get_region(db(), form.region.data).timezone
         created = windows.create_window(
-            db(), title=form.title.data, region=form.region.data,
-            customer=form.customer.data or None, kind=form.kind.data,
-            starts_at=in_zone(form.starts_at.data, zone), ends_at=in_zone(form.ends_at.data, zone),
-            justification=form.justification.data, override_freeze_reason=form.override(),
-            actor=principal().actor, now=now())
+            db(),
+            title=form.title.data,
+            region=form.region.data,
+            customer=form.customer.data or None,
+            kind=form.kind.data,
+            starts_at=in_zone(form.starts_at.data, zone),
+            ends_at=in_zone(form.ends_at.data, zone),
+            timezone=zone,
+            justification=form.justification.data,
+            override_freeze_reason=form.override(),
+            actor=principal().actor,
+            now=now(),
+        )
     except DomainError as exc:
         db().rollback()
         return _new_window_page(form, refuse(form, exc))
@@ -103,9 +123,15 @@ def new_freeze():
         return _new_freeze_page(form, 422 if form.is_submitted() else 200)
     try:
         created = freezes.create_freeze(
-            db(), title=form.title.data, starts_at=in_zone(form.starts_at.data, "UTC"),
-            ends_at=in_zone(form.ends_at.data, "UTC"), reason=form.reason.data,
-            **form.target(), actor=principal().actor, now=now())
+            db(),
+            title=form.title.data,
+            starts_at=in_zone(form.starts_at.data, "UTC"),
+            ends_at=in_zone(form.ends_at.data, "UTC"),
+            reason=form.reason.data,
+            **form.target(),
+            actor=principal().actor,
+            now=now(),
+        )
     except DomainError as exc:
         db().rollback()
         return _new_freeze_page(form, refuse(form, exc))
@@ -130,16 +156,20 @@ def _can_plan() -> bool:
 
 
 def _window_page(found: Window, posted: tuple[str, ChangeForm] | None = None):
-    offered = [] if not _can_plan() else [
-        c for c in OFFERED.get(found.status, [])
-        if c != Change.SKIP or found.kind == WindowKind.REGULAR]
-    forms = {change: ChangeForm(prefix=change, formdata=None, data=_prefill(found, change))
-             for change in offered}
+    offered = windows.allowed_changes(found) if _can_plan() else []
+    forms = {
+        change: ChangeForm(prefix=change, formdata=None, data=_prefill(found, change))
+        for change in offered
+    }
     if posted is not None:
         change, form = posted
         forms[Change(change)] = form
-    return render_template("staff/window.html", window=found, forms=forms,
-                           conflicts=windows.window_conflicts(db(), found))
+    return render_template(
+        "staff/window.html",
+        window=found,
+        forms=forms,
+        conflicts=windows.window_conflicts(db(), found),
+    )
 
 
 def _prefill(found: Window, change: Change) -> dict:

@@ -8,13 +8,14 @@ from zoneinfo import ZoneInfo
 
 from rollout.windows import Window, WindowAction, WindowRevision
 
-# Actions whose reason a release manager writes for customers; a creation's reason holds the
-# justification and freeze overrides, which stay internal.
-_PUBLIC_REASONS = {WindowAction.MOVED, WindowAction.EXTENDED, WindowAction.CANCELLED,
-                   WindowAction.SKIPPED, WindowAction.REPLANNED}
-_VERBS = {WindowAction.CREATED: "Scheduled", WindowAction.ANNOUNCED: "Announced",
-          WindowAction.STARTED: "Started", WindowAction.COMPLETED: "Completed",
-          WindowAction.CANCELLED: "Cancelled", WindowAction.SKIPPED: "Skipped"}
+_VERBS = {
+    WindowAction.CREATED: "Scheduled",
+    WindowAction.ANNOUNCED: "Announced",
+    WindowAction.STARTED: "Started",
+    WindowAction.COMPLETED: "Completed",
+    WindowAction.CANCELLED: "Cancelled",
+    WindowAction.SKIPPED: "Skipped",
+}
 
 
 @dataclass(frozen=True)
@@ -61,11 +62,14 @@ def history(window: Window, *, staff: bool) -> list[HistoryLine]:
     """Every revision of `window` as a sentence; the public get no actors or internal notes."""
     lines, previous = [], None
     for revision in window.revisions:
-        public_reason = revision.action in _PUBLIC_REASONS
-        lines.append(HistoryLine(
-            at=revision.at, text=_sentence(revision, previous, window.timezone),
-            reason=revision.reason if staff or public_reason else "",
-            actor=revision.actor if staff else None))
+        lines.append(
+            HistoryLine(
+                at=revision.at,
+                text=_sentence(revision, previous, window.timezone),
+                reason=revision.reason if staff else revision.public_reason,
+                actor=revision.actor if staff else None,
+            )
+        )
         previous = revision
     return lines
 
@@ -79,13 +83,16 @@ def cancel_note(window: Window) -> str:
 
 
 def _sentence(revision: WindowRevision, previous: WindowRevision | None, zone: str) -> str:
-    if previous is not None and revision.action in (WindowAction.MOVED,
-                                                    WindowAction.REPLANNED):
-        return (f"Moved from {span_text(previous.starts_at, previous.ends_at, zone)} "
-                f"to {span_text(revision.starts_at, revision.ends_at, zone)}")
+    if previous is not None and revision.action in (WindowAction.MOVED, WindowAction.REPLANNED):
+        return (
+            f"Moved from {span_text(previous.starts_at, previous.ends_at, zone)} "
+            f"to {span_text(revision.starts_at, revision.ends_at, zone)}"
+        )
     if previous is not None and revision.action == WindowAction.EXTENDED:
-        return (f"Extended to {span_text(revision.starts_at, revision.ends_at, zone)}, "
-                f"was until {_clock(previous.ends_at, zone)}")
+        return (
+            f"Extended to {span_text(revision.starts_at, revision.ends_at, zone)}, "
+            f"was until {_clock(previous.ends_at, zone)}"
+        )
     verb = _VERBS.get(revision.action, revision.action.capitalize())
     if revision.action == WindowAction.CREATED:
         return f"{verb} for {span_text(revision.starts_at, revision.ends_at, zone)}"

@@ -13,6 +13,7 @@ from wtforms import (
     IntegerField,
     PasswordField,
     RadioField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -21,23 +22,28 @@ from wtforms.validators import InputRequired, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
 from rollout.customers import Customer, Region
-from rollout.errors import Conflict, DomainError, Forbidden
+from rollout.errors import DomainError
 from rollout.scheduling import localize
+from web.errors import status_of
 
 # What a datetime-local input sends: minutes, or seconds when a browser adds them.
 MINUTES = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[InputRequired()])
-    password = PasswordField("Password", validators=[InputRequired()])
+    email = EmailField(
+        "Email", validators=[InputRequired()], render_kw={"autocomplete": "username"}
+    )
+    password = PasswordField(
+        "Password", validators=[InputRequired()], render_kw={"autocomplete": "current-password"}
+    )
 
 
 class _OverrideFreeze:
     """Mixin: a freeze may be overridden only with a reason, which goes into the history."""
 
     override_freeze = BooleanField("Go ahead inside a freeze")
-    override_reason = StringField("Why the freeze may be overridden", validators=[Optional()])
+    override_reason = StringField("Why the freeze may be overridden")
 
     def validate_override_reason(self, field) -> None:
         if self.override_freeze.data and not (field.data or "").strip():
@@ -50,16 +56,19 @@ class _OverrideFreeze:
 class WindowForm(_OverrideFreeze, FlaskForm):
     region = SelectField("Region", validators=[InputRequired()])
     customer = SelectField("Customer", default="")
-    kind = SelectField("Kind", choices=[("ad_hoc", "Ad hoc"), ("emergency", "Emergency")])
+    kind = SelectField(
+        "Kind", choices=[SelectChoice("ad_hoc", "Ad hoc"), SelectChoice("emergency", "Emergency")]
+    )
     title = StringField("Title", validators=[InputRequired()])
     starts_at = DateTimeLocalField("Starts", format=MINUTES, validators=[InputRequired()])
     ends_at = DateTimeLocalField("Ends", format=MINUTES, validators=[InputRequired()])
     justification = TextAreaField("Justification (required for an emergency)")
 
     def offer(self, regions: list[Region], customers: list[Customer]) -> WindowForm:
-        self.region.choices = [(r.slug, f"{r.name} ({r.timezone})") for r in regions]
-        self.customer.choices = [("", "Whole region")] + [
-            (c.slug, f"{c.name} ({c.region.slug})") for c in customers]
+        self.region.choices = [SelectChoice(r.slug, f"{r.name} — {r.timezone}") for r in regions]
+        self.customer.choices = [SelectChoice("", "Whole region")] + [
+            SelectChoice(c.slug, f"{c.name} ({c.region.slug})") for c in customers
+        ]
         return self
 
 
@@ -71,7 +80,11 @@ class ChangeForm(_OverrideFreeze, FlaskForm):
     ends_at = DateTimeLocalField("New end", format=MINUTES, validators=[Optional()])
 
 
-SCOPES = [("global", "Everyone"), ("region", "One region"), ("customer", "One customer")]
+SCOPES = [
+    SelectChoice("global", "Everyone"),
+    SelectChoice("region", "One region"),
+    SelectChoice("customer", "One customer"),
+]
 
 
 class FreezeForm(FlaskForm):
@@ -84,8 +97,12 @@ class FreezeForm(FlaskForm):
     reason = TextAreaField("Reason")
 
     def offer(self, regions: list[Region], customers: list[Customer]) -> FreezeForm:
-        self.region.choices = [("", "—")] + [(r.slug, r.name) for r in regions]
-        self.customer.choices = [("", "—")] + [(c.slug, c.name) for c in customers]
+        self.region.choices = [SelectChoice("", "—")] + [
+            SelectChoice(r.slug, r.name) for r in regions
+        ]
+        self.customer.choices = [SelectChoice("", "—")] + [
+            SelectChoice(c.slug, c.name) for c in customers
+        ]
         return self
 
     def validate_region(self, field) -> None:
@@ -98,8 +115,10 @@ class FreezeForm(FlaskForm):
 
     def target(self) -> dict[str, str | None]:
         """The use case's region/customer arguments for the chosen scope."""
-        return {"region": self.region.data if self.scope.data == "region" else None,
-                "customer": self.customer.data if self.scope.data == "customer" else None}
+        return {
+            "region": self.region.data if self.scope.data == "region" else None,
+            "customer": self.customer.data if self.scope.data == "customer" else None,
+        }
 
 
 def in_zone(wall: datetime | None, zone: str) -> datetime | None:
@@ -114,6 +133,6 @@ def refuse(form: FlaskForm, exc: DomainError) -> int:
         field.errors = [*field.errors, exc.message]
     else:
         form.form_errors.append(exc.message)
-    if isinstance(exc, Conflict):
-        return 409
-    return 403 if isinstance(exc, Forbidden) else 422
+    status, _ = status_of(exc)
+    # On a form, an unknown choice or unparsable value is just bad input.
+    return 422 if status in (400, 404) else status

@@ -18,6 +18,7 @@ AHEAD = timedelta(days=183)
 
 @blueprint.get("/")
 def home():
+    """The schedule is the front page."""
     return redirect(url_for("maintenance.schedule"))
 
 
@@ -25,9 +26,15 @@ def home():
 def schedule():
     """Each region's windows for the next six months, public ones only."""
     start = now()
-    regions = [(region, windows.list_windows(db(), start=start, end=start + AHEAD,
-                                             audience=windows.PUBLIC, region=region))
-               for region in list_regions(db())]
+    regions = [
+        (
+            region,
+            windows.list_windows(
+                db(), start=start, end=start + AHEAD, audience=windows.PUBLIC, region=region
+            ),
+        )
+        for region in list_regions(db())
+    ]
     return render_template("maintenance/schedule.html", regions=regions, until=start + AHEAD)
 
 

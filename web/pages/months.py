@@ -47,8 +47,9 @@ def calendar(session: Session, *, now: datetime, count: int) -> list[Month]:
     months = [Month(month_start(now, i), month_start(now, i + 1)) for i in range(count)]
     start, end = months[0].start, months[-1].end
     by_key = {m.key: m for m in months}
-    for window in list_windows(session, start=start - _ZONE_SLACK, end=end + _ZONE_SLACK,
-                               audience=STAFF):
+    for window in list_windows(
+        session, start=start - _ZONE_SLACK, end=end + _ZONE_SLACK, audience=STAFF
+    ):
         local = window.starts_at.astimezone(ZoneInfo(window.timezone))
         month = by_key.get((local.year, local.month))
         if month is not None:

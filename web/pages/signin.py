@@ -26,8 +26,11 @@ def staff_page(*roles: Role) -> Callable:
             if who is None:
                 return redirect(url_for("signin.login", next=request.full_path.rstrip("?")))
             if who.role not in allowed:
-                abort(403, f"Signed in as {who.role.replace('_', ' ')}: this needs "
-                           f"{' or '.join(sorted(r.replace('_', ' ') for r in allowed))}.")
+                abort(
+                    403,
+                    f"Signed in as {who.role.replace('_', ' ')}: this needs "
+                    f"{' or '.join(sorted(r.replace('_', ' ') for r in allowed))}.",
+                )
             return view(*args, **kwargs)
 
         return wrapper
@@ -53,6 +56,7 @@ def login():
 
 @blueprint.post("/logout")
 def logout():
+    """Forget the signed-in user; a POST with the CSRF token, so no link can sign anyone out."""
     session.clear()
     flash("Signed out.", "success")
     return redirect(url_for("maintenance.schedule"))
