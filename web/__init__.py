@@ -10,7 +10,7 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
 from rollout.db import make_engine, make_session_factory
-from web import api, database, errors, pages
+from web import api, database, errors, feeds, pages
 from web.settings import Settings
 
 csrf = CSRFProtect()
@@ -46,5 +46,6 @@ def create_app(
     csrf.init_app(app)
     errors.init_app(app)
     api.register(app)
+    feeds.init_app(app)
     pages.register(app)
     return app

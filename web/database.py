@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, request
 from sqlalchemy.orm import Session
 
 
@@ -24,6 +24,12 @@ def db() -> Session:
 def now() -> datetime:
     """The current time, from the app's clock so tests can pin it."""
     return current_app.extensions["rollout.clock"]()
+
+
+def public_url() -> str:
+    """The address customers reach this service at, without a trailing slash."""
+    configured = current_app.extensions["rollout.settings"].public_url
+    return configured or request.url_root.rstrip("/")
 
 
 def system_clock() -> datetime:

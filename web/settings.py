@@ -12,7 +12,8 @@ from pathlib import Path
 class Settings:
     database_url: str
     secret_key: str
-    public_url: str
+    # Where customers reach us; None means "the host each request came in on".
+    public_url: str | None
     # Lets a staff sign-in cookie travel only over HTTPS when served behind it.
     secure_cookies: bool
 
@@ -24,12 +25,12 @@ class Settings:
         database_url = env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'rollout.db'}"
         if database_url.startswith("postgresql://"):
             database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
-        public_url = env.get("PUBLIC_URL") or f"http://127.0.0.1:{env.get('PORT', '5000')}"
+        public_url = env.get("PUBLIC_URL") or None
         return cls(
             database_url=database_url,
             secret_key=env.get("SECRET_KEY") or _instance_secret(instance_path),
-            public_url=public_url.rstrip("/"),
-            secure_cookies=public_url.startswith("https://"),
+            public_url=public_url.rstrip("/") if public_url else None,
+            secure_cookies=bool(public_url and public_url.startswith("https://")),
         )
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from rollout import customers
+from rollout import customers, feeds
+from rollout.access import Role
 from web.api import body
 from web.api.schemas import CustomerIn, CustomerPatch, RegionIn
-from web.api.serialize import customer_json, region_json
+from web.api.serialize import customer_json, region_json, utc
 from web.auth import ANY_ROLE, PLANNING, STAFF_ONLY, principal, require
-from web.database import db, now
+from web.database import db, now, public_url
 
 blueprint = Blueprint("customers_api", __name__, url_prefix="/api/v1")
 
@@ -62,3 +63,19 @@ def update_customer(slug: str):
     )
     db().commit()
     return jsonify(customer_json(customer))
+
+
+@blueprint.post("/customers/<slug>/feed-token")
+@require(Role.ADMIN, Role.RELEASE_MANAGER, Role.CUSTOMER)
+def rotate_feed_token(slug: str):
+    """Create or rotate the customer's private feed; the URL is shown only in this answer."""
+    principal().check_customer(customers.get_customer(db(), slug))
+    token, plaintext = feeds.rotate_feed_token(db(), slug, now=now())
+    db().commit()
+    url = f"{public_url()}/calendars/customers/{plaintext}.ics"
+    return jsonify(
+        customer=slug,
+        url=url,
+        webcal_url="webcal://" + url.split("://", 1)[1],
+        created_at=utc(token.created_at),
+    ), 201

@@ -145,6 +145,16 @@ _RESPONSES = {
             },
         },
     },
+    "FeedToken": {
+        "type": "object",
+        "required": ["customer", "url", "webcal_url", "created_at"],
+        "properties": {
+            "customer": {"type": "string"},
+            "url": {"type": "string", "description": "the private feed; shown only once"},
+            "webcal_url": {"type": "string"},
+            "created_at": _DT,
+        },
+    },
     "Error": {
         "type": "object",
         "required": ["error"],
@@ -391,6 +401,14 @@ def document() -> dict:
                     _json(_ref("Customer")),
                     body=schemas.CustomerPatch,
                     params=[_path("slug")],
+                ),
+            },
+            "/api/v1/customers/{slug}/feed-token": {
+                "post": _op(
+                    "Create or rotate the customer's private calendar feed; old URLs die at once",
+                    _json(_ref("FeedToken"), "Created"),
+                    params=[_path("slug")],
+                    status="201",
                 ),
             },
         },

@@ -1,0 +1,142 @@
+"""VTIMEZONE components in the RRULE form every calendar client reads right.
+
+icalendar builds VTIMEZONEs from a list of RDATEs; Outlook applies only the first of them, so
+a feed built that way shows windows an hour off after the next DST switch. Zones whose rules
+have been stable over the feed's years (the US since 2007, the EU since 1996, Australia since
+2008) get a yearly RRULE per switch, as tzurl.org and Thunderbird publish them; anything else
+falls back to icalendar's RDATE list, which is at least right for Google, Apple and Thunderbird.
+"""
+
+from __future__ import annotations
+
+import calendar as monthly
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from icalendar import Timezone, TimezoneDaylight, TimezoneStandard
+
+_STEP = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class _Switch:
+    local: datetime  # wall time before the switch, naive
+    offset_from: timedelta
+    offset_to: timedelta
+    name: str
+    daylight: bool
+
+
+@lru_cache(maxsize=256)
+def vtimezone(zone_name: str, first_year: int, last_year: int) -> Timezone:
+    """A VTIMEZONE for `zone_name` valid for events from `first_year` to `last_year`."""
+    zone = ZoneInfo(zone_name)
+    years = range(first_year - 1, last_year + 2)
+    switches = {year: _switches(zone, year) for year in years}
+    rules = _yearly_rules(switches)
+    if rules is None:
+        return Timezone.from_tzinfo(
+            zone, tzid=zone_name, first_date=date(years[0], 1, 1), last_date=date(years[-1], 12, 31)
+        )
+    timezone = Timezone()
+    timezone.add("tzid", zone_name)
+    if not rules:
+        offset = zone.utcoffset(datetime(years[0], 1, 1))
+        timezone.add_component(
+            _observance(
+                TimezoneStandard,
+                datetime(1970, 1, 1),
+                offset,
+                offset,
+                zone.tzname(datetime(years[0], 1, 1)) or zone_name,
+                None,
+            )
+        )
+        return timezone
+    for switch, rrule in rules:
+        kind = TimezoneDaylight if switch.daylight else TimezoneStandard
+        timezone.add_component(
+            _observance(
+                kind, switch.local, switch.offset_from, switch.offset_to, switch.name, rrule
+            )
+        )
+    return timezone
+
+
+def _switches(zone: ZoneInfo, year: int) -> list[_Switch]:
+    found = []
+    instant = datetime(year, 1, 1, tzinfo=UTC)
+    end = datetime(year + 1, 1, 1, tzinfo=UTC)
+    before = instant.astimezone(zone)
+    while instant < end:
+        instant += _STEP
+        after = instant.astimezone(zone)
+        if after.utcoffset() != before.utcoffset():
+            found.append(
+                _Switch(
+                    local=(instant + before.utcoffset()).replace(tzinfo=None),
+                    offset_from=before.utcoffset(),
+                    offset_to=after.utcoffset(),
+                    # Not after.dst(): tzdata gives Ireland a negative DST in winter, and
+                    # clients expect the forward switch to be DAYLIGHT.
+                    name=after.tzname() or "",
+                    daylight=after.utcoffset() > before.utcoffset(),
+                )
+            )
+        before = after
+    return found
+
+
+def _yearly_rules(switches: dict[int, list[_Switch]]) -> list[tuple[_Switch, dict]] | None:
+    """One (first switch, RRULE) per kind of switch if every year follows the same rules."""
+    years = sorted(switches)
+    shapes = {
+        tuple(
+            (s.offset_from, s.offset_to, s.name, s.local.time(), s.local.month)
+            for s in switches[year]
+        )
+        for year in years
+    }
+    if len(shapes) != 1:
+        return None
+    rules = []
+    for index, first in enumerate(switches[years[0]]):
+        days = [switches[year][index].local.date() for year in years]
+        weekday = {d.weekday() for d in days}
+        if len(weekday) != 1:
+            return None
+        ordinals = set.intersection(*(_ordinals(d) for d in days))
+        if not ordinals:
+            return None
+        # Prefer "last" (-1): it is how the EU and others state their rule.
+        ordinal = -1 if -1 in ordinals else min(ordinals)
+        byday = f"{ordinal}{['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'][weekday.pop()]}"
+        rules.append((first, {"freq": "yearly", "bymonth": first.local.month, "byday": byday}))
+    return rules
+
+
+def _ordinals(day: date) -> set[int]:
+    ordinals = {(day.day - 1) // 7 + 1}
+    if day.day + 7 > monthly.monthrange(day.year, day.month)[1]:
+        ordinals.add(-1)
+    return ordinals
+
+
+def _observance(
+    kind,
+    start: datetime,
+    offset_from: timedelta,
+    offset_to: timedelta,
+    name: str,
+    rrule: dict | None,
+):
+    observance = kind()
+    observance.add("dtstart", start)
+    observance.add("tzoffsetfrom", offset_from)
+    observance.add("tzoffsetto", offset_to)
+    observance.add("tzname", name)
+    if rrule:
+        observance.add("rrule", rrule)
+    return observance

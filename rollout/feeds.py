@@ -1,0 +1,160 @@
+"""What goes into a calendar feed, when it last changed, and customers' private feed tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import ForeignKey, String, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from rollout.customers import Customer, Region, get_customer
+from rollout.db import Base, UTCDateTime
+from rollout.windows import Window, WindowStatus
+
+# Past windows stay in a feed this long, so a calendar keeps recent history.
+KEEP_PAST = timedelta(days=90)
+# A cancelled window stays (as STATUS:CANCELLED) this long after it was cancelled, so every
+# subscribed client polls at least once and removes it.
+KEEP_CANCELLED = timedelta(days=30)
+
+
+class FeedToken(Base):
+    __tablename__ = "feed_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+    # 256 random bits: a plain SHA-256 is enough, and lookups stay one indexed query.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    customer: Mapped[Customer] = relationship(lazy="joined")
+
+
+@dataclass(frozen=True)
+class FeedScope:
+    """Which windows a feed holds: all public ones, one region's, or one customer's."""
+
+    key: str
+    name: str
+    timezone: str
+    region: Region | None = None
+    customer: Customer | None = None
+
+
+@dataclass(frozen=True)
+class FeedStamp:
+    """A cheap summary that changes whenever the feed's content does."""
+
+    digest: str
+    last_modified: datetime | None
+
+
+def public_scope() -> FeedScope:
+    return FeedScope(key="all", name="Maintenance windows", timezone="UTC")
+
+
+def region_scope(region: Region) -> FeedScope:
+    return FeedScope(
+        key=f"region:{region.id}",
+        name=f"Maintenance: {region.name}",
+        timezone=region.timezone,
+        region=region,
+    )
+
+
+def customer_scope(customer: Customer) -> FeedScope:
+    return FeedScope(
+        key=f"customer:{customer.id}",
+        name=f"Maintenance for {customer.name}",
+        timezone=customer.timezone,
+        region=customer.region,
+        customer=customer,
+    )
+
+
+def feed_windows(session: Session, scope: FeedScope, *, now: datetime) -> list[Window]:
+    """The windows of `scope` a feed shows at `now`, by start."""
+    query = _selection(select(Window), scope, now).order_by(Window.starts_at, Window.id)
+    return list(session.scalars(query))
+
+
+def feed_stamp(session: Session, scope: FeedScope, *, now: datetime) -> FeedStamp:
+    """One aggregate query: any change to a window bumps its sequence and updated_at."""
+    query = _selection(
+        select(
+            func.count(Window.id),
+            func.max(Window.updated_at),
+            func.sum(Window.sequence),
+            func.max(Window.id),
+        ),
+        scope,
+        now,
+    )
+    count, last_modified, sequences, top_id = session.execute(query).one()
+    owner = scope.customer or scope.region
+    parts = [
+        scope.key,
+        _cutoff(now).isoformat(),
+        count,
+        sequences,
+        top_id,
+        last_modified.isoformat() if last_modified else "",
+        owner.name if owner else "",
+        getattr(owner, "timezone", ""),
+    ]
+    digest = hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:32]
+    return FeedStamp(digest=digest, last_modified=last_modified)
+
+
+def rotate_feed_token(session: Session, customer: str, *, now: datetime) -> tuple[FeedToken, str]:
+    """A new private feed token for `customer`; every older one stops working at once."""
+    owner = get_customer(session, customer)
+    for old in session.scalars(
+        select(FeedToken).where(FeedToken.customer_id == owner.id, FeedToken.revoked_at.is_(None))
+    ):
+        old.revoked_at = now
+    plaintext = secrets.token_urlsafe(32)
+    token = FeedToken(customer=owner, token_hash=_hash(plaintext), created_at=now)
+    session.add(token)
+    session.flush()
+    return token, plaintext
+
+
+def customer_for_feed_token(session: Session, plaintext: str) -> Customer | None:
+    """The customer whose live feed token this is, or None."""
+    token = session.scalar(
+        select(FeedToken).where(
+            FeedToken.token_hash == _hash(plaintext), FeedToken.revoked_at.is_(None)
+        )
+    )
+    return token.customer if token else None
+
+
+def _selection(query, scope: FeedScope, now: datetime):
+    cutoff = _cutoff(now)
+    query = query.where(
+        Window.ends_at >= cutoff - KEEP_PAST,
+        (Window.status != WindowStatus.CANCELLED) | (Window.updated_at >= cutoff - KEEP_CANCELLED),
+    )
+    if scope.region is not None:
+        query = query.where(Window.region_id == scope.region.id)
+    if scope.customer is not None:
+        query = query.where(
+            Window.customer_id.is_(None) | (Window.customer_id == scope.customer.id)
+        )
+    else:
+        query = query.where(Window.customer_id.is_(None))
+    return query
+
+
+def _cutoff(now: datetime) -> datetime:
+    # Whole days, so what ages out of a feed changes its ETag once a day, not every poll.
+    return datetime.combine(now.date(), time.min, tzinfo=now.tzinfo)
+
+
+def _hash(plaintext: str) -> str:
+    return hashlib.sha256(plaintext.encode()).hexdigest()

@@ -1,0 +1,183 @@
+"""Calendar feeds over HTTP: rendered once per change of their data, cheap to poll."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, current_app, request
+
+from calendars.feeds import FeedEvent, FeedInfo, render_feed
+from rollout import feeds
+from rollout.customers import get_region
+from rollout.errors import NotFound
+from rollout.windows import Window, WindowStatus, get_window
+from web.api import int_id
+from web.database import db, now, public_url
+from web.errors import BadRequest
+
+blueprint = Blueprint("feeds", __name__)
+
+MAX_ALARM_MINUTES = 7 * 24 * 60
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class RenderedFeeds:
+    """The last rendering of each feed, keyed by its data's digest; bounded, thread-safe.
+
+    A cache only: every process renders a feed at most once per change of its data.
+    """
+
+    def __init__(self, capacity: int = 2048):
+        self.capacity = capacity
+        self.renders = 0
+        self._entries: OrderedDict[tuple, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> bytes | None:
+        with self._lock:
+            body = self._entries.get(key)
+            if body is not None:
+                self._entries.move_to_end(key)
+            return body
+
+    def put(self, key: tuple, body: bytes) -> None:
+        with self._lock:
+            self.renders += 1
+            self._entries[key] = body
+            while len(self._entries) > self.capacity:
+                self._entries.popitem(last=False)
+
+
+@blueprint.get("/calendars/maintenance.ics")
+def public_feed():
+    return _serve(feeds.public_scope())
+
+
+@blueprint.get("/calendars/regions/<slug>.ics")
+def region_feed(slug: str):
+    return _serve(feeds.region_scope(get_region(db(), slug, field="slug")))
+
+
+@blueprint.get("/calendars/customers/<token>.ics")
+def customer_feed(token: str):
+    customer = feeds.customer_for_feed_token(db(), token)
+    if customer is None:
+        # Same answer for a token that never existed and one that was rotated away.
+        raise NotFound("no such feed", field="token")
+    return _serve(feeds.customer_scope(customer), private=True)
+
+
+@blueprint.get("/calendars/windows/<window_id>.ics")
+def window_event(window_id: str):
+    """One public window as a single-event file to open in any calendar."""
+    window = get_window(db(), int_id(window_id))
+    if not window.is_public:
+        raise NotFound(f"no window #{window.id}", field="id")
+    body = render_feed(
+        FeedInfo(name=window.title, timezone=window.timezone),
+        [feed_event(window)],
+        alarm_minutes=_alarm(),
+    )
+    return Response(
+        body,
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="maintenance-{window.id}.ics"'},
+    )
+
+
+def feed_event(window: Window) -> FeedEvent:
+    """A window as a calendar event: stable UID, SEQUENCE = its revision, a link back."""
+    base = public_url()
+    local = window.starts_at.astimezone(ZoneInfo(window.timezone))
+    end = window.ends_at.astimezone(ZoneInfo(window.timezone))
+    description = (
+        f"Scheduled maintenance for {window.region.name}: the service may be unavailable "
+        f"from {local:%H:%M} to {end:%H:%M} {window.timezone}.\n"
+        f"Details and changes: {base}/maintenance/windows/{window.id}"
+    )
+    return FeedEvent(
+        uid=f"window-{window.id}@{urlsplit(base).hostname}",
+        sequence=window.sequence,
+        title=window.title,
+        cancelled=window.status == WindowStatus.CANCELLED,
+        starts_at=window.starts_at,
+        ends_at=window.ends_at,
+        timezone=window.timezone,
+        created=window.created_at,
+        last_modified=window.updated_at,
+        description=description,
+        url=f"{base}/maintenance/windows/{window.id}",
+    )
+
+
+def _serve(scope: feeds.FeedScope, *, private: bool = False) -> Response:
+    alarm = _alarm()
+    stamp = feeds.feed_stamp(db(), scope, now=now())
+    # The body names this service's address, so each address gets its own tag.
+    base = hashlib.sha256(public_url().encode()).hexdigest()[:8]
+    etag = f"{stamp.digest}-{base}-{alarm or 0}"
+    last_modified = (stamp.last_modified or EPOCH).replace(microsecond=0)
+    headers = {
+        "ETag": f'"{etag}"',
+        "Last-Modified": format_datetime(last_modified, usegmt=True),
+        "Cache-Control": f"{'private' if private else 'public'}, max-age=300",
+        "Referrer-Policy": "no-referrer",
+    }
+    if _not_modified(etag, last_modified):
+        return Response(status=304, headers=headers)
+    cache: RenderedFeeds = current_app.extensions["rollout.feeds"]
+    key = (scope.key, etag)
+    body = cache.get(key)
+    if body is None and request.method == "HEAD":
+        # Headers only: a HEAD never renders, so the length is not known.
+        response = Response(status=200, headers=headers, mimetype="text/calendar")
+        response.automatically_set_content_length = False
+        return response
+    if body is None:
+        windows = feeds.feed_windows(db(), scope, now=now())
+        info = FeedInfo(
+            name=scope.name,
+            timezone=scope.timezone,
+            description="Maintenance windows, kept up to date by Rollout",
+        )
+        body = render_feed(info, [feed_event(w) for w in windows], alarm_minutes=alarm)
+        cache.put(key, body)
+    return Response(body, headers=headers, mimetype="text/calendar")
+
+
+def _not_modified(etag: str, last_modified: datetime) -> bool:
+    # If-None-Match wins over If-Modified-Since when both are sent (RFC 9110 13.2.2).
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match is not None:
+        tags = {t.strip().removeprefix("W/").strip('"') for t in if_none_match.split(",")}
+        return "*" in tags or etag in tags
+    if_modified_since = request.headers.get("If-Modified-Since")
+    if if_modified_since:
+        try:
+            since = parsedate_to_datetime(if_modified_since)
+        except (TypeError, ValueError):
+            return False
+        return since.tzinfo is not None and last_modified <= since
+    return False
+
+
+def _alarm() -> int | None:
+    raw = request.args.get("alarm")
+    if raw is None:
+        return None
+    if not raw.isdigit() or not 0 < int(raw) <= MAX_ALARM_MINUTES:
+        raise BadRequest(
+            f"alarm is minutes before each window, 1 to {MAX_ALARM_MINUTES}", field="alarm"
+        )
+    return int(raw)
+
+
+def init_app(app) -> None:
+    app.extensions["rollout.feeds"] = RenderedFeeds()
+    app.register_blueprint(blueprint)
