@@ -1,0 +1,239 @@
+"""Calendar feeds over HTTP as calendar clients and caches use them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from icalendar import Calendar
+from sqlalchemy import select
+
+from rollout.feeds import FeedToken
+from rollout.windows import change_window, create_window
+from tests.conftest import NOW
+from tests.factories import bearer, make_customer, make_policy, make_region, make_token
+
+
+@pytest.fixture
+def world(session):
+    make_region(session, "us")
+    make_region(session, "eu")
+    make_customer(session, "acme", "us")
+    make_customer(session, "globex", "us")
+    make_policy(session, "us")
+    make_policy(session, "eu")
+    session.commit()
+
+
+@pytest.fixture
+def manager(session):
+    token = make_token(session, "release_manager")
+    session.commit()
+    return bearer(token)
+
+
+def events(response) -> list:
+    return Calendar.from_ical(response.data).walk("VEVENT")
+
+
+def feed_url(client, manager, customer: str = "acme") -> str:
+    response = client.post(f"/api/v1/customers/{customer}/feed-token", headers=manager)
+    assert response.status_code == 201
+    return response.json["url"].removeprefix("http://rollout.test")
+
+
+def renders(app) -> int:
+    return app.extensions["rollout.feeds"].renders
+
+
+def test_region_feed_is_a_calendar_with_that_regions_windows(client, world):
+    response = client.get("/calendars/regions/us.ics")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/calendar; charset=utf-8"
+    found = events(response)
+    assert len(found) == 18
+    assert all(str(e["DTSTART"].params["TZID"]) == "America/New_York" for e in found)
+    assert found[0]["DTSTART"].dt.hour == 9
+
+
+def test_public_feed_holds_every_regions_public_windows(client, world):
+    assert len(events(client.get("/calendars/maintenance.ics"))) == 36
+
+
+def test_unknown_region_is_a_404(client, world):
+    assert client.get("/calendars/regions/mars.ics").status_code == 404
+
+
+def test_feed_is_rendered_once_per_change_not_once_per_poll(app, client, world, session):
+    first = client.get("/calendars/regions/us.ics")
+    client.get("/calendars/regions/us.ics")
+    client.get("/calendars/regions/us.ics")
+    assert renders(app) == 1
+    window = events(first)[0]
+    [stored] = [w for w in _windows(session) if w.starts_at == window["DTSTART"].dt]
+    change_window(
+        session,
+        stored.id,
+        change="extend",
+        expected_sequence=0,
+        reason="more",
+        ends_at=stored.ends_at + timedelta(hours=1),
+        actor="t",
+        now=NOW,
+    )
+    session.commit()
+    changed = client.get("/calendars/regions/us.ics")
+    assert renders(app) == 2
+    assert changed.headers["ETag"] != first.headers["ETag"]
+    assert events(changed)[0]["SEQUENCE"] == 1
+
+
+def test_etag_match_gets_a_304_without_rendering(app, client, world):
+    etag = client.get("/calendars/regions/us.ics").headers["ETag"]
+    assert etag.startswith('"') and not etag.startswith("W/")
+    app.extensions["rollout.feeds"].renders = 0
+    response = client.get("/calendars/regions/us.ics", headers={"If-None-Match": etag})
+    assert response.status_code == 304 and response.data == b""
+    assert response.headers["ETag"] == etag
+    assert renders(app) == 0
+    other = client.get("/calendars/regions/us.ics", headers={"If-None-Match": '"stale"'})
+    assert other.status_code == 200
+
+
+def test_if_modified_since_gets_a_304_when_nothing_changed_since(client, world):
+    last_modified = client.get("/calendars/regions/us.ics").headers["Last-Modified"]
+    same = client.get("/calendars/regions/us.ics", headers={"If-Modified-Since": last_modified})
+    older = client.get(
+        "/calendars/regions/us.ics", headers={"If-Modified-Since": "Mon, 01 Jan 2024 00:00:00 GMT"}
+    )
+    garbage = client.get("/calendars/regions/us.ics", headers={"If-Modified-Since": "soon"})
+    assert (same.status_code, older.status_code, garbage.status_code) == (304, 200, 200)
+
+
+def test_last_modified_comes_from_the_data_not_the_clock(client, world, clock):
+    before = client.get("/calendars/regions/us.ics").headers
+    clock.advance(hours=5)
+    after = client.get("/calendars/regions/us.ics").headers
+    assert after["Last-Modified"] == before["Last-Modified"] == "Sun, 22 Nov 2026 12:00:00 GMT"
+    assert after["ETag"] == before["ETag"]
+
+
+def test_head_answers_headers_without_rendering(app, client, world):
+    response = client.head("/calendars/regions/us.ics")
+    assert response.status_code == 200 and response.headers["ETag"]
+    assert renders(app) == 0
+
+
+def test_cache_control_is_public_for_regions_and_private_for_customers(client, world, manager):
+    assert client.get("/calendars/regions/us.ics").headers["Cache-Control"].startswith("public")
+    private = client.get(feed_url(client, manager))
+    assert private.headers["Cache-Control"].startswith("private")
+    assert private.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_customer_feed_shows_its_own_windows_and_never_anothers(client, world, manager, session):
+    for customer in ("acme", "globex"):
+        create_window(
+            session,
+            title=f"{customer} patch",
+            customer=customer,
+            starts_at=NOW + timedelta(days=3),
+            ends_at=NOW + timedelta(days=3, hours=1),
+            actor="t",
+            now=NOW,
+        )
+    session.commit()
+    titles = {str(e["SUMMARY"]) for e in events(client.get(feed_url(client, manager)))}
+    assert "acme patch" in titles and "globex patch" not in titles
+    assert "Monthly maintenance" in titles
+    public = {str(e["SUMMARY"]) for e in events(client.get("/calendars/regions/us.ics"))}
+    assert "acme patch" not in public
+
+
+def test_rotating_the_token_kills_the_old_url_at_once(client, world, manager, session):
+    old = feed_url(client, manager)
+    new = feed_url(client, manager)
+    assert client.get(new).status_code == 200
+    rotated = client.get(old)
+    never = client.get("/calendars/customers/never-existed.ics")
+    assert rotated.status_code == never.status_code == 404
+    assert rotated.data == never.data
+
+
+def test_feed_token_is_long_random_and_stored_only_hashed(client, world, manager, session):
+    token = feed_url(client, manager).removeprefix("/calendars/customers/").removesuffix(".ics")
+    assert len(token) >= 43  # 32 random bytes, url-safe base64
+    hashes = session.scalars(select(FeedToken.token_hash)).all()
+    assert token not in hashes and len(hashes) == 1
+
+
+def test_customer_can_rotate_only_its_own_feed(client, world, session):
+    acme = bearer(make_token(session, "customer", "acme"))
+    agent = bearer(make_token(session, "support_agent"))
+    session.commit()
+    assert client.post("/api/v1/customers/acme/feed-token", headers=acme).status_code == 201
+    assert client.post("/api/v1/customers/globex/feed-token", headers=acme).status_code == 403
+    assert client.post("/api/v1/customers/acme/feed-token", headers=agent).status_code == 403
+    assert client.post("/api/v1/customers/acme/feed-token").status_code == 401
+    assert (
+        client.post(
+            "/api/v1/customers/nobody/feed-token", headers=bearer(make_token(session, "admin"))
+        ).status_code
+        == 404
+    )
+
+
+def test_cancelled_window_stays_in_the_feed_as_cancelled_for_thirty_days(
+    client, world, session, clock
+):
+    first = sorted(_windows(session), key=lambda w: w.starts_at)[0]
+    change_window(
+        session,
+        first.id,
+        change="cancel",
+        expected_sequence=0,
+        reason="holiday",
+        actor="t",
+        now=NOW,
+    )
+    session.commit()
+    uid = f"window-{first.id}@rollout.test"
+    [cancelled] = [
+        e for e in events(client.get("/calendars/regions/us.ics")) if str(e["UID"]) == uid
+    ]
+    assert str(cancelled["STATUS"]) == "CANCELLED" and cancelled["SEQUENCE"] == 1
+    clock.advance(days=31)
+    later = {str(e["UID"]) for e in events(client.get("/calendars/regions/us.ics"))}
+    assert uid not in later
+
+
+def test_moved_window_keeps_its_uid_and_grows_its_sequence(client, world, session):
+    first = sorted(_windows(session), key=lambda w: w.starts_at)[0]
+    uid = f"window-{first.id}@rollout.test"
+    change_window(
+        session,
+        first.id,
+        change="move",
+        expected_sequence=0,
+        reason="clash",
+        starts_at=first.starts_at + timedelta(days=7),
+        actor="t",
+        now=NOW,
+    )
+    session.commit()
+    [moved] = [e for e in events(client.get("/calendars/regions/us.ics")) if str(e["UID"]) == uid]
+    assert moved["SEQUENCE"] == 1 and moved["DTSTART"].dt == first.starts_at
+
+
+def test_alarm_adds_a_reminder_and_bad_alarms_are_refused(client, world):
+    with_alarm = events(client.get("/calendars/regions/us.ics?alarm=60"))
+    assert with_alarm[0].walk("VALARM")[0]["TRIGGER"].dt == timedelta(minutes=-60)
+    for bad in ("0", "-5", "soon", "99999999"):
+        response = client.get(f"/calendars/regions/us.ics?alarm={bad}")
+        assert response.status_code == 400, bad
+
+
+def _windows(session):
+    from rollout.windows import Window
+
+    return [w for w in session.scalars(select(Window)) if w.region.slug == "us"]
