@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Timezone, TimezoneDaylight, TimezoneStandard
 
-_STEP = timedelta(minutes=15)
+_STEP = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -66,27 +66,39 @@ def vtimezone(zone_name: str, first_year: int, last_year: int) -> Timezone:
 
 
 def _switches(zone: ZoneInfo, year: int) -> list[_Switch]:
+    # A day at a time, then bisect to the minute: switches are rare, so this is cheap.
     found = []
-    instant = datetime(year, 1, 1, tzinfo=UTC)
+    day = datetime(year, 1, 1, tzinfo=UTC)
     end = datetime(year + 1, 1, 1, tzinfo=UTC)
-    before = instant.astimezone(zone)
-    while instant < end:
-        instant += _STEP
-        after = instant.astimezone(zone)
-        if after.utcoffset() != before.utcoffset():
+    while day < end:
+        following = day + timedelta(days=1)
+        before, after = _offset(zone, day), _offset(zone, following)
+        if before != after:
+            low, high = day, following
+            while high - low > _STEP:
+                middle = low + (high - low) / 2
+                if _offset(zone, middle) == before:
+                    low = middle
+                else:
+                    high = middle
+            switch_at = high.replace(second=0, microsecond=0)
             found.append(
                 _Switch(
-                    local=(instant + before.utcoffset()).replace(tzinfo=None),
-                    offset_from=before.utcoffset(),
-                    offset_to=after.utcoffset(),
-                    # Not after.dst(): tzdata gives Ireland a negative DST in winter, and
+                    local=(switch_at + before).replace(tzinfo=None),
+                    offset_from=before,
+                    offset_to=after,
+                    name=following.astimezone(zone).tzname() or "",
+                    # Not dst(): tzdata gives Ireland a negative DST in winter, and
                     # clients expect the forward switch to be DAYLIGHT.
-                    name=after.tzname() or "",
-                    daylight=after.utcoffset() > before.utcoffset(),
+                    daylight=after > before,
                 )
             )
-        before = after
+        day = following
     return found
+
+
+def _offset(zone: ZoneInfo, instant: datetime) -> timedelta:
+    return instant.astimezone(zone).utcoffset()
 
 
 def _yearly_rules(switches: dict[int, list[_Switch]]) -> list[tuple[_Switch, dict]] | None:

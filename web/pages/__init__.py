@@ -4,12 +4,12 @@ from flask import Flask
 from werkzeug.http import HTTP_STATUS_CODES
 
 from web.auth import principal
-from web.pages import calendar, display, maintenance, signin
+from web.pages import calendar, display, maintenance, signin, subscribe
 
 
 def register(app: Flask) -> None:
     """Mount the page blueprints and the helpers every template may use."""
-    for module in (maintenance, signin, calendar):
+    for module in (maintenance, subscribe, signin, calendar):
         app.register_blueprint(module.blueprint)
     app.add_template_filter(display.span_text, "span")
     app.add_template_filter(display.utc_iso, "utc_iso")
