@@ -17,7 +17,13 @@ run: $(VENV)
 
 test: $(VENV)
 	scripts/ensure-test-deps
+	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory tests/js/node_modules/.installed; fi
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# ical.js (Mozilla's iCalendar parser) for the feed tests; re-installed when the lock changes.
+tests/js/node_modules/.installed: tests/js/package-lock.json
+	npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
+	touch $@
 
 bench: $(VENV)
 	$(BIN)/python -m bench.windows

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from icalendar import Alarm, Calendar, Event, vDuration
@@ -70,6 +70,10 @@ def render_feed(
 
 def _vevent(event: FeedEvent, alarm_minutes: int | None) -> Event:
     zone = ZoneInfo(event.timezone)
+    # A wall time in the hour a fall-back repeats names two instants: RFC 5545 (icalendar,
+    # vobject) reads the first, ical.js (Thunderbird) the second. Every client reads UTC.
+    if _repeated(event.starts_at, zone) or _repeated(event.ends_at, zone):
+        zone = UTC
     vevent = Event()
     vevent.add("uid", event.uid)
     vevent.add("sequence", event.sequence)
@@ -93,3 +97,9 @@ def _vevent(event: FeedEvent, alarm_minutes: int | None) -> Event:
         alarm.add("trigger", timedelta(minutes=-alarm_minutes))
         vevent.add_component(alarm)
     return vevent
+
+
+def _repeated(instant: datetime, zone: ZoneInfo) -> bool:
+    """Whether `instant`'s wall time in `zone` also names another instant (a fall-back)."""
+    local = instant.astimezone(zone)
+    return local.utcoffset() != local.replace(fold=1 - local.fold).utcoffset()

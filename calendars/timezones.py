@@ -4,7 +4,8 @@ icalendar builds VTIMEZONEs from a list of RDATEs; Outlook applies only the firs
 a feed built that way shows windows an hour off after the next DST switch. Zones whose rules
 have been stable over the feed's years (the US since 2007, the EU since 1996, Australia since
 2008) get a yearly RRULE per switch, as tzurl.org and Thunderbird publish them; anything else
-falls back to icalendar's RDATE list, which is at least right for Google, Apple and Thunderbird.
+falls back to icalendar's list of onsets, written one RDATE a line because ical.js
+(Thunderbird) and vobject read only the first date of a comma-separated RDATE.
 """
 
 from __future__ import annotations
@@ -37,8 +38,13 @@ def vtimezone(zone_name: str, first_year: int, last_year: int) -> Timezone:
     switches = {year: _switches(zone, year) for year in years}
     rules = _yearly_rules(switches)
     if rules is None:
-        return Timezone.from_tzinfo(
-            zone, tzid=zone_name, first_date=date(years[0], 1, 1), last_date=date(years[-1], 12, 31)
+        return _one_rdate_a_line(
+            Timezone.from_tzinfo(
+                zone,
+                tzid=zone_name,
+                first_date=date(years[0], 1, 1),
+                last_date=date(years[-1], 12, 31),
+            )
         )
     timezone = Timezone()
     timezone.add("tzid", zone_name)
@@ -152,3 +158,13 @@ def _observance(
     if rrule:
         observance.add("rrule", rrule)
     return observance
+
+
+def _one_rdate_a_line(timezone: Timezone) -> Timezone:
+    """ical.js and vobject take only the first date of an RDATE list: give each its own line."""
+    for observance in timezone.subcomponents:
+        lists = observance.pop("RDATE", [])
+        for rdates in lists if isinstance(lists, list) else [lists]:
+            for rdate in rdates.dts:
+                observance.add("rdate", rdate.dt)
+    return timezone

@@ -1,0 +1,271 @@
+"""Feeds as pure rendering: instants survive a round trip, VTIMEZONEs in RRULE form, headers."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from icalendar import Calendar
+
+from calendars.feeds import FeedEvent, FeedInfo, render_feed
+from calendars.timezones import vtimezone
+
+REGIONS = {"us": "America/New_York", "eu": "Europe/Dublin", "apac": "Australia/Sydney"}
+ZONES = [
+    *REGIONS.values(),
+    "America/Los_Angeles",
+    "Europe/London",
+    "Australia/Lord_Howe",  # half-hour DST
+    "Asia/Tokyo",  # no DST
+]
+INFO = FeedInfo(name="Maintenance windows", timezone="UTC")
+T0 = datetime(2027, 3, 13, 14, 0, tzinfo=UTC)
+
+
+def feed_event(uid: str = "window-1@rollout.test", **overrides) -> FeedEvent:
+    fields = {
+        "uid": uid,
+        "sequence": 0,
+        "title": "Monthly maintenance",
+        "cancelled": False,
+        "starts_at": T0,
+        "ends_at": T0 + timedelta(hours=2),
+        "timezone": "America/New_York",
+        "created": T0 - timedelta(days=30),
+        "last_modified": T0 - timedelta(days=30),
+    }
+    return FeedEvent(**(fields | overrides))
+
+
+def parsed(body: bytes) -> Calendar:
+    return Calendar.from_ical(body)
+
+
+def instants(body: bytes) -> dict[str, tuple[datetime, datetime]]:
+    """Each event's (start, end) in UTC, read through the feed's own VTIMEZONEs.
+
+    icalendar resolves a known TZID by name (zoneinfo), so the file's VTIMEZONE is checked
+    separately: both readings must agree.
+    """
+    calendar = parsed(body)
+    zones = {str(vtz["TZID"]): vtz.to_tz(lookup_tzid=False) for vtz in calendar.walk("VTIMEZONE")}
+    found = {}
+    for vevent in calendar.walk("VEVENT"):
+        by_name = [vevent.decoded(p).astimezone(UTC) for p in ("DTSTART", "DTEND")]
+        by_file = []
+        for name in ("DTSTART", "DTEND"):
+            value = vevent.decoded(name)
+            tzid = vevent[name].params.get("TZID")
+            if tzid is not None:
+                value = value.replace(tzinfo=zones[tzid])
+            by_file.append(value.astimezone(UTC))
+        assert by_file == by_name, f"{vevent['UID']}: VTIMEZONE {by_file} vs zoneinfo {by_name}"
+        found[str(vevent["UID"])] = tuple(by_name)
+    return found
+
+
+@cache
+def switches(zone_name: str, year: int) -> tuple[datetime, ...]:
+    """The UTC instants in `year` at which `zone_name` changes its offset."""
+    zone = ZoneInfo(zone_name)
+    found = []
+    day = datetime(year, 1, 1, tzinfo=UTC)
+    while day.year == year:
+        after = day + timedelta(days=1)
+        if day.astimezone(zone).utcoffset() != after.astimezone(zone).utcoffset():
+            low, high = 0, 24 * 60  # minutes after `day`: offset changed in (low, high]
+            while high - low > 1:
+                middle = (low + high) // 2
+                at = day + timedelta(minutes=middle)
+                same = at.astimezone(zone).utcoffset() == day.astimezone(zone).utcoffset()
+                low, high = (middle, high) if same else (low, middle)
+            found.append(day + timedelta(minutes=high))
+        day = after
+    return tuple(found)
+
+
+def in_repeated_hour(instant: datetime, zone_name: str) -> bool:
+    """Whether `instant`'s wall time in the zone also names another instant (a fall-back)."""
+    local = instant.astimezone(ZoneInfo(zone_name))
+    return local.utcoffset() != local.replace(fold=1 - local.fold).utcoffset()
+
+
+@st.composite
+def windows(draw, zone_names: list[str], years: range) -> FeedEvent:
+    zone_name = draw(st.sampled_from(zone_names))
+    year = draw(st.sampled_from(years))
+    near = switches(zone_name, year)
+    anywhere = st.datetimes(datetime(year, 1, 1), datetime(year, 12, 31, 23, 59, 59)).map(
+        lambda t: t.replace(tzinfo=UTC)
+    )
+    if near:
+        # Weight towards the switch nights, where a wrong VTIMEZONE shows.
+        around_switch = st.tuples(st.sampled_from(near), st.integers(-6 * 3600, 6 * 3600)).map(
+            lambda pair: pair[0] + timedelta(seconds=pair[1])
+        )
+        start = draw(anywhere | around_switch)
+    else:
+        start = draw(anywhere)
+    start = start.replace(microsecond=0)  # iCalendar's resolution is the second
+    length = timedelta(seconds=draw(st.integers(1, 3 * 24 * 3600)))
+    return feed_event(
+        uid="",
+        sequence=draw(st.integers(0, 50)),
+        cancelled=draw(st.booleans()),
+        starts_at=start,
+        ends_at=start + length,
+        timezone=zone_name,
+    )
+
+
+@st.composite
+def feeds(draw) -> list[FeedEvent]:
+    first = draw(st.integers(2000, 2060))
+    # Up to a decade per feed: spans across a rule change get icalendar's RDATE form.
+    years = range(first, draw(st.integers(first, min(first + 10, 2060))) + 1)
+    zone_names = draw(st.lists(st.sampled_from(ZONES), min_size=1, max_size=4, unique=True))
+    events = draw(st.lists(windows(zone_names, years), min_size=1, max_size=8))
+    return [replace(e, uid=f"window-{i}@rollout.test") for i, e in enumerate(events)]
+
+
+@settings(max_examples=100, deadline=None)
+@given(events=feeds())
+def test_any_windows_round_trip_through_the_feed_with_the_same_utc_instants(events):
+    body = render_feed(INFO, events, alarm_minutes=30)
+    assert instants(body) == {e.uid: (e.starts_at, e.ends_at) for e in events}
+
+
+FALL_BACK = {
+    # zone: the UTC instant of its 2027 fall-back switch
+    "America/New_York": datetime(2027, 11, 7, 6, 0, tzinfo=UTC),
+    "Europe/Dublin": datetime(2027, 10, 31, 1, 0, tzinfo=UTC),
+    "Australia/Sydney": datetime(2027, 4, 3, 16, 0, tzinfo=UTC),
+}
+
+
+@pytest.mark.parametrize("zone_name", sorted(FALL_BACK))
+@pytest.mark.parametrize(
+    "start, length",
+    [
+        # From the first 01:30 (New York's wall clock) to the second one.
+        (timedelta(minutes=-30), timedelta(hours=1)),
+        # From the second 01:30.
+        (timedelta(minutes=30), timedelta(hours=1)),
+        # Up to the first 01:30: what RFC 5545 says the wall time means, so this one holds.
+        (timedelta(hours=-2), timedelta(minutes=90)),
+    ],
+    ids=["spans-the-hour", "starts-in-second", "ends-in-first"],
+)
+def test_wall_time_in_the_repeated_hour_keeps_its_instant(zone_name, start, length):
+    starts_at = FALL_BACK[zone_name] + start
+    event = feed_event(starts_at=starts_at, ends_at=starts_at + length, timezone=zone_name)
+    assert in_repeated_hour(event.starts_at, zone_name) or in_repeated_hour(
+        event.ends_at, zone_name
+    )
+    body = render_feed(INFO, [event])
+    assert instants(body) == {event.uid: (event.starts_at, event.ends_at)}
+
+
+def observances(zone_name: str) -> list[tuple]:
+    timezone = vtimezone(zone_name, 2026, 2036)
+    assert "RDATE" not in timezone.to_ical().decode()
+    return sorted(
+        (
+            o.name,
+            o.decoded("DTSTART").time().isoformat(),
+            o["RRULE"].to_ical().decode(),
+            o.decoded("TZOFFSETFROM"),
+            o.decoded("TZOFFSETTO"),
+            str(o["TZNAME"]),
+        )
+        for o in timezone.subcomponents
+    )
+
+
+def hours(n: float) -> timedelta:
+    return timedelta(hours=n)
+
+
+def test_new_york_gets_one_yearly_rule_per_switch():
+    assert observances("America/New_York") == [
+        ("DAYLIGHT", "02:00:00", "FREQ=YEARLY;BYDAY=2SU;BYMONTH=3", hours(-5), hours(-4), "EDT"),
+        ("STANDARD", "02:00:00", "FREQ=YEARLY;BYDAY=1SU;BYMONTH=11", hours(-4), hours(-5), "EST"),
+    ]
+
+
+def test_dublin_gets_one_yearly_rule_per_switch_with_summer_as_daylight():
+    assert observances("Europe/Dublin") == [
+        ("DAYLIGHT", "01:00:00", "FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3", hours(0), hours(1), "IST"),
+        ("STANDARD", "02:00:00", "FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10", hours(1), hours(0), "GMT"),
+    ]
+
+
+def test_sydney_gets_one_yearly_rule_per_switch():
+    assert observances("Australia/Sydney") == [
+        ("DAYLIGHT", "02:00:00", "FREQ=YEARLY;BYDAY=1SU;BYMONTH=10", hours(10), hours(11), "AEDT"),
+        ("STANDARD", "03:00:00", "FREQ=YEARLY;BYDAY=1SU;BYMONTH=4", hours(11), hours(10), "AEST"),
+    ]
+
+
+def test_feed_has_one_vtimezone_per_zone_its_events_use():
+    events = [
+        feed_event("a@x", timezone="Europe/Dublin"),
+        feed_event("b@x", timezone="Australia/Sydney", starts_at=T0 + timedelta(days=400)),
+        feed_event("c@x", timezone="Europe/Dublin", starts_at=T0 + timedelta(days=3)),
+    ]
+    calendar = parsed(render_feed(INFO, events))
+    assert [str(v["TZID"]) for v in calendar.walk("VTIMEZONE")] == [
+        "Australia/Sydney",
+        "Europe/Dublin",
+    ]
+    assert {v["DTSTART"].params["TZID"] for v in calendar.walk("VEVENT")} == {
+        "Australia/Sydney",
+        "Europe/Dublin",
+    }
+
+
+def test_feed_tells_clients_to_poll_hourly():
+    lines = render_feed(INFO, [feed_event()]).decode().splitlines()
+    assert "X-PUBLISHED-TTL:PT1H" in lines
+    assert "REFRESH-INTERVAL;VALUE=DURATION:PT1H" in lines
+
+
+def test_feed_carries_its_name_and_zone():
+    info = FeedInfo(name="Maintenance: Europe (Ireland)", timezone="Europe/Dublin")
+    calendar = parsed(render_feed(info, []))
+    assert str(calendar["X-WR-CALNAME"]) == "Maintenance: Europe (Ireland)"
+    assert str(calendar["X-WR-TIMEZONE"]) == "Europe/Dublin"
+    assert calendar.walk("VTIMEZONE") == []
+
+
+def test_cancelled_window_stays_as_cancelled_free_time_without_an_alarm():
+    body = render_feed(INFO, [feed_event(cancelled=True, sequence=3)], alarm_minutes=60)
+    [vevent] = parsed(body).walk("VEVENT")
+    assert str(vevent["STATUS"]) == "CANCELLED"
+    assert str(vevent["TRANSP"]) == "TRANSPARENT"
+    assert vevent["SEQUENCE"] == 3
+    assert str(vevent["SUMMARY"]) == "Cancelled: Monthly maintenance"
+    assert vevent.walk("VALARM") == []
+
+
+def test_alarm_adds_a_display_reminder_that_many_minutes_before():
+    body = render_feed(INFO, [feed_event()], alarm_minutes=60)
+    [vevent] = parsed(body).walk("VEVENT")
+    [alarm] = vevent.walk("VALARM")
+    assert str(alarm["ACTION"]) == "DISPLAY"
+    assert alarm.decoded("TRIGGER") == timedelta(minutes=-60)
+    assert "TRIGGER:-PT1H" in body.decode().splitlines()
+
+
+def test_feed_without_alarm_has_no_valarm():
+    assert b"VALARM" not in render_feed(INFO, [feed_event()])
+
+
+def test_same_events_render_the_same_bytes():
+    events = [feed_event("a@x"), feed_event("b@x", timezone="Europe/Dublin")]
+    assert render_feed(INFO, events) == render_feed(INFO, list(events))
