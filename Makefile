@@ -27,6 +27,7 @@ tests/js/node_modules/.installed: tests/js/package-lock.json
 
 bench: $(VENV)
 	$(BIN)/python -m bench.windows
+	$(BIN)/python -m bench.feeds
 
 lint: $(VENV)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -107,6 +107,7 @@ def test_settings(database_url: str = "sqlite://") -> Settings:
         secret_key="test-secret",
         public_url="http://rollout.test",
         secure_cookies=False,
+        feed_freshness_seconds=0,
     )
 
 

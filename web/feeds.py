@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from datetime import UTC, datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -27,6 +29,15 @@ MAX_ALARM_MINUTES = 7 * 24 * 60
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+@dataclass(frozen=True)
+class FeedVersion:
+    """What identifies one state of a feed: its cache key and HTTP validators."""
+
+    scope_key: str
+    etag: str
+    last_modified: datetime
+
+
 class RenderedFeeds:
     """The last rendering of each feed, keyed by its data's digest; bounded, thread-safe.
 
@@ -37,7 +48,19 @@ class RenderedFeeds:
         self.capacity = capacity
         self.renders = 0
         self._entries: OrderedDict[tuple, bytes] = OrderedDict()
+        self._versions: dict[tuple, tuple[FeedVersion, datetime]] = {}
         self._lock = threading.Lock()
+
+    def fresh_version(self, key: tuple, now: datetime) -> FeedVersion | None:
+        with self._lock:
+            version, until = self._versions.get(key, (None, now))
+            return version if now < until else None
+
+    def keep_version(self, key: tuple, version: FeedVersion, *, until: datetime) -> None:
+        with self._lock:
+            if len(self._versions) >= self.capacity:
+                self._versions.clear()
+            self._versions[key] = (version, until)
 
     def get(self, key: tuple) -> bytes | None:
         with self._lock:
@@ -56,12 +79,12 @@ class RenderedFeeds:
 
 @blueprint.get("/calendars/maintenance.ics")
 def public_feed():
-    return _serve(feeds.public_scope())
+    return _serve_public(feeds.public_scope)
 
 
 @blueprint.get("/calendars/regions/<slug>.ics")
 def region_feed(slug: str):
-    return _serve(feeds.region_scope(get_region(db(), slug, field="slug")))
+    return _serve_public(lambda: feeds.region_scope(get_region(db(), slug, field="slug")))
 
 
 @blueprint.get("/calendars/customers/<token>.ics")
@@ -116,23 +139,51 @@ def feed_event(window: Window) -> FeedEvent:
     )
 
 
-def _serve(scope: feeds.FeedScope, *, private: bool = False) -> Response:
-    alarm = _alarm()
+def _serve_public(scope: Callable[[], feeds.FeedScope]) -> Response:
+    """Serve a public feed, trusting a stamp of it younger than the freshness setting.
+
+    Within that time a poll costs no database query. Private feeds never take this path: a
+    rotated token must stop working at once.
+    """
+    cache: RenderedFeeds = current_app.extensions["rollout.feeds"]
+    key = (request.path, public_url(), request.args.get("alarm"))
+    version = cache.fresh_version(key, now())
+    if version is None:
+        version = _version(scope())
+        seconds = current_app.extensions["rollout.settings"].feed_freshness_seconds
+        if seconds:
+            cache.keep_version(key, version, until=now() + timedelta(seconds=seconds))
+    return _answer(version, scope, private=False)
+
+
+def _serve(scope: feeds.FeedScope, *, private: bool) -> Response:
+    return _answer(_version(scope), lambda: scope, private=private)
+
+
+def _version(scope: feeds.FeedScope) -> FeedVersion:
     stamp = feeds.feed_stamp(db(), scope, now=now())
     # The body names this service's address, so each address gets its own tag.
     base = hashlib.sha256(public_url().encode()).hexdigest()[:8]
-    etag = f"{stamp.digest}-{base}-{alarm or 0}"
-    last_modified = (stamp.last_modified or EPOCH).replace(microsecond=0)
+    return FeedVersion(
+        scope_key=scope.key,
+        etag=f"{stamp.digest}-{base}-{_alarm() or 0}",
+        last_modified=(stamp.last_modified or EPOCH).replace(microsecond=0),
+    )
+
+
+def _answer(
+    version: FeedVersion, scope: Callable[[], feeds.FeedScope], *, private: bool
+) -> Response:
     headers = {
-        "ETag": f'"{etag}"',
-        "Last-Modified": format_datetime(last_modified, usegmt=True),
+        "ETag": f'"{version.etag}"',
+        "Last-Modified": format_datetime(version.last_modified, usegmt=True),
         "Cache-Control": f"{'private' if private else 'public'}, max-age=300",
         "Referrer-Policy": "no-referrer",
     }
-    if _not_modified(etag, last_modified):
+    if _not_modified(version.etag, version.last_modified):
         return Response(status=304, headers=headers)
     cache: RenderedFeeds = current_app.extensions["rollout.feeds"]
-    key = (scope.key, etag)
+    key = (version.scope_key, version.etag)
     body = cache.get(key)
     if body is None and request.method == "HEAD":
         # Headers only: a HEAD never renders, so the length is not known.
@@ -140,15 +191,19 @@ def _serve(scope: feeds.FeedScope, *, private: bool = False) -> Response:
         response.automatically_set_content_length = False
         return response
     if body is None:
-        windows = feeds.feed_windows(db(), scope, now=now())
-        info = FeedInfo(
-            name=scope.name,
-            timezone=scope.timezone,
-            description="Maintenance windows, kept up to date by Rollout",
-        )
-        body = render_feed(info, [feed_event(w) for w in windows], alarm_minutes=alarm)
+        body = _render(scope())
         cache.put(key, body)
     return Response(body, headers=headers, mimetype="text/calendar")
+
+
+def _render(scope: feeds.FeedScope) -> bytes:
+    windows = feeds.feed_windows(db(), scope, now=now())
+    info = FeedInfo(
+        name=scope.name,
+        timezone=scope.timezone,
+        description="Maintenance windows, kept up to date by Rollout",
+    )
+    return render_feed(info, [feed_event(w) for w in windows], alarm_minutes=_alarm())
 
 
 def _not_modified(etag: str, last_modified: datetime) -> bool:

@@ -16,6 +16,9 @@ class Settings:
     public_url: str | None
     # Lets a staff sign-in cookie travel only over HTTPS when served behind it.
     secure_cookies: bool
+    # How long a public feed's ETag is trusted without asking the database: a change reaches
+    # pollers this much later, and a 304 costs about what a static file does.
+    feed_freshness_seconds: int = 10
 
     @classmethod
     def from_env(cls, instance_path: Path, environ: dict[str, str] | None = None) -> Settings:
@@ -31,7 +34,17 @@ class Settings:
             secret_key=env.get("SECRET_KEY") or _instance_secret(instance_path),
             public_url=public_url.rstrip("/") if public_url else None,
             secure_cookies=bool(public_url and public_url.startswith("https://")),
+            feed_freshness_seconds=_whole_seconds(env, "FEED_FRESHNESS_SECONDS", 10),
         )
+
+
+def _whole_seconds(env, name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit():
+        raise ValueError(f"{name} must be a whole number of seconds, not {raw!r}")
+    return int(raw)
 
 
 def _instance_secret(instance_path: Path) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -237,3 +238,29 @@ def _windows(session):
     from rollout.windows import Window
 
     return [w for w in session.scalars(select(Window)) if w.region.slug == "us"]
+
+
+def test_public_feed_stamp_is_trusted_for_the_freshness_time_then_rechecked(
+    app, client, world, session, clock
+):
+    settings = app.extensions["rollout.settings"]
+    app.extensions["rollout.settings"] = replace(settings, feed_freshness_seconds=10)
+    before = client.get("/calendars/regions/us.ics").headers["ETag"]
+    first = sorted(_windows(session), key=lambda w: w.starts_at)[0]
+    change_window(
+        session, first.id, change="cancel", expected_sequence=0, reason="x", actor="t", now=NOW
+    )
+    session.commit()
+    clock.advance(seconds=9)
+    assert client.get("/calendars/regions/us.ics").headers["ETag"] == before
+    clock.advance(seconds=2)
+    assert client.get("/calendars/regions/us.ics").headers["ETag"] != before
+
+
+def test_private_feeds_are_always_checked_against_the_database(app, client, world, manager):
+    settings = app.extensions["rollout.settings"]
+    app.extensions["rollout.settings"] = replace(settings, feed_freshness_seconds=3600)
+    old = feed_url(client, manager)
+    assert client.get(old).status_code == 200
+    feed_url(client, manager)
+    assert client.get(old).status_code == 404
