@@ -1,0 +1,213 @@
+"""What reached which environment: outcomes reported by pipelines, and environment state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rollout.customers import Customer, Environment, get_customer
+from rollout.errors import Conflict, Invalid, NotFound
+from rollout.releases.models import (
+    Deployment,
+    DeploymentStatus,
+    Hotfix,
+    HotfixStatus,
+    Release,
+    ReleaseItem,
+    ReleaseStatus,
+    Wave,
+)
+
+# Which outcome may follow which: a failure can be retried or rolled back, a success rolled back.
+_NEXT = {
+    DeploymentStatus.SCHEDULED: {
+        DeploymentStatus.IN_PROGRESS,
+        DeploymentStatus.SUCCEEDED,
+        DeploymentStatus.FAILED,
+    },
+    DeploymentStatus.IN_PROGRESS: {DeploymentStatus.SUCCEEDED, DeploymentStatus.FAILED},
+    DeploymentStatus.FAILED: {
+        DeploymentStatus.IN_PROGRESS,
+        DeploymentStatus.SUCCEEDED,
+        DeploymentStatus.ROLLED_BACK,
+    },
+    DeploymentStatus.SUCCEEDED: {DeploymentStatus.ROLLED_BACK},
+    DeploymentStatus.ROLLED_BACK: set(),
+}
+
+
+def get_deployment(session: Session, deployment_id: int) -> Deployment:
+    """The deployment with `deployment_id`, or NotFound."""
+    deployment = session.get(Deployment, deployment_id)
+    if deployment is None:
+        raise NotFound(f"no deployment #{deployment_id}", field="id")
+    return deployment
+
+
+def report_outcome(
+    session: Session,
+    deployment: Deployment,
+    *,
+    status: str,
+    note: str = "",
+    actor: str,
+    now: datetime,
+) -> Deployment:
+    """Record what happened to one deployment and roll the release or hotfix status up."""
+    try:
+        status = DeploymentStatus(status)
+    except ValueError:
+        raise Invalid(
+            f"status must be one of {', '.join(DeploymentStatus)}", field="status"
+        ) from None
+    if status not in _NEXT[deployment.status]:
+        raise Conflict(
+            f"deployment #{deployment.id} is {deployment.status}; it cannot become {status}",
+            field="status",
+        )
+    if status == DeploymentStatus.IN_PROGRESS or deployment.started_at is None:
+        deployment.started_at = now
+    if status != DeploymentStatus.IN_PROGRESS:
+        deployment.finished_at = now
+    deployment.status = status
+    deployment.reported_by = actor
+    deployment.note = (note or "").strip()[:2000]
+    deployment.updated_at = now
+    session.flush()
+    if deployment.release is not None:
+        _roll_up_release(deployment.release, now)
+    if deployment.hotfix is not None:
+        _roll_up_hotfix(deployment.hotfix, now)
+    session.flush()
+    return deployment
+
+
+def report_wave(
+    session: Session, wave_id: int, *, status: str, note: str = "", actor: str, now: datetime
+) -> list[Deployment]:
+    """The same outcome for every deployment of a wave, all or nothing."""
+    wave = session.get(Wave, wave_id)
+    if wave is None:
+        raise NotFound(f"no wave #{wave_id}", field="wave")
+    return [
+        report_outcome(session, d, status=status, note=note, actor=actor, now=now)
+        for d in wave.deployments
+    ]
+
+
+def find_deployment(
+    session: Session,
+    *,
+    environment: str,
+    release: str | None = None,
+    hotfix: int | None = None,
+    wave: int | None = None,
+) -> Deployment:
+    """The deployment of a release or hotfix to the environment named like `acme-preview`."""
+    env = session.scalar(select(Environment).where(Environment.name == environment))
+    if env is None:
+        raise NotFound(f"no environment {environment!r}", field="environment")
+    query = select(Deployment).where(Deployment.environment_id == env.id)
+    if release is not None:
+        query = query.join(Release).where(Release.version == release)
+    elif hotfix is not None:
+        query = query.where(Deployment.hotfix_id == hotfix)
+    else:
+        raise Invalid("name the release or the hotfix", field="release")
+    if wave is not None:
+        query = query.where(Deployment.wave_id == wave)
+    deployment = session.scalar(query.order_by(Deployment.id.desc()))
+    if deployment is None:
+        where = f" in wave #{wave}" if wave is not None else ""
+        raise Invalid(
+            f"environment {environment} is not part of this rollout{where}", field="environment"
+        )
+    return deployment
+
+
+def _roll_up_release(release: Release, now: datetime) -> None:
+    statuses = {d.status for w in release.waves for d in w.deployments}
+    if statuses and statuses <= {DeploymentStatus.SUCCEEDED}:
+        release.status, release.completed_at = ReleaseStatus.COMPLETED, now
+    elif statuses - {DeploymentStatus.SCHEDULED}:
+        release.status, release.completed_at = ReleaseStatus.ROLLING_OUT, None
+    release.updated_at = now
+
+
+def _roll_up_hotfix(hotfix: Hotfix, now: datetime) -> None:
+    if all(d.status == DeploymentStatus.SUCCEEDED for d in hotfix.deployments):
+        hotfix.status = HotfixStatus.APPLIED
+    elif hotfix.status == HotfixStatus.APPLIED:
+        hotfix.status = HotfixStatus.SCHEDULED
+    hotfix.updated_at = now
+
+
+@dataclass
+class EnvironmentState:
+    """What an environment runs now, what it got on top, what comes next, and its history."""
+
+    environment: Environment
+    current_release: Release | None = None
+    hotfixes: list[Hotfix] = field(default_factory=list)
+    upcoming: list[Deployment] = field(default_factory=list)
+    history: list[Deployment] = field(default_factory=list)
+
+
+def environment_states(session: Session, customer: str) -> list[EnvironmentState]:
+    """Every environment of `customer` with its state, preview first."""
+    owner: Customer = get_customer(session, customer)
+    states = []
+    for env in owner.environments:
+        deployments = list(
+            session.scalars(
+                select(Deployment)
+                .where(Deployment.environment_id == env.id)
+                .order_by(Deployment.scheduled_for, Deployment.id)
+            )
+        )
+        done = sorted(
+            (d for d in deployments if d.finished_at), key=lambda d: (d.finished_at, d.id)
+        )
+        state = EnvironmentState(environment=env, history=done)
+        for deployment in done:
+            if deployment.status != DeploymentStatus.SUCCEEDED:
+                continue
+            if deployment.release is not None:
+                # A newer release carries the hotfixes that came before it.
+                state.current_release, state.hotfixes = deployment.release, []
+            elif deployment.hotfix is not None:
+                state.hotfixes.append(deployment.hotfix)
+        state.upcoming = [
+            d
+            for d in deployments
+            if d.status
+            in (DeploymentStatus.SCHEDULED, DeploymentStatus.IN_PROGRESS, DeploymentStatus.FAILED)
+        ]
+        states.append(state)
+    return states
+
+
+def environments_with_fix(session: Session, jira_key: str) -> list[Environment]:
+    """Environments whose live deployments carry the fix for `jira_key` (not rolled back)."""
+    by_release = (
+        select(Deployment.environment_id)
+        .join(Release)
+        .join(ReleaseItem)
+        .where(ReleaseItem.jira_key == jira_key, Deployment.status == DeploymentStatus.SUCCEEDED)
+    )
+    by_hotfix = (
+        select(Deployment.environment_id)
+        .join(Hotfix)
+        .where(Hotfix.jira_key == jira_key, Deployment.status == DeploymentStatus.SUCCEEDED)
+    )
+    ids = set(session.scalars(by_release)) | set(session.scalars(by_hotfix))
+    if not ids:
+        return []
+    return list(
+        session.scalars(
+            select(Environment).where(Environment.id.in_(ids)).order_by(Environment.name)
+        )
+    )
