@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from rollout.customers import Customer, Region, get_customer
 from rollout.db import Base, UTCDateTime
+from rollout.releases import Deployment
 from rollout.windows import Window, WindowStatus
 
 # Past windows stay in a feed this long, so a calendar keeps recent history.
@@ -83,18 +84,28 @@ def feed_windows(session: Session, scope: FeedScope, *, now: datetime) -> list[W
 
 
 def feed_stamp(session: Session, scope: FeedScope, *, now: datetime) -> FeedStamp:
-    """One aggregate query: any change to a window bumps its sequence and updated_at."""
-    query = _selection(
-        select(
-            func.count(Window.id),
-            func.max(Window.updated_at),
-            func.sum(Window.sequence),
-            func.max(Window.id),
-        ),
-        scope,
-        now,
-    )
-    count, last_modified, sequences, top_id = session.execute(query).one()
+    """Two aggregate queries: any change to a window bumps its sequence and updated_at, and
+    any change to what is deployed in one touches a deployment's updated_at."""
+    windows = _selection(select(Window.id), scope, now)
+    count, last_modified, sequences, top_id = session.execute(
+        _selection(
+            select(
+                func.count(Window.id),
+                func.max(Window.updated_at),
+                func.sum(Window.sequence),
+                func.max(Window.id),
+            ),
+            scope,
+            now,
+        )
+    ).one()
+    deployed, deployed_at = session.execute(
+        select(func.count(Deployment.id), func.max(Deployment.updated_at)).where(
+            Deployment.window_id.in_(windows)
+        )
+    ).one()
+    if deployed_at is not None and (last_modified is None or deployed_at > last_modified):
+        last_modified = deployed_at
     owner = scope.customer or scope.region
     parts = [
         scope.key,
@@ -102,12 +113,47 @@ def feed_stamp(session: Session, scope: FeedScope, *, now: datetime) -> FeedStam
         count,
         sequences,
         top_id,
+        deployed,
         last_modified.isoformat() if last_modified else "",
         owner.name if owner else "",
         getattr(owner, "timezone", ""),
     ]
     digest = hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:32]
     return FeedStamp(digest=digest, last_modified=last_modified)
+
+
+def window_contents(
+    session: Session, windows: list[Window], *, customer: Customer | None = None
+) -> dict[int, list[tuple[str, str | None]]]:
+    """What each window brings, as (line, release version) a customer may read: releases and
+    hotfixes for everyone, and for `customer` its own patches and which of its environments
+    get what."""
+    contents: dict[int, list[tuple[str, str | None]]] = {w.id: [] for w in windows}
+    if not contents:
+        return contents
+    deployments = session.scalars(
+        select(Deployment).where(Deployment.window_id.in_(contents)).order_by(Deployment.id)
+    )
+    seen = set()
+    for deployment in deployments:
+        mine = customer is not None and deployment.environment.customer_id == customer.id
+        version = deployment.release.version if deployment.release is not None else None
+        if version is not None:
+            what = f"release {version}"
+        elif deployment.hotfix is not None and (not deployment.hotfix.customers or mine):
+            kind = "patch" if deployment.hotfix.customers else "hotfix"
+            what = f"{kind}: {deployment.hotfix.title}"
+        else:
+            continue
+        line = (
+            f"Your {deployment.environment.kind} environment gets {what}"
+            if mine
+            else (f"Deploys {what}")
+        )
+        if (deployment.window_id, line) not in seen:
+            seen.add((deployment.window_id, line))
+            contents[deployment.window_id].append((line, version))
+    return contents
 
 
 def rotate_feed_token(session: Session, customer: str, *, now: datetime) -> tuple[FeedToken, str]:

@@ -104,7 +104,7 @@ def window_event(window_id: str):
         raise NotFound(f"no window #{window.id}", field="id")
     body = render_feed(
         FeedInfo(name=window.title, timezone=window.timezone),
-        [feed_event(window)],
+        [feed_event(window, feeds.window_contents(db(), [window])[window.id])],
         alarm_minutes=_alarm(),
     )
     return Response(
@@ -114,16 +114,20 @@ def window_event(window_id: str):
     )
 
 
-def feed_event(window: Window) -> FeedEvent:
-    """A window as a calendar event: stable UID, SEQUENCE = its revision, a link back."""
+def feed_event(window: Window, contents: list[tuple[str, str | None]] = ()) -> FeedEvent:
+    """A window as a calendar event: stable UID, SEQUENCE = its revision, what it deploys
+    (with links to the release notes) and a link back to the window's page."""
     base = public_url()
     local = window.starts_at.astimezone(ZoneInfo(window.timezone))
     end = window.ends_at.astimezone(ZoneInfo(window.timezone))
-    description = (
+    lines = [
         f"Scheduled maintenance for {window.region.name}: the service may be unavailable "
-        f"from {local:%H:%M} to {end:%H:%M} {window.timezone}.\n"
-        f"Details and changes: {base}/maintenance/windows/{window.id}"
-    )
+        f"from {local:%H:%M} to {end:%H:%M} {window.timezone}."
+    ]
+    lines += [line + "." for line, _ in contents]
+    versions = dict.fromkeys(version for _, version in contents if version)
+    lines += [f"Release notes {version}: {base}/releases/{version}" for version in versions]
+    lines.append(f"Details and changes: {base}/maintenance/windows/{window.id}")
     return FeedEvent(
         uid=f"window-{window.id}@{urlsplit(base).hostname}",
         sequence=window.sequence,
@@ -134,7 +138,7 @@ def feed_event(window: Window) -> FeedEvent:
         timezone=window.timezone,
         created=window.created_at,
         last_modified=window.updated_at,
-        description=description,
+        description="\n".join(lines),
         url=f"{base}/maintenance/windows/{window.id}",
     )
 
@@ -203,7 +207,9 @@ def _render(scope: feeds.FeedScope) -> bytes:
         timezone=scope.timezone,
         description="Maintenance windows, kept up to date by Rollout",
     )
-    return render_feed(info, [feed_event(w) for w in windows], alarm_minutes=_alarm())
+    contents = feeds.window_contents(db(), windows, customer=scope.customer)
+    events = [feed_event(w, contents[w.id]) for w in windows]
+    return render_feed(info, events, alarm_minutes=_alarm())
 
 
 def _not_modified(etag: str, last_modified: datetime) -> bool:

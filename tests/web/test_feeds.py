@@ -10,6 +10,7 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from rollout.feeds import FeedToken
+from rollout.releases import add_item, create_release, plan_release, request_hotfix
 from rollout.windows import change_window, create_window
 from tests.conftest import NOW
 from tests.factories import bearer, make_customer, make_policy, make_region, make_token
@@ -264,3 +265,38 @@ def test_private_feeds_are_always_checked_against_the_database(app, client, worl
     assert client.get(old).status_code == 200
     feed_url(client, manager)
     assert client.get(old).status_code == 404
+
+
+def test_feeds_say_what_each_window_deploys_and_keep_patches_private(
+    client, world, manager, session
+):
+    create_release(session, version="2026.12", title="December", now=NOW)
+    add_item(session, "2026.12", kind="fix", summary="internal", public_note="Fix", now=NOW)
+    plan_release(session, "2026.12", actor="rm", now=NOW)
+    request_hotfix(
+        session, title="Acme export fix", urgency="normal", customers=["acme"], actor="rm", now=NOW
+    )
+    session.commit()
+    public = " ".join(
+        str(e.get("DESCRIPTION")) for e in events(client.get("/calendars/regions/us.ics"))
+    )
+    acme = " ".join(
+        str(e.get("DESCRIPTION")) for e in events(client.get(feed_url(client, manager, "acme")))
+    )
+    globex = " ".join(
+        str(e.get("DESCRIPTION")) for e in events(client.get(feed_url(client, manager, "globex")))
+    )
+    assert "Deploys release 2026.12" in public
+    assert "http://rollout.test/releases/2026.12" in public
+    assert "Your preview environment gets release 2026.12" in acme
+    assert "Acme export fix" in acme
+    assert "Acme export fix" not in public and "Acme export fix" not in globex
+    assert "acme" not in globex.lower()
+
+
+def test_a_new_plan_changes_the_feeds_etag(client, world, session):
+    before = client.get("/calendars/regions/us.ics").headers["ETag"]
+    create_release(session, version="2026.12", title="December", now=NOW)
+    plan_release(session, "2026.12", actor="rm", now=NOW)
+    session.commit()
+    assert client.get("/calendars/regions/us.ics").headers["ETag"] != before
