@@ -57,30 +57,10 @@ def report_outcome(
     now: datetime,
 ) -> Deployment:
     """Record what happened to one deployment and roll the release or hotfix status up."""
-    try:
-        status = DeploymentStatus(status)
-    except ValueError:
-        raise Invalid(
-            f"status must be one of {', '.join(DeploymentStatus)}", field="status"
-        ) from None
-    if status not in _NEXT[deployment.status]:
-        raise Conflict(
-            f"deployment #{deployment.id} is {deployment.status}; it cannot become {status}",
-            field="status",
-        )
-    if status == DeploymentStatus.IN_PROGRESS or deployment.started_at is None:
-        deployment.started_at = now
-    if status != DeploymentStatus.IN_PROGRESS:
-        deployment.finished_at = now
-    deployment.status = status
-    deployment.reported_by = actor
-    deployment.note = (note or "").strip()[:2000]
-    deployment.updated_at = now
+    status = _check_outcome(deployment, status)
+    _apply(deployment, status, note=note, actor=actor, now=now)
     session.flush()
-    if deployment.release is not None:
-        _roll_up_release(deployment.release, now)
-    if deployment.hotfix is not None:
-        _roll_up_hotfix(deployment.hotfix, now)
+    _roll_up(deployment, now)
     session.flush()
     return deployment
 
@@ -92,10 +72,51 @@ def report_wave(
     wave = session.get(Wave, wave_id)
     if wave is None:
         raise NotFound(f"no wave #{wave_id}", field="wave")
-    return [
-        report_outcome(session, d, status=status, note=note, actor=actor, now=now)
-        for d in wave.deployments
-    ]
+    # Check every deployment before touching any, so a refusal leaves the wave as it was.
+    checked = [(d, _check_outcome(d, status)) for d in wave.deployments]
+    for deployment, outcome in checked:
+        _apply(deployment, outcome, note=note, actor=actor, now=now)
+    if checked:
+        session.flush()
+        _roll_up(checked[0][0], now)
+        session.flush()
+    return [d for d, _ in checked]
+
+
+def _check_outcome(deployment: Deployment, status: str) -> DeploymentStatus:
+    try:
+        status = DeploymentStatus(status)
+    except ValueError:
+        raise Invalid(
+            f"status must be one of {', '.join(DeploymentStatus)}", field="status"
+        ) from None
+    if status not in _NEXT[deployment.status]:
+        raise Conflict(
+            f"deployment #{deployment.id} to {deployment.environment.name} is "
+            f"{deployment.status}; it cannot become {status}",
+            field="status",
+        )
+    return status
+
+
+def _apply(
+    deployment: Deployment, status: DeploymentStatus, *, note: str, actor: str, now: datetime
+) -> None:
+    if status == DeploymentStatus.IN_PROGRESS or deployment.started_at is None:
+        deployment.started_at = now
+    if status != DeploymentStatus.IN_PROGRESS:
+        deployment.finished_at = now
+    deployment.status = status
+    deployment.reported_by = actor
+    deployment.note = (note or "").strip()[:2000]
+    deployment.updated_at = now
+
+
+def _roll_up(deployment: Deployment, now: datetime) -> None:
+    if deployment.release is not None:
+        _roll_up_release(deployment.release, now)
+    if deployment.hotfix is not None:
+        _roll_up_hotfix(deployment.hotfix, now)
 
 
 def find_deployment(
@@ -129,6 +150,10 @@ def find_deployment(
 
 
 def _roll_up_release(release: Release, now: datetime) -> None:
+    if release.status == ReleaseStatus.CANCELLED:
+        # A rollback after cancelling is recorded; the release stays cancelled.
+        release.updated_at = now
+        return
     statuses = {d.status for w in release.waves for d in w.deployments}
     if statuses and statuses <= {DeploymentStatus.SUCCEEDED}:
         release.status, release.completed_at = ReleaseStatus.COMPLETED, now

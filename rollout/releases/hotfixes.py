@@ -7,13 +7,14 @@ emergency window as soon as one is allowed. Anything else goes in the next regul
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from rollout.customers import Customer, Region, get_customer
 from rollout.errors import Conflict, Forbidden, Invalid, NotFound
+from rollout.freezes import Freeze, blocking, list_freezes
 from rollout.releases.models import (
     Deployment,
     DeploymentStatus,
@@ -29,7 +30,7 @@ from rollout.windows import Window, WindowKind, WindowStatus, create_window
 # An emergency window starts this long after approval: time to page the on-call engineer.
 EMERGENCY_LEAD = timedelta(minutes=30)
 EMERGENCY_LENGTH = timedelta(hours=1)
-_SEARCH_STEPS = 7 * 24 * 4
+EMERGENCY_SEARCH = timedelta(days=7)
 
 
 def request_hotfix(
@@ -69,13 +70,21 @@ def request_hotfix(
         status=HotfixStatus.AWAITING_APPROVAL,
         created_at=now,
         updated_at=now,
-        customers=[get_customer(session, slug, field="customers") for slug in customers or []],
+        # A slug named twice is one customer (and one row of hotfix_customer).
+        customers=[
+            get_customer(session, slug, field="customers")
+            for slug in dict.fromkeys(customers or [])
+        ],
     )
     hotfix.public_html = render_note(hotfix.public_note)
+    # Find the windows before storing anything, so a refusal leaves nothing behind.
+    windows = (
+        _next_regular_windows(session, hotfix, now) if urgency == HotfixUrgency.NORMAL else None
+    )
     session.add(hotfix)
     session.flush()
-    if urgency == HotfixUrgency.NORMAL:
-        _schedule(session, hotfix, _next_regular_windows(session, hotfix, now), now=now)
+    if windows is not None:
+        _schedule(session, hotfix, windows, now=now)
     return hotfix
 
 
@@ -89,13 +98,15 @@ def approve_hotfix(session: Session, hotfix_id: int, *, actor: str, now: datetim
             "the requester cannot approve their own hotfix; ask another release manager",
             field="approved_by",
         )
-    hotfix.approved_by, hotfix.approved_at = actor, now
-    windows = {}
-    for region_id, customer in _audiences(session, hotfix):
-        windows[(region_id, customer.id if customer else None)] = _emergency_window(
-            session, hotfix, region_id, customer, actor=actor, now=now
-        )
-    _schedule(session, hotfix, windows, now=now)
+    # All or nothing: if one region finds no slot, the windows made for the others go too.
+    with session.begin_nested():
+        hotfix.approved_by, hotfix.approved_at = actor, now
+        windows = {}
+        for region_id, customer in _audiences(session, hotfix):
+            window = _emergency_window(session, hotfix, region_id, customer, actor=actor, now=now)
+            for target in [customer] if customer else _region_customers(session, region_id):
+                windows[target.id] = window
+        _schedule(session, hotfix, windows, now=now)
     return hotfix
 
 
@@ -123,6 +134,10 @@ def _audiences(session: Session, hotfix: Hotfix) -> list[tuple[int, Customer | N
     return [(region_id, None) for region_id in region_ids]
 
 
+def _region_customers(session: Session, region_id: int) -> list[Customer]:
+    return list(session.scalars(select(Customer).where(Customer.region_id == region_id)))
+
+
 def _emergency_window(
     session: Session,
     hotfix: Hotfix,
@@ -132,12 +147,12 @@ def _emergency_window(
     actor: str,
     now: datetime,
 ) -> Window:
-    """The first free slot from now + lead, stepping past clashes 15 minutes at a time."""
+    """The first free slot from now + lead within a week, on 15-minute marks, jumping past
+    whatever window or freeze is in the way."""
     region = session.get(Region, region_id)
-    start = (now + EMERGENCY_LEAD).replace(second=0, microsecond=0)
-    start += timedelta(minutes=-start.minute % 15)
+    start = _quarter_hour(now + EMERGENCY_LEAD)
     last_error = None
-    for _ in range(_SEARCH_STEPS):
+    while start < now + EMERGENCY_SEARCH:
         try:
             with session.begin_nested():
                 return create_window(
@@ -154,46 +169,85 @@ def _emergency_window(
                 )
         except Conflict as exc:
             last_error = exc
-            start += timedelta(minutes=15)
-    raise Conflict(f"no free emergency slot within a week: {last_error.message}", field="windows")
+            start = max(start + timedelta(minutes=15), _quarter_hour(_clear_of(session, exc)))
+    reason = f": {last_error.message}" if last_error else ""
+    raise Conflict(f"no free emergency slot within a week{reason}", field="windows")
 
 
-def _next_regular_windows(
-    session: Session, hotfix: Hotfix, now: datetime
-) -> dict[tuple[int, int | None], Window]:
-    windows = {}
-    for region_id, customer in _audiences(session, hotfix):
-        window = session.scalar(
+def _clear_of(session: Session, refusal: Conflict) -> datetime:
+    """When the window or freezes that refused a slot end (the earliest a retry can work)."""
+    ends = []
+    if (window_id := refusal.details.get("window")) is not None:
+        ends.append(session.get(Window, window_id).ends_at)
+    ends += [session.get(Freeze, f).ends_at for f in refusal.details.get("freezes", [])]
+    return max(ends, default=datetime.min.replace(tzinfo=UTC))
+
+
+def _quarter_hour(at: datetime) -> datetime:
+    """`at` rounded up to the next quarter hour (:00, :15, :30, :45)."""
+    rounded = at.replace(second=0, microsecond=0)
+    if rounded < at:
+        rounded += timedelta(minutes=1)
+    return rounded + timedelta(minutes=-rounded.minute % 15)
+
+
+def _targets(session: Session, hotfix: Hotfix) -> list[Customer]:
+    if hotfix.customers:
+        return list(hotfix.customers)
+    return list(
+        session.scalars(
+            select(Customer).options(selectinload(Customer.environments)).order_by(Customer.slug)
+        )
+    )
+
+
+def _next_regular_windows(session: Session, hotfix: Hotfix, now: datetime) -> dict[int, Window]:
+    """For each customer the hotfix is for, its region's next regular window that no freeze
+    binding it overlaps: a customer in its event plan waits for its next allowed one."""
+    customers = _targets(session, hotfix)
+    regular = list(
+        session.scalars(
             select(Window)
             .where(
-                Window.region_id == region_id,
+                Window.region_id.in_({c.region_id for c in customers}),
                 Window.customer_id.is_(None),
                 Window.kind == WindowKind.REGULAR,
                 Window.starts_at > now,
                 Window.status.in_((WindowStatus.PLANNED, WindowStatus.ANNOUNCED)),
             )
-            .order_by(Window.starts_at)
+            .order_by(Window.starts_at, Window.id)
         )
+    )
+    by_region: dict[int, list[Window]] = defaultdict(list)
+    for window in regular:
+        by_region[window.region_id].append(window)
+    horizon = max((w.ends_at for w in regular), default=now)
+    freezes = list_freezes(session, start=now, end=horizon)
+    windows = {}
+    for customer in customers:
+        allowed = (
+            w
+            for w in by_region[customer.region_id]
+            if not blocking(freezes, w.span, region_id=w.region_id, customer_id=customer.id)
+        )
+        window = next(allowed, None)
         if window is None:
-            raise Conflict("no regular window ahead for this hotfix", field="windows")
-        windows[(region_id, customer.id if customer else None)] = window
+            raise Conflict(
+                f"no regular window ahead for {customer.slug} outside its freezes; plan "
+                "further ahead with `rollout plan --until`",
+                field="windows",
+            )
+        windows[customer.id] = window
     return windows
 
 
 def _schedule(
-    session: Session,
-    hotfix: Hotfix,
-    windows: dict[tuple[int, int | None], Window],
-    *,
-    now: datetime,
+    session: Session, hotfix: Hotfix, windows: dict[int, Window], *, now: datetime
 ) -> None:
-    targets = defaultdict(list)
-    for customer in hotfix.customers or session.scalars(select(Customer)):
-        key = (customer.region_id, customer.id if hotfix.customers else None)
-        targets[key].extend(customer.environments)
-    for key, environments in targets.items():
-        window = windows[key]
-        for environment in environments:
+    """A scheduled deployment to each environment of each customer in `windows`."""
+    for customer in _targets(session, hotfix):
+        window = windows[customer.id]
+        for environment in customer.environments:
             session.add(
                 Deployment(
                     environment_id=environment.id,

@@ -6,10 +6,17 @@ import re
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from rollout.errors import Conflict, Invalid, NotFound
-from rollout.releases.models import ItemKind, Release, ReleaseItem, ReleaseStatus
+from rollout.releases.models import (
+    DeploymentStatus,
+    ItemKind,
+    Release,
+    ReleaseItem,
+    ReleaseStatus,
+)
 from rollout.releases.notes import render_note
 from rollout.validation import check_text
 
@@ -22,7 +29,8 @@ def create_release(
     session: Session, *, version: str, title: str, soak_days: int = 7, now: datetime
 ) -> Release:
     """A draft release; its version is unique and looks like 2026.12 or 4.2.1(-rc.1)."""
-    if not isinstance(version, str) or not _VERSION.match(version):
+    # fullmatch: `$` would also accept a trailing newline ("2026.12\n").
+    if not isinstance(version, str) or not _VERSION.fullmatch(version):
         raise Invalid("use a version like 2026.12, 4.2 or 4.2.1-rc.1", field="version")
     if session.scalar(select(Release.id).where(Release.version == version)) is not None:
         raise Conflict(f"release {version} already exists", field="version")
@@ -34,8 +42,12 @@ def create_release(
         created_at=now,
         updated_at=now,
     )
-    session.add(release)
-    session.flush()
+    try:
+        # Two requests may pass the check above at once; the unique index decides.
+        with session.begin_nested():
+            session.add(release)
+    except IntegrityError:
+        raise Conflict(f"release {version} already exists", field="version") from None
     return release
 
 
@@ -80,6 +92,12 @@ def update_release(
         release.soak_days = _soak(soak_days)
     if cancel:
         release.status = ReleaseStatus.CANCELLED
+        # What has not started never will: no environment, feed or page may still expect it.
+        for wave in release.waves:
+            for deployment in list(wave.deployments):
+                if deployment.status == DeploymentStatus.SCHEDULED:
+                    wave.deployments.remove(deployment)
+                    session.delete(deployment)
     release.updated_at = now
     session.flush()
     return release
@@ -135,7 +153,7 @@ def check_jira_key(value: str | None) -> str | None:
     """A Jira issue key such as OPS-123, or None."""
     if value is None or value == "":
         return None
-    if not isinstance(value, str) or not JIRA_KEY.match(value):
+    if not isinstance(value, str) or not JIRA_KEY.fullmatch(value):
         raise Invalid("a Jira key looks like OPS-123", field="jira_key")
     return value
 
