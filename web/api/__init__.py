@@ -57,8 +57,8 @@ def int_id(raw: str, field: str = "id") -> int:
 
 def register(app: Flask) -> None:
     """Mount every API blueprint; they take bearer tokens, so CSRF does not apply."""
-    from web.api import customers, freezes, openapi, policies, windows
+    from web.api import customers, freezes, openapi, policies, releases, windows
 
-    for module in (customers, freezes, policies, windows, openapi):
+    for module in (customers, freezes, policies, windows, releases, openapi):
         app.register_blueprint(module.blueprint)
         app.extensions["csrf"].exempt(module.blueprint)

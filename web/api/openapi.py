@@ -11,6 +11,12 @@ from web.api import schemas
 blueprint = Blueprint("openapi", __name__)
 
 _DT = {"type": "string", "format": "date-time"}
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
 _NULLABLE_STR = {"type": ["string", "null"]}
 _RESPONSES = {
     "Region": {
@@ -155,6 +161,186 @@ _RESPONSES = {
             "created_at": _DT,
         },
     },
+    "Release": {
+        "type": "object",
+        "required": [
+            "version",
+            "title",
+            "status",
+            "created_at",
+            "completed_at",
+            "regions",
+            "items",
+        ],
+        "properties": {
+            "version": {"type": "string"},
+            "title": {"type": "string"},
+            "status": {"enum": ["draft", "scheduled", "rolling_out", "completed", "cancelled"]},
+            "created_at": _DT,
+            "completed_at": {"type": ["string", "null"], "format": "date-time"},
+            "regions": {
+                "type": "object",
+                "description": "region slug to when its first preview and production waves start",
+                "additionalProperties": {
+                    "type": "object",
+                    "properties": {"preview": _DT, "production": _DT},
+                },
+            },
+            "items": {
+                "type": "array",
+                "description": "for others than staff, public notes alone; security fixes "
+                "only once the release is completed",
+                "items": _ref("ReleaseItem"),
+            },
+            "id": {"type": "integer", "description": "staff only"},
+            "soak_days": {"type": "integer", "description": "staff only"},
+            "revision": {"type": "integer", "description": "staff only; send it back in PATCH"},
+            "updated_at": {**_DT, "description": "staff only"},
+        },
+    },
+    "ReleaseItem": {
+        "type": "object",
+        "required": ["kind", "public_html"],
+        "properties": {
+            "kind": {"enum": ["feature", "fix", "security", "improvement"]},
+            "public_note": {"type": "string", "description": "staff only: Markdown as written"},
+            "public_html": {"type": "string", "description": "rendered and sanitized"},
+            "id": {"type": "integer", "description": "staff only"},
+            "jira_key": {"type": ["string", "null"], "description": "staff only"},
+            "summary": {"type": "string", "description": "staff only: internal"},
+            "created_at": {**_DT, "description": "staff only"},
+        },
+    },
+    "Deployment": {
+        "type": "object",
+        "required": [
+            "id",
+            "environment",
+            "environment_kind",
+            "customer",
+            "release",
+            "hotfix",
+            "title",
+            "status",
+            "scheduled_for",
+            "window",
+        ],
+        "properties": {
+            "id": {"type": "integer"},
+            "environment": {"type": "string"},
+            "environment_kind": {"enum": ["preview", "production"]},
+            "customer": {"type": "string"},
+            "release": {"type": ["string", "null"], "description": "release version"},
+            "hotfix": {"type": ["integer", "null"], "description": "hotfix id"},
+            "title": {"type": "string", "description": "of the release or hotfix"},
+            "status": {"enum": ["scheduled", "in_progress", "succeeded", "failed", "rolled_back"]},
+            "scheduled_for": {"type": ["string", "null"], "format": "date-time"},
+            "started_at": {"type": ["string", "null"], "format": "date-time"},
+            "finished_at": {"type": ["string", "null"], "format": "date-time"},
+            "window": {
+                "oneOf": [
+                    {
+                        "type": "object",
+                        "required": ["id", "starts_at", "ends_at", "timezone"],
+                        "properties": {
+                            "id": {"type": "integer"},
+                            "starts_at": _DT,
+                            "ends_at": _DT,
+                            "timezone": {"type": "string"},
+                            "local_start": _DT,
+                            "local_end": _DT,
+                        },
+                    },
+                    {"type": "null"},
+                ]
+            },
+            "wave": {"type": ["integer", "null"], "description": "staff only"},
+            "reported_by": {**_NULLABLE_STR, "description": "staff only"},
+            "note": {"type": "string", "description": "staff only"},
+        },
+    },
+    "Wave": {
+        "type": "object",
+        "required": ["id", "release", "position", "name", "kind", "note", "window", "deployments"],
+        "properties": {
+            "id": {"type": "integer"},
+            "release": {"type": "string"},
+            "position": {"type": "integer"},
+            "name": {"type": "string"},
+            "kind": {"enum": ["preview", "production"]},
+            "selector": {"type": "string", "description": "how the targets were chosen"},
+            "note": {"type": "string", "description": "why some targets were moved"},
+            "window": _ref("Window"),
+            "deployments": {"type": "array", "items": _ref("Deployment")},
+        },
+    },
+    "Hotfix": {
+        "type": "object",
+        "required": ["id", "title", "urgency", "status", "patch", "public_html"],
+        "properties": {
+            "id": {"type": "integer"},
+            "title": {"type": "string"},
+            "urgency": {"enum": ["zero_day", "normal"]},
+            "status": {"enum": ["awaiting_approval", "scheduled", "applied", "cancelled"]},
+            "patch": {"type": "boolean", "description": "for named customers only"},
+            "public_html": {
+                "type": "string",
+                "description": "sanitized; a zero-day's is empty for customers until applied",
+            },
+            "public_note": {"type": "string", "description": "staff only: Markdown as written"},
+            "created_at": _DT,
+            "jira_key": {**_NULLABLE_STR, "description": "staff only"},
+            "summary": {"type": "string", "description": "staff only"},
+            "justification": {**_NULLABLE_STR, "description": "staff only"},
+            "customers": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "staff only",
+            },
+            "requested_by": {"type": "string", "description": "staff only"},
+            "approved_by": {**_NULLABLE_STR, "description": "staff only"},
+            "approved_at": {"type": ["string", "null"], "format": "date-time"},
+            "deployments": {"type": "array", "items": _ref("Deployment")},
+        },
+    },
+    "EnvironmentState": {
+        "type": "object",
+        "required": ["name", "kind", "customer", "current_release", "hotfixes", "upcoming"],
+        "properties": {
+            "name": {"type": "string"},
+            "kind": {"enum": ["preview", "production"]},
+            "customer": {"type": "string"},
+            "current_release": {
+                "oneOf": [
+                    {
+                        "type": "object",
+                        "required": ["version", "title"],
+                        "properties": {"version": {"type": "string"}, "title": {"type": "string"}},
+                    },
+                    {"type": "null"},
+                ]
+            },
+            "hotfixes": {
+                "type": "array",
+                "description": "applied on top of the current release",
+                "items": {
+                    "type": "object",
+                    "properties": {"id": {"type": "integer"}, "title": {"type": "string"}},
+                },
+            },
+            "upcoming": {"type": "array", "items": _ref("Deployment")},
+            "history": {"type": "array", "items": _ref("Deployment")},
+        },
+    },
+    "Environment": {
+        "type": "object",
+        "required": ["name", "kind", "customer"],
+        "properties": {
+            "name": {"type": "string"},
+            "kind": {"enum": ["preview", "production"]},
+            "customer": {"type": "string"},
+        },
+    },
     "Error": {
         "type": "object",
         "required": ["error"],
@@ -180,11 +366,14 @@ _REQUESTS = [
     schemas.FreezeIn,
     schemas.CustomerIn,
     schemas.CustomerPatch,
+    schemas.ReleaseIn,
+    schemas.ReleasePatch,
+    schemas.ItemIn,
+    schemas.WavePatch,
+    schemas.DeploymentReport,
+    schemas.DeploymentPatch,
+    schemas.HotfixIn,
 ]
-
-
-def _ref(name: str) -> dict:
-    return {"$ref": f"#/components/schemas/{name}"}
 
 
 def _json(schema: dict, description: str = "OK") -> dict:
@@ -271,7 +460,8 @@ def document() -> dict:
         "info": {
             "title": "Rollout API",
             "version": "1",
-            "description": "Maintenance windows, freezes and customers. Send "
+            "description": "Maintenance windows, freezes, customers, releases, "
+            "deployments and hotfixes. Send "
             "`Authorization: Bearer <token>`; the public schedule needs "
             "none. Instants are UTC ISO 8601.",
         },
@@ -411,6 +601,117 @@ def document() -> dict:
                     status="201",
                 ),
             },
+            **_release_paths(),
+        },
+    }
+
+
+def _release_paths() -> dict:
+    version = [_path("version")]
+    return {
+        "/api/v1/releases": {
+            "get": _op(
+                "Releases, newest first; public notes only unless staff",
+                _list("Release"),
+                public=True,
+            ),
+            "post": _op(
+                "Create a draft release",
+                _json(_ref("Release"), "Created"),
+                body=schemas.ReleaseIn,
+                status="201",
+            ),
+        },
+        "/api/v1/releases/{version}": {
+            "get": _op(
+                "One release; security items stay out of public notes until it is completed",
+                _json(_ref("Release")),
+                params=version,
+                public=True,
+            ),
+            "patch": _op(
+                "Rename, change the soak time or cancel; a stale revision gets 409",
+                _json(_ref("Release")),
+                body=schemas.ReleasePatch,
+                params=version,
+            ),
+        },
+        "/api/v1/releases/{version}/items": {
+            "post": _op(
+                "Add a feature, fix, security fix or improvement",
+                _json(_ref("ReleaseItem"), "Created"),
+                body=schemas.ItemIn,
+                params=version,
+                status="201",
+            ),
+        },
+        "/api/v1/releases/{version}/plan": {
+            "post": _op(
+                "Propose waves: preview first, production a soak time later, region by "
+                "region, around freezes and event plans; replaces the current waves",
+                _list("Wave"),
+                params=version,
+            ),
+        },
+        "/api/v1/releases/{version}/waves": {
+            "get": _op("The release's waves and deployments", _list("Wave"), params=version),
+        },
+        "/api/v1/waves/{wave_id}": {
+            "patch": _op(
+                "Move a wave to another window; refused if it breaks a freeze, order or soak",
+                _json(_ref("Wave")),
+                body=schemas.WavePatch,
+                params=[_path("wave_id", "integer")],
+            ),
+        },
+        "/api/v1/deployments": {
+            "post": _op(
+                "Report an outcome for one environment (environment + release or hotfix) "
+                "or for a whole wave (wave alone)",
+                _list("Deployment"),
+                body=schemas.DeploymentReport,
+            ),
+        },
+        "/api/v1/deployments/{deployment_id}": {
+            "patch": _op(
+                "A later outcome for one deployment; rolled_back records a rollback",
+                _json(_ref("Deployment")),
+                body=schemas.DeploymentPatch,
+                params=[_path("deployment_id", "integer")],
+            ),
+        },
+        "/api/v1/hotfixes": {
+            "get": _op(
+                "Hotfixes; a customer token sees those for everyone and its own patches",
+                _list("Hotfix"),
+            ),
+            "post": _op(
+                "Request a hotfix; a zero_day needs a justification and a second approval",
+                _json(_ref("Hotfix"), "Created"),
+                body=schemas.HotfixIn,
+                status="201",
+            ),
+        },
+        "/api/v1/hotfixes/{hotfix_id}/approve": {
+            "post": _op(
+                "Approve a zero-day (not by its requester); its emergency windows are created",
+                _json(_ref("Hotfix")),
+                params=[_path("hotfix_id", "integer")],
+            ),
+        },
+        "/api/v1/customers/{slug}/environments": {
+            "get": _op(
+                "Each environment's current release, hotfixes on top, what comes next, history",
+                _list("EnvironmentState"),
+                params=[_path("slug")],
+            ),
+        },
+        "/api/v1/environments": {
+            "get": _op(
+                "Environments whose live deployments carry a fix",
+                _list("Environment"),
+                params=[_query("fix", "Jira key, e.g. OPS-123") | {"required": True}],
+            ),
         },
     }
 

@@ -88,3 +88,58 @@ class CustomerPatch(Body):
     region: str | None = None
     tier: Literal["standard", "silver", "gold", "platinum"] | None = None
     timezone: str | None = None
+
+
+class ReleaseIn(Body):
+    version: str = Field(description="e.g. 2026.12, 4.2 or 4.2.1-rc.1; unique")
+    title: str
+    soak_days: int = Field(7, description="days between a customer's preview and production")
+
+
+class ReleasePatch(Body):
+    revision: int | None = Field(None, description="the revision you read; a stale one gets 409")
+    title: str | None = None
+    soak_days: int | None = None
+    status: Literal["cancelled"] | None = Field(None, description="only cancelling is set by hand")
+
+
+class ItemIn(Body):
+    kind: Literal["feature", "fix", "security", "improvement"]
+    summary: str = Field(description="internal: never shown to customers")
+    public_note: str = Field("", description="customer-facing Markdown; sanitized")
+    jira_key: str | None = Field(None, description="e.g. OPS-123")
+
+
+class WavePatch(Body):
+    window: int = Field(description="id of the region window to move the wave to")
+
+
+DEPLOYMENT_STATUSES = Literal["in_progress", "succeeded", "failed", "rolled_back"]
+
+
+class DeploymentReport(Body):
+    status: DEPLOYMENT_STATUSES
+    note: str = ""
+    wave: int | None = Field(
+        None, description="alone: the outcome of the whole wave; with environment: a check"
+    )
+    environment: str | None = Field(None, description="environment name, e.g. acme-preview")
+    release: str | None = Field(None, description="with environment: the release version")
+    hotfix: int | None = Field(None, description="with environment: the hotfix id")
+
+
+class DeploymentPatch(Body):
+    status: DEPLOYMENT_STATUSES = Field(description="rolled_back records a rollback")
+    note: str = ""
+
+
+class HotfixIn(Body):
+    title: str
+    urgency: Literal["zero_day", "normal"]
+    summary: str = Field("", description="internal: never shown to customers")
+    public_note: str = Field("", description="customer-facing Markdown; sanitized")
+    jira_key: str | None = None
+    customers: list[str] = Field(
+        default_factory=list, description="customer slugs: a per-customer patch; empty for all"
+    )
+    justification: str | None = Field(None, description="required for a zero_day")

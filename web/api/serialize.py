@@ -5,9 +5,21 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from rollout.customers import Customer, Region
+from rollout.customers import Customer, Environment, Region
 from rollout.deploy_check import DeployVerdict
 from rollout.freezes import Freeze
+from rollout.releases import (
+    Deployment,
+    EnvironmentState,
+    Hotfix,
+    HotfixStatus,
+    HotfixUrgency,
+    Release,
+    ReleaseItem,
+    Wave,
+    public_items,
+    region_dates,
+)
 from rollout.windows import MaintenancePolicy, Window, WindowRevision
 
 
@@ -122,4 +134,148 @@ def verdict_json(verdict: DeployVerdict, *, staff: bool) -> dict:
         "next_allowed_window": (
             window_json(verdict.next_window, staff=staff) if verdict.next_window else None
         ),
+    }
+
+
+def release_json(release: Release, *, staff: bool = False) -> dict:
+    """Staff see every item with its internal summary; others the public notes alone."""
+    body = {
+        "version": release.version,
+        "title": release.title,
+        "status": release.status,
+        "created_at": utc(release.created_at),
+        "completed_at": utc(release.completed_at),
+        "regions": {
+            region: {kind: utc(at) for kind, at in dates.items()}
+            for region, dates in region_dates(release).items()
+        },
+    }
+    if not staff:
+        body["items"] = [public_item_json(i) for i in public_items(release)]
+        return body
+    body |= {
+        "id": release.id,
+        "soak_days": release.soak_days,
+        "revision": release.revision,
+        "updated_at": utc(release.updated_at),
+        "items": [item_json(i) for i in release.items],
+    }
+    return body
+
+
+def public_item_json(item: ReleaseItem) -> dict:
+    # Only the sanitized HTML: the Markdown as written may hold script a reader would run.
+    return {"kind": item.kind, "public_html": item.public_html}
+
+
+def item_json(item: ReleaseItem) -> dict:
+    return public_item_json(item) | {
+        "id": item.id,
+        "public_note": item.public_note,
+        "jira_key": item.jira_key,
+        "summary": item.summary,
+        "created_at": utc(item.created_at),
+    }
+
+
+def wave_json(wave: Wave) -> dict:
+    return {
+        "id": wave.id,
+        "release": wave.release.version,
+        "position": wave.position,
+        "name": wave.name,
+        "kind": wave.environment_kind,
+        "selector": wave.selector,
+        "note": wave.note,
+        "window": window_json(wave.window, staff=True),
+        "deployments": [deployment_json(d) for d in wave.deployments],
+    }
+
+
+def deployment_json(deployment: Deployment, *, staff: bool = True) -> dict:
+    """One environment's deployment; customers are not told who reported it or the notes."""
+    window = deployment.window
+    body = {
+        "id": deployment.id,
+        "environment": deployment.environment.name,
+        "environment_kind": deployment.environment.kind,
+        "customer": deployment.environment.customer.slug,
+        "release": deployment.release.version if deployment.release else None,
+        "hotfix": deployment.hotfix_id,
+        "title": (deployment.release or deployment.hotfix).title,
+        "status": deployment.status,
+        "scheduled_for": utc(deployment.scheduled_for),
+        "started_at": utc(deployment.started_at),
+        "finished_at": utc(deployment.finished_at),
+        "window": (
+            {
+                "id": window.id,
+                "starts_at": utc(window.starts_at),
+                "ends_at": utc(window.ends_at),
+                "timezone": window.timezone,
+                "local_start": local(window.starts_at, window.timezone),
+                "local_end": local(window.ends_at, window.timezone),
+            }
+            if window
+            else None
+        ),
+    }
+    if staff:
+        body |= {
+            "wave": deployment.wave_id,
+            "reported_by": deployment.reported_by,
+            "note": deployment.note,
+        }
+    return body
+
+
+def hotfix_json(hotfix: Hotfix, *, staff: bool = False) -> dict:
+    """Customers never see the internal summary, the justification or who else is patched."""
+    # A zero-day's note describes the hole it closes: embargoed until applied, like releases.
+    embargoed = hotfix.urgency == HotfixUrgency.ZERO_DAY and hotfix.status != HotfixStatus.APPLIED
+    body = {
+        "id": hotfix.id,
+        "title": hotfix.title,
+        "urgency": hotfix.urgency,
+        "status": hotfix.status,
+        "patch": hotfix.is_patch,
+        "public_html": "" if embargoed and not staff else hotfix.public_html,
+        "created_at": utc(hotfix.created_at),
+    }
+    if staff:
+        body |= {
+            "public_note": hotfix.public_note,
+            "jira_key": hotfix.jira_key,
+            "summary": hotfix.summary,
+            "justification": hotfix.justification,
+            "customers": [c.slug for c in hotfix.customers],
+            "requested_by": hotfix.requested_by,
+            "approved_by": hotfix.approved_by,
+            "approved_at": utc(hotfix.approved_at),
+            "deployments": [deployment_json(d) for d in hotfix.deployments],
+        }
+    return body
+
+
+def environment_state_json(state: EnvironmentState, *, staff: bool = False) -> dict:
+    env = state.environment
+    current = state.current_release
+    return {
+        "name": env.name,
+        "kind": env.kind,
+        "customer": env.customer.slug,
+        "current_release": (
+            {"version": current.version, "title": current.title} if current else None
+        ),
+        "hotfixes": [{"id": h.id, "title": h.title} for h in state.hotfixes],
+        "upcoming": [deployment_json(d, staff=staff) for d in state.upcoming],
+        "history": [deployment_json(d, staff=staff) for d in state.history],
+    }
+
+
+def environment_json(environment: Environment) -> dict:
+    return {
+        "name": environment.name,
+        "kind": environment.kind,
+        "customer": environment.customer.slug,
     }
