@@ -1,20 +1,40 @@
-"""Server-rendered pages: the public maintenance schedule and the staff calendar."""
+"""Server-rendered pages: the public schedule and release notes, customers' status pages,
+and the staff calendar, releases and hotfixes."""
 
 from flask import Flask
 from werkzeug.http import HTTP_STATUS_CODES
 
 from web.auth import principal
-from web.pages import calendar, display, maintenance, signin, subscribe
+from web.pages import (
+    calendar,
+    customer_status,
+    display,
+    maintenance,
+    release_admin,
+    releases,
+    signin,
+    subscribe,
+)
 
 
 def register(app: Flask) -> None:
     """Mount the page blueprints and the helpers every template may use."""
-    for module in (maintenance, subscribe, signin, calendar):
+    for module in (
+        maintenance,
+        subscribe,
+        signin,
+        calendar,
+        releases,
+        customer_status,
+        release_admin,
+    ):
         app.register_blueprint(module.blueprint)
     app.add_template_filter(display.span_text, "span")
     app.add_template_filter(display.utc_iso, "utc_iso")
     app.add_template_filter(display.day_text, "day")
+    app.add_template_filter(customer_status.moment_text, "moment")
     app.add_template_global(display.history, "history")
     app.add_template_global(display.cancel_note, "cancel_note")
+    app.add_template_global(releases.STATUSES, "release_statuses")
     app.add_template_global(lambda code: HTTP_STATUS_CODES.get(code, "Error"), "status_name")
     app.context_processor(lambda: {"who": principal()})

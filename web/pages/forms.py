@@ -15,6 +15,7 @@ from wtforms import (
     RadioField,
     SelectChoice,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -136,3 +137,70 @@ def refuse(form: FlaskForm, exc: DomainError) -> int:
     status, _ = status_of(exc)
     # On a form, an unknown choice or unparsable value is just bad input.
     return 422 if status in (400, 404) else status
+
+
+# Releases, waves, deployments and hotfixes
+
+ITEM_KINDS = [
+    SelectChoice("feature", "Feature"),
+    SelectChoice("improvement", "Improvement"),
+    SelectChoice("fix", "Fix"),
+    SelectChoice("security", "Security fix"),
+]
+OUTCOMES = [
+    SelectChoice("in_progress", "In progress"),
+    SelectChoice("succeeded", "Succeeded"),
+    SelectChoice("failed", "Failed"),
+    SelectChoice("rolled_back", "Rolled back"),
+]
+URGENCIES = [
+    SelectChoice("normal", "Normal: next regular window"),
+    SelectChoice("zero_day", "Zero-day: emergency window"),
+]
+
+
+class ReleaseForm(FlaskForm):
+    version = StringField("Version", validators=[InputRequired()])
+    title = StringField("Title", validators=[InputRequired()])
+    soak_days = IntegerField("Soak days", default=7, validators=[InputRequired()])
+
+
+class ItemForm(FlaskForm):
+    kind = SelectField("Kind", choices=ITEM_KINDS)
+    jira_key = StringField("Jira key", validators=[Optional()])
+    summary = TextAreaField("Internal summary", validators=[InputRequired()])
+    public_note = TextAreaField("Customer-facing note (Markdown)")
+
+
+class MoveWaveForm(FlaskForm):
+    window = SelectField("Window", coerce=int, validators=[InputRequired()])
+
+    def offer(self, windows: list[tuple[int, str]]) -> MoveWaveForm:
+        self.window.choices = [SelectChoice(value, label) for value, label in windows]
+        return self
+
+
+class OutcomeForm(FlaskForm):
+    status = SelectField("Outcome", choices=OUTCOMES)
+    note = StringField("Note", validators=[Optional()])
+
+
+class RevisionForm(FlaskForm):
+    # The revision the editor saw: acting on anything older is refused as stale.
+    revision = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+
+
+class HotfixForm(FlaskForm):
+    title = StringField("Title", validators=[InputRequired()])
+    urgency = SelectField("Urgency", choices=URGENCIES)
+    customers = SelectMultipleField("Only for these customers", validators=[Optional()])
+    justification = TextAreaField("Justification (required for a zero-day)")
+    jira_key = StringField("Jira key", validators=[Optional()])
+    summary = TextAreaField("Internal summary")
+    public_note = TextAreaField("Customer-facing note (Markdown)")
+
+    def offer(self, customers: list[Customer]) -> HotfixForm:
+        self.customers.choices = [
+            SelectChoice(c.slug, f"{c.name} ({c.region.slug})") for c in customers
+        ]
+        return self

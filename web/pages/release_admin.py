@@ -1,0 +1,398 @@
+"""The release manager's pages: releases with their items and waves, outcomes, and hotfixes.
+Every signed-in staff member reads them; only planners change anything."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from datetime import timedelta
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_wtf import FlaskForm
+
+from rollout import releases
+from rollout.access import PLANNERS
+from rollout.customers import list_customers
+from rollout.errors import DomainError, NotFound
+from rollout.releases import Deployment, Hotfix, Release, ReleaseStatus, Wave
+from rollout.windows import STAFF, Window, WindowKind, WindowStatus, list_windows
+from web.auth import principal
+from web.database import db, now
+from web.pages.display import span_text
+from web.pages.forms import (
+    ITEM_KINDS,
+    HotfixForm,
+    ItemForm,
+    MoveWaveForm,
+    OutcomeForm,
+    ReleaseForm,
+    RevisionForm,
+    refuse,
+)
+from web.pages.releases import PUBLIC
+from web.pages.signin import staff_page
+
+blueprint = Blueprint("release_admin", __name__, url_prefix="/staff")
+
+CLOSED = {ReleaseStatus.COMPLETED, ReleaseStatus.CANCELLED}
+PLANNABLE = {ReleaseStatus.DRAFT, ReleaseStatus.SCHEDULED}
+# How far ahead a wave may be moved: the planning horizon is 18 months, a year is plenty.
+MOVE_AHEAD = timedelta(days=366)
+# A wave's environments, each with its own outcome form, beyond which the page gets unwieldy;
+# the wave's form or the API records the rest.
+SHOWN_DEPLOYMENTS = 100
+
+
+# Releases
+
+
+@blueprint.get("/releases")
+@staff_page()
+def release_list():
+    """Every release, drafts included, newest first; planners get the new-release form."""
+    return _list_page(ReleaseForm(formdata=None) if _can_plan() else None)
+
+
+@blueprint.post("/releases")
+@staff_page(*PLANNERS)
+def create_release():
+    """A new draft release."""
+    form = ReleaseForm()
+    if not form.validate():
+        return _list_page(form), 422
+    try:
+        created = releases.create_release(
+            db(),
+            version=form.version.data.strip(),
+            title=form.title.data,
+            soak_days=form.soak_days.data,
+            now=now(),
+        )
+    except DomainError as exc:
+        db().rollback()
+        status = refuse(form, exc)
+        return _list_page(form), status
+    db().commit()
+    flash(f"Release {created.version} created as a draft.", "success")
+    return redirect(url_for(".release", version=created.version))
+
+
+@blueprint.get("/releases/<version>")
+@staff_page()
+def release(version: str):
+    """One release: items with their internal detail, waves, deployments and the forms."""
+    return _release_page(releases.get_release(db(), version))
+
+
+@blueprint.post("/releases/<version>/items")
+@staff_page(*PLANNERS)
+def add_item(version: str):
+    """Add an item; its public note is rendered and sanitized by the domain."""
+    found = releases.get_release(db(), version)
+    form = ItemForm(prefix="item")
+    return _submit(
+        found,
+        "item",
+        form,
+        lambda: releases.add_item(
+            db(),
+            version,
+            kind=form.kind.data,
+            summary=form.summary.data,
+            public_note=form.public_note.data,
+            jira_key=(form.jira_key.data or "").strip() or None,
+            now=now(),
+        ),
+        "Item added.",
+        "#items",
+    )
+
+
+@blueprint.post("/releases/<version>/plan")
+@staff_page(*PLANNERS)
+def plan(version: str):
+    """Propose the waves afresh: preview first, then production after the soak time."""
+    found = releases.get_release(db(), version)
+    form = FlaskForm(prefix="plan")
+    return _submit(
+        found,
+        "plan",
+        form,
+        lambda: releases.plan_release(db(), version, actor=principal().actor, now=now()),
+        "Waves planned; review them below.",
+        "#waves",
+    )
+
+
+@blueprint.post("/releases/<version>/cancel")
+@staff_page(*PLANNERS)
+def cancel(version: str):
+    """Cancel the release as the revision the editor saw."""
+    found = releases.get_release(db(), version)
+    form = RevisionForm(prefix="cancel")
+    return _submit(
+        found,
+        "cancel",
+        form,
+        lambda: releases.update_release(
+            db(), version, expected_revision=form.revision.data, cancel=True, now=now()
+        ),
+        f"Release {version} cancelled.",
+    )
+
+
+@blueprint.post("/releases/<version>/waves/<int:wave_id>/move")
+@staff_page(*PLANNERS)
+def move_wave(version: str, wave_id: int):
+    """Put a wave in another of its region's regular windows."""
+    found, wave = _wave(version, wave_id)
+    form = MoveWaveForm(prefix=f"move-{wave_id}").offer(_move_choices(wave))
+    return _submit(
+        found,
+        f"move-{wave_id}",
+        form,
+        lambda: releases.move_wave(db(), wave_id, window_id=form.window.data, now=now()),
+        f"Wave {wave.position} moved.",
+        f"#wave-{wave_id}",
+    )
+
+
+@blueprint.post("/releases/<version>/waves/<int:wave_id>/outcome")
+@staff_page(*PLANNERS)
+def wave_outcome(version: str, wave_id: int):
+    """The same outcome for every environment of a wave, all or nothing."""
+    found, wave = _wave(version, wave_id)
+    form = OutcomeForm(prefix=f"wave-{wave_id}")
+    return _submit(
+        found,
+        f"wave-{wave_id}",
+        form,
+        lambda: releases.report_wave(
+            db(), wave_id, status=form.status.data, note=form.note.data, **_who()
+        ),
+        f"Wave {wave.position} recorded as {form.status.data.replace('_', ' ')}.",
+        f"#wave-{wave_id}",
+    )
+
+
+@blueprint.post("/releases/<version>/deployments/<int:deployment_id>/outcome")
+@staff_page(*PLANNERS)
+def deployment_outcome(version: str, deployment_id: int):
+    """What happened to one environment, a rollback included."""
+    found = releases.get_release(db(), version)
+    deployment = releases.get_deployment(db(), deployment_id)
+    if deployment.release_id != found.id:
+        raise NotFound(f"no deployment #{deployment_id} in release {version}", field="id")
+    form = OutcomeForm(prefix=f"deployment-{deployment_id}")
+    return _submit(
+        found,
+        f"deployment-{deployment_id}",
+        form,
+        lambda: releases.report_outcome(
+            db(), deployment, status=form.status.data, note=form.note.data, **_who()
+        ),
+        f"{deployment.environment.name} recorded as {form.status.data.replace('_', ' ')}.",
+        f"#deployment-{deployment_id}",
+    )
+
+
+# Hotfixes
+
+
+@blueprint.get("/hotfixes")
+@staff_page()
+def hotfixes():
+    """Every hotfix and patch with its status and windows; planners request and approve."""
+    return _hotfixes_page()
+
+
+@blueprint.post("/hotfixes")
+@staff_page(*PLANNERS)
+def request_hotfix():
+    """A hotfix for everyone or, with customers chosen, a per-customer patch."""
+    form = HotfixForm(prefix="hotfix").offer(list_customers(db()))
+    if not form.validate():
+        return _hotfixes_page(form), 422
+    try:
+        created = releases.request_hotfix(
+            db(),
+            title=form.title.data,
+            urgency=form.urgency.data,
+            summary=form.summary.data,
+            public_note=form.public_note.data,
+            jira_key=(form.jira_key.data or "").strip() or None,
+            customers=form.customers.data,
+            justification=form.justification.data,
+            actor=principal().actor,
+            now=now(),
+        )
+    except DomainError as exc:
+        db().rollback()
+        status = refuse(form, exc)
+        return _hotfixes_page(form), status
+    db().commit()
+    waiting = created.status == "awaiting_approval"
+    flash(
+        f"Hotfix #{created.id} requested"
+        + ("; another release manager must approve it." if waiting else " and scheduled."),
+        "success",
+    )
+    return redirect(url_for(".hotfixes", _anchor=f"hotfix-{created.id}"))
+
+
+@blueprint.post("/hotfixes/<int:hotfix_id>/approve")
+@staff_page(*PLANNERS)
+def approve_hotfix(hotfix_id: int):
+    """A second release manager approves; the hotfix gets its emergency windows."""
+    form = FlaskForm(prefix=f"approve-{hotfix_id}")
+    try:
+        releases.approve_hotfix(db(), hotfix_id, actor=principal().actor, now=now())
+    except DomainError as exc:
+        db().rollback()
+        status = refuse(form, exc)
+        return _hotfixes_page(approvals={hotfix_id: form}), status
+    db().commit()
+    flash(f"Hotfix #{hotfix_id} approved and scheduled.", "success")
+    return redirect(url_for(".hotfixes", _anchor=f"hotfix-{hotfix_id}"))
+
+
+# Page builders
+
+
+def _can_plan() -> bool:
+    return principal().role in PLANNERS
+
+
+def _who() -> dict:
+    return {"actor": principal().actor, "now": now()}
+
+
+def _submit(
+    found: Release,
+    key: str,
+    form: FlaskForm,
+    action: Callable[[], object],
+    done: str,
+    anchor: str = "",
+):
+    """Validate `form`, run `action` in this request's transaction, and commit or re-show."""
+    if not form.validate():
+        return _release_page(found, posted=(key, form)), 422
+    try:
+        action()
+    except DomainError as exc:
+        db().rollback()
+        status = refuse(form, exc)
+        return _release_page(found, posted=(key, form)), status
+    db().commit()
+    flash(done, "success")
+    return redirect(url_for(".release", version=found.version) + anchor)
+
+
+def _wave(version: str, wave_id: int) -> tuple[Release, Wave]:
+    found = releases.get_release(db(), version)
+    wave = next((w for w in found.waves if w.id == wave_id), None)
+    if wave is None:
+        raise NotFound(f"no wave #{wave_id} in release {version}", field="wave")
+    return found, wave
+
+
+def _move_choices(wave: Wave) -> list[tuple[int, str]]:
+    """The wave's region's upcoming regular windows, labelled in the region's own time (the
+    field's hint names the zone, so the labels stay short enough for a phone)."""
+    start = now()
+    found = list_windows(
+        db(),
+        start=start,
+        end=start + MOVE_AHEAD,
+        audience=STAFF,
+        region=wave.window.region,
+        statuses={WindowStatus.PLANNED, WindowStatus.ANNOUNCED},
+    )
+    return [
+        (
+            w.id,
+            span_text(w.starts_at, w.ends_at, w.timezone).removesuffix(f" ({w.timezone})")
+            + (" (current)" if w.id == wave.window_id else ""),
+        )
+        for w in found
+        if w.id is not None
+        and w.kind == WindowKind.REGULAR
+        and w.customer_id is None
+        and w.starts_at > start
+    ]
+
+
+def _list_page(form: ReleaseForm | None):
+    return render_template("staff/releases.html", releases=releases.list_releases(db()), form=form)
+
+
+def _release_page(found: Release, posted: tuple[str, FlaskForm] | None = None):
+    forms: dict[str, FlaskForm] = {}
+    if _can_plan() and found.status not in CLOSED:
+        forms["item"] = ItemForm(prefix="item", formdata=None)
+        forms["cancel"] = RevisionForm(
+            prefix="cancel", formdata=None, data={"revision": found.revision}
+        )
+        if found.status in PLANNABLE:
+            forms["plan"] = FlaskForm(prefix="plan", formdata=None)
+    if _can_plan() and found.status != ReleaseStatus.CANCELLED:
+        choices: dict[int, list[tuple[int, str]]] = {}
+        for wave in found.waves:
+            if _unstarted(wave):
+                region = wave.window.region_id
+                if region not in choices:
+                    choices[region] = _move_choices(wave)
+                forms[f"move-{wave.id}"] = MoveWaveForm(
+                    prefix=f"move-{wave.id}", formdata=None, data={"window": wave.window_id}
+                ).offer(choices[region])
+            forms[f"wave-{wave.id}"] = OutcomeForm(prefix=f"wave-{wave.id}", formdata=None)
+            for deployment in wave.deployments[:SHOWN_DEPLOYMENTS]:
+                key = f"deployment-{deployment.id}"
+                forms[key] = OutcomeForm(prefix=key, formdata=None)
+    if posted is not None:
+        forms[posted[0]] = posted[1]
+    return render_template(
+        "staff/release.html",
+        release=found,
+        forms=forms,
+        kinds={c.value: c.label for c in ITEM_KINDS},
+        public=found.status in PUBLIC,
+        shown=SHOWN_DEPLOYMENTS,
+        tally=_tally,
+    )
+
+
+def _unstarted(wave: Wave) -> bool:
+    return all(d.status == "scheduled" for d in wave.deployments)
+
+
+def _tally(deployments: list[Deployment]) -> list[tuple[str, int]]:
+    """How many deployments are in each status, e.g. [("succeeded", 3), ("failed", 1)]."""
+    return sorted(Counter(str(d.status) for d in deployments).items())
+
+
+def _hotfixes_page(form: HotfixForm | None = None, approvals: dict[int, FlaskForm] | None = None):
+    can_plan = _can_plan()
+    if form is None and can_plan:
+        form = HotfixForm(prefix="hotfix", formdata=None).offer(list_customers(db()))
+    found = releases.list_hotfixes(db())
+    approvals = approvals or {}
+    if can_plan:
+        for hotfix in found:
+            if hotfix.status == "awaiting_approval" and hotfix.id not in approvals:
+                approvals[hotfix.id] = FlaskForm(prefix=f"approve-{hotfix.id}", formdata=None)
+    return render_template(
+        "staff/hotfixes.html",
+        hotfixes=found,
+        form=form,
+        approvals=approvals,
+        windows_of=_hotfix_windows,
+        tally=_tally,
+    )
+
+
+def _hotfix_windows(hotfix: Hotfix) -> list[Window]:
+    """The distinct windows a hotfix's deployments sit in, by start."""
+    windows = {d.window.id: d.window for d in hotfix.deployments if d.window is not None}
+    return sorted(windows.values(), key=lambda w: (w.starts_at, w.id))
