@@ -21,6 +21,13 @@ class Tier(StrEnum):
     PLATINUM = "platinum"
 
 
+class Locale(StrEnum):
+    """Languages customers are written to in (seed 002's customers write in French)."""
+
+    EN = "en"
+    FR = "fr"
+
+
 class EnvironmentKind(StrEnum):
     PREVIEW = "preview"
     PRODUCTION = "production"
@@ -45,6 +52,7 @@ class Customer(Base):
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
     tier: Mapped[Tier] = mapped_column(String(16))
     timezone: Mapped[str] = mapped_column(String(64))
+    locale: Mapped[Locale] = mapped_column(String(8), default=Locale.EN, server_default="en")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(default=1)
@@ -106,6 +114,7 @@ def create_customer(
     region: str,
     tier: str,
     timezone: str | None = None,
+    locale: str = Locale.EN,
     now: datetime,
 ) -> Customer:
     """A customer in `region` with a preview and a production environment."""
@@ -121,6 +130,7 @@ def create_customer(
         region=home,
         tier=_tier(tier),
         timezone=timezone,
+        locale=_locale(locale),
         created_at=now,
         updated_at=now,
         environments=[Environment(kind=kind, name=f"{slug}-{kind}") for kind in EnvironmentKind],
@@ -155,9 +165,10 @@ def update_customer(
     region: str | None = None,
     tier: str | None = None,
     timezone: str | None = None,
+    locale: str | None = None,
     now: datetime,
 ) -> Customer:
-    """Change a customer's name, region, tier or zone; a stale `expected_version` conflicts."""
+    """Change a customer's name, region, tier, zone or language; a stale version conflicts."""
     customer = get_customer(session, slug)
     if expected_version is not None and expected_version != customer.version:
         raise Conflict(
@@ -174,6 +185,8 @@ def update_customer(
     if timezone is not None:
         parse_zone(timezone)
         customer.timezone = timezone
+    if locale is not None:
+        customer.locale = _locale(locale)
     customer.updated_at = now
     session.flush()
     return customer
@@ -184,3 +197,10 @@ def _tier(value: str) -> Tier:
         return Tier(value)
     except ValueError:
         raise Invalid(f"tier must be one of {', '.join(Tier)}", field="tier") from None
+
+
+def _locale(value: str) -> Locale:
+    try:
+        return Locale(value)
+    except ValueError:
+        raise Invalid(f"locale must be one of {', '.join(Locale)}", field="locale") from None

@@ -8,7 +8,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
 
-from rollout import access, customers, feeds, freezes, releases, windows  # noqa: F401
+from rollout import access, customers, feeds, freezes, releases, support, windows  # noqa: F401
 from rollout.db import Base
 
 MIGRATIONS = Path(__file__).parent / "migrations"

@@ -115,13 +115,23 @@ _RESPONSES = {
     },
     "Customer": {
         "type": "object",
-        "required": ["slug", "name", "region", "tier", "timezone", "environments", "version"],
+        "required": [
+            "slug",
+            "name",
+            "region",
+            "tier",
+            "timezone",
+            "locale",
+            "environments",
+            "version",
+        ],
         "properties": {
             "slug": {"type": "string"},
             "name": {"type": "string"},
             "region": {"type": "string"},
             "tier": {"enum": ["standard", "silver", "gold", "platinum"]},
             "timezone": {"type": "string"},
+            "locale": {"enum": ["en", "fr"]},
             "version": {"type": "integer"},
             "environments": {
                 "type": "array",

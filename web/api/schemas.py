@@ -80,6 +80,7 @@ class CustomerIn(Body):
     region: str
     tier: Literal["standard", "silver", "gold", "platinum"] = "standard"
     timezone: str | None = Field(None, description="IANA zone; defaults to the region's")
+    locale: Literal["en", "fr"] = Field("en", description="the language replies are written in")
 
 
 class CustomerPatch(Body):
@@ -88,6 +89,7 @@ class CustomerPatch(Body):
     region: str | None = None
     tier: Literal["standard", "silver", "gold", "platinum"] | None = None
     timezone: str | None = None
+    locale: Literal["en", "fr"] | None = None
 
 
 class ReleaseIn(Body):

@@ -117,6 +117,7 @@ def customer_json(customer: Customer) -> dict:
         "region": customer.region.slug,
         "tier": customer.tier,
         "timezone": customer.timezone,
+        "locale": customer.locale,
         "environments": [{"kind": e.kind, "name": e.name} for e in customer.environments],
         "version": customer.version,
     }
