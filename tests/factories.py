@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -10,6 +11,7 @@ from rollout import access, customers, windows
 from rollout.customers import Customer, Region
 from tests.conftest import NOW
 
+_token_numbers = itertools.count(1)
 ZONES = {"us": "America/New_York", "eu": "Europe/Dublin", "apac": "Australia/Sydney"}
 
 
@@ -35,10 +37,12 @@ def make_policy(session: Session, region: str = "us", *, now: datetime = NOW, **
     return windows.create_policy(session, region=region, now=now, **(fields | overrides))
 
 
-def make_token(session: Session, role: str = "admin", customer: str | None = None) -> str:
-    _, plaintext = access.create_token(
-        session, name=f"{role} token", role=role, customer=customer, now=NOW
-    )
+def make_token(
+    session: Session, role: str = "admin", customer: str | None = None, name: str | None = None
+) -> str:
+    """A bearer token; each gets its own actor name unless `name` makes two the same person."""
+    name = name or f"{role} token {next(_token_numbers)}"
+    _, plaintext = access.create_token(session, name=name, role=role, customer=customer, now=NOW)
     return plaintext
 
 

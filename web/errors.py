@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
 from pydantic import ValidationError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from rollout.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
@@ -52,6 +53,14 @@ def init_app(app: Flask) -> None:
         if wants_json():
             return jsonify(error_body(code, exc.message, exc.field, **exc.details)), status
         return render_template("error.html", status=status, message=exc.message), status
+
+    @app.errorhandler(StaleDataError)
+    def stale_row(_exc: StaleDataError):
+        # Two writers raced on a versioned row and this one lost: the other change stands.
+        message = "someone else changed this just now; reload and try again"
+        if wants_json():
+            return jsonify(error_body("conflict", message)), 409
+        return render_template("error.html", status=409, message=message), 409
 
     @app.errorhandler(ValidationError)
     def validation_error(exc: ValidationError):

@@ -20,8 +20,10 @@ from rollout.releases.models import (
     ReleaseStatus,
     Wave,
 )
+from rollout.releases.releases import get_release
 
-# Which outcome may follow which: a failure can be retried or rolled back, a success rolled back.
+# Which outcome may follow which: a failure can be retried or rolled back, a success rolled
+# back, and a rolled-back environment redeployed once the fix for the fix is ready.
 _NEXT = {
     DeploymentStatus.SCHEDULED: {
         DeploymentStatus.IN_PROGRESS,
@@ -35,7 +37,11 @@ _NEXT = {
         DeploymentStatus.ROLLED_BACK,
     },
     DeploymentStatus.SUCCEEDED: {DeploymentStatus.ROLLED_BACK},
-    DeploymentStatus.ROLLED_BACK: set(),
+    DeploymentStatus.ROLLED_BACK: {
+        DeploymentStatus.IN_PROGRESS,
+        DeploymentStatus.SUCCEEDED,
+        DeploymentStatus.FAILED,
+    },
 }
 
 
@@ -133,8 +139,12 @@ def find_deployment(
         raise NotFound(f"no environment {environment!r}", field="environment")
     query = select(Deployment).where(Deployment.environment_id == env.id)
     if release is not None:
-        query = query.join(Release).where(Release.version == release)
+        query = query.where(
+            Deployment.release_id == get_release(session, release, field="release").id
+        )
     elif hotfix is not None:
+        if session.get(Hotfix, hotfix) is None:
+            raise NotFound(f"no hotfix #{hotfix}", field="hotfix")
         query = query.where(Deployment.hotfix_id == hotfix)
     else:
         raise Invalid("name the release or the hotfix", field="release")
@@ -156,9 +166,10 @@ def _roll_up_release(release: Release, now: datetime) -> None:
         return
     statuses = {d.status for w in release.waves for d in w.deployments}
     if statuses and statuses <= {DeploymentStatus.SUCCEEDED}:
-        release.status, release.completed_at = ReleaseStatus.COMPLETED, now
+        release.status = ReleaseStatus.COMPLETED
+        release.completed_at = release.completed_at or now
     elif statuses - {DeploymentStatus.SCHEDULED}:
-        release.status, release.completed_at = ReleaseStatus.ROLLING_OUT, None
+        release.status = ReleaseStatus.ROLLING_OUT
     release.updated_at = now
 
 

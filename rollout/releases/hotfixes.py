@@ -93,7 +93,7 @@ def approve_hotfix(session: Session, hotfix_id: int, *, actor: str, now: datetim
     hotfix = get_hotfix(session, hotfix_id)
     if hotfix.status != HotfixStatus.AWAITING_APPROVAL:
         raise Conflict(f"hotfix #{hotfix.id} is {hotfix.status}", field="status")
-    if actor == hotfix.requested_by:
+    if _same_person(actor, hotfix.requested_by):
         raise Forbidden(
             "the requester cannot approve their own hotfix; ask another release manager",
             field="approved_by",
@@ -110,6 +110,11 @@ def approve_hotfix(session: Session, hotfix_id: int, *, actor: str, now: datetim
     return hotfix
 
 
+def _same_person(a: str, b: str) -> bool:
+    # "Alice " and "alice" are one person asking twice, not two release managers.
+    return a.strip().casefold() == b.strip().casefold()
+
+
 def get_hotfix(session: Session, hotfix_id: int) -> Hotfix:
     """The hotfix with `hotfix_id`, or NotFound."""
     hotfix = session.get(Hotfix, hotfix_id)
@@ -119,11 +124,17 @@ def get_hotfix(session: Session, hotfix_id: int) -> Hotfix:
 
 
 def list_hotfixes(session: Session, *, customer: Customer | None = None) -> list[Hotfix]:
-    """Hotfixes newest first; for a customer, those for everyone and its own patches only."""
+    """Hotfixes newest first; a customer sees only those scheduled or applied, for everyone
+    or patches of its own (a request still awaiting approval may yet be refused)."""
     hotfixes = list(session.scalars(select(Hotfix).order_by(Hotfix.id.desc())))
     if customer is None:
         return hotfixes
-    return [h for h in hotfixes if not h.customers or customer in h.customers]
+    return [
+        h
+        for h in hotfixes
+        if h.status in (HotfixStatus.SCHEDULED, HotfixStatus.APPLIED)
+        and (not h.customers or customer in h.customers)
+    ]
 
 
 def _audiences(session: Session, hotfix: Hotfix) -> list[tuple[int, Customer | None]]:
@@ -157,7 +168,8 @@ def _emergency_window(
             with session.begin_nested():
                 return create_window(
                     session,
-                    title=f"Emergency: {hotfix.title}",
+                    # Public before the fix is: the title must not describe the hole.
+                    title="Emergency maintenance",
                     region=None if customer else region.slug,
                     customer=customer.slug if customer else None,
                     kind=WindowKind.EMERGENCY,

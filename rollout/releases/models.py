@@ -58,6 +58,8 @@ class Release(Base):
     soak_days: Mapped[int] = mapped_column(default=7)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When it first reached every environment; a later rollback does not clear it, because
+    # security notes once published cannot be unpublished.
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revision: Mapped[int] = mapped_column(default=1)
 
@@ -69,6 +71,11 @@ class Release(Base):
     )
 
     __mapper_args__ = {"version_id_col": revision}
+
+    @property
+    def embargo_lifted(self) -> bool:
+        """Security items are public once the release has been deployed everywhere."""
+        return self.completed_at is not None
 
 
 class ReleaseItem(Base):

@@ -141,11 +141,10 @@ def add_item(
 
 def public_items(release: Release) -> list[ReleaseItem]:
     """Items customers may read: security fixes only once the release is deployed everywhere."""
-    embargoed = release.status != ReleaseStatus.COMPLETED
     return [
         i
         for i in release.items
-        if i.public_note.strip() and not (embargoed and i.kind == ItemKind.SECURITY)
+        if i.public_note.strip() and (release.embargo_lifted or i.kind != ItemKind.SECURITY)
     ]
 
 

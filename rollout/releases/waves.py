@@ -18,7 +18,7 @@ from rollout.freezes import Freeze, FreezeScope, blocking, list_freezes
 from rollout.releases.models import Deployment, DeploymentStatus, Release, ReleaseStatus, Wave
 from rollout.releases.releases import get_release
 from rollout.scheduling import Span
-from rollout.windows import Window, WindowKind, WindowStatus, get_window
+from rollout.windows import Window, WindowKind, WindowStatus
 
 _OPEN = (WindowStatus.PLANNED, WindowStatus.ANNOUNCED)
 
@@ -231,7 +231,9 @@ def move_wave(session: Session, wave_id: int, *, window_id: int, now: datetime) 
     )
     if session.scalar(started.limit(1)) is not None:
         raise Conflict("this wave has started; record outcomes instead", field="wave")
-    window = get_window(session, window_id)
+    window = session.get(Window, window_id)
+    if window is None:
+        raise Invalid(f"no window #{window_id}", field="window")
     if window.region_id != wave.window.region_id or window.customer_id is not None:
         raise Invalid(
             f"window #{window.id} is not a {wave.window.region.slug} region window", field="window"

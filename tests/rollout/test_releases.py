@@ -266,6 +266,44 @@ def test_security_items_stay_out_of_public_notes_until_the_release_is_deployed_e
     assert [i.kind for i in releases.public_items(made)] == ["feature", "security", "fix"]
 
 
+def test_a_rollback_after_completion_reopens_the_rollout_but_keeps_security_notes_public(
+    session,
+):
+    world(session)
+    release(session)
+    releases.add_item(
+        session, "2026.12", kind="security", summary="s", public_note="Closed a hole", now=NOW
+    )
+    made = releases.plan_release(session, "2026.12", actor="rm", now=NOW)
+    done = NOW + timedelta(days=30)
+    succeed_everywhere(session, made, done)
+    acme = deployment(session, "acme-production", release="2026.12")
+
+    releases.report_outcome(session, acme, status="rolled_back", actor="rm", now=done)
+
+    assert made.status == ReleaseStatus.ROLLING_OUT
+    assert made.completed_at == done
+    assert [i.kind for i in releases.public_items(made)] == ["security"]
+
+
+def test_a_rolled_back_environment_is_redeployed_and_the_release_completes(session):
+    world(session)
+    made = planned(session)
+    first, second = NOW + timedelta(days=30), NOW + timedelta(days=31)
+    succeed_everywhere(session, made, first)
+    acme = deployment(session, "acme-production", release="2026.12")
+    releases.report_outcome(session, acme, status="rolled_back", actor="rm", now=first)
+
+    releases.report_outcome(session, acme, status="in_progress", actor="ci", now=second)
+    releases.report_outcome(session, acme, status="succeeded", actor="ci", now=second)
+
+    assert made.status == ReleaseStatus.COMPLETED
+    (production,) = [
+        s for s in releases.environment_states(session, "acme") if s.environment.kind == PRODUCTION
+    ]
+    assert production.current_release.version == "2026.12"
+
+
 # --- planning ------------------------------------------------------------------------------------
 
 
@@ -514,6 +552,26 @@ def test_a_wave_cannot_move_into_a_window_that_has_begun(session):
         )
 
 
+def test_a_wave_cannot_move_into_a_window_that_does_not_exist(session):
+    world(session)
+    made = planned(session)
+
+    with refused(session, Invalid, "no window #999999") as caught:
+        releases.move_wave(session, wave(made, PRODUCTION, "us").id, window_id=999999, now=NOW)
+    assert caught.value.field == "window"
+
+
+def test_an_outcome_for_an_unknown_release_or_hotfix_names_it(session):
+    world(session)
+    planned(session)
+
+    with pytest.raises(NotFound) as release:
+        releases.find_deployment(session, environment="acme-preview", release="1999.01")
+    with pytest.raises(NotFound) as hotfix:
+        releases.find_deployment(session, environment="acme-preview", hotfix=999999)
+    assert (release.value.field, hotfix.value.field) == ("release", "hotfix")
+
+
 def test_a_wave_that_has_started_cannot_move(session):
     world(session)
     made = planned(session)
@@ -561,7 +619,7 @@ def test_a_deployment_goes_from_scheduled_to_in_progress_to_succeeded_and_can_be
         (["in_progress"], "in_progress"),
         (["succeeded"], "in_progress"),
         (["succeeded"], "failed"),
-        (["succeeded", "rolled_back"], "succeeded"),
+        (["succeeded", "rolled_back"], "rolled_back"),
     ],
 )
 def test_an_outcome_that_cannot_follow_the_current_one_is_a_conflict(session, path, illegal):
@@ -782,10 +840,24 @@ def test_a_zero_day_waits_for_approval_and_the_requester_cannot_give_it(session)
     hotfix = zero_day(session)
     assert hotfix.status == HotfixStatus.AWAITING_APPROVAL and hotfix.deployments == []
 
-    with refused(session, Forbidden) as caught:
-        releases.approve_hotfix(session, hotfix.id, actor="alice", now=NOW)
-    assert caught.value.field == "approved_by"
+    for same_person in ("alice", " Alice "):
+        with refused(session, Forbidden) as caught:
+            releases.approve_hotfix(session, hotfix.id, actor=same_person, now=NOW)
+        assert caught.value.field == "approved_by"
     assert hotfix.approved_by is None
+
+
+def test_customers_do_not_see_a_zero_day_before_it_is_approved(session):
+    world(session)
+    hotfix = zero_day(session)
+    acme = get_customer(session, "acme")
+    assert releases.list_hotfixes(session, customer=acme) == []
+
+    releases.approve_hotfix(session, hotfix.id, actor="bob", now=NOW)
+
+    assert releases.list_hotfixes(session, customer=acme) == [hotfix]
+    titles = {d.window.title for d in hotfix.deployments}
+    assert titles == {"Emergency maintenance"}, "the public title must not name the hole"
 
 
 def test_approving_a_zero_day_for_everyone_opens_an_emergency_window_in_each_region(session):

@@ -285,15 +285,25 @@ def test_rolling_back_one_production_deployment_puts_that_environment_back_a_rel
     with_fix = call(client, "GET", "/api/v1/environments?fix=OPS-2", manager)["items"]
     assert "acme-production" not in [e["name"] for e in with_fix]
     assert len(with_fix) == 7
-    again = call(
+    twice = call(
+        client,
+        "PATCH",
+        f"/api/v1/deployments/{acme_production['id']}",
+        manager,
+        {"status": "rolled_back"},
+        409,
+    )
+    assert twice["error"]["field"] == "status"
+    redeployed = call(
         client,
         "PATCH",
         f"/api/v1/deployments/{acme_production['id']}",
         manager,
         {"status": "succeeded"},
-        409,
     )
-    assert again["error"]["field"] == "status"
+    assert redeployed["status"] == "succeeded"
+    with_fix = call(client, "GET", "/api/v1/environments?fix=OPS-2", manager)["items"]
+    assert "acme-production" in [e["name"] for e in with_fix]
 
 
 def test_a_zero_day_needs_a_justification_and_another_release_manager_to_approve_it(
