@@ -89,7 +89,12 @@ def update_release(
     if title is not None:
         release.title = check_text(title, field="title")
     if soak_days is not None:
-        release.soak_days = _soak(soak_days)
+        # Planning builds on this module, so it is imported only when a plan must be checked.
+        from rollout.releases.waves import check_plan
+
+        with session.begin_nested():  # a plan the new soak breaks undoes the change
+            release.soak_days = _soak(soak_days)
+            check_plan(session, release, field="soak_days")
     if cancel:
         release.status = ReleaseStatus.CANCELLED
         # What has not started never will: no environment, feed or page may still expect it.

@@ -18,7 +18,7 @@ from rollout.freezes import Freeze, FreezeScope, blocking, list_freezes
 from rollout.releases.models import Deployment, DeploymentStatus, Release, ReleaseStatus, Wave
 from rollout.releases.releases import get_release
 from rollout.scheduling import Span
-from rollout.windows import Window, WindowKind, WindowStatus
+from rollout.windows import Window, WindowAction, WindowKind, WindowStatus, on_window_change
 
 _OPEN = (WindowStatus.PLANNED, WindowStatus.ANNOUNCED)
 
@@ -240,16 +240,7 @@ def move_wave(session: Session, wave_id: int, *, window_id: int, now: datetime) 
         )
     if window.status not in _OPEN or window.starts_at <= now:
         raise Invalid(f"window #{window.id} is {window.status} or already begun", field="window")
-    freezes = list_freezes(session, start=window.starts_at, end=window.ends_at)
-    soak = timedelta(days=wave.release.soak_days)
-    others = _other_waves_by_customer(session, wave)
-    for customer in _customers_of(session, wave):
-        frozen = blocking(freezes, window.span, region_id=window.region_id, customer_id=customer.id)
-        if frozen:
-            raise Conflict(
-                f"{customer.slug} is frozen then: {frozen[0].describe()}", field="window"
-            )
-        _check_order(wave, customer, others.get(customer.id, []), window, soak)
+    _check_fits(session, wave, window, field="window")
     wave.window = window
     session.execute(
         update(Deployment)
@@ -259,6 +250,66 @@ def move_wave(session: Session, wave_id: int, *, window_id: int, now: datetime) 
     wave.release.updated_at = now
     _renumber(session, wave.release)
     return wave
+
+
+def _check_fits(session: Session, wave: Wave, window: Window, *, field: str) -> None:
+    """Refuse `window` for `wave` if it freezes one of its customers or breaks the order or
+    the soak time against the release's other waves."""
+    freezes = list_freezes(session, start=window.starts_at, end=window.ends_at)
+    soak = timedelta(days=wave.release.soak_days)
+    others = _other_waves_by_customer(session, wave)
+    for customer in _customers_of(session, wave):
+        frozen = blocking(freezes, window.span, region_id=window.region_id, customer_id=customer.id)
+        if frozen:
+            raise Conflict(f"{customer.slug} is frozen then: {frozen[0].describe()}", field=field)
+        _check_order(wave, customer, others.get(customer.id, []), window, soak, field=field)
+
+
+def check_plan(session: Session, release: Release, *, field: str) -> None:
+    """Refuse if any wave not yet started no longer fits its window (after a soak change)."""
+    for wave in release.waves:
+        if any(d.status == DeploymentStatus.SCHEDULED for d in wave.deployments):
+            _check_fits(session, wave, wave.window, field=field)
+
+
+@on_window_change
+def _follow_window(session: Session, window: Window, action: WindowAction, now: datetime) -> None:
+    """Deployments waiting in a window follow it when it moves, if their waves still fit; a
+    window cannot be cancelled out from under deployments that have not started."""
+    waiting = list(
+        session.scalars(
+            select(Deployment).where(
+                Deployment.window_id == window.id,
+                Deployment.status == DeploymentStatus.SCHEDULED,
+            )
+        )
+    )
+    if not waiting:
+        return
+    if window.status == WindowStatus.CANCELLED:
+        held = sorted(
+            {
+                f"release {d.release.version} wave {d.wave.position} ({d.wave.name})"
+                if d.release
+                else f"hotfix #{d.hotfix_id}"
+                for d in waiting
+            }
+        )
+        raise Conflict(
+            f"window #{window.id} still holds {', '.join(held)}: move "
+            f"{'them' if len(held) > 1 else 'it'} to another window first",
+            field="window",
+        )
+    if action not in (WindowAction.MOVED, WindowAction.EXTENDED, WindowAction.REPLANNED):
+        return
+    for wave in {d.wave for d in waiting if d.wave is not None}:
+        _check_fits(session, wave, window, field="window")
+    session.execute(
+        update(Deployment)
+        .where(Deployment.id.in_([d.id for d in waiting]))
+        .values(scheduled_for=window.starts_at, updated_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 def _renumber(session: Session, release: Release) -> None:
@@ -309,7 +360,13 @@ def _other_waves_by_customer(session: Session, wave: Wave) -> dict[int, list[Wav
 
 
 def _check_order(
-    wave: Wave, customer: Customer, others: list[Wave], window: Window, soak: timedelta
+    wave: Wave,
+    customer: Customer,
+    others: list[Wave],
+    window: Window,
+    soak: timedelta,
+    *,
+    field: str,
 ) -> None:
     for other in others:
         if (
@@ -321,7 +378,7 @@ def _check_order(
                 f"{customer.slug}'s production must start at least "
                 f"{soak.days} days after its preview ends "
                 f"({other.window.ends_at + soak:%Y-%m-%d %H:%M}Z)",
-                field="window",
+                field=field,
             )
         if (
             other.environment_kind == EnvironmentKind.PRODUCTION
@@ -330,7 +387,7 @@ def _check_order(
         ):
             raise Conflict(
                 f"{customer.slug}'s preview must end {soak.days} days before its production starts",
-                field="window",
+                field=field,
             )
 
 

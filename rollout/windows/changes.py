@@ -175,20 +175,23 @@ def change_window(
     if change in (Change.MOVE, Change.EXTEND):
         span = _new_span(window, change, starts_at, ends_at, now)
         overridden = _check_conflicts(session, window, span, override_freeze_reason)
-        window.starts_at, window.ends_at = span.start, span.end
-        if overridden:
-            window.freeze_override_reason = _override_note(overridden, override_freeze_reason)
-            reason = _join(reason, window.freeze_override_reason)
-    if next_status is not None:
-        window.status = next_status
-    record(window, _ACTIONS[change], actor=actor, reason=reason, now=now)
-    try:
-        session.flush()
-    except StaleDataError:
-        raise Conflict(
-            f"window #{window_id} was changed by someone else just now; reload and try again",
-            field="sequence",
-        ) from None
+    # What depends on the window may still refuse the change: undo it all if so.
+    with session.begin_nested():
+        if change in (Change.MOVE, Change.EXTEND):
+            window.starts_at, window.ends_at = span.start, span.end
+            if overridden:
+                window.freeze_override_reason = _override_note(overridden, override_freeze_reason)
+                reason = _join(reason, window.freeze_override_reason)
+        if next_status is not None:
+            window.status = next_status
+        record(window, _ACTIONS[change], actor=actor, reason=reason, now=now)
+        try:
+            session.flush()
+        except StaleDataError:
+            raise Conflict(
+                f"window #{window_id} was changed by someone else just now; reload and try again",
+                field="sequence",
+            ) from None
     return window
 
 
