@@ -28,6 +28,7 @@ tests/js/node_modules/.installed: tests/js/package-lock.json
 bench: $(VENV)
 	$(BIN)/python -m bench.windows
 	$(BIN)/python -m bench.feeds
+	$(BIN)/python -m bench.releases
 
 lint: $(VENV)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
