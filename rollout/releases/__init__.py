@@ -9,6 +9,7 @@ from rollout.releases.deployments import (
     report_outcome,
     report_wave,
 )
+from rollout.releases.events import ReleaseEvent, on
 from rollout.releases.hotfixes import approve_hotfix, get_hotfix, list_hotfixes, request_hotfix
 from rollout.releases.models import (
     Deployment,
@@ -41,6 +42,7 @@ __all__ = [
     "HotfixUrgency",
     "ItemKind",
     "Release",
+    "ReleaseEvent",
     "ReleaseItem",
     "ReleaseStatus",
     "Wave",
@@ -56,6 +58,7 @@ __all__ = [
     "list_hotfixes",
     "list_releases",
     "move_wave",
+    "on",
     "plan_release",
     "propose_waves",
     "public_items",

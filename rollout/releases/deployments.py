@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from rollout.customers import Customer, Environment, get_customer
 from rollout.errors import Conflict, Invalid, NotFound
+from rollout.releases.events import ReleaseEvent, emit
 from rollout.releases.models import (
     Deployment,
     DeploymentStatus,
@@ -66,8 +67,9 @@ def report_outcome(
     status = _check_outcome(deployment, status)
     _apply(deployment, status, note=note, actor=actor, now=now)
     session.flush()
-    _roll_up(deployment, now)
+    _roll_up(session, deployment, now)
     session.flush()
+    _announce(session, [deployment], status, now)
     return deployment
 
 
@@ -82,11 +84,13 @@ def report_wave(
     checked = [(d, _check_outcome(d, status)) for d in wave.deployments]
     for deployment, outcome in checked:
         _apply(deployment, outcome, note=note, actor=actor, now=now)
-    if checked:
+    reported = [d for d, _ in checked]
+    if reported:
         session.flush()
-        _roll_up(checked[0][0], now)
+        _roll_up(session, reported[0], now)
         session.flush()
-    return [d for d, _ in checked]
+        _announce(session, reported, reported[0].status, now)
+    return reported
 
 
 def _check_outcome(deployment: Deployment, status: str) -> DeploymentStatus:
@@ -118,11 +122,23 @@ def _apply(
     deployment.updated_at = now
 
 
-def _roll_up(deployment: Deployment, now: datetime) -> None:
+def _roll_up(session: Session, deployment: Deployment, now: datetime) -> None:
     if deployment.release is not None:
-        _roll_up_release(deployment.release, now)
+        _roll_up_release(session, deployment.release, now)
     if deployment.hotfix is not None:
-        _roll_up_hotfix(deployment.hotfix, now)
+        _roll_up_hotfix(session, deployment.hotfix, now)
+
+
+def _announce(
+    session: Session, deployments: list[Deployment], status: DeploymentStatus, now: datetime
+) -> None:
+    event = {
+        DeploymentStatus.SUCCEEDED: ReleaseEvent.DEPLOYMENT_SUCCEEDED,
+        DeploymentStatus.ROLLED_BACK: ReleaseEvent.DEPLOYMENT_ROLLED_BACK,
+    }.get(status)
+    if event is not None:
+        for deployment in deployments:
+            emit(session, event, deployment, now)
 
 
 def find_deployment(
@@ -159,7 +175,7 @@ def find_deployment(
     return deployment
 
 
-def _roll_up_release(release: Release, now: datetime) -> None:
+def _roll_up_release(session: Session, release: Release, now: datetime) -> None:
     if release.status == ReleaseStatus.CANCELLED:
         # A rollback after cancelling is recorded; the release stays cancelled.
         release.updated_at = now
@@ -167,15 +183,19 @@ def _roll_up_release(release: Release, now: datetime) -> None:
     statuses = {d.status for w in release.waves for d in w.deployments}
     if statuses and statuses <= {DeploymentStatus.SUCCEEDED}:
         release.status = ReleaseStatus.COMPLETED
-        release.completed_at = release.completed_at or now
+        if release.completed_at is None:
+            release.completed_at = now
+            emit(session, ReleaseEvent.RELEASE_COMPLETED, release, now)
     elif statuses - {DeploymentStatus.SCHEDULED}:
         release.status = ReleaseStatus.ROLLING_OUT
     release.updated_at = now
 
 
-def _roll_up_hotfix(hotfix: Hotfix, now: datetime) -> None:
+def _roll_up_hotfix(session: Session, hotfix: Hotfix, now: datetime) -> None:
     if all(d.status == DeploymentStatus.SUCCEEDED for d in hotfix.deployments):
-        hotfix.status = HotfixStatus.APPLIED
+        if hotfix.status != HotfixStatus.APPLIED:
+            hotfix.status = HotfixStatus.APPLIED
+            emit(session, ReleaseEvent.HOTFIX_APPLIED, hotfix, now)
     elif hotfix.status == HotfixStatus.APPLIED:
         hotfix.status = HotfixStatus.SCHEDULED
     hotfix.updated_at = now

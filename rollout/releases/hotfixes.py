@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 from rollout.customers import Customer, Region, get_customer
 from rollout.errors import Conflict, Forbidden, Invalid, NotFound
 from rollout.freezes import Freeze, blocking, list_freezes
+from rollout.releases.events import ReleaseEvent, emit
 from rollout.releases.models import (
     Deployment,
     DeploymentStatus,
@@ -274,3 +275,4 @@ def _schedule(
     hotfix.status = HotfixStatus.SCHEDULED
     hotfix.updated_at = now
     session.flush()
+    emit(session, ReleaseEvent.HOTFIX_SCHEDULED, hotfix, now)

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from rollout.errors import Conflict, Invalid, NotFound
+from rollout.releases.events import ReleaseEvent, emit
 from rollout.releases.models import (
     DeploymentStatus,
     ItemKind,
@@ -48,6 +49,7 @@ def create_release(
             session.add(release)
     except IntegrityError:
         raise Conflict(f"release {version} already exists", field="version") from None
+    emit(session, ReleaseEvent.RELEASE_CREATED, release, now)
     return release
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 from rollout.customers import Customer, Environment, EnvironmentKind
 from rollout.errors import Conflict, Invalid, NotFound
 from rollout.freezes import Freeze, FreezeScope, blocking, list_freezes
+from rollout.releases.events import ReleaseEvent, emit
 from rollout.releases.models import Deployment, DeploymentStatus, Release, ReleaseStatus, Wave
 from rollout.releases.releases import get_release
 from rollout.scheduling import Span
@@ -201,6 +202,7 @@ def plan_release(session: Session, version: str, *, actor: str, now: datetime) -
     release.status = ReleaseStatus.SCHEDULED
     release.updated_at = now
     session.flush()
+    emit(session, ReleaseEvent.RELEASE_SCHEDULED, release, now)
     return release
 
 
