@@ -1,0 +1,101 @@
+"""Jira's webhook in: signature check, replay protection, and applying issue events.
+
+Jira signs a webhook that has a secret with `X-Hub-Signature: sha256=<hex HMAC of the raw
+body>` and names each delivery in `X-Atlassian-Webhook-Identifier` (the same value on every
+retry of that delivery).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from jira_sync.config import JiraSettings
+from jira_sync.mapping import MappingError, parse_jira_time
+from jira_sync.sync import to_record
+from rollout.support.bugs import delete_bug, upsert_bug
+from rollout.support.models import WebhookReceipt
+
+ISSUE_EVENTS = {"jira:issue_created", "jira:issue_updated", "jira:issue_deleted"}
+
+
+def signature_valid(secret: str, body: bytes, header: str | None) -> bool:
+    """True when `header` is `sha256=<hex>` of `body` under `secret` (constant time)."""
+    if not header or not secret:
+        return False
+    scheme, _, given = header.strip().partition("=")
+    if scheme.lower() != "sha256" or not given:
+        return False
+    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, given.strip().lower())
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The X-Hub-Signature value Jira would send for `body`."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def seen_before(session: Session, identifier: str | None, *, now: datetime) -> bool:
+    """True if this delivery was applied already; otherwise records it (same transaction)."""
+    if not identifier:
+        return False
+    identifier = identifier[:200]
+    found = session.scalar(
+        select(WebhookReceipt.id).where(
+            WebhookReceipt.source == "jira", WebhookReceipt.identifier == identifier
+        )
+    )
+    if found is not None:
+        return True
+    session.add(WebhookReceipt(source="jira", identifier=identifier, received_at=now))
+    session.flush()
+    return False
+
+
+def apply_event(session: Session, event: Mapping, settings: JiraSettings, *, now: datetime) -> str:
+    """Apply one webhook body; returns what was done, for the sender's log and ours.
+
+    MappingError when an issue event carries no readable issue.
+    """
+    kind = event.get("webhookEvent")
+    if kind not in ISSUE_EVENTS:
+        return f"ignored: event {kind!r} is not an issue event"
+    issue = event.get("issue")
+    if not isinstance(issue, Mapping) or not isinstance(issue.get("key"), str):
+        raise MappingError("the event has no issue key")
+    key = issue["key"].upper()
+    project = key.rsplit("-", 1)[0]
+    fields = issue.get("fields") if isinstance(issue.get("fields"), Mapping) else {}
+    project = str((fields.get("project") or {}).get("key") or project).upper()
+    if settings.projects and project not in settings.projects:
+        return f"ignored: project {project} is not synced (JIRA_PROJECTS)"
+    if kind == "jira:issue_deleted":
+        when = _event_time(event, fields)
+        bug = delete_bug(session, key, updated_at=when, now=now)
+        if bug.jira_updated_at > when:
+            return f"ignored: {key} already holds a newer update"
+        return f"deleted {key}"
+    record = to_record(issue, settings)
+    bug = upsert_bug(session, record, now=now)
+    if bug.jira_updated_at > record.updated_at:
+        return f"ignored: {key} already holds a newer update"
+    return f"applied {key}"
+
+
+def _event_time(event: Mapping, fields: Mapping) -> datetime:
+    # A deletion's time is the event's `timestamp` (ms since the epoch); never earlier than
+    # the issue's own last update.
+    times = []
+    stamp = event.get("timestamp")
+    if isinstance(stamp, int | float) and not isinstance(stamp, bool):
+        times.append(datetime.fromtimestamp(stamp / 1000, UTC))
+    if fields.get("updated"):
+        times.append(parse_jira_time(fields["updated"]))
+    if not times:
+        raise MappingError("the deletion has neither a timestamp nor an updated time")
+    return max(times)

@@ -1,0 +1,152 @@
+"""Closing the loop: when a deployment to a customer's production succeeds, the tickets of
+that customer held up by a bug it carries record when the fix went live, and the requester
+is told (seed 004: "the client will be informed ... through the original support ticket").
+
+`TicketBug.fix_live_at` always agrees with the derived fix status: it is the `deployed`
+since-time. A production rollback that leaves nothing carrying the fix live clears it (the
+ticket is held up again and will be told again when the fix is back); a rollback while
+another release or hotfix still carries it keeps it. Both run as release-event listeners,
+in the transaction of the reported outcome, so releases need not know tickets exist.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from rollout.customers import EnvironmentKind
+from rollout.notifications import ticket_fix_live
+from rollout.releases.events import ReleaseEvent, on
+from rollout.releases.models import Deployment, DeploymentStatus, ReleaseItem
+from rollout.support.fix_status import BugFacts, FixState, carriers_of, derive_fix_status
+from rollout.support.models import Bug, Ticket, TicketBug
+
+
+def record_fix_live(session: Session, deployment: Deployment, *, now: datetime) -> list[TicketBug]:
+    """After `deployment` succeeded on a production environment: set `fix_live_at` on the
+    customer's ticket links whose bug it carries, tell the requesters; the links now live."""
+    if not _production(deployment) or deployment.status != DeploymentStatus.SUCCEEDED:
+        return []
+    if not _has_links(session, deployment.environment.customer_id):
+        return []
+    return refresh_links(
+        session, deployment.environment.customer_id, _keys(session, deployment), now=now
+    )
+
+
+def record_fix_rolled_back(
+    session: Session, deployment: Deployment, *, now: datetime
+) -> list[TicketBug]:
+    """After `deployment` was rolled back from production: clear `fix_live_at` on the links
+    whose fix nothing else keeps live there; the links cleared."""
+    if not _production(deployment) or deployment.status != DeploymentStatus.ROLLED_BACK:
+        return []
+    customer_id = deployment.environment.customer_id
+    if not _has_links(session, customer_id):
+        return []
+    keys = _keys(session, deployment)
+    links = _links(session, customer_id, keys)
+    before = {link.id: link.fix_live_at for link in links}
+    refresh_links(session, customer_id, keys, now=now)
+    return [link for link in links if before[link.id] is not None and link.fix_live_at is None]
+
+
+def refresh_links(
+    session: Session, customer_id: int, keys: set[str], *, now: datetime, notify: bool = True
+) -> list[TicketBug]:
+    """Bring `fix_live_at` of the customer's links to bugs `keys` in line with their fix
+    status; returns the links that became live (their requesters told when `notify`)."""
+    links = _links(session, customer_id, keys)
+    if not links:
+        return []
+    bugs = list({link.bug.id: link.bug for link in links}.values())
+    carriers = carriers_of(session, bugs, [customer_id])
+    live_since = {}
+    for bug in bugs:
+        status = derive_fix_status(BugFacts.of(bug), customer_id, carriers, now=now)
+        live_since[bug.key] = status.since if status.state == FixState.DEPLOYED else None
+    became_live = []
+    for link in links:
+        since = live_since[link.bug.key]
+        if since is None:
+            link.fix_live_at = None
+        elif link.fix_live_at is None:
+            link.fix_live_at = since
+            became_live.append(link)
+    session.flush()
+    if notify:
+        _tell_requesters(session, became_live, now)
+    return became_live
+
+
+def _tell_requesters(session: Session, links: list[TicketBug], now: datetime) -> None:
+    for link in links:
+        ticket_fix_live(session, link.ticket, bug=link.bug, live_since=link.fix_live_at, now=now)
+
+
+def _has_links(session: Session, customer_id: int) -> bool:
+    # One indexed probe, so a wave to thousands of customers without tickets stays cheap.
+    probe = (
+        select(TicketBug.id)
+        .join(Ticket, TicketBug.ticket_id == Ticket.id)
+        .where(Ticket.customer_id == customer_id)
+        .limit(1)
+    )
+    return session.scalar(probe) is not None
+
+
+def _production(deployment: Deployment) -> bool:
+    return deployment.environment.kind == EnvironmentKind.PRODUCTION
+
+
+def _keys(session: Session, deployment: Deployment) -> set[str]:
+    """The Jira keys whose fix `deployment` carries (a release's items and the bugs whose
+    fix versions name it; a hotfix's own key)."""
+    if deployment.hotfix is not None:
+        return {deployment.hotfix.jira_key} if deployment.hotfix.jira_key else set()
+    if deployment.release is None:
+        return set()
+    keys = set(
+        session.scalars(
+            select(ReleaseItem.jira_key).where(
+                ReleaseItem.release_id == deployment.release_id, ReleaseItem.jira_key.is_not(None)
+            )
+        )
+    )
+    version = deployment.release.version
+    # Only bugs linked to this customer's tickets can matter: few rows, filtered here
+    # because fix_versions is a JSON list (portable across SQLite and PostgreSQL).
+    linked = session.scalars(
+        select(Bug)
+        .join(TicketBug, TicketBug.bug_id == Bug.id)
+        .join(Ticket, TicketBug.ticket_id == Ticket.id)
+        .where(Ticket.customer_id == deployment.environment.customer_id)
+    )
+    return keys | {b.key for b in linked if version in (b.fix_versions or [])}
+
+
+def _links(session: Session, customer_id: int, keys: set[str]) -> list[TicketBug]:
+    if not keys:
+        return []
+    query = (
+        select(TicketBug)
+        .join(Ticket, TicketBug.ticket_id == Ticket.id)
+        .join(Bug, TicketBug.bug_id == Bug.id)
+        .where(Ticket.customer_id == customer_id)
+        .options(joinedload(TicketBug.ticket))
+        .where(Bug.key.in_(sorted(keys)))
+        .order_by(TicketBug.id)
+    )
+    return list(session.scalars(query).unique())
+
+
+@on(ReleaseEvent.DEPLOYMENT_SUCCEEDED)
+def _on_success(session: Session, deployment: Deployment, now: datetime) -> None:
+    record_fix_live(session, deployment, now=now)
+
+
+@on(ReleaseEvent.DEPLOYMENT_ROLLED_BACK)
+def _on_rollback(session: Session, deployment: Deployment, now: datetime) -> None:
+    record_fix_rolled_back(session, deployment, now=now)

@@ -1,0 +1,320 @@
+"""Help-desk tickets: created or updated from the API or the help desk's webhook, and linked
+to the Jira bugs that hold them up (seed 004: the escalation manager links the Jira issue to
+the help-desk conversation; Jira gets a remote link back to the ticket)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from rollout.customers import get_customer
+from rollout.errors import Conflict, Invalid, NotFound
+from rollout.notifications.addresses import check_email
+from rollout.releases.releases import JIRA_KEY
+from rollout.support.bugs import BugRecord, upsert_bug
+from rollout.support.jira_events import on_ticket_linked, on_ticket_unlinked
+from rollout.support.models import Bug, Ticket, TicketBug, WebhookReceipt
+
+# A help desk's own id (Zendesk 4512, Freshdesk FD-77, Help Scout 1.2:9); it goes in URLs.
+_EXTERNAL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+SLA_LEVELS = range(1, 5)  # seed 002: 1 urgent … 4 low impact
+
+# What a link asks of Jira for a bug Rollout has not synced yet: its record, or None when
+# Jira does not know it. Given by the web layer (the Jira client); None: Jira is not set up.
+Lookup = Callable[[str], BugRecord | None]
+
+
+def create_ticket(
+    session: Session,
+    *,
+    external_id: str,
+    url: str,
+    customer: str,
+    requester_name: str,
+    requester_email: str,
+    subject: str,
+    sla_level: int,
+    now: datetime,
+) -> Ticket:
+    """A new ticket; its external id is unique (Conflict if taken)."""
+    external_id = check_external_id(external_id)
+    if _find(session, external_id) is not None:
+        raise Conflict(f"ticket {external_id} already exists", field="external_id")
+    ticket = Ticket(external_id=external_id, created_at=now)
+    _fill(
+        session,
+        ticket,
+        url=url,
+        customer=customer,
+        requester_name=requester_name,
+        requester_email=requester_email,
+        subject=subject,
+        sla_level=sla_level,
+        now=now,
+    )
+    try:
+        with session.begin_nested():  # two creations at once: the unique index decides
+            session.add(ticket)
+    except IntegrityError:
+        raise Conflict(f"ticket {external_id} already exists", field="external_id") from None
+    return ticket
+
+
+def update_ticket(
+    session: Session,
+    external_id: str,
+    *,
+    url: str | None = None,
+    customer: str | None = None,
+    requester_name: str | None = None,
+    requester_email: str | None = None,
+    subject: str | None = None,
+    sla_level: int | None = None,
+    now: datetime,
+) -> Ticket:
+    """Change what is given; a new URL moves the Jira remote links of its bugs along."""
+    ticket = get_ticket(session, external_id)
+    old_url, old_customer = ticket.url, ticket.customer_id
+    _fill(
+        session,
+        ticket,
+        url=url,
+        customer=customer,
+        requester_name=requester_name,
+        requester_email=requester_email,
+        subject=subject,
+        sla_level=sla_level,
+        now=now,
+    )
+    if ticket.url != old_url:
+        for link in ticket.links:
+            on_ticket_unlinked(session, bug_key=link.bug.key, ticket_url=old_url, now=now)
+            _push_link(session, ticket, link.bug, now)
+    session.flush()
+    if ticket.customer_id != old_customer and ticket.links:
+        # Another customer's deployments decide now whether its fixes are live.
+        from rollout.support.fix_live import refresh_links
+
+        keys = {link.bug.key for link in ticket.links}
+        refresh_links(session, ticket.customer_id, keys, now=now, notify=False)
+    return ticket
+
+
+def save_ticket(session: Session, *, external_id: str, now: datetime, **fields) -> Ticket:
+    """Create the ticket or update it with every field given (the help desk's webhook)."""
+    if _find(session, check_external_id(external_id)) is None:
+        return create_ticket(session, external_id=external_id, now=now, **fields)
+    return update_ticket(session, external_id, now=now, **fields)
+
+
+def get_ticket(session: Session, external_id: str, *, field: str = "external_id") -> Ticket:
+    """The ticket with that help-desk id, or NotFound naming `field`."""
+    ticket = _find(session, external_id.strip() if isinstance(external_id, str) else "")
+    if ticket is None:
+        raise NotFound(f"no ticket {external_id!r}", field=field)
+    return ticket
+
+
+def find_ticket(session: Session, external_id: str) -> Ticket | None:
+    """The ticket with that help-desk id, or None."""
+    return _find(session, external_id.strip()) if isinstance(external_id, str) else None
+
+
+def first_delivery(session: Session, *, source: str, identifier: str, now: datetime) -> bool:
+    """True the first time `source` sends delivery `identifier` (recorded in this
+    transaction, so the commit decides a race); False for a replay."""
+    identifier = identifier.strip()[:200]
+    seen = session.scalar(
+        select(WebhookReceipt.id).where(
+            WebhookReceipt.source == source, WebhookReceipt.identifier == identifier
+        )
+    )
+    if seen is not None:
+        return False
+    session.add(WebhookReceipt(source=source, identifier=identifier, received_at=now))
+    session.flush()
+    return True
+
+
+def link_bug(
+    session: Session,
+    external_id: str,
+    key: str,
+    *,
+    lookup: Lookup | None,
+    actor: str,
+    now: datetime,
+) -> TicketBug:
+    """Link the ticket to bug `key` (idempotent); a bug not synced yet is read from Jira
+    through `lookup`. Owes Jira a remote link from the issue to the ticket."""
+    ticket = get_ticket(session, external_id)
+    bug = _known_bug(session, _check_key(key), lookup, now)
+    existing = next((link for link in ticket.links if link.bug_id == bug.id), None)
+    if existing is not None:
+        return existing
+    link = TicketBug(bug=bug, linked_by=actor[:200], linked_at=now)
+    ticket.links.append(link)
+    ticket.updated_at = now
+    session.flush()
+    _push_link(session, ticket, bug, now)
+    # Linked after the fix reached this customer: the ticket knows at once.
+    from rollout.support.fix_live import refresh_links
+
+    refresh_links(session, ticket.customer_id, {bug.key}, now=now, notify=False)
+    return link
+
+
+def unlink_bug(session: Session, external_id: str, key: str, *, now: datetime) -> bool:
+    """Remove the link (True), or do nothing when there was none (False)."""
+    ticket = get_ticket(session, external_id)
+    key = _check_key(key)
+    link = next((lk for lk in ticket.links if lk.bug.key == key), None)
+    if link is None:
+        return False
+    ticket.links.remove(link)
+    ticket.updated_at = now
+    on_ticket_unlinked(session, bug_key=key, ticket_url=ticket.url, now=now)
+    session.flush()
+    return True
+
+
+# ---- checks -------------------------------------------------------------------------------
+
+
+def check_external_id(value: str) -> str:
+    if not isinstance(value, str) or not _EXTERNAL_ID.fullmatch(value.strip()):
+        raise Invalid(
+            "use 1-128 letters, digits, '.', '_', ':' or '-', starting with a letter or digit",
+            field="external_id",
+        )
+    return value.strip()
+
+
+def check_url(value: str, *, field: str = "url") -> str:
+    """An absolute http(s) address without spaces or control characters."""
+    if not isinstance(value, str):
+        raise Invalid("must be a string", field=field)
+    value = value.strip()
+    if not value or len(value) > 2000 or _CONTROL.search(value) or " " in value:
+        raise Invalid("give the ticket's http(s) address, at most 2000 characters", field=field)
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise Invalid("the ticket's address must start with http:// or https://", field=field)
+    return value
+
+
+def check_line(value: str, *, field: str, max_length: int) -> str:
+    """One line of text: no line breaks or control characters (it may go into a mail
+    header), not empty, at most `max_length` characters."""
+    if not isinstance(value, str):
+        raise Invalid("must be a string", field=field)
+    if _CONTROL.search(value):
+        raise Invalid("must not contain line breaks or control characters", field=field)
+    value = value.strip()
+    if not value:
+        raise Invalid("must not be empty", field=field)
+    if len(value) > max_length:
+        raise Invalid(f"must be at most {max_length} characters", field=field)
+    return value
+
+
+def check_requester_email(value: str) -> str:
+    field = "requester_email"
+    if isinstance(value, str) and _CONTROL.search(value):
+        # "a@b.com\r\nBcc: …" would add a header to every mail sent to the requester.
+        raise Invalid("must not contain line breaks or control characters", field=field)
+    return check_email(value, field=field)
+
+
+def check_sla_level(value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value not in SLA_LEVELS:
+        raise Invalid("sla_level is 1 (urgent) to 4 (low impact), seed 002", field="sla_level")
+    return value
+
+
+def _check_key(key: str) -> str:
+    key = key.strip().upper() if isinstance(key, str) else ""
+    if not JIRA_KEY.fullmatch(key):
+        raise Invalid("a Jira key looks like OPS-123", field="bug")
+    return key
+
+
+# ---- inside -------------------------------------------------------------------------------
+
+
+def _find(session: Session, external_id: str) -> Ticket | None:
+    return session.scalar(select(Ticket).where(Ticket.external_id == external_id))
+
+
+def _fill(session: Session, ticket: Ticket, *, now: datetime, **fields) -> None:
+    """Check every given field before changing any, so a refusal leaves the ticket as it was."""
+    checked = {}
+    if fields.get("url") is not None:
+        checked["url"] = check_url(fields["url"])
+    if fields.get("customer") is not None:
+        try:
+            checked["customer"] = get_customer(session, fields["customer"])
+        except NotFound as exc:
+            raise Invalid(exc.message, field="customer") from None
+    if fields.get("requester_name") is not None:
+        checked["requester_name"] = check_line(
+            fields["requester_name"], field="requester_name", max_length=200
+        )
+    if fields.get("requester_email") is not None:
+        checked["requester_email"] = check_requester_email(fields["requester_email"])
+    if fields.get("subject") is not None:
+        checked["subject"] = check_line(fields["subject"], field="subject", max_length=500)
+    if fields.get("sla_level") is not None:
+        checked["sla_level"] = check_sla_level(fields["sla_level"])
+    if ticket.id is None:
+        missing = [
+            f
+            for f in ("url", "customer", "requester_name", "requester_email", "subject")
+            if f not in checked
+        ]
+        if missing:
+            raise Invalid("required", field=missing[0])
+        if "sla_level" not in checked:
+            raise Invalid("required", field="sla_level")
+    for name, value in checked.items():
+        setattr(ticket, name, value)
+    ticket.updated_at = now
+
+
+def _known_bug(session: Session, key: str, lookup: Lookup | None, now: datetime) -> Bug:
+    bug = session.scalar(select(Bug).where(Bug.key == key))
+    if bug is not None:
+        if bug.deleted_at is not None:
+            raise Invalid(
+                f"{key} was deleted in Jira; link the issue that replaced it", field="bug"
+            )
+        return bug
+    if lookup is None:
+        raise Invalid(
+            f"{key} is not synced from Jira, and Jira is not configured to look it up "
+            "(set JIRA_URL and credentials, or run `rollout jira sync`)",
+            field="bug",
+        )
+    record = lookup(key)
+    if record is None:
+        raise Invalid(
+            f"Jira has no issue {key} (or hides it from Rollout's Jira user)", field="bug"
+        )
+    return upsert_bug(session, record, now=now)
+
+
+def _push_link(session: Session, ticket: Ticket, bug: Bug, now: datetime) -> None:
+    on_ticket_linked(
+        session,
+        bug_key=bug.key,
+        ticket_url=ticket.url,
+        title=f"Ticket {ticket.external_id}: {ticket.subject}",
+        now=now,
+    )

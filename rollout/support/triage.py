@@ -1,0 +1,175 @@
+"""Triage: open bugs ranked by the tickets and customers they hold up, each with the vehicle
+seed 000's priority × severity reading recommends (a hotfix now, the next window, a later
+release), so the release manager sees what belongs in the next window or a hotfix.
+
+Seed 000 scores a defect twice: its priority (Critical … Low: how much it hurts) and its
+severity, "the risk of addressing it", from Hyper-local to Deep and Wide (how far the fix
+reaches, and so how much QA it needs). A hotfix skips the monthly QA cycle, so only an
+urgent fix with a contained risk qualifies; a wide fix waits for a window's full QA, and a
+low-priority one rides the release that next works on that area ("enhancements are tackled
+... when we are working on that area of the application for a Release").
+
+                 hyper-local  local        moderate     widespread   deep and wide
+    Critical     hotfix now   hotfix now   hotfix now   next window  next window
+    High         next window  next window  next window  next window  later release
+    Medium       next window  next window  later        later        later
+    Low          later        later        later        later        later
+
+The score is a cost of delay over the fix's size: priority weight × reach × risk factor,
+where reach sums, over each customer still waiting, its tier weight (platinum 5, gold 3,
+silver 2, standard 1) plus half that for every further ticket of the same customer, and the
+risk factor favours contained fixes (1.5 hyper-local … 0.6 deep and wide). A bug whose
+priority or severity Jira does not give is scored as Medium / Moderate and marked assumed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from rollout.customers import Customer, Tier
+from rollout.releases.models import HotfixStatus, ReleaseStatus
+from rollout.support.fix_status import BugFacts, carriers_of
+from rollout.support.models import Bug, Priority, Severity, StatusCategory, Ticket, TicketBug
+
+
+class Recommendation(StrEnum):
+    HOTFIX_NOW = "hotfix_now"
+    NEXT_WINDOW = "next_window"
+    LATER_RELEASE = "later_release"
+
+
+_H, _N, _L = Recommendation.HOTFIX_NOW, Recommendation.NEXT_WINDOW, Recommendation.LATER_RELEASE
+SEVERITIES = list(Severity)  # narrowest first
+MATRIX: dict[Priority, tuple[Recommendation, ...]] = {
+    Priority.CRITICAL: (_H, _H, _H, _N, _N),
+    Priority.HIGH: (_N, _N, _N, _N, _L),
+    Priority.MEDIUM: (_N, _N, _L, _L, _L),
+    Priority.LOW: (_L, _L, _L, _L, _L),
+}
+TIER_WEIGHT = {Tier.STANDARD: 1, Tier.SILVER: 2, Tier.GOLD: 3, Tier.PLATINUM: 5}
+PRIORITY_WEIGHT = {Priority.CRITICAL: 8, Priority.HIGH: 4, Priority.MEDIUM: 2, Priority.LOW: 1}
+RISK_FACTOR = {
+    Severity.HYPER_LOCAL: 1.5,
+    Severity.LOCAL: 1.25,
+    Severity.MODERATE: 1.0,
+    Severity.WIDESPREAD: 0.8,
+    Severity.DEEP_AND_WIDE: 0.6,
+}
+EXTRA_TICKET = 0.5  # each further ticket of a customer already counted
+
+
+@dataclass(frozen=True)
+class HeldUp:
+    """One customer's tickets waiting for a bug's fix."""
+
+    tier: str
+    tickets: int
+    worst_sla: int = 4
+
+
+def recommend(priority: str | None, severity: str | None) -> Recommendation:
+    """Seed 000's vehicle for a fix of this priority and risk (unknown: Medium/Moderate)."""
+    row = MATRIX[Priority(priority) if priority else Priority.MEDIUM]
+    return row[SEVERITIES.index(Severity(severity) if severity else Severity.MODERATE)]
+
+
+def reach(held_up: list[HeldUp]) -> float:
+    """Customers waiting weighted by tier, plus half a weight per further ticket."""
+    return sum(
+        TIER_WEIGHT.get(h.tier, 1) * (1 + EXTRA_TICKET * max(h.tickets - 1, 0))
+        for h in held_up
+        if h.tickets > 0
+    )
+
+
+def score(priority: str | None, severity: str | None, held_up: list[HeldUp]) -> float:
+    """How urgently the fix is owed: priority weight × reach × risk factor."""
+    weight = PRIORITY_WEIGHT[Priority(priority) if priority else Priority.MEDIUM]
+    risk = RISK_FACTOR[Severity(severity) if severity else Severity.MODERATE]
+    return round(weight * reach(held_up) * risk, 2)
+
+
+@dataclass
+class TriageItem:
+    bug: Bug
+    score: float
+    recommendation: Recommendation
+    held_up: list[HeldUp] = field(default_factory=list)
+    carried_by: list[str] = field(default_factory=list)  # "release 2026.12", "hotfix #3"
+
+    @property
+    def tickets(self) -> int:
+        return sum(h.tickets for h in self.held_up)
+
+    @property
+    def customers(self) -> int:
+        return len(self.held_up)
+
+    @property
+    def worst_sla(self) -> int | None:
+        return min((h.worst_sla for h in self.held_up), default=None)
+
+    @property
+    def assumed(self) -> bool:
+        return self.bug.priority is None or self.bug.severity is None
+
+
+def triage(session: Session, *, limit: int | None = None) -> list[TriageItem]:
+    """Bugs still owed to someone, highest score first: open in Jira, or done there but
+    with tickets whose customer does not have the fix live yet; never Won't Fix or deleted."""
+    waiting: dict[int, list[HeldUp]] = defaultdict(list)
+    rows = session.execute(
+        select(
+            TicketBug.bug_id, Customer.tier, func.count(TicketBug.id), func.min(Ticket.sla_level)
+        )
+        .join(Ticket, TicketBug.ticket_id == Ticket.id)
+        .join(Customer, Ticket.customer_id == Customer.id)
+        .where(TicketBug.fix_live_at.is_(None))
+        .group_by(TicketBug.bug_id, Customer.id, Customer.tier)
+    )
+    for bug_id, tier, tickets, worst in rows:
+        waiting[bug_id].append(HeldUp(str(tier), int(tickets), int(worst)))
+    owed = [Bug.status_category != StatusCategory.DONE]
+    if waiting:
+        owed.append(Bug.id.in_(sorted(waiting)))
+    bugs = [
+        b
+        for b in session.scalars(select(Bug).where(Bug.deleted_at.is_(None), or_(*owed)))
+        if not BugFacts.of(b).wont_fix
+    ]
+    carriers = carriers_of(session, bugs, [])
+    items = []
+    for bug in bugs:
+        held = sorted(waiting.get(bug.id, []), key=lambda h: -TIER_WEIGHT.get(h.tier, 1))
+        facts = BugFacts.of(bug)
+        carried = [
+            f"release {c.vehicle.name}"
+            if c.vehicle.kind == "release"
+            else f"hotfix #{c.vehicle.name}"
+            for c in carriers
+            if c.status not in (ReleaseStatus.CANCELLED, HotfixStatus.CANCELLED)
+            and (c.carries(facts, 0) if c.vehicle.kind == "release" else bug.key in c.jira_keys)
+        ]
+        items.append(
+            TriageItem(
+                bug=bug,
+                score=score(bug.priority, bug.severity, held),
+                recommendation=recommend(bug.priority, bug.severity),
+                held_up=held,
+                carried_by=carried,
+            )
+        )
+    items.sort(
+        key=lambda i: (
+            -i.score,
+            -PRIORITY_WEIGHT.get(i.bug.priority, 2),
+            -i.tickets,
+            i.bug.key,
+        )
+    )
+    return items[:limit] if limit is not None else items

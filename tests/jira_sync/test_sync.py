@@ -1,0 +1,264 @@
+"""Pull sync with the real `jira` library against a stand-in Jira Cloud and Server."""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from jira_sync.client import JiraClient, JiraError
+from jira_sync.sync import run_sync, sync_issue, sync_project
+from rollout.errors import NotFound
+from rollout.support.bugs import BugRecord, get_bug, upsert_bug
+from rollout.support.models import Bug, JiraSyncState, Severity, StatusCategory
+from tests.conftest import NOW
+from tests.jira_stub import make_issue
+from tests.jira_sync.conftest import settings_for
+
+
+def issues(count: int, *, project: str = "ED", **fields) -> list[dict]:
+    """`count` issues updated a minute apart, the newest a minute before NOW."""
+    return [
+        make_issue(f"{project}-{n}", NOW - timedelta(minutes=n), **fields)
+        for n in range(1, count + 1)
+    ]
+
+
+def sync(session_factory, client, *, now=NOW, **kwargs):
+    return run_sync(session_factory, client, client.settings, projects=["ED"], now=now, **kwargs)
+
+
+def bug_count(session) -> int:
+    return session.scalar(select(func.count(Bug.id)))
+
+
+def searches(stub) -> list[dict]:
+    return stub.requests_to("/search/jql" if stub.deployment == "Cloud" else "/search")
+
+
+def test_paging_goes_to_the_end_with_pages_of_the_largest_size(
+    stub, connect, session_factory, session
+):
+    stub.add(*issues(10, severity="Deep and Wide", fix_versions=("2026.12",)))
+    client = connect(stub)
+    [outcome] = sync(session_factory, client)
+    assert (outcome.issues, outcome.pages, outcome.error) == (10, 4, None)
+    assert len(searches(stub)) == math.ceil(10 / 3)
+    assert bug_count(session) == 10
+    bug = get_bug(session, "ED-4")
+    assert bug.severity == Severity.DEEP_AND_WIDE and bug.fix_versions == ["2026.12"]
+    assert bug.jira_updated_at == NOW - timedelta(minutes=4)
+
+
+def test_cloud_pages_with_next_page_tokens_and_server_with_start_at(stub, connect, session_factory):
+    stub.add(*issues(7))
+    sync(session_factory, connect(stub))
+    pages = searches(stub)
+    if stub.deployment == "Cloud":
+        assert [("nextPageToken" in p) for p in pages] == [False, True, True]
+        assert stub.requests_to("/search", "GET") == pages  # never the retired search
+    else:
+        assert [p["startAt"] for p in pages] == [["0"], ["3"], ["6"]]
+
+
+def test_only_the_fields_rollout_keeps_are_asked_for(stub, connect, session_factory):
+    stub.add(*issues(2))
+    client = connect(stub)
+    sync(session_factory, client)
+    assert searches(stub)[0]["fields"] == client.settings.fields()
+
+
+def test_the_next_run_asks_only_for_changes_since_the_last_run_with_an_overlap(
+    stub, connect, session_factory
+):
+    stub.user_zone = "America/New_York"
+    stub.add(*issues(2))
+    client = connect(stub)
+    sync(session_factory, client)
+    assert "updated" not in searches(stub)[0]["jql"][0]
+    sync(session_factory, client, now=NOW + timedelta(minutes=10))
+    # Two minutes before the first run's start, written in the Jira user's zone.
+    assert searches(stub)[-1]["jql"] == [
+        'project = "ED" AND updated >= "2026-11-22 06:58" ORDER BY key ASC'
+    ]
+
+
+def test_an_update_not_yet_searchable_at_the_boundary_is_caught_by_the_overlap(
+    stub, connect, session_factory, session
+):
+    stub.add(*issues(3))
+    late = make_issue("ED-9", NOW - timedelta(seconds=30), summary="Indexed late")
+    stub.add(late)
+    stub.hidden.add("ED-9")  # Jira's search index has not caught up yet
+    client = connect(stub)
+    sync(session_factory, client)
+    assert session.scalar(select(Bug).where(Bug.key == "ED-9")) is None
+    stub.hidden.clear()
+    [outcome] = sync(session_factory, client, now=NOW + timedelta(minutes=5))
+    assert get_bug(session, "ED-9").summary == "Indexed late"
+    # From 11:58 on: ED-1, ED-2 (at 11:58 exactly) and ED-9; ED-3 is not read again.
+    assert outcome.issues == 3
+
+
+def test_a_sync_that_fails_half_way_resumes_at_the_page_that_failed(
+    stub, connect, session_factory, session
+):
+    stub.add(*issues(8))
+    path = r"/search/jql$" if stub.deployment == "Cloud" else r"/search$"
+    stub.fail("GET", path, 500, skip=1)  # the second page
+    client = connect(stub)
+    [failed] = sync(session_factory, client)
+    assert failed.error and "500" in failed.error and failed.pages == 1
+    assert bug_count(session) == 3
+    state = session.get(JiraSyncState, "ED")
+    session.refresh(state)
+    assert state.run_page is not None and "500" in state.last_error
+    assert state.synced_through is None
+    first_pages = len(searches(stub))
+    [resumed] = sync(session_factory, client, now=NOW + timedelta(minutes=1))
+    assert resumed.resumed and resumed.error is None and resumed.issues == 5
+    assert bug_count(session) == 8
+    retried = searches(stub)[first_pages]
+    if stub.deployment == "Cloud":
+        assert "nextPageToken" in retried
+    else:
+        assert retried["startAt"] == ["3"]
+    session.refresh(state)
+    # The resumed run counts from when the failed one started: nothing edited since is lost.
+    assert state.synced_through == NOW and state.run_page is None and state.last_error is None
+
+
+def test_a_429_is_waited_out_as_retry_after_says(stub, connect, session_factory, session, sleeps):
+    stub.add(*issues(4))
+    path = r"/search/jql$" if stub.deployment == "Cloud" else r"/search$"
+    stub.fail("GET", path, 429, headers={"Retry-After": "1"})
+    [outcome] = sync(session_factory, connect(stub))
+    assert outcome.error is None and bug_count(session) == 4
+    assert sleeps == [1.0]
+    assert stub.times[-1] - stub.times[0] >= 1.0
+
+
+def test_a_retry_after_longer_than_allowed_stops_the_run_without_sleeping(
+    cloud, connect, session_factory, sleeps
+):
+    cloud.add(*issues(4))
+    cloud.fail("GET", r"/search/jql$", 429, headers={"Retry-After": "3600"})
+    [outcome] = sync(session_factory, connect(cloud))
+    assert "429" in outcome.error and sleeps == []
+
+
+def test_running_again_with_nothing_new_changes_nothing(stub, connect, session_factory, session):
+    stub.add(*issues(5, priority="High"))
+    client = connect(stub)
+    sync(session_factory, client)
+    before = {
+        b.key: (b.summary, b.priority, b.jira_updated_at) for b in session.scalars(select(Bug))
+    }
+    sync(session_factory, client, now=NOW + timedelta(minutes=3))
+    sync(session_factory, client, now=NOW + timedelta(minutes=6), full=True)
+    session.expire_all()
+    after = {
+        b.key: (b.summary, b.priority, b.jira_updated_at) for b in session.scalars(select(Bug))
+    }
+    assert after == before and len(after) == 5
+
+
+def test_a_page_older_than_what_the_webhook_brought_does_not_overwrite_it(
+    cloud, connect, session_factory, session
+):
+    newer = BugRecord(
+        key="ED-1",
+        project="ED",
+        summary="Fixed, from the webhook",
+        status="Done",
+        status_category=StatusCategory.DONE,
+        priority=None,
+        severity=None,
+        resolution="Done",
+        fix_versions=(),
+        public_note=None,
+        updated_at=NOW,
+    )
+    upsert_bug(session, newer, now=NOW)
+    session.commit()
+    cloud.add(*issues(2))  # ED-1 as it was a minute before
+    sync(session_factory, connect(cloud))
+    session.expire_all()
+    assert get_bug(session, "ED-1").summary == "Fixed, from the webhook"
+
+
+def test_an_issue_deleted_between_pages_does_not_make_server_paging_skip_one(
+    server, connect, session
+):
+    server.add(*issues(9))
+    client = connect(server)
+    pages = sync_project(session, client, client.settings, project="ED", now=NOW)
+    next(pages)
+    del server.issues["ED-1"]  # already read; the rest shift one place left
+    for _ in pages:
+        pass
+    assert {b.key for b in session.scalars(select(Bug))} == {f"ED-{n}" for n in range(1, 10)}
+
+
+def test_one_issue_jira_cannot_describe_is_skipped_and_reported_not_blocking(
+    cloud, connect, session_factory, session
+):
+    broken = make_issue("ED-2", NOW)
+    del broken["fields"]["status"]
+    cloud.add(*issues(1), broken, *issues(3)[2:])
+    [outcome] = sync(session_factory, connect(cloud))
+    assert outcome.problems == ("the issue has no status",)
+    assert {b.key for b in session.scalars(select(Bug))} == {"ED-1", "ED-3"}
+
+
+def test_one_issue_can_be_read_on_demand_and_a_missing_one_is_not_found(cloud, connect, session):
+    cloud.add(make_issue("ED-42", NOW, summary="Typed in by an agent"))
+    client = connect(cloud)
+    assert sync_issue(session, client, client.settings, key="ED-42", now=NOW).summary == (
+        "Typed in by an agent"
+    )
+    with pytest.raises(NotFound, match="ED-43"):
+        sync_issue(session, client, client.settings, key="ED-43", now=NOW)
+
+
+def test_wrong_credentials_are_refused_with_a_message_naming_what_to_check(stub):
+    cloud_like = stub.deployment == "Cloud"
+    overrides = {"api_token": "wrong"} if cloud_like else {"pat": "wrong"}
+    with pytest.raises(JiraError, match="refused the credentials") as caught:
+        JiraClient.connect(settings_for(stub, **overrides))
+    assert caught.value.status == 401
+    assert "wrong" not in caught.value.message
+
+
+def test_an_unreachable_jira_fails_at_once_with_a_clear_message(cloud, sleeps):
+    settings = settings_for(cloud, url="http://127.0.0.1:9")  # discard port: nothing listens
+    with pytest.raises(JiraError, match="unreachable") as caught:
+        JiraClient.connect(settings, sleep=sleeps)
+    assert caught.value.status is None and sleeps == []
+
+
+def test_a_second_worker_leaves_a_project_another_is_syncing(server, connect, fresh_database_url):
+    if fresh_database_url.startswith("sqlite"):
+        pytest.skip("row locks with SKIP LOCKED are PostgreSQL's; SQLite has one writer anyway")
+    from rollout.db import make_engine, make_session_factory
+
+    server.add(*issues(7))
+    client = connect(server)
+    engine = make_engine(fresh_database_url)
+    sessions = make_session_factory(engine)
+    try:
+        with sessions() as first, sessions() as second:
+            pages = sync_project(first, client, client.settings, project="ED", now=NOW)
+            next(pages)
+            first.commit()
+            next(pages)  # holds the project's row until it commits
+            assert list(sync_project(second, client, client.settings, project="ED", now=NOW)) == []
+            second.rollback()
+            first.commit()
+            assert [p.last for p in pages] == [True]
+            first.commit()
+            assert first.scalar(select(func.count(Bug.id))) == 7
+    finally:
+        engine.dispose()

@@ -1,0 +1,126 @@
+"""Triage: seed 000's priority × severity matrix, the score, and the ranked list from a real
+database."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from rollout import releases
+from rollout.support.bugs import delete_bug, upsert_bug
+from rollout.support.models import Priority, Severity, StatusCategory
+from rollout.support.tickets import link_bug
+from rollout.support.triage import HeldUp, Recommendation, reach, recommend, score, triage
+from tests.conftest import NOW
+from tests.factories import make_customer, make_policy, make_region
+from tests.support.test_fix_status_use_cases import bug_record
+from tests.support.test_tickets import new_ticket
+
+H, N, L = "hotfix_now", "next_window", "later_release"
+
+
+@pytest.mark.parametrize(
+    ("priority", "row"),
+    [
+        ("critical", [H, H, H, N, N]),
+        ("high", [N, N, N, N, L]),
+        ("medium", [N, N, L, L, L]),
+        ("low", [L, L, L, L, L]),
+    ],
+)
+def test_the_matrix_hotfixes_only_urgent_fixes_of_contained_risk(priority, row):
+    assert [recommend(priority, s) for s in Severity] == row
+
+
+def test_an_unknown_priority_or_severity_reads_as_medium_and_moderate():
+    assert recommend(None, None) == recommend("medium", "moderate") == Recommendation.LATER_RELEASE
+    assert recommend("critical", None) == Recommendation.HOTFIX_NOW
+
+
+def test_reach_counts_customers_by_tier_and_further_tickets_by_half():
+    assert reach([HeldUp("standard", 1)]) == 1
+    assert reach([HeldUp("platinum", 1)]) == 5
+    assert reach([HeldUp("gold", 3)]) == 3 * (1 + 0.5 * 2)
+    assert reach([HeldUp("silver", 1), HeldUp("standard", 1)]) == 3
+    assert reach([]) == 0
+
+
+def test_tiers_rank_platinum_over_gold_over_silver_over_standard():
+    ranked = [score("high", "local", [HeldUp(t, 1)]) for t in ("platinum", "gold", "silver")]
+    assert ranked == sorted(ranked, reverse=True) and len(set(ranked)) == 3
+    assert score("high", "local", [HeldUp("silver", 1)]) > score(
+        "high", "local", [HeldUp("standard", 1)]
+    )
+
+
+def test_priority_outweighs_and_a_contained_fix_goes_first_among_equals():
+    one = [HeldUp("gold", 1)]
+    assert score("critical", "moderate", one) > score("high", "moderate", one)
+    assert score("high", "hyper_local", one) > score("high", "deep_and_wide", one)
+
+
+def test_more_customers_outrank_more_tickets_from_one_customer():
+    assert score("high", None, [HeldUp("gold", 1), HeldUp("gold", 1)]) > score(
+        "high", None, [HeldUp("gold", 2)]
+    )
+
+
+@pytest.fixture
+def world(session):
+    make_region(session, "us")
+    make_policy(session, "us")
+    tiers = {"plat": "platinum", "gold": "gold", "std": "standard"}
+    for slug, tier in tiers.items():
+        make_customer(session, slug, "us", tier=tier)
+    bugs = {
+        "OPS-1": {"priority": Priority.HIGH, "severity": Severity.LOCAL},
+        "OPS-2": {"priority": Priority.HIGH, "severity": Severity.LOCAL},
+        "OPS-3": {"priority": Priority.CRITICAL, "severity": Severity.HYPER_LOCAL},
+        "OPS-4": {"priority": Priority.LOW},  # nobody waits, still open
+        "OPS-5": {"status_category": StatusCategory.DONE, "resolution": "Won't Fix"},
+        "OPS-6": {"status_category": StatusCategory.DONE, "resolution": "Fixed"},
+        "OPS-7": {"priority": Priority.CRITICAL},  # to be deleted in Jira
+        "OPS-8": {"status_category": StatusCategory.DONE, "resolution": "Fixed"},  # no tickets
+    }
+    for key, fields in bugs.items():
+        upsert_bug(session, bug_record(key, **fields), now=NOW)
+    tickets = {
+        "T-1": ("plat", ["OPS-1", "OPS-5", "OPS-6", "OPS-7"]),
+        "T-2": ("std", ["OPS-2", "OPS-3"]),
+        "T-3": ("std", ["OPS-2"]),
+        "T-4": ("gold", ["OPS-3"]),
+    }
+    for external_id, (customer, keys) in tickets.items():
+        new_ticket(session, external_id, customer)
+        for key in keys:
+            link_bug(session, external_id, key, lookup=None, actor="a", now=NOW)
+    delete_bug(session, "OPS-7", updated_at=NOW, now=NOW)
+    return session
+
+
+def test_triage_lists_what_is_still_owed_highest_first(world):
+    found = triage(world)
+    assert [i.bug.key for i in found] == ["OPS-3", "OPS-1", "OPS-6", "OPS-2", "OPS-4"]
+    first = found[0]
+    assert (first.tickets, first.customers, first.worst_sla) == (2, 2, 2)
+    assert first.recommendation == Recommendation.HOTFIX_NOW
+    assert [h.tier for h in first.held_up] == ["gold", "standard"]
+    assert found[-1].score == 0 and found[-1].tickets == 0
+
+
+def test_a_customer_with_the_fix_live_no_longer_counts(world):
+    releases.create_release(world, version="2026.12", title="December", soak_days=0, now=NOW)
+    releases.add_item(world, "2026.12", kind="fix", summary="s", jira_key="OPS-1", now=NOW)
+    releases.plan_release(world, "2026.12", actor="rm", now=NOW)
+    deployment = releases.find_deployment(world, environment="plat-production", release="2026.12")
+    releases.report_outcome(
+        world, deployment, status="succeeded", actor="ci", now=NOW + timedelta(days=50)
+    )
+    by_key = {i.bug.key: i for i in triage(world)}
+    # Still open in Jira, so listed, but nobody waits for it any more.
+    assert by_key["OPS-1"].tickets == 0 and by_key["OPS-1"].carried_by == ["release 2026.12"]
+
+
+def test_the_limit_keeps_the_top(world):
+    assert [i.bug.key for i in triage(world, limit=2)] == ["OPS-3", "OPS-1"]

@@ -1,0 +1,180 @@
+"""POST /hooks/jira as Jira sends it: signed, sometimes replayed, sometimes late."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from jira_sync.config import JiraSettings
+from jira_sync.webhook import sign
+from rollout.support.bugs import get_bug
+from rollout.support.models import Bug, Severity, Ticket, TicketBug, WebhookReceipt
+from tests import conftest
+from tests.conftest import NOW
+from tests.factories import make_customer, make_region
+from tests.jira_stub import make_issue
+from web import create_app
+
+SECRET = "jira-webhook-secret"
+JIRA = JiraSettings(
+    webhook_secret=SECRET,
+    projects=("ED",),
+    severity_field="customfield_10050",
+    note_field="customfield_10051",
+)
+
+
+@pytest.fixture
+def app(session_factory, clock, tmp_path):
+    app = create_app(
+        replace(conftest.test_settings(), jira=JIRA),
+        session_factory=session_factory,
+        clock=clock,
+        instance_path=tmp_path / "instance",
+    )
+    app.config.update(TESTING=True)
+    return app
+
+
+def event(kind: str, issue: dict, *, timestamp=NOW) -> dict:
+    """A webhook body as Jira Cloud documents it."""
+    return {
+        "timestamp": int(timestamp.timestamp() * 1000),
+        "webhookEvent": kind,
+        "issue_event_type_name": "issue_generic",
+        "user": {"accountId": "5b10a2844c20165700ede21g", "displayName": "Dev"},
+        "issue": issue,
+        "changelog": {"id": "10010", "items": []},
+    }
+
+
+def deliver(client, body: dict, *, identifier: str | None = "d-1", signature=None, raw=None):
+    data = raw if raw is not None else json.dumps(body).encode()
+    headers = {"Content-Type": "application/json"}
+    headers["X-Hub-Signature"] = signature if signature is not None else sign(SECRET, data)
+    if identifier:
+        headers["X-Atlassian-Webhook-Identifier"] = identifier
+    return client.post("/hooks/jira", data=data, headers=headers)
+
+
+def updated(minutes: int, **fields) -> dict:
+    return make_issue("ED-1", NOW + timedelta(minutes=minutes), **fields)
+
+
+def test_a_signed_issue_created_event_adds_the_bug(client, session):
+    issue = updated(0, summary="Export fails", severity="Moderate", priority="High")
+    response = deliver(client, event("jira:issue_created", issue))
+    assert response.status_code == 200
+    assert response.json == {"status": "applied", "note": "applied ED-1"}
+    bug = get_bug(session, "ED-1")
+    assert bug.summary == "Export fails" and bug.severity == Severity.MODERATE
+
+
+@pytest.mark.parametrize(
+    "signature",
+    ["", "sha256=" + "0" * 64, "sha1=abc", sign("another secret", b"{}")],
+    ids=["missing", "wrong", "other scheme", "other secret"],
+)
+def test_a_missing_or_wrong_signature_is_refused_and_nothing_is_applied(client, session, signature):
+    response = deliver(client, event("jira:issue_created", updated(0)), signature=signature)
+    assert response.status_code == 401
+    assert response.json["error"]["field"] == "X-Hub-Signature"
+    assert session.scalar(select(func.count(Bug.id))) == 0
+
+
+def test_the_signature_is_checked_before_the_body_is_read(client):
+    response = deliver(client, {}, raw=b"not json at all", signature="sha256=00")
+    assert response.status_code == 401
+    signed_garbage = deliver(client, {}, raw=b"not json at all")
+    assert signed_garbage.status_code == 400
+    assert signed_garbage.json["error"]["field"] == "body"
+
+
+def test_a_replayed_delivery_is_acknowledged_and_not_applied_again(client, session):
+    assert deliver(client, event("jira:issue_updated", updated(0, summary="First")))
+    replay = deliver(client, event("jira:issue_updated", updated(5, summary="Replayed")))
+    assert replay.status_code == 200 and replay.json["status"] == "duplicate"
+    assert get_bug(session, "ED-1").summary == "First"
+    assert session.scalar(select(func.count(WebhookReceipt.id))) == 1
+
+
+def test_an_older_update_arriving_late_does_not_overwrite_a_newer_one(client, session):
+    deliver(client, event("jira:issue_updated", updated(5, summary="Newer")), identifier="a")
+    late = deliver(client, event("jira:issue_updated", updated(1, summary="Older")), identifier="b")
+    assert late.json == {"status": "ignored", "note": "ignored: ED-1 already holds a newer update"}
+    assert get_bug(session, "ED-1").summary == "Newer"
+
+
+def test_a_deleted_issue_leaves_a_tombstone_and_keeps_the_ticket_links(client, session):
+    deliver(client, event("jira:issue_created", updated(0)), identifier="a")
+    make_region(session)
+    acme = make_customer(session)
+    bug = get_bug(session, "ED-1")
+    ticket = Ticket(
+        external_id="EXT-1",
+        url="https://help.example.com/EXT-1",
+        customer_id=acme.id,
+        requester_name="Ann",
+        requester_email="ann@example.com",
+        subject="Export fails",
+        sla_level=2,
+        created_at=NOW,
+        updated_at=NOW,
+    )
+    session.add(ticket)
+    session.flush()
+    session.add(TicketBug(ticket_id=ticket.id, bug_id=bug.id, linked_by="agent", linked_at=NOW))
+    session.commit()
+    gone = deliver(
+        client,
+        event("jira:issue_deleted", updated(0), timestamp=NOW + timedelta(minutes=3)),
+        identifier="b",
+    )
+    assert gone.json == {"status": "applied", "note": "deleted ED-1"}
+    session.expire_all()
+    bug = get_bug(session, "ED-1")
+    assert bug.deleted_at == NOW + timedelta(minutes=3) and len(bug.tickets) == 1
+
+
+def test_an_issue_of_a_project_not_synced_is_acknowledged_and_ignored(client, session):
+    other = make_issue("HR-7", NOW)
+    response = deliver(client, event("jira:issue_created", other))
+    assert response.status_code == 200 and response.json["status"] == "ignored"
+    assert "HR" in response.json["note"]
+    assert session.scalar(select(func.count(Bug.id))) == 0
+
+
+def test_events_that_are_not_about_issues_are_acknowledged_and_ignored(client):
+    body = {"timestamp": 1, "webhookEvent": "comment_created", "comment": {"id": "1"}}
+    response = deliver(client, body)
+    assert response.status_code == 200 and response.json["status"] == "ignored"
+
+
+def test_an_issue_event_without_an_issue_is_a_clear_400(client):
+    response = deliver(client, {"webhookEvent": "jira:issue_updated", "issue": {"id": "1"}})
+    assert response.status_code == 400 and response.json["error"]["field"] == "issue"
+
+
+def test_without_a_configured_secret_every_delivery_is_refused(session_factory, clock, tmp_path):
+    app = create_app(
+        conftest.test_settings(),
+        session_factory=session_factory,
+        clock=clock,
+        instance_path=tmp_path,
+    )
+    response = deliver(app.test_client(), event("jira:issue_created", updated(0)))
+    assert (
+        response.status_code == 503 and "JIRA_WEBHOOK_SECRET" in response.json["error"]["message"]
+    )
+
+
+def test_a_creation_delivered_after_the_deletion_does_not_bring_the_bug_back(client, session):
+    deleted = event("jira:issue_deleted", updated(0), timestamp=NOW + timedelta(minutes=1))
+    assert deliver(client, deleted, identifier="b").json["note"] == "deleted ED-1"
+    late = deliver(client, event("jira:issue_created", updated(0)), identifier="a")
+    assert late.json["status"] == "ignored"
+    assert get_bug(session, "ED-1").deleted_at == NOW + timedelta(minutes=1)

@@ -1,0 +1,80 @@
+"""POST /hooks/helpdesk: a generic inbound webhook for any help desk (a Zendesk trigger, a
+Freshdesk automation, a script) that creates or updates a ticket.
+
+The sender signs the raw body with the shared secret HELPDESK_WEBHOOK_SECRET:
+`X-Rollout-Signature: sha256=<hex HMAC-SHA256 of the body>`, and names each delivery in
+`X-Rollout-Delivery` (the same value on every retry of it): a replay is answered 200
+"duplicate" and changes nothing. The body is the ticket as POST /api/v1/tickets takes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+
+from flask import Blueprint, current_app, jsonify, request
+from sqlalchemy.exc import IntegrityError
+
+from rollout.support import tickets
+from web.api.schemas import TicketIn
+from web.api.serialize_support import ticket_json
+from web.database import db, now
+from web.errors import BadRequest, error_body
+
+blueprint = Blueprint("helpdesk_hooks", __name__)
+
+SIGNATURE = "X-Rollout-Signature"
+DELIVERY = "X-Rollout-Delivery"
+MAX_BODY = 64 * 1024
+
+
+def sign(secret: str, raw: bytes) -> str:
+    """The X-Rollout-Signature value for `raw` under `secret`."""
+    return "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+
+
+def signature_valid(secret: str, raw: bytes, header: str | None) -> bool:
+    """Whether `header` is sign(secret, raw), compared in constant time."""
+    if not secret or not header:
+        return False
+    return hmac.compare_digest(sign(secret, raw), header.strip().lower())
+
+
+@blueprint.post("/hooks/helpdesk")
+def helpdesk_webhook():
+    secret = current_app.extensions["rollout.settings"].helpdesk_webhook_secret
+    if not secret:
+        message = "the help-desk webhook is not set up: set HELPDESK_WEBHOOK_SECRET"
+        return jsonify(error_body("not_configured", message)), 503
+    if (request.content_length or 0) > MAX_BODY:
+        return jsonify(error_body("too_large", f"at most {MAX_BODY} bytes")), 413
+    # The signature covers the raw bytes: checked before anything is parsed.
+    raw = request.get_data(cache=True)
+    if not signature_valid(secret, raw, request.headers.get(SIGNATURE)):
+        message = f"missing or wrong {SIGNATURE} (sha256= HMAC of the body)"
+        return jsonify(error_body("unauthorized", message, SIGNATURE)), 401
+    delivery = (request.headers.get(DELIVERY) or "").strip()
+    if not delivery:
+        raise BadRequest(f"send {DELIVERY}: one id per delivery, kept on retries", field=DELIVERY)
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("the body is not valid JSON", field="body") from None
+    if not isinstance(data, dict):
+        raise BadRequest("the body must be a JSON object", field="body")
+    fields = TicketIn.model_validate(data).model_dump()
+    session = db()
+    if not tickets.first_delivery(session, source="helpdesk", identifier=delivery, now=now()):
+        return jsonify(status="duplicate", note="this delivery was applied already")
+    existed = tickets.find_ticket(session, fields["external_id"]) is not None
+    ticket = tickets.save_ticket(session, **fields, now=now())
+    try:
+        session.commit()
+    except IntegrityError:
+        # The same delivery (or ticket) arrived twice at once; the other copy committed.
+        session.rollback()
+        return jsonify(status="duplicate", note="this delivery was applied already")
+    return jsonify(status="updated" if existed else "created", ticket=ticket_json(ticket)), (
+        200 if existed else 201
+    )

@@ -1,0 +1,72 @@
+"""The support agent's page: type a ticket id or a Jira key, see where the fix stands for
+each customer, copy the reply; and triage for the release manager. Signed-in staff only."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template, request
+
+from rollout.customers import list_customers
+from rollout.errors import DomainError
+from rollout.support.fix_status import look_up
+from rollout.support.triage import triage
+from web.database import db, now
+from web.errors import status_of
+from web.pages.signin import staff_page
+
+blueprint = Blueprint("support", __name__)
+
+STATE_LABELS = {
+    "not_planned": "Not planned",
+    "planned": "Planned",
+    "in_preview": "On preview",
+    "deployed": "Live",
+    "hotfix_scheduled": "Hotfix scheduled",
+    "rolled_back": "Rolled back",
+    "wont_fix": "Won't fix",
+}
+VEHICLE_LABELS = {
+    "hotfix_now": "Hotfix now",
+    "next_window": "Next window",
+    "later_release": "A later release",
+}
+TRIAGE_SHOWN = 200
+
+
+@blueprint.get("/support")
+@staff_page()
+def lookup():
+    """The form, and for a query the fix status per customer with replies to copy."""
+    query = request.args.get("q", "").strip()
+    lang = request.args.get("lang") or None
+    customer = request.args.get("customer") or None
+    answers, error, status = [], None, 200
+    if query:
+        try:
+            answers = look_up(db(), query, customer=customer, lang=lang, now=now())
+        except DomainError as exc:
+            error, status = exc.message, status_of(exc)[0]
+    page = render_template(
+        "support/lookup.html",
+        query=query,
+        lang=lang or "",
+        customer=customer or "",
+        customers=list_customers(db()),
+        answers=answers,
+        error=error,
+        labels=STATE_LABELS,
+    )
+    return page, status
+
+
+@blueprint.get("/triage")
+@staff_page()
+def triage_page():
+    """Bugs owed to customers, highest score first, with the recommended vehicle."""
+    items = triage(db(), limit=TRIAGE_SHOWN)
+    return render_template(
+        "support/triage.html",
+        items=items,
+        vehicles=VEHICLE_LABELS,
+        jira_url=current_app.extensions["rollout.settings"].jira.url,
+        shown=TRIAGE_SHOWN,
+    )
