@@ -29,6 +29,8 @@ bench: $(VENV)
 	$(BIN)/python -m bench.windows
 	$(BIN)/python -m bench.feeds
 	$(BIN)/python -m bench.releases
+	$(BIN)/python -m bench.jira
+	$(BIN)/python -m bench.notifications
 
 lint: $(VENV)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

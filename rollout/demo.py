@@ -28,6 +28,7 @@ from rollout.releases import (
     report_wave,
     request_hotfix,
 )
+from rollout.support.demo import load_support_demo
 from rollout.windows import (
     STAFF,
     Window,
@@ -132,7 +133,34 @@ def load_demo(session: Session, *, now: datetime) -> bool:
     _regions_and_customers(session, since=now - HISTORY, now=now)
     _history(session, now=now)
     _upcoming(session, now=now)
+    _contacts(session, now=now)
+    load_support_demo(session, now=now)
     return True
+
+
+# (customer, name, email, role, locale): who hears of maintenance, one of them in French.
+CONTACTS = [
+    ("acme", "Maria Lopez", "maria.lopez@acme.example", "IT operations", "en"),
+    ("globex", "Operations, Globex", "ops@globex.example", "shared mailbox", "en"),
+    ("initech", "Camille Durand", "camille.durand@initech.example", "DSI", "fr"),
+]
+
+
+def _contacts(session: Session, *, now: datetime) -> None:
+    """A few contacts, added last so the demo's past changes sent them nothing."""
+    from rollout.customers import get_customer
+    from rollout.notifications import create_contact
+
+    for slug, name, email, role, locale in CONTACTS:
+        create_contact(
+            session,
+            get_customer(session, slug),
+            name=name,
+            email=email,
+            role=role,
+            locale=locale,
+            now=now,
+        )
 
 
 def _regions_and_customers(session: Session, *, since: datetime, now: datetime) -> None:

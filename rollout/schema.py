@@ -8,7 +8,16 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
 
-from rollout import access, customers, feeds, freezes, releases, support, windows  # noqa: F401
+from rollout import (  # noqa: F401
+    access,
+    customers,
+    feeds,
+    freezes,
+    notifications,
+    releases,
+    support,
+    windows,
+)
 from rollout.db import Base
 
 MIGRATIONS = Path(__file__).parent / "migrations"

@@ -10,6 +10,7 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
 from rollout.db import make_engine, make_session_factory
+from rollout.notifications import POLICY_KEY
 from web import api, database, errors, feeds, pages
 from web.settings import Settings
 
@@ -42,6 +43,9 @@ def create_app(
         engine = make_engine(settings.database_url)
         app.extensions["rollout.engine"] = engine
         session_factory = make_session_factory(engine)
+    # Use cases deep in the domain (window changes) read the notification policy from here.
+    info = session_factory.kw.get("info") or {}
+    session_factory.kw["info"] = {**info, POLICY_KEY: settings.notifications.policy}
     database.init_app(app, session_factory, clock or database.system_clock)
     csrf.init_app(app)
     errors.init_app(app)

@@ -15,6 +15,8 @@ from rollout.schema import migrate
 from rollout.windows import default_horizon, plan_windows
 from web import create_app
 from web.database import system_clock
+from web.jira_cli import jira as jira_commands
+from web.worker import worker_command
 
 
 def main() -> None:
@@ -182,6 +184,10 @@ def user_create(obj: _LazyApp, email: str, name: str, role: str, password: str) 
         )
         session.commit()
     click.echo(f"created {created.role} {created.email}")
+
+
+cli.add_command(jira_commands)
+cli.add_command(worker_command)
 
 
 def _safe_url(url) -> str:

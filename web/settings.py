@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from jira_sync.config import JiraSettings
+from web.channels.config import NotifySettings
 
 
 @dataclass(frozen=True)
@@ -19,6 +22,12 @@ class Settings:
     # How long a public feed's ETag is trusted without asking the database: a change reaches
     # pollers this much later, and a 304 costs about what a static file does.
     feed_freshness_seconds: int = 10
+    # Jira: credentials, projects, webhook secret and field mapping (empty: not set up).
+    jira: JiraSettings = field(default_factory=JiraSettings)
+    # SMTP, the webhook allow-list and the notification policy (web/channels/config.py).
+    notifications: NotifySettings = field(default_factory=NotifySettings)
+    # Shared secret the help desk signs POST /hooks/helpdesk with (None: the hook is off).
+    helpdesk_webhook_secret: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, instance_path: Path, environ: dict[str, str] | None = None) -> Settings:
@@ -35,6 +44,9 @@ class Settings:
             public_url=public_url.rstrip("/") if public_url else None,
             secure_cookies=bool(public_url and public_url.startswith("https://")),
             feed_freshness_seconds=_whole_seconds(env, "FEED_FRESHNESS_SECONDS", 10),
+            jira=JiraSettings.from_env(env),
+            notifications=NotifySettings.from_env(env),
+            helpdesk_webhook_secret=env.get("HELPDESK_WEBHOOK_SECRET") or None,
         )
 
 

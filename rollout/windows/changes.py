@@ -119,6 +119,7 @@ def create_window(
     overridden = _check_conflicts(session, window, span, override_freeze_reason)
     window.freeze_override_reason = _override_note(overridden, override_freeze_reason)
     session.add(window)
+    session.flush()  # an id first, so the window listeners hear of the new window
     record(
         window,
         WindowAction.CREATED,

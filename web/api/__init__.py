@@ -62,3 +62,20 @@ def register(app: Flask) -> None:
     for module in (customers, freezes, policies, windows, releases, openapi):
         app.register_blueprint(module.blueprint)
         app.extensions["csrf"].exempt(module.blueprint)
+    # Jira: bugs for staff, and the webhook (signed by HMAC, so CSRF does not apply).
+    from web.api import bugs, jira_hooks
+
+    for module in (bugs, jira_hooks):
+        app.register_blueprint(module.blueprint)
+        app.extensions["csrf"].exempt(module.blueprint)
+    # Tickets, fix status and triage; the help desk's webhook (signed by HMAC).
+    from web.api import helpdesk, tickets
+
+    for module in (tickets, helpdesk):
+        app.register_blueprint(module.blueprint)
+        app.extensions["csrf"].exempt(module.blueprint)
+    # Contacts, webhook endpoints and the notification outbox.
+    from web.api import notifications
+
+    app.register_blueprint(notifications.blueprint)
+    app.extensions["csrf"].exempt(notifications.blueprint)

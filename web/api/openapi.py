@@ -459,8 +459,19 @@ _WINDOW_QUERY = [
 @cache
 def document() -> dict:
     """The whole OpenAPI document."""
-    components = dict(_RESPONSES)
-    for model in _REQUESTS:
+    from web.api import (  # import this module's helpers
+        openapi_bugs,
+        openapi_notifications,
+        openapi_tickets,
+    )
+
+    components = (
+        dict(_RESPONSES)
+        | openapi_bugs.SCHEMAS
+        | openapi_notifications.SCHEMAS
+        | openapi_tickets.SCHEMAS
+    )
+    for model in _REQUESTS + openapi_notifications.REQUESTS + openapi_tickets.REQUESTS:
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         components.update(schema.pop("$defs", {}))
         components[model.__name__] = schema
@@ -612,6 +623,9 @@ def document() -> dict:
                 ),
             },
             **_release_paths(),
+            **openapi_bugs.paths(),
+            **openapi_notifications.paths(),
+            **openapi_tickets.paths(),
         },
     }
 

@@ -145,3 +145,62 @@ class HotfixIn(Body):
         default_factory=list, description="customer slugs: a per-customer patch; empty for all"
     )
     justification: str | None = Field(None, description="required for a zero_day")
+
+
+class TicketIn(Body):
+    external_id: str = Field(description="the help desk's own id, e.g. ZD-4512")
+    url: str = Field(description="http(s) address of the ticket in the help desk")
+    customer: str = Field(description="customer slug")
+    requester_name: str
+    requester_email: str = Field(description="one address; no line breaks")
+    subject: str = Field(description="one line")
+    sla_level: int = Field(ge=1, le=4, strict=True, description="1 urgent … 4 low (seed 002)")
+
+
+class TicketPatch(Body):
+    url: str | None = None
+    customer: str | None = None
+    requester_name: str | None = None
+    requester_email: str | None = None
+    subject: str | None = None
+    sla_level: int | None = Field(None, ge=1, le=4, strict=True)
+
+
+class LinkIn(Body):
+    bug: str = Field(description="Jira key, e.g. OPS-123; read from Jira if not synced yet")
+
+
+TOPIC = Literal[
+    "maintenance", "emergency_maintenance", "hotfixes", "release_notes", "ticket_updates"
+]
+
+
+class ContactIn(Body):
+    name: str = Field(description="as it goes in the To header; no line breaks")
+    email: str
+    role: str = Field("", description="e.g. IT manager")
+    locale: Literal["en", "fr"] | None = Field(None, description="default: the customer's")
+    timezone: str | None = Field(None, description="IANA zone; default: the customer's")
+    subscriptions: list[TOPIC] | None = Field(
+        None, description="topics received by email; default: all"
+    )
+
+
+class ContactPatch(Body):
+    version: int | None = Field(None, description="the version you read; a stale one gets 409")
+    name: str | None = None
+    email: str | None = None
+    role: str | None = None
+    locale: Literal["en", "fr"] | None = None
+    timezone: str | None = None
+    subscriptions: list[TOPIC] | None = None
+
+
+class WebhookIn(Body):
+    url: str = Field(description="https; must not resolve to a private address")
+    topics: list[TOPIC] | None = Field(None, description="topics delivered; default: all")
+    description: str = ""
+
+
+class WebhookRotate(Body):
+    grace_hours: int = Field(24, ge=0, le=168, description="how long the old secret signs too")

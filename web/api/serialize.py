@@ -20,6 +20,7 @@ from rollout.releases import (
     public_items,
     region_dates,
 )
+from rollout.support.models import Bug
 from rollout.windows import MaintenancePolicy, Window, WindowRevision
 
 
@@ -279,4 +280,90 @@ def environment_json(environment: Environment) -> dict:
         "name": environment.name,
         "kind": environment.kind,
         "customer": environment.customer.slug,
+    }
+
+
+def bug_json(bug: Bug, *, jira_url: str | None = None) -> dict:
+    """A bug as Rollout mirrors it from Jira (staff only: the summary is internal)."""
+    return {
+        "key": bug.key,
+        "project": bug.project,
+        "summary": bug.summary,
+        "status": bug.status,
+        "status_category": bug.status_category,
+        "priority": bug.priority,
+        "severity": bug.severity,
+        "resolution": bug.resolution,
+        "fix_versions": list(bug.fix_versions or []),
+        "public_note": bug.public_note,
+        "url": f"{jira_url}/browse/{bug.key}" if jira_url else None,
+        "jira_updated_at": utc(bug.jira_updated_at),
+        "deleted_at": utc(bug.deleted_at),
+        "synced_at": utc(bug.synced_at),
+    }
+
+
+def contact_json(contact) -> dict:
+    """A customer's contact (its unsubscribe token stays in its emails)."""
+    return {
+        "id": contact.id,
+        "customer": contact.customer.slug,
+        "name": contact.name,
+        "email": contact.email,
+        "role": contact.role,
+        "locale": contact.locale,
+        "timezone": contact.timezone,
+        "subscriptions": list(contact.subscriptions),
+        "version": contact.version,
+        "created_at": utc(contact.created_at),
+        "updated_at": utc(contact.updated_at),
+    }
+
+
+def webhook_json(endpoint, *, secret: str | None = None) -> dict:
+    """A webhook endpoint; its secret only in the answer that made it."""
+    body = {
+        "id": endpoint.id,
+        "customer": endpoint.customer.slug,
+        "url": endpoint.url,
+        "description": endpoint.description,
+        "topics": list(endpoint.topics),
+        "previous_secret_expires_at": utc(endpoint.previous_secret_expires_at),
+        "disabled_at": utc(endpoint.disabled_at),
+        "disabled_reason": endpoint.disabled_reason,
+        "created_at": utc(endpoint.created_at),
+    }
+    if secret is not None:
+        body["secret"] = secret
+    return body
+
+
+def notification_json(notification) -> dict:
+    """An outbox row with its delivery attempts (staff only: it names the recipient)."""
+    return {
+        "id": notification.id,
+        "message_id": notification.message_id,
+        "event": notification.event,
+        "topic": notification.topic,
+        "channel": notification.channel,
+        "customer": notification.customer.slug,
+        "address": notification.address,
+        "status": notification.status,
+        "attempts": notification.attempts,
+        "due_at": utc(notification.due_at),
+        "next_attempt_at": utc(notification.next_attempt_at),
+        "delivered_at": utc(notification.delivered_at),
+        "last_error": notification.last_error,
+        "created_at": utc(notification.created_at),
+        "attempt_log": [
+            {
+                "number": a.number,
+                "at": utc(a.at),
+                "outcome": a.outcome,
+                "code": a.code,
+                "detail": a.detail,
+                "worker": a.worker,
+            }
+            for a in notification.attempt_log
+        ],
     }

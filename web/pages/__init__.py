@@ -10,10 +10,12 @@ from web.pages import (
     customer_status,
     display,
     maintenance,
+    notifications,
     release_admin,
     releases,
     signin,
     subscribe,
+    support,
 )
 
 
@@ -27,8 +29,12 @@ def register(app: Flask) -> None:
         releases,
         customer_status,
         release_admin,
+        support,
+        notifications,
     ):
         app.register_blueprint(module.blueprint)
+    app.register_blueprint(notifications.unsubscribe_blueprint)
+    app.extensions["csrf"].exempt(notifications.unsubscribe_blueprint)
     app.add_template_filter(display.span_text, "span")
     app.add_template_filter(display.utc_iso, "utc_iso")
     app.add_template_filter(display.day_text, "day")

@@ -1,0 +1,339 @@
+"""Announcing one window to 10,000 contacts: writing the outbox, and delivering it by SMTP.
+
+    python -m bench.notifications [--postgres URL] [--contacts N] [--repeats N]
+
+Without --postgres a throwaway server is started from the local binaries (tests/pgserver.py).
+
+(a) change_window(announce) + commit for one window touching N contacts (10 customers of
+    one region): the announcement and its two reminders, 3 x N outbox rows; SQLite and PG;
+(b) the N announcement emails delivered to a local aiosmtpd server (in its own process) by
+    `rollout worker` passes: one worker on SQLite, one and four on PostgreSQL (separate
+    processes, FOR UPDATE SKIP LOCKED), each recording every outcome as it goes;
+(c) the baseline: a bare smtplib loop sending one such announcement, built once, N times
+    over one connection to the same server (the transport alone).
+Prints medians and messages/second with the ratio to (c); writes bench/results/notifications.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import platform
+import smtplib
+import statistics
+import sys
+import tempfile
+from contextlib import ExitStack
+from datetime import UTC, datetime, timedelta
+from importlib.metadata import version
+from pathlib import Path
+from time import perf_counter
+
+import sqlalchemy as sa
+
+from bench.windows import PostgresDatabases, SqliteDatabases, check
+from rollout import windows
+from rollout.customers import create_customer, create_region
+from rollout.db import make_engine, make_session_factory
+from rollout.notifications import Contact, DeliveryAttempt, Notification
+from rollout.notifications.contacts import new_secret
+from tests.pgserver import throwaway_postgres
+
+NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
+START = NOW + timedelta(days=3)
+DELIVER_AT = NOW + timedelta(minutes=10)  # the announcements are due; the reminders not yet
+CUSTOMERS = 10
+RESULTS = Path(__file__).parent / "results" / "notifications.json"
+SENDER = "Rollout <maintenance@rollout.bench>"
+BASE_URL = "https://rollout.bench"
+
+
+# --- the SMTP server, in a process of its own so it does not share the workers' GIL ---------
+
+
+def _serve(port: int, counter, ready) -> None:
+    import asyncio
+
+    from aiosmtpd.controller import Controller
+
+    class Count:
+        async def handle_DATA(self, server, session, envelope):
+            with counter.get_lock():
+                counter.value += 1
+            return "250 OK"
+
+    controller = Controller(Count(), hostname="127.0.0.1", port=port)
+    controller.start()
+    ready.set()
+    asyncio.run(asyncio.sleep(10**6))
+
+
+def start_smtp() -> tuple[multiprocessing.Process, int, object]:
+    from tests.notifications.servers import free_port
+
+    port = free_port()
+    context = multiprocessing.get_context("spawn")
+    counter, ready = context.Value("l", 0), context.Event()
+    process = context.Process(target=_serve, args=(port, counter, ready), daemon=True)
+    process.start()
+    check(ready.wait(30), "the SMTP server did not start")
+    return process, port, counter
+
+
+# --- data ------------------------------------------------------------------------------------
+
+
+def seed(url: str, contacts: int) -> int:
+    """One region, ten customers, `contacts` contacts bulk-inserted; returns the window id."""
+    engine = make_engine(url)
+    with make_session_factory(engine)() as session:
+        create_region(session, slug="us", name="US", timezone="America/New_York", now=NOW)
+        customers = [
+            create_customer(
+                session, slug=f"c{n}", name=f"Customer {n}", region="us", tier="standard", now=NOW
+            )
+            for n in range(CUSTOMERS)
+        ]
+        rows = [
+            {
+                "customer_id": customers[n % CUSTOMERS].id,
+                "name": f"Contact {n}",
+                "email": f"contact{n}@c{n % CUSTOMERS}.bench",
+                "role": "",
+                "locale": "fr" if n % 3 == 0 else "en",
+                "timezone": "Europe/Paris" if n % 3 == 0 else "America/Chicago",
+                "subscriptions": ["maintenance", "emergency_maintenance"],
+                "unsubscribe_token": new_secret()[6:38],
+                "created_at": NOW,
+                "updated_at": NOW,
+                "version": 1,
+            }
+            for n in range(contacts)
+        ]
+        session.execute(sa.insert(Contact), rows)
+        window = windows.create_window(
+            session,
+            title="Database upgrade",
+            region="us",
+            starts_at=START,
+            ends_at=START + timedelta(hours=2),
+            actor="bench",
+            now=NOW,
+        )
+        session.commit()
+        window_id = window.id
+    engine.dispose()
+    return window_id
+
+
+def time_announce(url: str, window_id: int) -> tuple[float, int]:
+    engine = make_engine(url)
+    with make_session_factory(engine)() as session:
+        started = perf_counter()
+        windows.change_window(
+            session, window_id, change="announce", expected_sequence=0, actor="bench", now=NOW
+        )
+        session.commit()
+        elapsed = perf_counter() - started
+        rows = session.scalar(sa.select(sa.func.count()).select_from(Notification))
+    engine.dispose()
+    return elapsed, rows
+
+
+def reset(url: str) -> None:
+    """Every announcement pending again, no attempts: the next delivery run starts afresh."""
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sa.delete(DeliveryAttempt))
+        connection.execute(
+            sa.update(Notification)
+            .where(Notification.event == "window.announced")
+            .values(
+                status="pending",
+                attempts=0,
+                next_attempt_at=NOW,
+                claim_token=None,
+                locked_until=None,
+                delivered_at=None,
+                last_error=None,
+            )
+        )
+    engine.dispose()
+
+
+# --- delivery --------------------------------------------------------------------------------
+
+
+def _work(url: str, port: int, name: str) -> None:
+    from tests.notifications.conftest import smtp_settings
+    from web.channels.email import SmtpSender
+    from web.worker import Worker, run
+
+    engine = make_engine(url)
+    settings = smtp_settings(port)
+    worker = Worker(
+        sessions=make_session_factory(engine),
+        clock=lambda: DELIVER_AT,
+        base_url=BASE_URL,
+        email=SmtpSender(settings, public_url=BASE_URL),
+        name=name,
+        batch=100,
+    )
+    try:
+        run(worker, once=True)
+    finally:
+        worker.close()
+        engine.dispose()
+
+
+def time_delivery(url: str, port: int, counter, workers: int, expected: int) -> float:
+    reset(url)
+    with counter.get_lock():
+        counter.value = 0
+    context = multiprocessing.get_context("fork")
+    processes = [
+        context.Process(target=_work, args=(url, port, f"bench-{n}")) for n in range(workers)
+    ]
+    started = perf_counter()
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join()
+    elapsed = perf_counter() - started
+    check(all(p.exitcode == 0 for p in processes), "a worker failed")
+    check(counter.value == expected, f"{counter.value} messages received, not {expected}")
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        delivered = connection.scalar(
+            sa.select(sa.func.count()).where(Notification.status == "delivered")
+        )
+    engine.dispose()
+    check(delivered == expected, f"{delivered} delivered, not {expected}")
+    return elapsed
+
+
+def sample_message(url: str, port: int) -> bytes:
+    """One real announcement as the worker builds it (text, HTML, .ics), as bytes."""
+    from email import policy
+
+    from rollout.notifications.content import render_email
+    from tests.notifications.conftest import smtp_settings
+    from web.channels.email import SmtpSender
+
+    engine = make_engine(url)
+    with make_session_factory(engine)() as session:
+        row = session.scalar(
+            sa.select(Notification).where(Notification.event == "window.announced").limit(1)
+        )
+        email = render_email(row, base_url=BASE_URL)
+    engine.dispose()
+    message = SmtpSender(smtp_settings(port), public_url=BASE_URL).compose(email)
+    return message.as_bytes(policy=policy.SMTP)
+
+
+def time_bare_smtplib(port: int, counter, count: int, message: bytes) -> float:
+    """The transport alone: the same bytes sent `count` times over one connection."""
+    with counter.get_lock():
+        counter.value = 0
+    started = perf_counter()
+    with smtplib.SMTP("127.0.0.1", port) as connection:
+        for _ in range(count):
+            connection.sendmail("maintenance@rollout.bench", ["contact@c0.bench"], message)
+    elapsed = perf_counter() - started
+    check(counter.value == count, "the bare loop lost messages")
+    return elapsed
+
+
+# --- running and reporting -------------------------------------------------------------------
+
+
+def run_database(databases, contacts: int, repeats: int, port: int, counter, workers) -> dict:
+    url = databases.fresh()
+    try:
+        window_id = seed(url, contacts)
+        announce, rows = time_announce(url, window_id)
+        check(rows == 3 * contacts, f"{rows} outbox rows, not {3 * contacts}")
+        message = sample_message(url, port)
+        bare = [time_bare_smtplib(port, counter, contacts, message) for _ in range(repeats)]
+        result = {
+            "announce_s": announce,
+            "outbox_rows": rows,
+            "message_bytes": len(message),
+            "bare_smtplib_s": statistics.median(bare),
+        }
+        for count in workers:
+            times = [time_delivery(url, port, counter, count, contacts) for _ in range(repeats)]
+            result[f"deliver_{count}_worker_s"] = statistics.median(times)
+        return result
+    finally:
+        databases.drop(url)
+
+
+def report(results: dict, contacts: int, repeats: int) -> None:
+    print(f"{contacts:,} contacts; medians of {repeats} run(s)")
+    for name, result in results.items():
+        bare_rate = contacts / result["bare_smtplib_s"]
+        print(
+            f"{name:>10}: (a) announce -> {result['outbox_rows']:,} outbox rows in "
+            f"{result['announce_s'] * 1000:,.0f} ms"
+        )
+        print(
+            f"{'':>10}  (c) bare smtplib, one connection, the same "
+            f"{result['message_bytes']:,}-byte message: {bare_rate:,.0f} msg/s"
+        )
+        for key, seconds in result.items():
+            if key.startswith("deliver_"):
+                rate = contacts / seconds
+                print(
+                    f"{'':>10}  (b) {key.split('_')[1]} worker(s): {rate:,.0f} msg/s "
+                    f"= {rate / bare_rate:.2f} x (c)"
+                )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.notifications",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--postgres", metavar="URL", help="default: a throwaway server")
+    parser.add_argument("--contacts", type=int, default=10_000)
+    parser.add_argument("--repeats", type=int, default=3, help="runs per measurement")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    contacts, repeats = max(args.contacts, 1), max(args.repeats, 1)
+    with ExitStack() as stack:
+        smtp, port, counter = start_smtp()
+        stack.callback(smtp.kill)
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        sqlite = SqliteDatabases(folder)
+        stack.callback(sqlite.close)
+        results = {"sqlite": run_database(sqlite, contacts, repeats, port, counter, [1])}
+        url = args.postgres or stack.enter_context(throwaway_postgres())
+        postgres = PostgresDatabases(url)
+        stack.callback(postgres.close)
+        results["postgresql"] = run_database(postgres, contacts, repeats, port, counter, [1, 4])
+    report(results, contacts, repeats)
+    for result in results.values():
+        for key in [k for k in result if k.endswith("_s") and k != "announce_s"]:
+            result[key.removesuffix("_s") + "_msgs_per_s"] = contacts / result[key]
+    document = {
+        "contacts": contacts,
+        "repeats": repeats,
+        "results": results,
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "sqlalchemy": version("sqlalchemy"),
+            "aiosmtpd": version("aiosmtpd"),
+        },
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(document, indent=2) + "\n")
+    print(f"wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""Checks on where notifications may go: email addresses, and webhook URLs that must not
+reach private, loopback or link-local addresses (SSRF) unless explicitly allowed."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import socket
+from collections.abc import Callable, Iterable
+from urllib.parse import urlsplit
+
+from rollout.errors import Invalid
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+Resolver = Callable[[str, int], list[str]]
+
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_EMAIL = re.compile(rf"^[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~-]{{1,64}}@{_LABEL}(?:\.{_LABEL})+$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def check_email(value: str, *, field: str = "email") -> str:
+    """A plain ASCII address like ops@example.com, lowercased domain; or Invalid."""
+    if not isinstance(value, str) or not _EMAIL.match(value.strip()) or len(value) > 254:
+        raise Invalid("not an email address like ops@example.com", field=field)
+    local, _, domain = value.strip().rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def check_display_name(value: str, *, field: str = "name") -> str:
+    """A person's name for an email header: no line breaks or control characters."""
+    if not isinstance(value, str) or _CONTROL.search(value):
+        raise Invalid("must not contain line breaks or control characters", field=field)
+    value = value.strip()
+    if not value:
+        raise Invalid("must not be empty", field=field)
+    if len(value) > 200:
+        raise Invalid("must be at most 200 characters", field=field)
+    return value
+
+
+def parse_allow_list(raw: str | Iterable[str] | None) -> tuple[IPNetwork, ...]:
+    """Networks from `127.0.0.1/32,::1/128`; a bad entry raises ValueError naming it."""
+    if raw is None:
+        return ()
+    parts = raw.split(",") if isinstance(raw, str) else list(raw)
+    networks = []
+    for part in (p.strip() for p in parts):
+        if not part:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise ValueError(f"{part!r} is not an IP network like 127.0.0.1/32") from None
+    return tuple(networks)
+
+
+def is_public(address: IPAddress) -> bool:
+    """Whether `address` is a global unicast address (not private, loopback, link-local,
+    multicast, reserved or unspecified); IPv4-mapped IPv6 is judged as its IPv4."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_global and not address.is_multicast
+
+
+def address_allowed(raw: str, allow: tuple[IPNetwork, ...] = ()) -> bool:
+    """Whether a webhook may connect to the IP `raw`: public, or inside the allow-list."""
+    address = ipaddress.ip_address(raw.split("%", 1)[0])
+    return is_public(address) or any(address in network for network in allow)
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """Every address `host` resolves to (the system resolver)."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(info[4][0] for info in infos))
+
+
+def check_webhook_url(
+    url: str,
+    *,
+    allow: tuple[IPNetwork, ...] = (),
+    resolver: Resolver = resolve,
+    field: str = "url",
+) -> str:
+    """An https URL whose host resolves only to public addresses; plain http and private
+    addresses only within the allow-list (tests, development). Invalid otherwise."""
+    if not isinstance(url, str) or _CONTROL.search(url) or len(url) > 2000:
+        raise Invalid("not a URL", field=field)
+    parts = urlsplit(url.strip())
+    try:
+        port = parts.port
+    except ValueError:
+        raise Invalid("the port is not a number between 0 and 65535", field=field) from None
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise Invalid("give an https:// URL", field=field)
+    if parts.username or parts.password:
+        raise Invalid("credentials in the URL are not allowed; verify the signature", field=field)
+    port = port or (443 if parts.scheme == "https" else 80)
+    try:
+        addresses = resolver(parts.hostname, port)
+    except (OSError, UnicodeError):
+        raise Invalid(f"{parts.hostname} does not resolve", field=field) from None
+    if not addresses:
+        raise Invalid(f"{parts.hostname} does not resolve", field=field)
+    blocked = [a for a in addresses if not address_allowed(a, allow)]
+    if blocked:
+        raise Invalid(
+            f"{parts.hostname} resolves to {blocked[0]}, a private, loopback or link-local "
+            "address; webhooks go to public addresses only",
+            field=field,
+        )
+    allowed_only = all(not is_public(ipaddress.ip_address(a.split("%")[0])) for a in addresses)
+    if parts.scheme != "https" and not allowed_only:
+        raise Invalid("give an https:// URL", field=field)
+    return url.strip()

@@ -1,0 +1,225 @@
+"""What a notification says: email text and HTML from templates in the contact's language
+and time zone (the zone named), and the JSON event a webhook receives."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, Undefined, select_autoescape
+from markupsafe import Markup, escape
+
+from rollout.notifications.models import Notification
+
+TEMPLATES = Path(__file__).parent / "templates"
+_URL = re.compile(r"https?://[^\s<>\"']+")
+_DAYS = {
+    "en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
+    "fr": ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"],
+}
+_MONTHS = {
+    "en": [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ],
+    "fr": [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ],
+}
+_UNITS = {
+    "en": {"day": ("day", "days"), "hour": ("hour", "hours"), "minute": ("minute", "minutes")},
+    "fr": {"day": ("jour", "jours"), "hour": ("heure", "heures"), "minute": ("minute", "minutes")},
+}
+
+
+@dataclass(frozen=True)
+class Email:
+    """An email ready for the SMTP adapter; `calendar` is the window to attach as .ics."""
+
+    message_id: str
+    to_name: str
+    to_address: str
+    subject: str
+    text: str
+    html: str
+    locale: str
+    unsubscribe_url: str
+    calendar: dict | None
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    """A Standard Webhooks delivery: id, body, and the secrets that sign it."""
+
+    message_id: str
+    url: str
+    event: str
+    body: str
+    secrets: tuple[str, ...]
+
+
+def format_moment(value: datetime | str, zone: str, locale: str) -> str:
+    """`Saturday 12 December 2026, 09:00 EST (America/New_York)`, or in French
+    `samedi 12 décembre 2026 à 09:00 CET (Europe/Paris)`."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    local = value.astimezone(ZoneInfo(zone))
+    day = f"{_DAYS[locale][local.weekday()]} {local.day} {_MONTHS[locale][local.month - 1]}"
+    joiner = " à " if locale == "fr" else ", "
+    text = f"{day} {local.year}{joiner}{local:%H:%M} {local.tzname()}"
+    return text if zone == "UTC" else f"{text} ({zone})"
+
+
+def format_span(start: datetime | str, end: datetime | str, zone: str, locale: str) -> str:
+    """Both ends in the reader's zone, the day said once when they share it:
+    `Saturday 12 December 2026, 09:00–11:00 EST (America/New_York)`."""
+    start, end = (datetime.fromisoformat(v) if isinstance(v, str) else v for v in (start, end))
+    first, last = start.astimezone(ZoneInfo(zone)), end.astimezone(ZoneInfo(zone))
+    if first.date() != last.date() or first.tzname() != last.tzname():
+        joiner = " au " if locale == "fr" else " to "
+        return format_moment(start, zone, locale) + joiner + format_moment(end, zone, locale)
+    text = format_moment(start, zone, locale)
+    hours = f"{first:%H:%M}–{last:%H:%M}"
+    if locale == "fr":
+        text = text.replace(f" à {first:%H:%M}", f" de {first:%H:%M} à {last:%H:%M}", 1)
+    else:
+        text = text.replace(f", {first:%H:%M}", f", {hours}", 1)
+    return text
+
+
+def format_duration(minutes: int, locale: str) -> str:
+    """`24 hours`, `1 hour`, `30 minutes`, `2 days`; in French `24 heures`, `1 heure`."""
+    for unit, size in (("day", 1440), ("hour", 60), ("minute", 1)):
+        if minutes % size == 0 and minutes >= size:
+            count = minutes // size
+            one, many = _UNITS[locale][unit]
+            return f"{count} {one if count == 1 else many}"
+    return f"{minutes} minutes"
+
+
+def render_email(notification: Notification, *, base_url: str) -> Email:
+    """The email for `notification` to its contact, in the contact's language and zone."""
+    contact = notification.contact
+    locale = contact.locale if contact.locale in _DAYS else "en"
+    context = {
+        "event": notification.event,
+        "p": notification.payload,
+        "name": contact.name,
+        "customer": notification.customer.name,
+        "zone": contact.timezone,
+        "base_url": base_url,
+        "unsubscribe_url": unsubscribe_url(base_url, contact.unsubscribe_token),
+        "when": lambda value: format_moment(value, contact.timezone, locale),
+        "span": lambda start, end: format_span(start, end, contact.timezone, locale),
+        "duration": lambda minutes: format_duration(minutes, locale),
+    }
+    family = notification.event.split(".", 1)[0]
+    module = _environment("txt").get_template(f"{locale}/{family}.txt").make_module(context)
+    # One line, whatever a title held: a header never carries a line break.
+    subject = " ".join(str(module.subject).split())[:250]
+    text = str(module).strip() + "\n"
+    body, _, footer = text.partition("\n-- \n")
+    html = (
+        _environment("html")
+        .get_template("email.html")
+        .render(
+            lang=locale,
+            subject=subject,
+            blocks=_blocks(body),
+            footer=[_linked(line) for line in footer.strip().splitlines()],
+            # Sanitized when the note was saved (release and hotfix notes): safe to embed.
+            notes=[Markup(fragment) for fragment in notification.payload.get("notes_html", [])],
+        )
+    )
+    window = notification.payload.get("window")
+    attach = window is not None and notification.event not in ("window.started",)
+    return Email(
+        message_id=notification.message_id,
+        to_name=contact.name,
+        to_address=contact.email,
+        subject=subject,
+        text=text,
+        html=html,
+        locale=locale,
+        unsubscribe_url=context["unsubscribe_url"],
+        calendar=window if attach else None,
+    )
+
+
+def render_webhook(notification: Notification, *, now: datetime) -> WebhookEvent:
+    """The JSON event for `notification`'s endpoint, the same body on every attempt."""
+    endpoint = notification.endpoint
+    body = {
+        "type": notification.event,
+        "timestamp": notification.created_at.isoformat().replace("+00:00", "Z"),
+        "data": {"customer": notification.customer.slug, **notification.payload},
+    }
+    return WebhookEvent(
+        message_id=notification.message_id,
+        url=endpoint.url,
+        event=notification.event,
+        body=json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False),
+        secrets=tuple(endpoint.signing_secrets(now)),
+    )
+
+
+def unsubscribe_url(base_url: str, token: str) -> str:
+    return f"{base_url}/unsubscribe/{token}"
+
+
+def minutes(delta: timedelta) -> int:
+    return int(delta.total_seconds() // 60)
+
+
+def _blocks(body: str) -> list[dict]:
+    """Paragraphs of the text part; indented lines (a window's title and times) stand out."""
+    blocks = []
+    for chunk in re.split(r"\n\s*\n", body.strip()):
+        lines = chunk.splitlines()
+        detail = all(line.startswith("  ") for line in lines)
+        blocks.append({"detail": detail, "lines": [_linked(line.strip()) for line in lines]})
+    return blocks
+
+
+def _linked(line: str) -> Markup:
+    """`line` escaped, with its http(s) addresses as links."""
+    escaped = str(escape(line))
+    return Markup(_URL.sub(lambda m: f'<a href="{m[0]}">{m[0]}</a>', escaped))
+
+
+@cache
+def _environment(kind: str) -> Environment:
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"]) if kind == "html" else False,
+        undefined=Undefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )

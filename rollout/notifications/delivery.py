@@ -1,0 +1,299 @@
+"""Delivering the outbox: claiming due rows under a lease, the channel interface the SMTP
+and webhook adapters implement, and what each outcome does to a row (retry with backoff
+and jitter, fail for good, or give up)."""
+
+from __future__ import annotations
+
+import random
+import secrets
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Protocol
+
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from rollout.errors import Conflict, NotFound
+from rollout.notifications.content import Email, WebhookEvent, render_email, render_webhook
+from rollout.notifications.models import (
+    Channel,
+    DeliveryAttempt,
+    Notification,
+    NotificationStatus,
+)
+
+# Waits after each failed attempt: the Standard Webhooks schedule (immediately, 5 s, 5 min,
+# 30 min, 2 h, 5 h, 10 h, 10 h), then 10 h more four times, so retries span about 3 days.
+SCHEDULE = tuple(
+    timedelta(seconds=s)
+    for s in (5, 300, 1800, 7200, 18000, 36000, 36000, 36000, 36000, 36000, 36000)
+)
+MAX_ATTEMPTS = len(SCHEDULE) + 1
+JITTER = 0.1
+MAX_RETRY_AFTER = timedelta(hours=24)
+LEASE = timedelta(minutes=2)
+
+
+class Result(StrEnum):
+    DELIVERED = "delivered"
+    RETRY = "retry"  # a temporary failure: try again later
+    FAILED = "failed"  # refused for good: retrying would not help
+    CANCELLED = "cancelled"  # not sent: no longer wanted
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a channel reports for one message."""
+
+    result: Result
+    detail: str = ""
+    code: int | None = None
+    retry_after: timedelta | None = None
+    # The endpoint said it is gone for good (HTTP 410): stop sending it anything.
+    disable_endpoint: bool = False
+
+
+class EmailSender(Protocol):
+    def send(self, email: Email) -> Outcome: ...
+
+
+class WebhookSender(Protocol):
+    def send(self, event: WebhookEvent) -> Outcome: ...
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A row this worker holds, with what to send (or why it is not sent)."""
+
+    id: int
+    token: str
+    attempt: int
+    channel: Channel
+    content: Email | WebhookEvent | None
+    skip: str | None = None
+
+
+def retry_delay(attempt: int, rng: random.Random, retry_after: timedelta | None = None):
+    """How long to wait after failed attempt number `attempt` (1-based), with ±10 % jitter;
+    a receiver's Retry-After is honoured up to a day. None once every attempt is used."""
+    if attempt >= MAX_ATTEMPTS:
+        return None
+    delay = SCHEDULE[attempt - 1] * rng.uniform(1 - JITTER, 1 + JITTER)
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, MAX_RETRY_AFTER))
+    return delay
+
+
+def due_clause(now: datetime):
+    """Rows a worker may take: pending and due, or sending under a lease that ran out (the
+    worker holding them died)."""
+    return or_(
+        (Notification.status == NotificationStatus.PENDING) & (Notification.next_attempt_at <= now),
+        (Notification.status == NotificationStatus.SENDING) & (Notification.locked_until <= now),
+    )
+
+
+def claim_due(
+    session: Session,
+    *,
+    now: datetime,
+    limit: int,
+    lease: timedelta = LEASE,
+    channels: tuple[Channel, ...] = tuple(Channel),
+) -> str | None:
+    """Take up to `limit` due rows for this worker until `now + lease`; returns the claim's
+    token, or None if nothing was due. On PostgreSQL rows another worker is taking are
+    skipped (FOR UPDATE SKIP LOCKED), so no two workers ever hold the same row."""
+    pick = (
+        select(Notification.id)
+        .where(due_clause(now), Notification.channel.in_(channels))
+        .order_by(Notification.next_attempt_at, Notification.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        pick = pick.with_for_update(skip_locked=True)
+    token = secrets.token_hex(16)
+    result = session.execute(
+        update(Notification)
+        .where(Notification.id.in_(pick.scalar_subquery()))
+        .values(
+            status=NotificationStatus.SENDING,
+            claim_token=token,
+            locked_until=now + lease,
+            attempts=Notification.attempts + 1,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return token if result.rowcount else None
+
+
+def prepare_claimed(session: Session, token: str, *, base_url: str, now: datetime) -> list[Claimed]:
+    """The rows held under `token` with their rendered content; a row no longer wanted
+    (expired, unsubscribed, recipient removed) comes back with `skip` saying why."""
+    rows = session.scalars(
+        select(Notification)
+        .where(Notification.claim_token == token)
+        .options(selectinload(Notification.contact), selectinload(Notification.endpoint))
+        .order_by(Notification.next_attempt_at, Notification.id)
+    )
+    claimed = []
+    for row in rows:
+        skip, content = _why_skip(row, now), None
+        if skip is None:
+            try:
+                if row.channel == Channel.EMAIL:
+                    content = render_email(row, base_url=base_url)
+                else:
+                    content = render_webhook(row, now=now)
+            except Exception as exc:  # a bad template or payload fails this message alone
+                skip = f"cannot render: {type(exc).__name__}: {exc}"
+        claimed.append(Claimed(row.id, token, row.attempts, row.channel, content, skip))
+    return claimed
+
+
+def renew_lease(session: Session, token: str, *, now: datetime, lease: timedelta = LEASE):
+    """Keep holding the rows of a claim still being worked through."""
+    session.execute(
+        update(Notification)
+        .where(
+            Notification.claim_token == token,
+            Notification.status == NotificationStatus.SENDING,
+        )
+        .values(locked_until=now + lease)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def record_outcome(
+    session: Session,
+    claimed: Claimed,
+    outcome: Outcome,
+    *,
+    worker: str,
+    now: datetime,
+    rng: random.Random,
+    duration_ms: int = 0,
+) -> NotificationStatus | None:
+    """Apply what happened on one attempt; None if the claim was lost meanwhile (another
+    worker took the row after this one's lease ran out), in which case only the attempt
+    is logged."""
+    values: dict = {"updated_at": now, "claim_token": None, "locked_until": None}
+    if outcome.result == Result.DELIVERED:
+        values |= {"status": NotificationStatus.DELIVERED, "delivered_at": now, "last_error": None}
+    elif outcome.result == Result.CANCELLED:
+        values |= {"status": NotificationStatus.CANCELLED, "last_error": outcome.detail}
+    elif outcome.result == Result.FAILED:
+        values |= {"status": NotificationStatus.FAILED, "last_error": outcome.detail}
+    else:
+        delay = retry_delay(claimed.attempt, rng, outcome.retry_after)
+        if delay is None:
+            values |= {"status": NotificationStatus.DEAD, "last_error": outcome.detail}
+        else:
+            values |= {
+                "status": NotificationStatus.PENDING,
+                "next_attempt_at": now + delay,
+                "last_error": outcome.detail,
+            }
+    result = session.execute(
+        update(Notification)
+        .where(Notification.id == claimed.id, Notification.claim_token == claimed.token)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        insert(DeliveryAttempt.__table__).values(
+            notification_id=claimed.id,
+            number=claimed.attempt,
+            worker=worker[:100],
+            outcome=outcome.result,
+            code=outcome.code,
+            detail=(outcome.detail or "")[:2000],
+            at=now,
+            duration_ms=duration_ms,
+        )
+    )
+    if outcome.disable_endpoint:
+        _disable_endpoint(session, claimed.id, outcome.detail, now)
+    return values["status"] if result.rowcount == 1 else None
+
+
+def retry_notification(session: Session, notification_id: int, *, now: datetime) -> Notification:
+    """Send a failed, dead or cancelled notification again, with the same message id and a
+    fresh retry schedule."""
+    row = session.get(Notification, notification_id)
+    if row is None:
+        raise NotFound(f"no notification #{notification_id}", field="id")
+    if row.status in (NotificationStatus.PENDING, NotificationStatus.SENDING):
+        raise Conflict(f"notification #{row.id} is already {row.status}", field="status")
+    if row.status == NotificationStatus.DELIVERED:
+        raise Conflict(f"notification #{row.id} was delivered already", field="status")
+    if row.contact_id is None and row.endpoint_id is None:
+        raise Conflict("its recipient was removed; there is no one to send it to", field="status")
+    row.status = NotificationStatus.PENDING
+    row.attempts = 0
+    row.next_attempt_at = now
+    row.expires_at = None
+    row.updated_at = now
+    session.flush()
+    return row
+
+
+def list_notifications(
+    session: Session,
+    *,
+    status: str | None = None,
+    customer_id: int | None = None,
+    limit: int = 100,
+) -> list[Notification]:
+    """Notifications newest first, with their attempts."""
+    query = select(Notification).options(selectinload(Notification.attempt_log))
+    if status is not None:
+        query = query.where(Notification.status == NotificationStatus(status))
+    if customer_id is not None:
+        query = query.where(Notification.customer_id == customer_id)
+    return list(session.scalars(query.order_by(Notification.id.desc()).limit(limit)))
+
+
+def status_counts(session: Session) -> dict[str, int]:
+    """How many notifications are in each status (every status named, zeros included)."""
+    rows = session.execute(select(Notification.status, func.count()).group_by(Notification.status))
+    counts = Counter({status: 0 for status in NotificationStatus})
+    counts.update({status: count for status, count in rows})
+    return {str(status): counts[status] for status in NotificationStatus}
+
+
+def _why_skip(row: Notification, now: datetime) -> str | None:
+    if row.expires_at is not None and row.expires_at <= now:
+        return "expired: too late to be useful"
+    if row.channel == Channel.EMAIL:
+        if row.contact is None:
+            return "contact removed"
+        if row.topic not in row.contact.subscriptions:
+            return f"unsubscribed from {row.topic}"
+    else:
+        if row.endpoint is None:
+            return "endpoint removed"
+        if row.endpoint.disabled_at is not None:
+            return "endpoint disabled"
+        if row.topic not in row.endpoint.topics:
+            return f"endpoint no longer takes {row.topic}"
+    return None
+
+
+def _disable_endpoint(session: Session, notification_id: int, why: str, now: datetime) -> None:
+    from rollout.notifications.models import WebhookEndpoint
+
+    endpoint_id = session.scalar(
+        select(Notification.endpoint_id).where(Notification.id == notification_id)
+    )
+    if endpoint_id is None:
+        return
+    session.execute(
+        update(WebhookEndpoint)
+        .where(WebhookEndpoint.id == endpoint_id, WebhookEndpoint.disabled_at.is_(None))
+        .values(disabled_at=now, disabled_reason=why, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )

@@ -1,0 +1,419 @@
+"""When customers hear what: each trigger writes its notifications in the transaction of the
+change that causes it. Maintenance windows are heard through the windows' listeners; the
+release, hotfix and ticket triggers are called by those capabilities' use cases."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import partial
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rollout.customers import Customer, Tier
+from rollout.notifications.contacts import create_contact
+from rollout.notifications.models import Contact, Notification, Topic
+from rollout.notifications.outbox import Merged, cancel_pending, notify, recipients
+from rollout.windows import Window, WindowAction, WindowKind, WindowStatus, on_window_change
+
+ANNOUNCED = "window.announced"
+REMINDER = "window.reminder"
+EMERGENCY = "window.emergency"
+MOVED = "window.moved"
+EXTENDED = "window.extended"
+CANCELLED = "window.cancelled"
+STARTED = "window.started"
+COMPLETED = "window.completed"
+# The first a customer hears of a window: what later changes merge into while it waits.
+_FIRST = {ANNOUNCED, EMERGENCY}
+
+
+@dataclass(frozen=True)
+class NotificationPolicy:
+    """How far ahead each tier hears of a window, which reminders go out, and how long a
+    change notice waits so that quick successive changes go out as one message."""
+
+    lead: dict[str, timedelta] = field(
+        default_factory=lambda: {
+            Tier.STANDARD: timedelta(days=14),
+            Tier.SILVER: timedelta(days=14),
+            Tier.GOLD: timedelta(days=30),
+            Tier.PLATINUM: timedelta(days=30),
+        }
+    )
+    reminders: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=1))
+    hold: timedelta = timedelta(minutes=3)
+
+    def lead_for(self, tier: str) -> timedelta:
+        return self.lead.get(tier, self.lead.get(Tier.STANDARD, timedelta(days=14)))
+
+
+DEFAULT_POLICY = NotificationPolicy()
+# The app puts its configured policy in each session's `info` under this key.
+POLICY_KEY = "rollout.notification_policy"
+
+
+def policy_for(session: Session) -> NotificationPolicy:
+    """The policy configured for this session's app, or the defaults."""
+    return session.info.get(POLICY_KEY, DEFAULT_POLICY)
+
+
+@on_window_change
+def window_changed(session: Session, window: Window, action: WindowAction, now: datetime):
+    """Notices for one new revision of a window, to the customers it touches."""
+    if window.projected or window.id is None:
+        return
+    policy = policy_for(session)
+    if action == WindowAction.CREATED:
+        if window.kind == WindowKind.EMERGENCY:
+            _notice(session, window, EMERGENCY, now, due_at=now)
+            _reminders(session, window, policy, now)
+        return
+    if action == WindowAction.ANNOUNCED:
+        _announce(session, window, policy, now)
+        _reminders(session, window, policy, now)
+        return
+    if not told(window):
+        return  # nobody was promised anything: changes to it are not news
+    if action in (WindowAction.MOVED, WindowAction.EXTENDED, WindowAction.REPLANNED):
+        overrun = window.status == WindowStatus.IN_PROGRESS
+        event = EXTENDED if action == WindowAction.EXTENDED else MOVED
+        _notice(session, window, event, now, due_at=now if overrun else now + policy.hold)
+        _reminders(session, window, policy, now)
+    elif action in (WindowAction.CANCELLED, WindowAction.SKIPPED):
+        _cancel_reminders(session, window, now)
+        _notice(session, window, CANCELLED, now, due_at=now + policy.hold)
+    elif action == WindowAction.STARTED:
+        _cancel_reminders(session, window, now)
+        _notice(session, window, STARTED, now, due_at=now, expires_at=window.ends_at)
+    elif action == WindowAction.COMPLETED:
+        _notice(session, window, COMPLETED, now, due_at=now)
+
+
+def told(window: Window) -> bool:
+    """Whether customers have been (or are being) told of `window`."""
+    return window.kind == WindowKind.EMERGENCY or any(
+        r.action == WindowAction.ANNOUNCED for r in window.revisions
+    )
+
+
+def window_payload(window: Window) -> dict:
+    """A window as customers may see it, frozen into the message."""
+    return {
+        "id": window.id,
+        "title": window.title,
+        "kind": str(window.kind),
+        "status": str(window.status),
+        "region": window.region.slug,
+        "region_name": window.region.name,
+        "starts_at": _iso(window.starts_at),
+        "ends_at": _iso(window.ends_at),
+        "timezone": window.timezone,
+        "sequence": window.sequence,
+        "public": window.customer_id is None,
+        "created_at": _iso(window.created_at),
+        "updated_at": _iso(window.updated_at or window.created_at),
+    }
+
+
+def touched_customers(session: Session, window: Window) -> list[Customer]:
+    """The customers a window concerns: its own customer, or everyone in its region."""
+    if window.customer_id is not None:
+        return [session.get(Customer, window.customer_id)]
+    query = select(Customer).where(Customer.region_id == window.region_id)
+    return list(session.scalars(query.order_by(Customer.id)))
+
+
+def _topic(window: Window) -> Topic:
+    if window.kind == WindowKind.EMERGENCY:
+        return Topic.EMERGENCY_MAINTENANCE
+    return Topic.MAINTENANCE
+
+
+def _payload(window: Window) -> dict:
+    payload = {"window": window_payload(window)}
+    if len(window.revisions) > 1:
+        current, before = window.revisions[-1], window.revisions[-2]
+        if (before.starts_at, before.ends_at) != (current.starts_at, current.ends_at):
+            payload["previous"] = {
+                "starts_at": _iso(before.starts_at),
+                "ends_at": _iso(before.ends_at),
+            }
+        if current.public_reason:
+            payload["reason"] = current.public_reason
+    return payload
+
+
+def _announce(session: Session, window: Window, policy: NotificationPolicy, now: datetime):
+    """The announcement, due a tier's lead time before the window (at once if later)."""
+    by_tier: dict[timedelta, list[Customer]] = {}
+    for customer in touched_customers(session, window):
+        by_tier.setdefault(policy.lead_for(customer.tier), []).append(customer)
+    for lead, customers in by_tier.items():
+        due = max(now + policy.hold, window.starts_at - lead)
+        _notice(session, window, ANNOUNCED, now, due_at=due, customers=customers)
+
+
+def _notice(
+    session: Session,
+    window: Window,
+    event: str,
+    now: datetime,
+    *,
+    due_at: datetime,
+    customers: list[Customer] | None = None,
+    expires_at: datetime | None = None,
+) -> int:
+    return notify(
+        session,
+        event=event,
+        customers=customers if customers is not None else touched_customers(session, window),
+        topic=_topic(window),
+        payload=_payload(window),
+        key=f"window:{window.id}:rev{window.sequence}:{event}",
+        due_at=due_at,
+        now=now,
+        coalesce_key=f"window:{window.id}",
+        merge=partial(_merge, policy=policy_for(session), now=now),
+        expires_at=expires_at,
+    )
+
+
+def _merge(
+    row: Notification,
+    event: str,
+    payload: dict,
+    due_at: datetime,
+    *,
+    policy: NotificationPolicy,
+    now: datetime,
+) -> Merged | None:
+    """A later change to a window merged into a message not yet sent about it."""
+    if row.event in _FIRST:
+        if event == CANCELLED:
+            return None  # they never heard of it: no need to hear it is off
+        if event in (MOVED, EXTENDED, ANNOUNCED):
+            fresh = {k: v for k, v in payload.items() if k not in ("previous", "reason")}
+            due = row.due_at
+            if row.event == ANNOUNCED:
+                starts = datetime.fromisoformat(payload["window"]["starts_at"])
+                due = max(now + policy.hold, starts - policy.lead_for(row.customer.tier))
+            return Merged(row.event, fresh, due)
+    if row.event in (MOVED, EXTENDED) and event in (MOVED, EXTENDED, CANCELLED):
+        merged = dict(payload)
+        if "previous" in row.payload:
+            merged["previous"] = row.payload["previous"]
+        window, previous = merged["window"], merged.get("previous")
+        if (
+            event != CANCELLED
+            and previous
+            and (
+                (previous["starts_at"], previous["ends_at"])
+                == (window["starts_at"], window["ends_at"])
+            )
+        ):
+            return None  # moved and moved back before anyone was told
+        if event == CANCELLED:
+            merged.pop("previous", None)
+            return Merged(CANCELLED, merged, due_at)
+        return Merged(MOVED if MOVED in (row.event, event) else EXTENDED, merged, due_at)
+    return Merged(event, payload, due_at, row.expires_at if event == row.event else None)
+
+
+def _reminders(session: Session, window: Window, policy: NotificationPolicy, now: datetime):
+    """This revision's reminders; the earlier revisions' ones that are still waiting go."""
+    _cancel_reminders(session, window, now)
+    topic = _topic(window)
+    to = None
+    for before in policy.reminders:
+        due = window.starts_at - before
+        if due < now:
+            continue  # too late for this one: the announcement or a later reminder says it
+        payload = _payload(window) | {"reminder_minutes": int(before.total_seconds() // 60)}
+        payload.pop("previous", None)
+        payload.pop("reason", None)
+        if to is None:
+            to = recipients(session, touched_customers(session, window), topic)
+        notify(
+            session,
+            event=REMINDER,
+            customers=[],
+            to=to,
+            topic=topic,
+            payload=payload,
+            key=f"window:{window.id}:rev{window.sequence}:reminder:{payload['reminder_minutes']}",
+            due_at=due,
+            now=now,
+            coalesce_key=f"window:{window.id}:reminders",
+            expires_at=window.starts_at,
+        )
+
+
+def _cancel_reminders(session: Session, window: Window, now: datetime) -> None:
+    cancel_pending(
+        session,
+        coalesce_key=f"window:{window.id}:reminders",
+        reason=f"superseded by revision {window.sequence}",
+        now=now,
+    )
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat()
+
+
+def release_published(
+    session: Session, release, *, now: datetime, customers: list[Customer] | None = None
+) -> int:
+    """Release notes to every customer (or `customers`): public items only, never the
+    internal summaries, security items only once the embargo is lifted."""
+    from rollout.releases import public_items
+
+    items = public_items(release)
+    payload = {
+        "release": {"version": release.version, "title": release.title},
+        "items": [{"kind": str(i.kind), "note": i.public_note} for i in items],
+        "notes_html": [i.public_html for i in items if i.public_html],
+    }
+    if customers is None:
+        customers = list(session.scalars(select(Customer).order_by(Customer.id)))
+    return notify(
+        session,
+        event="release.published",
+        customers=customers,
+        topic=Topic.RELEASE_NOTES,
+        payload=payload,
+        key=f"release:{release.version}:published",
+        due_at=now,
+        now=now,
+    )
+
+
+def hotfix_scheduled(session: Session, hotfix, *, now: datetime) -> int:
+    """Each customer the hotfix is scheduled for hears of it and of its own window; a
+    per-customer patch reaches that customer alone."""
+    from rollout.releases import DeploymentStatus
+
+    windows: dict[int, Window] = {}
+    for deployment in hotfix.deployments:
+        if deployment.status != DeploymentStatus.SCHEDULED or deployment.window is None:
+            continue
+        customer_id = deployment.environment.customer_id
+        known = windows.get(customer_id)
+        if known is None or deployment.window.starts_at < known.starts_at:
+            windows[customer_id] = deployment.window
+    sent = 0
+    for customer_id, window in windows.items():
+        payload = _hotfix_payload(hotfix, published=not _embargoed(hotfix))
+        payload["window"] = window_payload(window)
+        sent += notify(
+            session,
+            event="hotfix.scheduled",
+            customers=[session.get(Customer, customer_id)],
+            topic=Topic.HOTFIXES,
+            payload=payload,
+            key=f"hotfix:{hotfix.id}:scheduled",
+            due_at=now,
+            now=now,
+        )
+    return sent
+
+
+def hotfix_applied(session: Session, hotfix, *, now: datetime) -> int:
+    """Each customer whose environments all run the hotfix now hears it once; safe to call
+    after every reported outcome."""
+    from rollout.releases import DeploymentStatus
+
+    by_customer: dict[int, list] = {}
+    for deployment in hotfix.deployments:
+        by_customer.setdefault(deployment.environment.customer_id, []).append(deployment)
+    sent = 0
+    for customer_id, deployments in by_customer.items():
+        if any(d.status != DeploymentStatus.SUCCEEDED for d in deployments):
+            continue
+        payload = _hotfix_payload(hotfix, published=True)
+        payload["environments"] = sorted(d.environment.name for d in deployments)
+        payload["applied_at"] = _iso(max(d.finished_at or now for d in deployments))
+        sent += notify(
+            session,
+            event="hotfix.applied",
+            customers=[session.get(Customer, customer_id)],
+            topic=Topic.HOTFIXES,
+            payload=payload,
+            key=f"hotfix:{hotfix.id}:applied",
+            due_at=now,
+            now=now,
+        )
+    return sent
+
+
+def ticket_fix_live(session: Session, ticket, *, bug, live_since: datetime, now: datetime) -> int:
+    """The ticket's requester hears that the fix is live on their production (they become a
+    contact for ticket updates if they were not one); the customer's endpoints too."""
+    customer = ticket.customer
+    requester = _requester(session, ticket, now)
+    payload = {
+        "ticket": {
+            "external_id": ticket.external_id,
+            "subject": ticket.subject,
+            "url": ticket.url,
+        },
+        "note": bug.public_note or "",
+        "live_since": _iso(live_since),
+    }
+    return notify(
+        session,
+        event="ticket.fix_live",
+        customers=[customer],
+        topic=Topic.TICKET_UPDATES,
+        payload=payload,
+        key=f"ticket:{ticket.id}:bug:{bug.id}:fix_live",
+        due_at=now,
+        now=now,
+        contacts=[requester] if requester is not None else [],
+    )
+
+
+def _requester(session: Session, ticket, now: datetime) -> Contact | None:
+    from rollout.errors import Invalid
+    from rollout.notifications.addresses import check_email
+
+    try:
+        email = check_email(ticket.requester_email)
+    except Invalid:
+        return None
+    found = session.scalar(
+        select(Contact).where(Contact.customer_id == ticket.customer_id, Contact.email == email)
+    )
+    if found is not None:
+        return found
+    name = " ".join((ticket.requester_name or "").split()) or email.split("@")[0]
+    return create_contact(
+        session,
+        ticket.customer,
+        name=name[:200],
+        email=email,
+        role="ticket requester",
+        subscriptions=[Topic.TICKET_UPDATES],
+        now=now,
+    )
+
+
+def _embargoed(hotfix) -> bool:
+    # A zero-day's note describes the hole it closes: customers read it once it is applied.
+    from rollout.releases import HotfixStatus, HotfixUrgency
+
+    return hotfix.urgency == HotfixUrgency.ZERO_DAY and hotfix.status != HotfixStatus.APPLIED
+
+
+def _hotfix_payload(hotfix, *, published: bool) -> dict:
+    return {
+        "hotfix": {
+            "id": hotfix.id,
+            "title": hotfix.title,
+            "patch": hotfix.is_patch,
+            "note": hotfix.public_note if published else "",
+        },
+        "notes_html": [hotfix.public_html] if published and hotfix.public_html else [],
+    }

@@ -1,0 +1,171 @@
+"""Release, hotfix and ticket triggers: who hears, once, and nothing internal leaks."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from rollout import releases
+from rollout.notifications import (
+    hotfix_applied,
+    hotfix_scheduled,
+    release_published,
+    ticket_fix_live,
+)
+from rollout.notifications.content import render_email
+from rollout.notifications.models import Contact
+from rollout.support import Bug, StatusCategory, Ticket
+from tests.conftest import NOW
+from tests.factories import make_customer, make_policy, make_region
+from tests.notifications.conftest import BASE_URL, add_contact
+from tests.notifications.test_triggers import rows
+
+
+@pytest.fixture
+def people(session):
+    make_region(session, "us")
+    make_policy(session, "us")
+    acme = make_customer(session, "acme", "us")
+    globex = make_customer(session, "globex", "us", locale="fr", timezone="Europe/Paris")
+    return {
+        "acme": acme,
+        "globex": globex,
+        "ada": add_contact(session, acme, "ada@acme.test", name="Ada"),
+        "gaston": add_contact(session, globex, "gaston@globex.test", name="Gaston"),
+    }
+
+
+def test_release_notes_reach_every_subscriber_with_public_notes_only(session, people):
+    release = releases.create_release(session, version="2026.12", title="December", now=NOW)
+    releases.add_item(
+        session,
+        "2026.12",
+        kind="fix",
+        summary="NPE in PDF renderer (internal)",
+        public_note="Invoices print **long** addresses.",
+        now=NOW,
+    )
+    releases.add_item(
+        session,
+        "2026.12",
+        kind="security",
+        summary="SSRF via redirect",
+        public_note="Webhooks no longer follow redirects.",
+        now=NOW,
+    )
+    assert release_published(session, release, now=NOW) == 2
+    assert release_published(session, release, now=NOW) == 0  # once per contact
+    found = rows(session, event="release.published")
+    payload = found[0].payload
+    assert [i["note"] for i in payload["items"]] == ["Invoices print **long** addresses."]
+    assert "internal" not in str(payload) and "SSRF" not in str(payload)
+    english = render_email(
+        [n for n in found if n.contact_id == people["ada"].id][0], base_url=BASE_URL
+    )
+    french = render_email(
+        [n for n in found if n.contact_id == people["gaston"].id][0], base_url=BASE_URL
+    )
+    assert english.subject == "Release 2026.12: December"
+    assert french.subject == "Version 2026.12 : December"
+    assert "<strong>long</strong>" in english.html
+    assert f"{BASE_URL}/releases/2026.12" in french.text
+
+
+def test_a_per_customer_patch_is_heard_by_that_customer_alone(session, people):
+    patch = releases.request_hotfix(
+        session,
+        title="CSV import accepts semicolons",
+        urgency="normal",
+        summary="Acme's ERP exports use ';' (internal)",
+        public_note="Imports accept semicolon-delimited files.",
+        customers=["acme"],
+        actor="rm",
+        now=NOW,
+    )
+    assert hotfix_scheduled(session, patch, now=NOW) == 1
+    [row] = rows(session, event="hotfix.scheduled")
+    assert row.contact_id == people["ada"].id
+    assert row.payload["hotfix"]["patch"] is True
+    assert "internal" not in str(row.payload) and "globex" not in str(row.payload)
+    mail = render_email(row, base_url=BASE_URL)
+    assert mail.subject == "Fix scheduled: CSV import accepts semicolons"
+    assert "(America/New_York)" in mail.text and "Imports accept" in mail.text
+
+
+def test_a_hotfix_is_applied_news_once_every_environment_of_the_customer_has_it(session, people):
+    patch = releases.request_hotfix(
+        session, title="CSV import", urgency="normal", customers=["acme"], actor="rm", now=NOW
+    )
+    first, second = patch.deployments
+    at = first.window.starts_at + timedelta(minutes=30)
+    releases.report_outcome(session, first, status="succeeded", actor="ci", now=at)
+    assert hotfix_applied(session, patch, now=at) == 0
+    releases.report_outcome(session, second, status="succeeded", actor="ci", now=at)
+    assert hotfix_applied(session, patch, now=at) == 1
+    assert hotfix_applied(session, patch, now=at) == 0
+    [row] = rows(session, event="hotfix.applied")
+    assert row.payload["environments"] == ["acme-preview", "acme-production"]
+    french_free = render_email(row, base_url=BASE_URL)
+    assert french_free.subject == "Fix applied: CSV import"
+
+
+def test_a_zero_days_note_stays_out_until_it_is_applied(session, people):
+    zero_day = releases.request_hotfix(
+        session,
+        title="TLS library update",
+        urgency="zero_day",
+        public_note="Closes a remotely exploitable flaw in the TLS handshake.",
+        justification="actively exploited",
+        actor="alice",
+        now=NOW,
+    )
+    releases.approve_hotfix(session, zero_day.id, actor="bob", now=NOW)
+    hotfix_scheduled(session, zero_day, now=NOW)
+    scheduled = rows(session, event="hotfix.scheduled")
+    assert len(scheduled) == 2
+    assert all(n.payload["hotfix"]["note"] == "" for n in scheduled)
+    assert "exploit" not in str([n.payload for n in scheduled])
+    # The emergency windows it made were announced at once, to both customers.
+    assert len(rows(session, event="window.emergency")) == 2
+
+
+def test_the_requester_hears_the_fix_is_live_in_their_language(session, people):
+    ticket = Ticket(
+        external_id="ZD-4512",
+        url="https://help.example.com/tickets/4512",
+        customer=people["globex"],
+        requester_name="Zoé Martin",
+        requester_email="zoe.martin@globex.test",
+        subject="Export CSV vide",
+        sla_level=2,
+        created_at=NOW,
+        updated_at=NOW,
+    )
+    bug = Bug(
+        key="OPS-151",
+        project="OPS",
+        summary="Null deref in exporter (internal)",
+        status="Done",
+        status_category=StatusCategory.DONE,
+        fix_versions=["2026.12"],
+        public_note="Les exports CSV contiennent de nouveau toutes les lignes.",
+        jira_updated_at=NOW,
+        synced_at=NOW,
+    )
+    session.add_all([ticket, bug])
+    session.flush()
+    live = NOW + timedelta(days=2)
+    assert ticket_fix_live(session, ticket, bug=bug, live_since=live, now=live) == 1
+    assert ticket_fix_live(session, ticket, bug=bug, live_since=live, now=live) == 0
+    [row] = rows(session, event="ticket.fix_live")
+    requester = session.get(Contact, row.contact_id)
+    assert (requester.email, requester.locale, requester.subscriptions) == (
+        "zoe.martin@globex.test",
+        "fr",
+        ["ticket_updates"],
+    )
+    assert people["gaston"].id != requester.id  # not the other contacts
+    mail = render_email(row, base_url=BASE_URL)
+    assert mail.subject == "Corrigé : Export CSV vide (ticket ZD-4512)"
+    assert "(Europe/Paris)" in mail.text and "internal" not in mail.text

@@ -1,0 +1,183 @@
+"""Webhooks to a real HTTP receiver on loopback that verifies Standard Webhooks signatures:
+signing and rotation, each kind of answer, and addresses webhooks may never reach."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from rollout.errors import Invalid
+from rollout.notifications import NotificationStatus, create_endpoint, rotate_endpoint_secret
+from rollout.notifications.addresses import check_webhook_url
+from tests.conftest import NOW
+from tests.factories import make_customer, make_region
+from tests.notifications.conftest import LOOPBACK
+from tests.notifications.test_email import announce_soon, announcement
+from web.channels.webhooks import WebhookSender
+from web.worker import run
+
+
+@pytest.fixture
+def acme(session):
+    make_region(session, "us")
+    return make_customer(session, "acme", "us")
+
+
+@pytest.fixture
+def endpoint(session, acme, receiver):
+    made, secret = create_endpoint(session, acme, url=receiver.url, allow=LOOPBACK, now=NOW)
+    receiver.secrets = [secret]
+    return made
+
+
+def test_a_webhook_arrives_signed_with_a_stable_id_and_the_event_as_json(
+    session, endpoint, receiver, make_worker, clock
+):
+    window = announce_soon(session, clock)
+    run(make_worker(), once=True)
+    row = announcement(session)
+    assert row.status == NotificationStatus.DELIVERED
+    [delivery] = receiver.received
+    assert delivery["id"] == row.message_id
+    event = delivery["event"]
+    assert event["type"] == "window.announced"
+    assert event["data"]["customer"] == "acme"
+    assert event["data"]["window"]["id"] == window.id
+    assert event["data"]["window"]["starts_at"] == window.starts_at.isoformat()
+
+
+def test_during_a_rotation_both_secrets_sign_and_afterwards_only_the_new_one(
+    session, acme, endpoint, receiver, make_worker, clock
+):
+    old = receiver.secrets[0]
+    _, new = rotate_endpoint_secret(session, acme, endpoint.id, now=NOW)
+    receiver.secrets = [old]  # a receiver that has not switched yet
+    announce_soon(session, clock)
+    run(make_worker(), once=True)
+    assert len(receiver.received) == 1
+    assert receiver.received[0]["signature"].count("v1,") == 2
+    receiver.secrets = [new]
+    clock.advance(days=2)  # grace over; the next message is the 24-hour reminder
+    run(make_worker(), once=True)
+    assert len(receiver.received) == 2 and receiver.refused == []
+    assert receiver.received[1]["signature"].count("v1,") == 1
+
+
+@pytest.mark.parametrize(
+    ("answer", "status", "wait"),
+    [
+        ((302, {"Location": "http://169.254.169.254/latest"}), "pending", timedelta(seconds=5)),
+        ((500, {}), "pending", timedelta(seconds=5)),
+        ((503, {"Retry-After": "600"}), "pending", timedelta(seconds=600)),
+        ((429, {"Retry-After": "120"}), "pending", timedelta(seconds=120)),
+        ((408, {}), "pending", timedelta(seconds=5)),
+        (("sleep", 2.5), "pending", timedelta(seconds=5)),
+        ((410, {}), "failed", None),
+        ((400, {}), "failed", None),
+        ((404, {}), "failed", None),
+    ],
+)
+def test_each_answer_has_its_outcome(
+    session, endpoint, receiver, make_worker, clock, answer, status, wait
+):
+    announce_soon(session, clock)
+    receiver.script = [answer]
+    run(make_worker(), once=True)
+    row = announcement(session)
+    assert row.status == status
+    assert receiver.received == []  # a redirect is never followed
+    if wait is not None:
+        assert wait * 0.9 <= row.next_attempt_at - clock.now <= max(wait * 1.1, wait)
+    if answer[0] == 410:
+        assert endpoint.disabled_at is not None or _reload(session, endpoint).disabled_at
+
+
+def test_a_retry_after_a_timeout_carries_the_same_webhook_id(
+    session, endpoint, receiver, make_worker, clock
+):
+    announce_soon(session, clock)
+    receiver.script = [("sleep", 2.5)]
+    worker = make_worker()
+    run(worker, once=True)
+    clock.advance(seconds=10)
+    run(worker, once=True)
+    row = announcement(session)
+    assert row.status == NotificationStatus.DELIVERED
+    assert [d["id"] for d in receiver.received] == [row.message_id]
+
+
+def test_an_endpoint_that_is_gone_gets_nothing_more(
+    session, endpoint, receiver, make_worker, clock
+):
+    announce_soon(session, clock)
+    receiver.script = [(410, {})]
+    run(make_worker(), once=True)
+    clock.advance(days=3)  # the reminders fall due
+    run(make_worker(), once=True)
+    assert receiver.received == []
+    assert _reload(session, endpoint).disabled_reason.startswith("410")
+
+
+def test_an_address_that_turns_private_after_registration_is_refused_at_delivery(
+    session, endpoint, receiver, make_worker, clock
+):
+    announce_soon(session, clock)
+    worker = make_worker()
+    worker.webhooks = WebhookSender(allow=())  # as in production: loopback not allowed
+    run(worker, once=True)
+    row = announcement(session)
+    assert row.status == NotificationStatus.FAILED
+    assert "127.0.0.1" in row.last_error and receiver.received == []
+
+
+def public(host, port):
+    return ["93.184.216.34"]
+
+
+@pytest.mark.parametrize(
+    ("url", "answer", "problem"),
+    [
+        ("http://hooks.example.com/x", ["93.184.216.34"], "https"),
+        ("https://127.0.0.1/hook", ["127.0.0.1"], "private"),
+        ("https://intranet.example.com/", ["10.0.0.5"], "private"),
+        ("https://metadata.example.com/", ["169.254.169.254"], "private"),
+        ("https://v6.example.com/", ["::1"], "private"),
+        ("https://mapped.example.com/", ["::ffff:192.168.1.1"], "private"),
+        ("https://both.example.com/", ["93.184.216.34", "192.168.0.7"], "private"),
+        ("https://user:pw@hooks.example.com/", ["93.184.216.34"], "credentials"),
+        ("ftp://hooks.example.com/", ["93.184.216.34"], "https"),
+        ("https://nowhere.invalid/", OSError("no such host"), "resolve"),
+    ],
+)
+def test_webhook_urls_must_be_https_and_public(url, answer, problem):
+    def resolver(host, port):
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    with pytest.raises(Invalid) as refused:
+        check_webhook_url(url, resolver=resolver)
+    assert refused.value.field == "url"
+    assert problem in refused.value.message
+
+
+def test_a_public_https_url_is_accepted_and_the_allow_list_opens_loopback():
+    assert check_webhook_url("https://hooks.example.com/in", resolver=public)
+    assert check_webhook_url("http://127.0.0.1:9/x", allow=LOOPBACK, resolver=lambda h, p: [h])
+
+
+def test_the_body_is_the_same_json_on_every_attempt(session, endpoint, receiver, clock):
+    from rollout.notifications.content import render_webhook
+
+    announce_soon(session, clock)
+    row = announcement(session)
+    first = render_webhook(row, now=clock.now)
+    again = render_webhook(row, now=clock.now + timedelta(hours=5))
+    assert first.body == again.body and json.loads(first.body)["type"] == "window.announced"
+
+
+def _reload(session, endpoint):
+    session.expire_all()
+    return session.get(type(endpoint), endpoint.id)

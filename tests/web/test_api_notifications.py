@@ -1,0 +1,295 @@
+"""Contacts, webhook endpoints and the outbox over the API; one-click unsubscribe; the
+customer admin's page and the operators' page."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import pytest
+
+from rollout.notifications import Notification, NotificationStatus, notify
+from tests.conftest import NOW
+from tests.factories import bearer, make_customer, make_region, make_token
+from tests.notifications.conftest import LOOPBACK
+from tests.web.test_pages import csrf_token, sign_in
+from web.channels.config import NotifySettings
+
+
+@pytest.fixture
+def world(session, app):
+    make_region(session, "us")
+    acme = make_customer(session, "acme", "us")
+    make_customer(session, "globex", "us")
+    tokens = {
+        "acme": bearer(make_token(session, "customer", customer="acme")),
+        "globex": bearer(make_token(session, "customer", customer="globex")),
+        "admin": bearer(make_token(session, "admin")),
+    }
+    session.commit()
+    settings = app.extensions["rollout.settings"]
+    app.extensions["rollout.settings"] = dataclasses.replace(
+        settings, notifications=NotifySettings(allow_private=LOOPBACK)
+    )
+    return {"customer": acme, **tokens}
+
+
+def contact_body(**overrides):
+    return {"name": "Ada Ops", "email": "ops@acme.test"} | overrides
+
+
+def test_a_customer_manages_its_own_contacts(client, world):
+    made = client.post(
+        "/api/v1/customers/acme/contacts",
+        headers=world["acme"],
+        json=contact_body(locale="fr", subscriptions=["maintenance"]),
+    )
+    assert made.status_code == 201, made.json
+    contact = made.json
+    assert contact["locale"] == "fr" and contact["timezone"] == "America/New_York"
+    assert contact["subscriptions"] == ["maintenance"]
+    assert "unsubscribe_token" not in contact
+    changed = client.patch(
+        f"/api/v1/customers/acme/contacts/{contact['id']}",
+        headers=world["acme"],
+        json={"subscriptions": ["maintenance", "hotfixes"], "version": contact["version"]},
+    )
+    assert changed.status_code == 200 and changed.json["subscriptions"] == [
+        "maintenance",
+        "hotfixes",
+    ]
+    listed = client.get("/api/v1/customers/acme/contacts", headers=world["acme"]).json
+    assert [c["email"] for c in listed["items"]] == ["ops@acme.test"]
+    gone = client.delete(f"/api/v1/customers/acme/contacts/{contact['id']}", headers=world["acme"])
+    assert gone.status_code == 204
+    assert client.get("/api/v1/customers/acme/contacts", headers=world["acme"]).json == {
+        "items": []
+    }
+
+
+def test_a_customer_token_cannot_reach_another_customers_contacts_or_webhooks(client, world):
+    for path in ("/api/v1/customers/acme/contacts", "/api/v1/customers/acme/webhooks"):
+        answer = client.get(path, headers=world["globex"])
+        assert answer.status_code == 403 and answer.json["error"]["field"] == "customer"
+    made = client.post(
+        "/api/v1/customers/acme/contacts", headers=world["acme"], json=contact_body()
+    ).json
+    answer = client.patch(
+        f"/api/v1/customers/globex/contacts/{made['id']}",
+        headers=world["globex"],
+        json={"name": "x"},
+    )
+    assert answer.status_code == 404  # not globex's
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"email": "not-an-address"}, "email"),
+        ({"email": "a@b.test\r\nBcc: x@y.test"}, "email"),
+        ({"name": "Eve\nBcc: victim@evil.test"}, "name"),
+        ({"locale": "de"}, "locale"),
+        ({"timezone": "Mars/Olympus"}, "timezone"),
+        ({"subscriptions": ["gossip"]}, "subscriptions.0"),
+        ({"colour": "red"}, "colour"),
+    ],
+)
+def test_bad_contact_input_is_refused_naming_the_field(client, world, fields, field):
+    answer = client.post(
+        "/api/v1/customers/acme/contacts", headers=world["acme"], json=contact_body(**fields)
+    )
+    assert answer.status_code == 422, answer.json
+    assert answer.json["error"]["field"] == field
+
+
+def test_the_same_email_twice_is_a_conflict(client, world):
+    client.post("/api/v1/customers/acme/contacts", headers=world["acme"], json=contact_body())
+    again = client.post(
+        "/api/v1/customers/acme/contacts",
+        headers=world["acme"],
+        json=contact_body(email="OPS@ACME.TEST".lower()),
+    )
+    assert again.status_code == 409 and again.json["error"]["field"] == "email"
+
+
+def test_a_webhook_secret_is_shown_once_and_rotation_keeps_the_old_one_a_while(
+    client, world, clock
+):
+    made = client.post(
+        "/api/v1/customers/acme/webhooks",
+        headers=world["acme"],
+        json={"url": "http://127.0.0.1:9/in", "topics": ["maintenance"]},
+    )
+    assert made.status_code == 201, made.json
+    assert made.json["secret"].startswith("whsec_")
+    listed = client.get("/api/v1/customers/acme/webhooks", headers=world["acme"]).json
+    assert "secret" not in listed["items"][0]
+    rotated = client.post(
+        f"/api/v1/customers/acme/webhooks/{made.json['id']}/rotate",
+        headers=world["acme"],
+        json={"grace_hours": 12},
+    )
+    assert rotated.status_code == 200
+    assert rotated.json["secret"] != made.json["secret"]
+    assert rotated.json["previous_secret_expires_at"] == "2026-11-23T00:00:00Z"
+    gone = client.delete(
+        f"/api/v1/customers/acme/webhooks/{made.json['id']}", headers=world["acme"]
+    )
+    assert gone.status_code == 204
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("https://127.0.0.1/in", "private"),
+        ("https://[::1]/in", "private"),
+        ("ftp://127.0.0.1/in", "https"),
+        ("not a url", "https"),
+    ],
+)
+def test_webhook_urls_that_are_not_https_or_are_private_are_refused(
+    client, world, app, url, message
+):
+    settings = app.extensions["rollout.settings"]
+    app.extensions["rollout.settings"] = dataclasses.replace(
+        settings, notifications=NotifySettings()
+    )
+    answer = client.post(
+        "/api/v1/customers/acme/webhooks", headers=world["acme"], json={"url": url}
+    )
+    assert answer.status_code == 422
+    assert answer.json["error"]["field"] == "url" and message in answer.json["error"]["message"]
+
+
+def test_a_bad_grace_period_is_refused(client, world):
+    made = client.post(
+        "/api/v1/customers/acme/webhooks",
+        headers=world["acme"],
+        json={"url": "http://127.0.0.1:9/in"},
+    ).json
+    answer = client.post(
+        f"/api/v1/customers/acme/webhooks/{made['id']}/rotate",
+        headers=world["acme"],
+        json={"grace_hours": 1000},
+    )
+    assert answer.status_code == 422 and answer.json["error"]["field"] == "grace_hours"
+
+
+def queue(session, world, status=NotificationStatus.FAILED, email="ops@acme.test"):
+    from rollout.notifications import create_contact
+
+    create_contact(session, world["customer"], name="Ops", email=email, now=NOW)
+    notify(
+        session,
+        event="release.published",
+        customers=[world["customer"]],
+        topic="release_notes",
+        payload={"release": {"version": "1", "title": "One"}},
+        key=f"release:1:{email}",
+        due_at=NOW,
+        now=NOW,
+    )
+    row = session.query(Notification).filter_by(address=email).one()
+    row.status, row.last_error = status, "550 5.1.1 no such mailbox"
+    session.commit()
+    return row
+
+
+def test_staff_list_failed_notifications_with_counts_and_send_them_again(client, world, session):
+    failed = queue(session, world)
+    queue(session, world, NotificationStatus.DELIVERED, email="b@acme.test")
+    listing = client.get("/api/v1/notifications?status=failed", headers=world["admin"])
+    assert listing.status_code == 200
+    assert listing.json["counts"]["failed"] == 1 and listing.json["counts"]["delivered"] == 1
+    assert [n["id"] for n in listing.json["items"]] == [failed.id]
+    assert listing.json["items"][0]["last_error"].startswith("550")
+    retried = client.post(f"/api/v1/notifications/{failed.id}/retry", headers=world["admin"])
+    assert retried.status_code == 200 and retried.json["status"] == "pending"
+    assert retried.json["message_id"] == failed.message_id
+    again = client.post(f"/api/v1/notifications/{failed.id}/retry", headers=world["admin"])
+    assert again.status_code == 409
+    assert client.get("/api/v1/notifications", headers=world["acme"]).status_code == 403
+    bad = client.get("/api/v1/notifications?status=lost", headers=world["admin"])
+    assert bad.status_code == 400 and bad.json["error"]["field"] == "status"
+
+
+def test_one_click_unsubscribe_takes_effect_at_once_without_sign_in_or_redirect(
+    client, world, session
+):
+    row = queue(session, world, NotificationStatus.PENDING)
+    token = row.contact.unsubscribe_token
+    confirm = client.get(f"/unsubscribe/{token}")
+    assert confirm.status_code == 200 and "Unsubscribe?" in confirm.text
+    assert row.contact.subscriptions  # a GET (a link preview) changes nothing
+    done = client.post(f"/unsubscribe/{token}", data={"List-Unsubscribe": "One-Click"})
+    assert done.status_code == 200 and "You are unsubscribed" in done.text
+    assert done.headers["Referrer-Policy"] == "no-referrer"
+    session.expire_all()
+    assert session.get(Notification, row.id).status == NotificationStatus.CANCELLED
+    assert session.get(Notification, row.id).contact.subscriptions == []
+    assert client.post("/unsubscribe/nope", data={}).status_code == 404
+
+
+def test_operators_see_failed_notifications_with_their_attempts(client, world, session):
+    row = queue(session, world)
+    sign_in(client, session)
+    page = client.get("/staff/notifications?status=failed")
+    assert page.status_code == 200
+    assert f"#{row.id} release.published" in page.text and "550 5.1.1" in page.text
+    assert re.search(r'data-status="failed">1<', page.text)
+    sent = client.post(
+        f"/staff/notifications/{row.id}/retry",
+        data={"csrf_token": csrf_token(client, "/staff/notifications")},
+    )
+    assert sent.status_code == 302
+    session.expire_all()
+    assert session.get(Notification, row.id).status == NotificationStatus.PENDING
+
+
+def test_a_customer_admin_signs_in_with_its_token_and_manages_its_contacts(client, world, session):
+    from rollout import access
+
+    _, token = access.create_token(
+        session, name="acme admin", role="customer", customer="acme", now=NOW
+    )
+    session.commit()
+    assert client.get("/customers/acme/notifications").status_code == 302
+    signed = client.post(
+        "/customer/login",
+        data={"csrf_token": csrf_token(client, "/customer/login"), "token": token},
+    )
+    assert signed.headers["Location"] == "/customers/acme/notifications"
+    added = client.post(
+        "/customers/acme/notifications/contacts",
+        data={
+            "csrf_token": csrf_token(client, "/customers/acme/notifications"),
+            "name": "Zoë, Ops",
+            "email": "zoe@acme.test",
+            "locale": "fr",
+            "timezone": "Europe/Paris",
+            "topics": ["maintenance", "hotfixes"],
+        },
+    )
+    assert added.status_code == 302
+    page = client.get("/customers/acme/notifications")
+    assert "Zoë, Ops" in page.text and "zoe@acme.test" in page.text
+    refused = client.post(
+        "/customers/acme/notifications/contacts",
+        data={
+            "csrf_token": csrf_token(client, "/customers/acme/notifications"),
+            "name": "X",
+            "email": "nope",
+        },
+    )
+    assert refused.status_code == 422 and "email: not an email address" in refused.text
+    hook = client.post(
+        "/customers/acme/notifications/webhooks",
+        data={
+            "csrf_token": csrf_token(client, "/customers/acme/notifications"),
+            "url": "http://127.0.0.1:9/in",
+            "topics": ["maintenance"],
+        },
+    )
+    assert hook.status_code == 200 and "whsec_" in hook.text
+    assert "whsec_" not in client.get("/customers/acme/notifications").text
+    assert client.get("/customers/globex/notifications").status_code == 403

@@ -1,0 +1,177 @@
+"""The SMTP adapter: builds the MIME message (text, HTML, the window as a single-event .ics)
+and sends it over one reused connection, telling temporary from permanent refusals."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+import time
+from datetime import UTC, datetime
+from email import policy
+from email.message import EmailMessage, MIMEPart
+from email.utils import format_datetime, formataddr, parseaddr
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+from calendars.feeds import FeedEvent, FeedInfo, render_feed
+from rollout.notifications.content import Email
+from rollout.notifications.delivery import Outcome, Result
+from web.channels.config import SmtpSettings
+
+# A connection unused this long is checked with NOOP before the next message.
+IDLE_CHECK = 20.0
+
+
+class SmtpSender:
+    """Sends emails through one SMTP server, keeping the connection between messages."""
+
+    def __init__(self, settings: SmtpSettings, *, public_url: str):
+        self.settings = settings
+        self.public_url = public_url.rstrip("/")
+        self.envelope_from = parseaddr(settings.sender)[1]
+        self.domain = self.envelope_from.rpartition("@")[2] or "rollout.invalid"
+        self._connection: smtplib.SMTP | None = None
+        self._used = 0.0
+
+    def compose(self, email: Email) -> EmailMessage:
+        """The MIME message; header values never carry line breaks (EmailMessage refuses)."""
+        message = EmailMessage(policy=policy.SMTP)
+        message["From"] = self.settings.sender
+        message["To"] = formataddr((email.to_name, email.to_address))
+        message["Subject"] = email.subject
+        message["Date"] = format_datetime(datetime.now(UTC))
+        # The same on every retry: a receiver (or the reader) can tell a repeat.
+        message["Message-ID"] = f"<{email.message_id}@{self.domain}>"
+        message["List-Unsubscribe"] = f"<{email.unsubscribe_url}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        message["Auto-Submitted"] = "auto-generated"
+        # Quoted-printable: 7-bit clean for any relay, and no encoding guesswork per message.
+        message.set_content(email.text, cte="quoted-printable")
+        message.add_alternative(email.html, subtype="html", cte="quoted-printable")
+        if email.calendar is not None:
+            message.make_mixed()
+            message.attach(_invitation(self.public_url, _frozen(email.calendar)))
+        # Last: building the parts moves Content-* headers into them.
+        message["Content-Language"] = email.locale
+        return message
+
+    def send(self, email: Email) -> Outcome:
+        """Deliver one email; 4xx and dropped connections are temporary, 5xx permanent."""
+        try:
+            message = self.compose(email)
+        except Exception as exc:  # the same content would fail the same way on every retry
+            return Outcome(Result.FAILED, f"cannot build the message: {type(exc).__name__}: {exc}")
+        try:
+            connection = self._connect()
+            connection.send_message(
+                message, from_addr=self.envelope_from, to_addrs=[email.to_address]
+            )
+        except smtplib.SMTPRecipientsRefused as exc:
+            code, text = next(iter(exc.recipients.values()))
+            return _refusal(code, text)
+        except (
+            smtplib.SMTPConnectError,
+            smtplib.SMTPHeloError,
+            smtplib.SMTPAuthenticationError,
+        ) as exc:
+            # The server or our credentials, not this message: it waits for a later attempt.
+            self.close()
+            return Outcome(Result.RETRY, _detail(exc.smtp_code, exc.smtp_error), code=exc.smtp_code)
+        except smtplib.SMTPResponseException as exc:
+            if exc.smtp_code == 421 or not 400 <= exc.smtp_code < 600:
+                self.close()
+            return _refusal(exc.smtp_code, exc.smtp_error)
+        except (smtplib.SMTPException, OSError) as exc:
+            self.close()
+            return Outcome(Result.RETRY, f"SMTP connection failed: {exc or type(exc).__name__}")
+        self._used = time.monotonic()
+        return Outcome(Result.DELIVERED, "250 accepted", code=250)
+
+    def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                connection.quit()
+            except (smtplib.SMTPException, OSError):
+                connection.close()
+
+    def _connect(self) -> smtplib.SMTP:
+        if self._connection is not None and time.monotonic() - self._used > IDLE_CHECK:
+            try:
+                if self._connection.noop()[0] != 250:
+                    self.close()
+            except (smtplib.SMTPException, OSError):
+                self.close()
+        if self._connection is None:
+            s = self.settings
+            context = ssl.create_default_context()
+            if s.security == "tls":
+                connection = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=context)
+            else:
+                connection = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+                if s.security == "starttls":
+                    connection.starttls(context=context)
+            if s.username:
+                connection.login(s.username, s.password or "")
+            self._connection = connection
+        self._used = time.monotonic()
+        return self._connection
+
+
+def _detail(code: int, text: bytes | str) -> str:
+    detail = text.decode(errors="replace") if isinstance(text, bytes) else str(text)
+    return f"{code} {detail}".strip()[:500]
+
+
+def _refusal(code: int, text: bytes | str) -> Outcome:
+    detail = _detail(code, text)
+    if 400 <= code < 500:
+        return Outcome(Result.RETRY, detail, code=code)
+    return Outcome(Result.FAILED, detail, code=code)
+
+
+def _frozen(window: dict) -> tuple:
+    keys = ("id", "sequence", "title", "status", "starts_at", "ends_at", "timezone", "public")
+    return tuple((k, window.get(k)) for k in keys) + (
+        ("created_at", window.get("created_at")),
+        ("updated_at", window.get("updated_at")),
+    )
+
+
+@lru_cache(maxsize=256)
+def _invitation(public_url: str, window: tuple) -> MIMEPart:
+    """The .ics attachment, built once per window revision and shared by its messages."""
+    part = MIMEPart(policy=policy.SMTP)
+    part.set_content(
+        window_ics(public_url, window),
+        maintype="text",
+        subtype="calendar",
+        disposition="attachment",
+        filename=f"maintenance-{dict(window)['id']}.ics",
+        params={"method": "PUBLISH"},
+    )
+    return part
+
+
+@lru_cache(maxsize=256)
+def window_ics(public_url: str, window: tuple) -> bytes:
+    """One window as a single-event calendar file, with the UID its feeds use, so opening
+    it updates the event a subscribed calendar already has."""
+    w = dict(window)
+    starts, ends = datetime.fromisoformat(w["starts_at"]), datetime.fromisoformat(w["ends_at"])
+    created = datetime.fromisoformat(w.get("created_at") or w["starts_at"])
+    modified = datetime.fromisoformat(w.get("updated_at") or w["starts_at"])
+    link = f"{public_url}/maintenance/windows/{w['id']}" if w.get("public") else None
+    event = FeedEvent(
+        uid=f"window-{w['id']}@{urlsplit(public_url).hostname}",
+        sequence=w["sequence"],
+        title=" ".join(w["title"].split()),  # one line, like the subject
+        cancelled=w["status"] == "cancelled",
+        starts_at=starts,
+        ends_at=ends,
+        timezone=w["timezone"],
+        created=created,
+        last_modified=modified,
+        url=link,
+    )
+    return render_feed(FeedInfo(name=event.title, timezone=w["timezone"]), [event])

@@ -1,0 +1,294 @@
+"""Notification pages: one-click unsubscribe (no sign-in, no redirect), a customer admin's
+page for its own contacts and webhooks, and the operators' view of the outbox."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import wraps
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_wtf import FlaskForm
+
+from rollout import notifications
+from rollout.access import ApiToken, Role, authenticate_token
+from rollout.customers import Locale, get_customer
+from rollout.errors import DomainError
+from rollout.notifications import NotificationStatus
+from web.auth import principal
+from web.database import db, now
+from web.pages.signin import staff_page
+
+blueprint = Blueprint("notification_pages", __name__)
+# Mail providers POST the one-click unsubscribe without any token of ours: no CSRF check.
+unsubscribe_blueprint = Blueprint("unsubscribe", __name__)
+
+TOPIC_NAMES = {
+    "maintenance": "Planned maintenance",
+    "emergency_maintenance": "Emergency maintenance",
+    "hotfixes": "Hotfixes and patches",
+    "release_notes": "Release notes",
+    "ticket_updates": "Ticket updates",
+}
+RECENT = 100
+
+
+class CsrfForm(FlaskForm):
+    """Only the CSRF token: the fields are read by hand and checked by the domain."""
+
+
+@unsubscribe_blueprint.get("/unsubscribe/<token>")
+def unsubscribe_confirm(token: str):
+    """Asks before unsubscribing: link checkers and previews follow GET links."""
+    contact = notifications.contacts.contact_for_token(db(), token)
+    if contact is None:
+        return _private(render_template("error.html", status=404, message="No such link."), 404)
+    page = render_template("notifications/unsubscribe.html", contact=contact, done=False)
+    return _private(page)
+
+
+@unsubscribe_blueprint.post("/unsubscribe/<token>")
+def unsubscribe(token: str):
+    """RFC 8058 one-click: unsubscribed at once, answered 200, never redirected."""
+    contact = notifications.unsubscribe(db(), token, now=now())
+    if contact is None:
+        return _private(render_template("error.html", status=404, message="No such link."), 404)
+    db().commit()
+    page = render_template("notifications/unsubscribe.html", contact=contact, done=True)
+    return _private(page)
+
+
+def customer_admin(view):
+    """Staff signed in, or the customer signed in with one of its API tokens."""
+
+    @wraps(view)
+    def wrapper(slug: str, *args, **kwargs):
+        customer = get_customer(db(), slug, field="slug")
+        who = principal()
+        if who is not None and who.is_staff:
+            return view(customer, *args, **kwargs)
+        token = _customer_token()
+        if token is None:
+            return redirect(url_for(".customer_login", next=request.path))
+        if token.customer_id != customer.id:
+            abort(403, "This page belongs to another customer.")
+        return view(customer, *args, **kwargs)
+
+    return wrapper
+
+
+@blueprint.route("/customer/login", methods=["GET", "POST"])
+def customer_login():
+    """A customer admin signs in with one of the customer's API tokens."""
+    form = CsrfForm()
+    if not form.validate_on_submit():
+        return render_template("notifications/login.html", form=form), 422 if form.errors else 200
+    token = authenticate_token(db(), (request.form.get("token") or "").strip())
+    if token is None or token.role != Role.CUSTOMER:
+        form.form_errors.append("That is not a live customer token.")
+        return render_template("notifications/login.html", form=form), 401
+    session.clear()
+    session["customer_token_id"] = token.id
+    return redirect(url_for(".customer_page", slug=token.customer.slug))
+
+
+@blueprint.post("/customer/logout")
+def customer_logout():
+    form = CsrfForm()
+    if form.validate_on_submit():
+        session.pop("customer_token_id", None)
+    return redirect(url_for(".customer_login"))
+
+
+@blueprint.get("/customers/<slug>/notifications")
+@customer_admin
+def customer_page(customer, secret=None, form=None, status=200):
+    """The customer's contacts and webhook endpoints, with forms to change them."""
+    page = render_template(
+        "notifications/customer.html",
+        customer=customer,
+        contacts=notifications.list_contacts(db(), customer),
+        endpoints=notifications.list_endpoints(db(), customer),
+        topics=TOPIC_NAMES,
+        locales=list(Locale),
+        form=form or CsrfForm(),
+        secret=secret,
+    )
+    return _private(page, status)
+
+
+@blueprint.post("/customers/<slug>/notifications/contacts")
+@customer_admin
+def add_contact(customer):
+    return _change(
+        customer,
+        lambda: notifications.create_contact(
+            db(),
+            customer,
+            name=request.form.get("name", ""),
+            email=request.form.get("email", ""),
+            role=request.form.get("role", ""),
+            locale=request.form.get("locale") or None,
+            timezone=request.form.get("timezone") or None,
+            subscriptions=request.form.getlist("topics"),
+            now=now(),
+        ),
+        "Contact added.",
+    )
+
+
+@blueprint.post("/customers/<slug>/notifications/contacts/<int:contact_id>")
+@customer_admin
+def edit_contact(customer, contact_id: int):
+    return _change(
+        customer,
+        lambda: notifications.update_contact(
+            db(),
+            customer,
+            contact_id,
+            locale=request.form.get("locale") or None,
+            timezone=request.form.get("timezone") or None,
+            subscriptions=request.form.getlist("topics"),
+            now=now(),
+        ),
+        "Subscriptions saved.",
+    )
+
+
+@blueprint.post("/customers/<slug>/notifications/contacts/<int:contact_id>/delete")
+@customer_admin
+def remove_contact(customer, contact_id: int):
+    return _change(
+        customer,
+        lambda: notifications.delete_contact(db(), customer, contact_id, now=now()),
+        "Contact removed.",
+    )
+
+
+@blueprint.post("/customers/<slug>/notifications/webhooks")
+@customer_admin
+def add_webhook(customer):
+    """The new endpoint's secret is on the answer page, once; no redirect to lose it."""
+    allow = current_app.extensions["rollout.settings"].notifications.allow_private
+    return _change(
+        customer,
+        lambda: notifications.create_endpoint(
+            db(),
+            customer,
+            url=request.form.get("url", ""),
+            topics=request.form.getlist("topics"),
+            description=request.form.get("description", ""),
+            allow=allow,
+            now=now(),
+        ),
+        "Endpoint added.",
+        shows_secret=True,
+    )
+
+
+@blueprint.post("/customers/<slug>/notifications/webhooks/<int:endpoint_id>/rotate")
+@customer_admin
+def rotate_webhook(customer, endpoint_id: int):
+    return _change(
+        customer,
+        lambda: notifications.rotate_endpoint_secret(
+            db(), customer, endpoint_id, grace=timedelta(hours=24), now=now()
+        ),
+        "New secret made; the old one keeps signing for 24 hours.",
+        shows_secret=True,
+    )
+
+
+@blueprint.post("/customers/<slug>/notifications/webhooks/<int:endpoint_id>/delete")
+@customer_admin
+def remove_webhook(customer, endpoint_id: int):
+    return _change(
+        customer,
+        lambda: notifications.delete_endpoint(db(), customer, endpoint_id, now=now()),
+        "Endpoint removed.",
+    )
+
+
+@blueprint.get("/staff/notifications")
+@staff_page()
+def outbox():
+    """Recent, pending and failed notifications with their attempts, and counts."""
+    status = request.args.get("status") or None
+    if status is not None and status not in set(NotificationStatus):
+        status = None
+    page = render_template(
+        "notifications/staff.html",
+        counts=notifications.status_counts(db()),
+        items=notifications.list_notifications(db(), status=status, limit=RECENT),
+        status=status,
+        statuses=list(NotificationStatus),
+        form=CsrfForm(),
+    )
+    return page
+
+
+@blueprint.post("/staff/notifications/<int:notification_id>/retry")
+@staff_page()
+def retry(notification_id: int):
+    form = CsrfForm()
+    if not form.validate_on_submit():
+        abort(400, "The form expired; reload the page and try again.")
+    try:
+        notifications.retry_notification(db(), notification_id, now=now())
+    except DomainError as exc:
+        db().rollback()
+        flash(exc.message, "error")
+        return redirect(url_for(".outbox"))
+    db().commit()
+    flash(f"Notification #{notification_id} will be sent again.", "success")
+    return redirect(url_for(".outbox", status=request.args.get("status")))
+
+
+def _change(customer, use_case, done: str, *, shows_secret: bool = False):
+    form = CsrfForm()
+    if not form.validate_on_submit():
+        abort(400, "The form expired; reload the page and try again.")
+    try:
+        result = use_case()
+    except DomainError as exc:
+        db().rollback()
+        where = f"{exc.field}: " if exc.field else ""
+        form.form_errors.append(f"{where}{exc.message}")
+        return customer_page.__wrapped__(customer, form=form, status=422)
+    db().commit()
+    if shows_secret:
+        _, secret = result
+        flash(done, "success")
+        return customer_page.__wrapped__(customer, secret=secret)
+    flash(done, "success")
+    return redirect(url_for(".customer_page", slug=customer.slug))
+
+
+def _customer_token() -> ApiToken | None:
+    token_id = session.get("customer_token_id")
+    if token_id is None:
+        return None
+    token = db().get(ApiToken, token_id)
+    if token is None or token.revoked_at is not None or token.role != Role.CUSTOMER:
+        session.pop("customer_token_id", None)
+        return None
+    return token
+
+
+def _private(page, status: int = 200):
+    # Tokens live in these addresses and pages: keep them out of Referers and shared caches.
+    response = make_response(page, status)
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response

@@ -1,0 +1,199 @@
+"""The background worker: a list of passes run over and over (notification delivery; other
+capabilities add theirs), each doing what is due and saying how much it did."""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import signal
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import click
+from sqlalchemy.orm import sessionmaker
+
+from rollout.notifications.delivery import (
+    LEASE,
+    Claimed,
+    EmailSender,
+    Outcome,
+    Result,
+    WebhookSender,
+    claim_due,
+    prepare_claimed,
+    record_outcome,
+    renew_lease,
+)
+from rollout.notifications.models import Channel
+from web.jira_worker import jira_passes
+
+log = logging.getLogger("rollout.worker")
+
+
+@dataclass
+class Worker:
+    """What every pass needs: sessions, the clock, the channels, and who this worker is."""
+
+    sessions: sessionmaker
+    clock: Callable[[], datetime]
+    base_url: str
+    email: EmailSender | None = None
+    webhooks: WebhookSender | None = None
+    name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    batch: int = 50
+    lease: timedelta = LEASE
+    rng: random.Random = field(default_factory=random.Random)
+    stopping: bool = False
+
+    def close(self) -> None:
+        if self.email is not None and hasattr(self.email, "close"):
+            self.email.close()
+
+
+Pass = Callable[[Worker], int]
+
+
+def deliver_notifications(worker: Worker) -> int:
+    """Claim one batch of due notifications, send each, record each outcome as it comes;
+    returns how many were handled. A worker killed midway leaves its rows claimed until
+    the lease runs out, when any worker takes them again (same message ids)."""
+    channels = tuple(
+        c
+        for c, sender in ((Channel.EMAIL, worker.email), (Channel.WEBHOOK, worker.webhooks))
+        if sender is not None
+    )
+    if not channels:
+        return 0
+    with worker.sessions() as session:
+        token = claim_due(
+            session, now=worker.clock(), limit=worker.batch, lease=worker.lease, channels=channels
+        )
+        session.commit()
+    if token is None:
+        return 0
+    with worker.sessions() as session:
+        claimed = prepare_claimed(session, token, base_url=worker.base_url, now=worker.clock())
+        session.commit()
+    renewed = time.monotonic()
+    for item in claimed:
+        if time.monotonic() - renewed > worker.lease.total_seconds() / 3:
+            with worker.sessions() as session:
+                renew_lease(session, token, now=worker.clock(), lease=worker.lease)
+                session.commit()
+            renewed = time.monotonic()
+        started = time.monotonic()
+        outcome = _send(worker, item)
+        with worker.sessions() as session:
+            status = record_outcome(
+                session,
+                item,
+                outcome,
+                worker=worker.name,
+                now=worker.clock(),
+                rng=worker.rng,
+                duration_ms=int((time.monotonic() - started) * 1000),
+            )
+            session.commit()
+        if status is None:
+            log.warning("notification %s: lease lost before its outcome was recorded", item.id)
+    return len(claimed)
+
+
+PASSES: list[Pass] = [deliver_notifications]
+
+
+def run(worker: Worker, passes: list[Pass] | None = None, *, once: bool = False, idle=5.0):
+    """Run the passes until stopped; with `once`, until nothing is due, then return how
+    much was done."""
+    passes = PASSES if passes is None else passes
+    total = 0
+    while not worker.stopping:
+        done = 0
+        for one in passes:
+            try:
+                done += one(worker)
+            except Exception:
+                if once:
+                    raise
+                log.exception("worker pass %s failed; trying again shortly", one.__name__)
+        total += done
+        if once and done == 0:
+            break
+        if done == 0:
+            _sleep(worker, idle)
+    return total
+
+
+def _send(worker: Worker, item: Claimed) -> Outcome:
+    if item.skip is not None:
+        failed = item.skip.startswith("cannot render")
+        return Outcome(Result.FAILED if failed else Result.CANCELLED, item.skip)
+    sender = worker.email if item.channel == Channel.EMAIL else worker.webhooks
+    try:
+        return sender.send(item.content)
+    except Exception as exc:  # an adapter bug must not take the batch down
+        log.exception("notification %s: sending failed unexpectedly", item.id)
+        return Outcome(Result.RETRY, f"unexpected error: {type(exc).__name__}: {exc}")
+
+
+def _sleep(worker: Worker, seconds: float) -> None:
+    until = time.monotonic() + seconds
+    while not worker.stopping and time.monotonic() < until:
+        time.sleep(min(0.2, until - time.monotonic()))
+
+
+def build_worker(app, *, batch: int = 50) -> Worker:
+    """A worker over `app`'s database, clock and notification settings."""
+    from web.channels.email import SmtpSender
+    from web.channels.webhooks import WebhookSender
+
+    settings = app.extensions["rollout.settings"]
+    base_url = settings.public_url
+    if base_url is None:
+        base_url = "http://127.0.0.1:5000"
+        log.warning("PUBLIC_URL is not set: links in emails point to %s", base_url)
+    smtp = settings.notifications.smtp
+    if smtp is None:
+        log.warning("SMTP_HOST is not set: emails stay queued until it is")
+    return Worker(
+        sessions=app.extensions["rollout.sessions"],
+        clock=app.extensions["rollout.clock"],
+        base_url=base_url,
+        email=SmtpSender(smtp, public_url=base_url) if smtp else None,
+        webhooks=WebhookSender(settings.notifications.allow_private),
+        batch=batch,
+    )
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="do everything due now, then exit (for cron, tests)")
+@click.option("--batch", default=50, show_default=True, type=click.IntRange(1, 1000))
+@click.option(
+    "--idle", default=5.0, show_default=True, type=click.FloatRange(0.1, 300), help="seconds"
+)
+@click.pass_obj
+def worker_command(obj, once: bool, batch: int, idle: float) -> None:
+    """Deliver notifications (and run the other background passes) until stopped."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    worker = build_worker(obj.app, batch=batch)
+
+    def stop(_signum, _frame):
+        worker.stopping = True  # finish the message in hand, then leave
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        done = run(
+            worker,
+            [*PASSES, *jira_passes(obj.app.extensions["rollout.settings"].jira)],
+            once=once,
+            idle=idle,
+        )
+    finally:
+        worker.close()
+    if once:
+        click.echo(f"worked through {done} item(s)")
