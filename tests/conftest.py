@@ -131,6 +131,17 @@ def client(app):
 @pytest.fixture
 def fresh_database_url(database_url, tmp_path) -> Iterator[str]:
     """An empty, migrated database of the current kind that commits for real."""
+    yield from _fresh_database(database_url, tmp_path)
+
+
+@pytest.fixture
+def fresh_postgres_url(postgres_url, tmp_path) -> Iterator[str]:
+    """An empty, migrated PostgreSQL database, for what only PostgreSQL does (row locks that
+    several workers skip); such tests run once, not once per database."""
+    yield from _fresh_database(postgres_url, tmp_path)
+
+
+def _fresh_database(database_url: str, tmp_path) -> Iterator[str]:
     if database_url.startswith("sqlite"):
         url = f"sqlite:///{tmp_path / 'live.db'}"
         drop = None

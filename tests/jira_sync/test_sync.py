@@ -239,9 +239,9 @@ def test_an_unreachable_jira_fails_at_once_with_a_clear_message(cloud, sleeps):
     assert caught.value.status is None and sleeps == []
 
 
-def test_a_second_worker_leaves_a_project_another_is_syncing(server, connect, fresh_database_url):
-    if fresh_database_url.startswith("sqlite"):
-        pytest.skip("row locks with SKIP LOCKED are PostgreSQL's; SQLite has one writer anyway")
+def test_a_second_worker_leaves_a_project_another_is_syncing(server, connect, fresh_postgres_url):
+    # Row locks with SKIP LOCKED are PostgreSQL's; SQLite has one writer anyway.
+    fresh_database_url = fresh_postgres_url
     from rollout.db import make_engine, make_session_factory
 
     server.add(*issues(7))

@@ -12,7 +12,6 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import func, select
 
 from rollout import windows
@@ -127,11 +126,9 @@ def test_a_worker_killed_mid_batch_loses_nothing(fresh_database_url, tmp_path):
     assert len(received) - len(set(received)) <= 1
 
 
-def test_four_workers_on_postgresql_never_deliver_the_same_message_twice(
-    fresh_database_url,
-):
-    if not fresh_database_url.startswith("postgresql"):
-        pytest.skip("several workers share one PostgreSQL; SQLite runs one worker")
+def test_four_workers_on_postgresql_never_deliver_the_same_message_twice(fresh_postgres_url):
+    # Several workers share one PostgreSQL; SQLite runs one worker.
+    fresh_database_url = fresh_postgres_url
     ids, _ = seed(fresh_database_url, contacts=400)
     engines = [make_engine(fresh_database_url) for _ in range(4)]
     start = threading.Barrier(4)
