@@ -1,7 +1,8 @@
 """Customer notifications: contacts and webhook endpoints, the outbox written with each
 change, the triggers that write it, and what the worker needs to deliver it."""
 
-from rollout.notifications import triggers  # noqa: F401  (registers the window listener)
+# Imported for their registrations: the window listener and the release listeners.
+from rollout.notifications import release_listeners, triggers  # noqa: F401
 from rollout.notifications.contacts import (
     create_contact,
     create_endpoint,

@@ -320,16 +320,26 @@ def hotfix_scheduled(session: Session, hotfix, *, now: datetime) -> int:
     return sent
 
 
-def hotfix_applied(session: Session, hotfix, *, now: datetime) -> int:
-    """Each customer whose environments all run the hotfix now hears it once; safe to call
-    after every reported outcome."""
-    from rollout.releases import DeploymentStatus
+def hotfix_applied(
+    session: Session, hotfix, *, now: datetime, customer_id: int | None = None
+) -> int:
+    """Each customer (or just `customer_id`) whose environments all run the hotfix now hears
+    it once; safe to call after every reported outcome."""
+    from rollout.customers import Environment
+    from rollout.releases import Deployment, DeploymentStatus
 
+    query = (
+        select(Deployment)
+        .join(Environment, Deployment.environment_id == Environment.id)
+        .where(Deployment.hotfix_id == hotfix.id)
+    )
+    if customer_id is not None:
+        query = query.where(Environment.customer_id == customer_id)
     by_customer: dict[int, list] = {}
-    for deployment in hotfix.deployments:
+    for deployment in session.scalars(query):
         by_customer.setdefault(deployment.environment.customer_id, []).append(deployment)
     sent = 0
-    for customer_id, deployments in by_customer.items():
+    for customer, deployments in by_customer.items():
         if any(d.status != DeploymentStatus.SUCCEEDED for d in deployments):
             continue
         payload = _hotfix_payload(hotfix, published=True)
@@ -338,7 +348,7 @@ def hotfix_applied(session: Session, hotfix, *, now: datetime) -> int:
         sent += notify(
             session,
             event="hotfix.applied",
-            customers=[session.get(Customer, customer_id)],
+            customers=[session.get(Customer, customer)],
             topic=Topic.HOTFIXES,
             payload=payload,
             key=f"hotfix:{hotfix.id}:applied",

@@ -36,6 +36,18 @@ def people(session):
     }
 
 
+def test_planning_a_release_sends_its_notes_once_even_when_planned_again(session, people):
+    releases.create_release(session, version="2026.12", title="December", now=NOW)
+    releases.add_item(
+        session, "2026.12", kind="fix", summary="s", public_note="Faster exports.", now=NOW
+    )
+    releases.plan_release(session, "2026.12", actor="rm", now=NOW)
+    releases.plan_release(session, "2026.12", actor="rm", now=NOW)
+
+    found = rows(session, event="release.published")
+    assert sorted(n.contact_id for n in found) == sorted([people["ada"].id, people["gaston"].id])
+
+
 def test_release_notes_reach_every_subscriber_with_public_notes_only(session, people):
     release = releases.create_release(session, version="2026.12", title="December", now=NOW)
     releases.add_item(
@@ -83,7 +95,8 @@ def test_a_per_customer_patch_is_heard_by_that_customer_alone(session, people):
         actor="rm",
         now=NOW,
     )
-    assert hotfix_scheduled(session, patch, now=NOW) == 1
+    # Requesting it scheduled it, and scheduling wrote the notice in the same transaction.
+    assert hotfix_scheduled(session, patch, now=NOW) == 0
     [row] = rows(session, event="hotfix.scheduled")
     assert row.contact_id == people["ada"].id
     assert row.payload["hotfix"]["patch"] is True
@@ -100,10 +113,9 @@ def test_a_hotfix_is_applied_news_once_every_environment_of_the_customer_has_it(
     first, second = patch.deployments
     at = first.window.starts_at + timedelta(minutes=30)
     releases.report_outcome(session, first, status="succeeded", actor="ci", now=at)
-    assert hotfix_applied(session, patch, now=at) == 0
+    assert rows(session, event="hotfix.applied") == []
     releases.report_outcome(session, second, status="succeeded", actor="ci", now=at)
-    assert hotfix_applied(session, patch, now=at) == 1
-    assert hotfix_applied(session, patch, now=at) == 0
+    assert hotfix_applied(session, patch, now=at) == 0  # already told, by the report itself
     [row] = rows(session, event="hotfix.applied")
     assert row.payload["environments"] == ["acme-preview", "acme-production"]
     french_free = render_email(row, base_url=BASE_URL)
@@ -121,7 +133,6 @@ def test_a_zero_days_note_stays_out_until_it_is_applied(session, people):
         now=NOW,
     )
     releases.approve_hotfix(session, zero_day.id, actor="bob", now=NOW)
-    hotfix_scheduled(session, zero_day, now=NOW)
     scheduled = rows(session, event="hotfix.scheduled")
     assert len(scheduled) == 2
     assert all(n.payload["hotfix"]["note"] == "" for n in scheduled)
