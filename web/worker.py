@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import click
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from rollout.notifications.delivery import (
@@ -29,6 +30,7 @@ from rollout.notifications.delivery import (
     renew_lease,
 )
 from rollout.notifications.models import Channel
+from rollout.windows.announcing import keep_ahead
 from web.jira_worker import jira_passes
 
 log = logging.getLogger("rollout.worker")
@@ -104,6 +106,35 @@ def deliver_notifications(worker: Worker) -> int:
 
 
 PASSES: list[Pass] = [deliver_notifications]
+
+
+class CalendarPass:
+    """Every `period`: move the planning horizon forward and announce the windows that came
+    within `notice` (None: planning only). Workers racing here are harmless: windows are
+    unique per occurrence and an announcement is a revision under optimistic locking."""
+
+    __name__ = "calendar"
+
+    def __init__(self, notice: timedelta | None, period: timedelta = timedelta(minutes=10)):
+        self.notice = notice
+        self.period = period
+        self.next_run: datetime | None = None
+
+    def __call__(self, worker: Worker) -> int:
+        now = worker.clock()
+        if self.next_run is not None and now < self.next_run:
+            return 0
+        self.next_run = now + self.period
+        with worker.sessions() as session:
+            try:
+                planned, announced = keep_ahead(session, notice=self.notice, now=now)
+                session.commit()
+            except IntegrityError:
+                log.info("another worker planned the same windows first")
+                return 0
+        if planned or announced:
+            log.info("planned %d window(s), announced %d", planned, announced)
+        return planned + announced
 
 
 def run(worker: Worker, passes: list[Pass] | None = None, *, once: bool = False, idle=5.0):
@@ -186,10 +217,15 @@ def worker_command(obj, once: bool, batch: int, idle: float) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    settings = obj.app.extensions["rollout.settings"]
     try:
         done = run(
             worker,
-            [*PASSES, *jira_passes(obj.app.extensions["rollout.settings"].jira)],
+            [
+                *PASSES,
+                CalendarPass(settings.notifications.announce_within),
+                *jira_passes(settings.jira),
+            ],
             once=once,
             idle=idle,
         )

@@ -71,7 +71,8 @@ def window_changed(session: Session, window: Window, action: WindowAction, now: 
             _reminders(session, window, policy, now)
         return
     if action == WindowAction.ANNOUNCED:
-        _announce(session, window, policy, now)
+        if window.kind != WindowKind.EMERGENCY:  # those were told when they were made
+            _announce(session, window, policy, now)
         _reminders(session, window, policy, now)
         return
     if not told(window):

@@ -10,6 +10,7 @@ import pytest
 from rollout.notifications import create_contact
 from rollout.notifications.addresses import parse_allow_list
 from tests.conftest import NOW
+from tests.factories import make_customer, make_region
 from tests.notifications.servers import smtp_server, webhook_receiver
 from web.channels.config import SmtpSettings
 from web.channels.email import SmtpSender
@@ -66,3 +67,17 @@ def make_worker(session_factory, clock):
 def add_contact(session, customer, email: str = "ops@acme.test", **overrides):
     fields = {"name": "Ops Team", "email": email, "now": NOW}
     return create_contact(session, customer, **(fields | overrides))
+
+
+@pytest.fixture
+def people(session):
+    """Acme (standard, English, New York) and Initech (gold, French, Paris) in region us."""
+    make_region(session, "us")
+    acme = make_customer(session, "acme", "us")
+    initech = make_customer(
+        session, "initech", "us", tier="gold", locale="fr", timezone="Europe/Paris"
+    )
+    return {
+        "acme": add_contact(session, acme, "ops@acme.test", name="Ada Ops"),
+        "initech": add_contact(session, initech, "exploitation@initech.test", name="Élise"),
+    }

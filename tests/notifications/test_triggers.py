@@ -13,24 +13,9 @@ from rollout.notifications import Notification, NotificationStatus, window_chang
 from rollout.notifications.content import render_email
 from rollout.windows import WindowAction
 from tests.conftest import NOW
-from tests.factories import make_customer, make_region
-from tests.notifications.conftest import BASE_URL, add_contact
+from tests.notifications.conftest import BASE_URL
 
 START = NOW + timedelta(days=40)
-
-
-@pytest.fixture
-def people(session):
-    """Acme (standard, English, New York) and Initech (gold, French, Paris) in region us."""
-    make_region(session, "us")
-    acme = make_customer(session, "acme", "us")
-    initech = make_customer(
-        session, "initech", "us", tier="gold", locale="fr", timezone="Europe/Paris"
-    )
-    return {
-        "acme": add_contact(session, acme, "ops@acme.test", name="Ada Ops"),
-        "initech": add_contact(session, initech, "exploitation@initech.test", name="Élise"),
-    }
 
 
 def make_window(session, *, start=START, hours=2, kind="ad_hoc", **extra):

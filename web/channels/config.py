@@ -58,6 +58,13 @@ class NotifySettings:
     # Networks webhooks may reach although private (tests, development): WEBHOOK_ALLOW_PRIVATE.
     allow_private: tuple[IPNetwork, ...] = ()
     policy: NotificationPolicy = DEFAULT_POLICY
+    # Whether the worker announces windows by itself once they come within the longest lead.
+    auto_announce: bool = True
+
+    @property
+    def announce_within(self) -> timedelta | None:
+        """How far ahead the worker announces windows, or None when it leaves it to people."""
+        return max(self.policy.lead.values()) if self.auto_announce else None
 
     @classmethod
     def from_env(cls, env) -> NotifySettings:
@@ -70,6 +77,7 @@ class NotifySettings:
             smtp=SmtpSettings.from_env(env),
             allow_private=allow,
             policy=_policy(env),
+            auto_announce=_flag(env, "NOTIFY_AUTO_ANNOUNCE", default=True),
         )
 
 
@@ -84,6 +92,15 @@ def _policy(env) -> NotificationPolicy:
     if raw := (env.get("NOTIFY_REMINDERS") or "").strip():
         reminders = tuple(_duration(p.strip()) for p in raw.split(",") if p.strip())
     return NotificationPolicy(lead=lead, reminders=reminders, hold=DEFAULT_POLICY.hold)
+
+
+def _flag(env, name: str, *, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw not in ("true", "false"):
+        raise ValueError(f"{name} must be true or false, not {raw!r}")
+    return raw == "true"
 
 
 def _duration(text: str) -> timedelta:
