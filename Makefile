@@ -30,6 +30,7 @@ bench: $(VENV)
 	$(BIN)/python -m bench.feeds
 	$(BIN)/python -m bench.releases
 	$(BIN)/python -m bench.jira
+	$(BIN)/python -m bench.fix_status
 	$(BIN)/python -m bench.notifications
 
 lint: $(VENV)

@@ -7,7 +7,12 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from rollout.notifications.triggers import hotfix_applied, hotfix_scheduled, release_published
+from rollout.notifications.triggers import (
+    hotfix_applied,
+    hotfix_scheduled,
+    release_published,
+    release_security_notes,
+)
 from rollout.releases import Deployment, Hotfix, Release, ReleaseEvent, on
 
 
@@ -15,6 +20,11 @@ from rollout.releases import Deployment, Hotfix, Release, ReleaseEvent, on
 def _release_scheduled(session: Session, release: Release, now: datetime) -> None:
     # Planned again later: the key de-duplicates, so customers hear of a release once.
     release_published(session, release, now=now)
+
+
+@on(ReleaseEvent.RELEASE_COMPLETED)
+def _release_completed(session: Session, release: Release, now: datetime) -> None:
+    release_security_notes(session, release, now=now)
 
 
 @on(ReleaseEvent.HOTFIX_SCHEDULED)

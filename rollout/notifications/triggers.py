@@ -271,12 +271,6 @@ def release_published(
     internal summaries, security items only once the embargo is lifted."""
     from rollout.releases import public_items
 
-    items = public_items(release)
-    payload = {
-        "release": {"version": release.version, "title": release.title},
-        "items": [{"kind": str(i.kind), "note": i.public_note} for i in items],
-        "notes_html": [i.public_html for i in items if i.public_html],
-    }
     if customers is None:
         customers = list(session.scalars(select(Customer).order_by(Customer.id)))
     return notify(
@@ -284,11 +278,39 @@ def release_published(
         event="release.published",
         customers=customers,
         topic=Topic.RELEASE_NOTES,
-        payload=payload,
+        payload=_release_payload(release, public_items(release)),
         key=f"release:{release.version}:published",
         due_at=now,
         now=now,
     )
+
+
+def release_security_notes(session: Session, release, *, now: datetime) -> int:
+    """The security items held back from the published notes, to every customer once the
+    release has reached every environment and the embargo is lifted."""
+    from rollout.releases import ItemKind, public_items
+
+    items = [i for i in public_items(release) if i.kind == ItemKind.SECURITY]
+    if not items:
+        return 0
+    return notify(
+        session,
+        event="release.security",
+        customers=list(session.scalars(select(Customer).order_by(Customer.id))),
+        topic=Topic.RELEASE_NOTES,
+        payload=_release_payload(release, items),
+        key=f"release:{release.version}:security",
+        due_at=now,
+        now=now,
+    )
+
+
+def _release_payload(release, items) -> dict:
+    return {
+        "release": {"version": release.version, "title": release.title},
+        "items": [{"kind": str(i.kind), "note": i.public_note} for i in items],
+        "notes_html": [i.public_html for i in items if i.public_html],
+    }
 
 
 def hotfix_scheduled(session: Session, hotfix, *, now: datetime) -> int:

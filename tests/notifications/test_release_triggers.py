@@ -180,3 +180,99 @@ def test_the_requester_hears_the_fix_is_live_in_their_language(session, people):
     mail = render_email(row, base_url=BASE_URL)
     assert mail.subject == "Corrigé : Export CSV vide (ticket ZD-4512)"
     assert "(Europe/Paris)" in mail.text and "internal" not in mail.text
+
+
+def test_security_notes_held_back_go_out_once_the_release_reaches_every_environment(
+    session, people
+):
+    releases.create_release(session, version="2026.12", title="December", now=NOW)
+    for kind, note in (("fix", "Faster exports."), ("security", "Sessions expire on logout.")):
+        releases.add_item(session, "2026.12", kind=kind, summary="s", public_note=note, now=NOW)
+    release = releases.plan_release(session, "2026.12", actor="rm", now=NOW)
+    [published] = {tuple(i["note"] for i in n.payload["items"]) for n in rows(session)}
+    assert published == ("Faster exports.",)
+
+    waves = sorted(release.waves, key=lambda w: w.window.starts_at)
+    for wave in waves[:-1]:
+        releases.report_wave(session, wave.id, status="succeeded", actor="ci", now=NOW)
+    assert rows(session, event="release.security") == []  # not everywhere yet
+    releases.report_wave(session, waves[-1].id, status="succeeded", actor="ci", now=NOW)
+
+    found = rows(session, event="release.security")
+    assert sorted(n.contact_id for n in found) == sorted([people["ada"].id, people["gaston"].id])
+    assert {tuple(i["note"] for i in n.payload["items"]) for n in found} == {
+        ("Sessions expire on logout.",)
+    }
+    by_contact = {n.contact_id: render_email(n, base_url=BASE_URL) for n in found}
+    assert by_contact[people["ada"].id].subject == "Security fixes in release 2026.12"
+    assert by_contact[people["gaston"].id].subject == (
+        "Correctifs de sécurité de la version 2026.12"
+    )
+    assert "Sessions expire on logout." in by_contact[people["gaston"].id].text
+
+
+def test_a_release_without_security_items_sends_nothing_more_when_it_completes(session, people):
+    releases.create_release(session, version="2026.12", title="December", now=NOW)
+    releases.add_item(session, "2026.12", kind="fix", summary="s", public_note="Faster.", now=NOW)
+    release = releases.plan_release(session, "2026.12", actor="rm", now=NOW)
+    for wave in sorted(release.waves, key=lambda w: w.window.starts_at):
+        releases.report_wave(session, wave.id, status="succeeded", actor="ci", now=NOW)
+
+    assert release.status == "completed"
+    assert rows(session, event="release.security") == []
+
+
+@pytest.mark.parametrize(
+    ("customer", "contact", "scheduled", "applied"),
+    [
+        ("acme", "ada", "Fix scheduled: CSV import", "Fix applied: CSV import"),
+        ("globex", "gaston", "Correctif planifié : CSV import", "Correctif appliqué : CSV import"),
+    ],
+)
+def test_hotfix_notices_speak_the_contacts_language(
+    session, people, customer, contact, scheduled, applied
+):
+    patch = releases.request_hotfix(
+        session, title="CSV import", urgency="normal", customers=[customer], actor="rm", now=NOW
+    )
+    for deployment in patch.deployments:
+        at = deployment.window.starts_at + timedelta(minutes=30)
+        releases.report_outcome(session, deployment, status="succeeded", actor="ci", now=at)
+
+    [told] = rows(session, event="hotfix.scheduled")
+    [done] = rows(session, event="hotfix.applied")
+    assert told.contact_id == done.contact_id == people[contact].id
+    assert render_email(told, base_url=BASE_URL).subject == scheduled
+    assert render_email(done, base_url=BASE_URL).subject == applied
+
+
+def test_an_english_requester_hears_the_fix_is_live_in_english(session, people):
+    ticket = Ticket(
+        external_id="ZD-77",
+        url="https://help.example.com/tickets/77",
+        customer=people["acme"],
+        requester_name="Sam Reed",
+        requester_email="sam.reed@acme.test",
+        subject="CSV export is empty",
+        sla_level=3,
+        created_at=NOW,
+        updated_at=NOW,
+    )
+    bug = Bug(
+        key="OPS-152",
+        project="OPS",
+        summary="Exporter bug (internal)",
+        status="Done",
+        status_category=StatusCategory.DONE,
+        jira_updated_at=NOW,
+        synced_at=NOW,
+    )
+    session.add_all([ticket, bug])
+    session.flush()
+    live = NOW + timedelta(days=2)
+    ticket_fix_live(session, ticket, bug=bug, live_since=live, now=live)
+
+    [row] = rows(session, event="ticket.fix_live")
+    mail = render_email(row, base_url=BASE_URL)
+    assert mail.subject == "Fixed: CSV export is empty (ticket ZD-77)"
+    assert "(America/New_York)" in mail.text and "internal" not in mail.text
