@@ -190,6 +190,11 @@ def build_worker(app, *, batch: int = 50) -> Worker:
     smtp = settings.notifications.smtp
     if smtp is None:
         log.warning("SMTP_HOST is not set: emails stay queued until it is")
+    elif not base_url.startswith("https://"):
+        log.warning(
+            "one-click unsubscribe (RFC 8058) needs an https PUBLIC_URL: emails carry the "
+            "unsubscribe link without List-Unsubscribe-Post"
+        )
     return Worker(
         sessions=app.extensions["rollout.sessions"],
         clock=app.extensions["rollout.clock"],

@@ -15,6 +15,7 @@ from rollout.notifications.contacts import (
     rotate_endpoint_secret,
     unsubscribe,
     update_contact,
+    update_endpoint,
 )
 from rollout.notifications.delivery import (
     Outcome,
@@ -76,5 +77,6 @@ __all__ = [
     "ticket_fix_live",
     "unsubscribe",
     "update_contact",
+    "update_endpoint",
     "window_changed",
 ]

@@ -87,7 +87,10 @@ def check_webhook_url(
     addresses only within the allow-list (tests, development). Invalid otherwise."""
     if not isinstance(url, str) or _CONTROL.search(url) or len(url) > 2000:
         raise Invalid("not a URL", field=field)
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError as exc:  # e.g. an unclosed [ around an IPv6 address
+        raise Invalid(f"not a URL: {exc}", field=field) from None
     try:
         port = parts.port
     except ValueError:

@@ -209,6 +209,37 @@ def list_endpoints(session: Session, customer: Customer) -> list[WebhookEndpoint
     return list(session.scalars(query.order_by(WebhookEndpoint.id)))
 
 
+def update_endpoint(
+    session: Session,
+    customer: Customer,
+    endpoint_id: int,
+    *,
+    url: str | None = None,
+    topics: Iterable[str] | None = None,
+    description: str | None = None,
+    enabled: bool | None = None,
+    allow: tuple[IPNetwork, ...] = (),
+    resolver: Resolver = resolve,
+    now: datetime,
+) -> WebhookEndpoint:
+    """Change an endpoint's URL (checked as when it was made), topics or description, or
+    turn it off and on; turning it on again forgets why it was off (e.g. a 410)."""
+    endpoint = get_endpoint(session, customer, endpoint_id)
+    if url is not None:
+        endpoint.url = check_webhook_url(url, allow=allow, resolver=resolver)
+    if topics is not None:
+        endpoint.topics = check_topics(topics, field="topics")
+    if description is not None:
+        endpoint.description = check_text(description, field="description", required=False)
+    if enabled and endpoint.disabled_at is not None:
+        endpoint.disabled_at, endpoint.disabled_reason = None, None
+    elif enabled is False and endpoint.disabled_at is None:
+        endpoint.disabled_at, endpoint.disabled_reason = now, "turned off by hand"
+    endpoint.updated_at = now
+    session.flush()
+    return endpoint
+
+
 def rotate_endpoint_secret(
     session: Session,
     customer: Customer,

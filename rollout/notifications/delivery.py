@@ -221,8 +221,8 @@ def record_outcome(
 
 
 def retry_notification(session: Session, notification_id: int, *, now: datetime) -> Notification:
-    """Send a failed, dead or cancelled notification again, with the same message id and a
-    fresh retry schedule."""
+    """Send a failed, dead or cancelled notification again (such as those an endpoint
+    missed while disabled), with the same message id and a fresh retry schedule."""
     row = session.get(Notification, notification_id)
     if row is None:
         raise NotFound(f"no notification #{notification_id}", field="id")
@@ -232,6 +232,13 @@ def retry_notification(session: Session, notification_id: int, *, now: datetime)
         raise Conflict(f"notification #{row.id} was delivered already", field="status")
     if row.contact_id is None and row.endpoint_id is None:
         raise Conflict("its recipient was removed; there is no one to send it to", field="status")
+    # The next pass would only cancel it again: the endpoint must be re-enabled first.
+    if row.endpoint is not None and row.endpoint.disabled_at is not None:
+        raise Conflict(
+            f"webhook endpoint #{row.endpoint_id} is disabled ({row.endpoint.disabled_reason}); "
+            "re-enable it, then send this again",
+            field="endpoint",
+        )
     row.status = NotificationStatus.PENDING
     row.attempts = 0
     row.next_attempt_at = now
@@ -241,6 +248,11 @@ def retry_notification(session: Session, notification_id: int, *, now: datetime)
     return row
 
 
+# Whoever asks for the failures wants every row that will not go out unless a person acts:
+# refused for good, or out of retries.
+_LISTED_AS = {NotificationStatus.FAILED: (NotificationStatus.FAILED, NotificationStatus.DEAD)}
+
+
 def list_notifications(
     session: Session,
     *,
@@ -248,10 +260,11 @@ def list_notifications(
     customer_id: int | None = None,
     limit: int = 100,
 ) -> list[Notification]:
-    """Notifications newest first, with their attempts."""
+    """Notifications newest first, with their attempts; `failed` also lists the dead."""
     query = select(Notification).options(selectinload(Notification.attempt_log))
     if status is not None:
-        query = query.where(Notification.status == NotificationStatus(status))
+        status = NotificationStatus(status)
+        query = query.where(Notification.status.in_(_LISTED_AS.get(status, (status,))))
     if customer_id is not None:
         query = query.where(Notification.customer_id == customer_id)
     return list(session.scalars(query.order_by(Notification.id.desc()).limit(limit)))

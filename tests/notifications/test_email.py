@@ -3,6 +3,8 @@ server refuses for now, refuses for good, drops the connection or is not there a
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import random
 from datetime import timedelta
 from email.utils import getaddresses
@@ -15,10 +17,11 @@ from rollout.notifications import NotificationStatus, unsubscribe
 from rollout.notifications.delivery import MAX_ATTEMPTS, SCHEDULE, retry_delay
 from tests.conftest import NOW
 from tests.factories import make_customer, make_region
-from tests.notifications.conftest import add_contact
+from tests.notifications.conftest import add_contact, smtp_settings
 from tests.notifications.servers import free_port
 from tests.notifications.test_triggers import change, make_window, rows
-from web.worker import run
+from web.channels.config import NotifySettings
+from web.worker import build_worker, run
 
 
 @pytest.fixture
@@ -67,6 +70,36 @@ def test_an_announcement_arrives_with_text_html_and_the_window_as_an_invitation(
     assert str(event["UID"]) == f"window-{window.id}@rollout.test"
     assert event["SEQUENCE"] == window.sequence
     assert event.decoded("DTSTART") == window.starts_at
+
+
+@pytest.mark.parametrize(
+    ("public_url", "base"),
+    [("https://rollout.example", "https://rollout.example"), (None, "http://127.0.0.1:5000")],
+)
+def test_one_click_unsubscribe_is_offered_only_over_https_and_the_link_always(
+    session, acme, smtp, app, clock, caplog, public_url, base
+):
+    settings = app.extensions["rollout.settings"]
+    app.extensions["rollout.settings"] = dataclasses.replace(
+        settings,
+        public_url=public_url,
+        notifications=NotifySettings(smtp=smtp_settings(smtp.port)),
+    )
+    announce_soon(session, clock)
+    with caplog.at_level(logging.WARNING, logger="rollout.worker"):
+        worker = build_worker(app)
+    try:
+        run(worker, once=True)
+    finally:
+        worker.close()
+    [message] = smtp.messages
+    token = announcement(session).contact.unsubscribe_token
+    assert message["List-Unsubscribe"].strip() == f"<{base}/unsubscribe/{token}>"
+    one_click = base.startswith("https://")
+    expected = "List-Unsubscribe=One-Click" if one_click else None
+    assert message["List-Unsubscribe-Post"] == expected
+    warned = [r for r in caplog.records if "one-click" in r.getMessage()]
+    assert len(warned) == (0 if one_click else 1)
 
 
 def test_a_temporary_refusal_is_retried_with_the_same_id_and_accepted_exactly_once(

@@ -7,14 +7,17 @@ import json
 from datetime import timedelta
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from rollout.errors import Invalid
 from rollout.notifications import NotificationStatus, create_endpoint, rotate_endpoint_secret
 from rollout.notifications.addresses import check_webhook_url
 from tests.conftest import NOW
-from tests.factories import make_customer, make_region
+from tests.factories import bearer, make_customer, make_region, make_token
 from tests.notifications.conftest import LOOPBACK
 from tests.notifications.test_email import announce_soon, announcement
+from tests.notifications.test_triggers import rows
 from web.channels.webhooks import WebhookSender
 from web.worker import run
 
@@ -120,6 +123,38 @@ def test_an_endpoint_that_is_gone_gets_nothing_more(
     assert _reload(session, endpoint).disabled_reason.startswith("410")
 
 
+def test_an_endpoint_re_enabled_after_a_410_gets_what_it_missed_when_staff_send_it_again(
+    session, endpoint, receiver, make_worker, clock, client
+):
+    admin = bearer(make_token(session, "admin"))
+    session.commit()
+    announce_soon(session, clock)
+    receiver.script = [(410, {})]
+    worker = make_worker()
+    run(worker, once=True)
+    clock.advance(days=2, hours=1)  # the 24-hour reminder falls due while it is disabled
+    run(worker, once=True)
+    refused, [skipped, _] = announcement(session), rows(session, event="window.reminder")
+    assert (refused.status, skipped.status) == ("failed", "cancelled")
+    assert skipped.last_error == "endpoint disabled"
+    early = client.post(f"/api/v1/notifications/{refused.id}/retry", headers=admin)
+    assert early.status_code == 409 and early.json["error"]["field"] == "endpoint"
+
+    enabled = client.patch(
+        f"/api/v1/customers/acme/webhooks/{endpoint.id}", headers=admin, json={"enabled": True}
+    )
+    assert enabled.status_code == 200, enabled.json
+    assert enabled.json["enabled"] and enabled.json["disabled_reason"] is None
+    for row in (refused, skipped):
+        retried = client.post(f"/api/v1/notifications/{row.id}/retry", headers=admin)
+        assert retried.status_code == 200 and retried.json["status"] == "pending"
+    run(worker, once=True)
+    assert [d["id"] for d in receiver.received] == [refused.message_id, skipped.message_id]
+    assert {r.status for r in rows(session, id=refused.id) + rows(session, id=skipped.id)} == {
+        NotificationStatus.DELIVERED
+    }
+
+
 def test_an_address_that_turns_private_after_registration_is_refused_at_delivery(
     session, endpoint, receiver, make_worker, clock
 ):
@@ -161,6 +196,17 @@ def test_webhook_urls_must_be_https_and_public(url, answer, problem):
         check_webhook_url(url, resolver=resolver)
     assert refused.value.field == "url"
     assert problem in refused.value.message
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text() | st.builds(str.__add__, st.sampled_from(["https://", "https://["]), st.text()))
+@example("https://[::1/x")
+@example("https://[not-an-address]/x")
+def test_any_text_as_a_webhook_url_is_accepted_or_refused_naming_the_field(url):
+    try:
+        check_webhook_url(url, resolver=public)
+    except Invalid as refused:
+        assert refused.field == "url"
 
 
 def test_a_public_https_url_is_accepted_and_the_allow_list_opens_loopback():

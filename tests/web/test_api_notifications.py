@@ -12,6 +12,7 @@ from rollout.notifications import Notification, NotificationStatus, notify
 from tests.conftest import NOW
 from tests.factories import bearer, make_customer, make_region, make_token
 from tests.notifications.conftest import LOOPBACK
+from tests.web.test_openapi import response_validator
 from tests.web.test_pages import csrf_token, sign_in
 from web.channels.config import NotifySettings
 
@@ -145,6 +146,7 @@ def test_a_webhook_secret_is_shown_once_and_rotation_keeps_the_old_one_a_while(
         ("https://[::1]/in", "private"),
         ("ftp://127.0.0.1/in", "https"),
         ("not a url", "https"),
+        ("https://[::1/x", "not a URL"),
     ],
 )
 def test_webhook_urls_that_are_not_https_or_are_private_are_refused(
@@ -159,6 +161,69 @@ def test_webhook_urls_that_are_not_https_or_are_private_are_refused(
     )
     assert answer.status_code == 422
     assert answer.json["error"]["field"] == "url" and message in answer.json["error"]["message"]
+
+
+def add_webhook(client, world, **fields) -> dict:
+    made = client.post(
+        "/api/v1/customers/acme/webhooks",
+        headers=world["acme"],
+        json={"url": "http://127.0.0.1:9/in"} | fields,
+    )
+    assert made.status_code == 201, made.json
+    return made.json
+
+
+def test_a_webhook_endpoint_is_changed_and_turned_off_and_on_again(client, world):
+    made = add_webhook(client, world)
+    path = f"/api/v1/customers/acme/webhooks/{made['id']}"
+    changed = client.patch(
+        path,
+        headers=world["acme"],
+        json={"url": "http://127.0.0.1:10/in", "topics": ["hotfixes"], "description": "Ops"},
+    )
+    assert changed.status_code == 200, changed.json
+    response_validator("Webhook").validate(changed.json)
+    assert (changed.json["url"], changed.json["topics"], changed.json["description"]) == (
+        "http://127.0.0.1:10/in",
+        ["hotfixes"],
+        "Ops",
+    )
+    assert "secret" not in changed.json
+    off = client.patch(path, headers=world["acme"], json={"enabled": False}).json
+    assert off["enabled"] is False and off["disabled_at"] and off["disabled_reason"]
+    on = client.patch(path, headers=world["acme"], json={"enabled": True}).json
+    assert (on["enabled"], on["disabled_at"], on["disabled_reason"]) == (True, None, None)
+    other = client.patch(
+        f"/api/v1/customers/globex/webhooks/{made['id']}",
+        headers=world["globex"],
+        json={"enabled": True},
+    )
+    assert other.status_code == 404  # not globex's
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"url": "https://127.0.0.1/in"}, "url", "private"),
+        ({"url": "https://[::1/x"}, "url", "not a URL"),
+        ({"url": "ftp://hooks.example.com/"}, "url", "https"),
+        ({"topics": ["gossip"]}, "topics.0", ""),
+        ({"enabled": "maybe"}, "enabled", ""),
+    ],
+)
+def test_a_webhook_change_is_checked_like_a_new_endpoint(
+    client, world, app, fields, field, message
+):
+    made = add_webhook(client, world)
+    settings = app.extensions["rollout.settings"]
+    app.extensions["rollout.settings"] = dataclasses.replace(
+        settings, notifications=NotifySettings()
+    )
+    answer = client.patch(
+        f"/api/v1/customers/acme/webhooks/{made['id']}", headers=world["acme"], json=fields
+    )
+    assert answer.status_code == 422, answer.json
+    assert answer.json["error"]["field"] == field and message in answer.json["error"]["message"]
 
 
 def test_a_bad_grace_period_is_refused(client, world):
@@ -211,6 +276,24 @@ def test_staff_list_failed_notifications_with_counts_and_send_them_again(client,
     assert client.get("/api/v1/notifications", headers=world["acme"]).status_code == 403
     bad = client.get("/api/v1/notifications?status=lost", headers=world["admin"])
     assert bad.status_code == 400 and bad.json["error"]["field"] == "status"
+
+
+def test_the_failed_list_also_holds_the_dead_each_with_its_own_status(client, world, session):
+    failed = queue(session, world)
+    dead = queue(session, world, NotificationStatus.DEAD, email="b@acme.test")
+    queue(session, world, NotificationStatus.DELIVERED, email="c@acme.test")
+    listing = client.get("/api/v1/notifications?status=failed", headers=world["admin"]).json
+    assert [(n["id"], n["status"]) for n in listing["items"]] == [
+        (dead.id, "dead"),
+        (failed.id, "failed"),
+    ]
+    assert (listing["counts"]["failed"], listing["counts"]["dead"]) == (1, 1)
+    only_dead = client.get("/api/v1/notifications?status=dead", headers=world["admin"]).json
+    assert [n["id"] for n in only_dead["items"]] == [dead.id]
+    sign_in(client, session)
+    page = client.get("/staff/notifications?status=failed").text
+    assert f"#{failed.id} release.published" in page and f"#{dead.id} release.published" in page
+    assert re.search(r'data-status="failed">1<', page) and re.search(r'data-status="dead">1<', page)
 
 
 def test_one_click_unsubscribe_takes_effect_at_once_without_sign_in_or_redirect(
@@ -293,3 +376,42 @@ def test_a_customer_admin_signs_in_with_its_token_and_manages_its_contacts(clien
     assert hook.status_code == 200 and "whsec_" in hook.text
     assert "whsec_" not in client.get("/customers/acme/notifications").text
     assert client.get("/customers/globex/notifications").status_code == 403
+
+
+def test_a_customer_admin_re_enables_an_endpoint_and_is_told_which_field_is_wrong(
+    client, world, session
+):
+    from rollout import access
+    from rollout.notifications import WebhookEndpoint
+
+    made = add_webhook(client, world)
+    endpoint = session.get(WebhookEndpoint, made["id"])
+    endpoint.disabled_at, endpoint.disabled_reason = NOW, "410 gone: endpoint disabled"
+    _, token = access.create_token(
+        session, name="acme admin", role="customer", customer="acme", now=NOW
+    )
+    session.commit()
+    client.post(
+        "/customer/login",
+        data={"csrf_token": csrf_token(client, "/customer/login"), "token": token},
+    )
+    page = client.get("/customers/acme/notifications").text
+    assert "Disabled: 410 gone" in page and "Re-enable" in page
+    enabled = client.post(
+        f"/customers/acme/notifications/webhooks/{made['id']}/enable",
+        data={"csrf_token": csrf_token(client, "/customers/acme/notifications")},
+    )
+    assert enabled.status_code == 302
+    page = client.get("/customers/acme/notifications").text
+    assert "Disabled:" not in page and "Re-enable" not in page
+    session.expire_all()
+    assert session.get(WebhookEndpoint, made["id"]).disabled_at is None
+    malformed = client.post(
+        "/customers/acme/notifications/webhooks",
+        data={
+            "csrf_token": csrf_token(client, "/customers/acme/notifications"),
+            "url": "https://[::1/x",
+            "topics": ["maintenance"],
+        },
+    )
+    assert malformed.status_code == 422 and "url: not a URL" in malformed.text

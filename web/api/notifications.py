@@ -11,7 +11,7 @@ from rollout.access import Role
 from rollout.customers import Customer, get_customer
 from rollout.notifications import NotificationStatus
 from web.api import body, int_id
-from web.api.schemas import ContactIn, ContactPatch, WebhookIn, WebhookRotate
+from web.api.schemas import ContactIn, ContactPatch, WebhookIn, WebhookPatch, WebhookRotate
 from web.api.serialize import contact_json, notification_json, webhook_json
 from web.auth import STAFF_ONLY, principal, require
 from web.database import db, now
@@ -89,6 +89,18 @@ def create_webhook(slug: str):
     return jsonify(webhook_json(endpoint, secret=secret)), 201
 
 
+@blueprint.patch("/customers/<slug>/webhooks/<endpoint_id>")
+@require(*MANAGERS)
+def update_webhook(slug: str, endpoint_id: str):
+    """Change an endpoint, or turn it back on after it was disabled (e.g. by a 410)."""
+    changes = body(WebhookPatch).model_dump(exclude_unset=True)
+    endpoint = notifications.update_endpoint(
+        db(), _customer(slug), int_id(endpoint_id), allow=_allow(), now=now(), **changes
+    )
+    db().commit()
+    return jsonify(webhook_json(endpoint))
+
+
 @blueprint.post("/customers/<slug>/webhooks/<endpoint_id>/rotate")
 @require(*MANAGERS)
 def rotate_webhook(slug: str, endpoint_id: str):
@@ -116,7 +128,8 @@ def delete_webhook(slug: str, endpoint_id: str):
 @blueprint.get("/notifications")
 @require(*STAFF_ONLY)
 def list_notifications():
-    """The outbox newest first, with counts by status; ?status=failed lists the failures."""
+    """The outbox newest first, with counts by status; ?status=failed lists what a person
+    must replay, failed and dead alike."""
     status = request.args.get("status") or None
     if status is not None and status not in set(NotificationStatus):
         raise BadRequest(f"status must be one of {', '.join(NotificationStatus)}", field="status")
@@ -138,7 +151,7 @@ def list_notifications():
 @blueprint.post("/notifications/<notification_id>/retry")
 @require(Role.ADMIN, Role.RELEASE_MANAGER, Role.SUPPORT_AGENT)
 def retry_notification(notification_id: str):
-    """Send a failed or dead notification again, with the same message id."""
+    """Send a failed, dead or cancelled notification again, with the same message id."""
     row = notifications.retry_notification(db(), int_id(notification_id), now=now())
     db().commit()
     return jsonify(notification_json(row))

@@ -19,7 +19,13 @@ _TOPICS = {
     },
 }
 _STATUSES = ["pending", "sending", "delivered", "failed", "dead", "cancelled"]
-REQUESTS = [schemas.ContactIn, schemas.ContactPatch, schemas.WebhookIn, schemas.WebhookRotate]
+REQUESTS = [
+    schemas.ContactIn,
+    schemas.ContactPatch,
+    schemas.WebhookIn,
+    schemas.WebhookPatch,
+    schemas.WebhookRotate,
+]
 
 SCHEMAS = {
     "Contact": {
@@ -41,13 +47,17 @@ SCHEMAS = {
     },
     "Webhook": {
         "type": "object",
-        "required": ["id", "customer", "url", "topics"],
+        "required": ["id", "customer", "url", "topics", "enabled"],
         "properties": {
             "id": {"type": "integer"},
             "customer": {"type": "string"},
             "url": {"type": "string"},
             "description": {"type": "string"},
             "topics": _TOPICS,
+            "enabled": {
+                "type": "boolean",
+                "description": "false once it answered 410 or was turned off; PATCH turns it on",
+            },
             "secret": {
                 "type": "string",
                 "description": "whsec_…: only in the answer that creates or rotates it",
@@ -154,6 +164,13 @@ def paths() -> dict:
             ),
         },
         "/api/v1/customers/{slug}/webhooks/{endpoint_id}": {
+            "patch": _op(
+                "Change an endpoint's URL, topics or description, or turn it off and on "
+                "(on again after a 410: its failed deliveries can then be sent again)",
+                _json(_ref("Webhook")),
+                body=schemas.WebhookPatch,
+                params=webhook,
+            ),
             "delete": _op(
                 "Remove an endpoint; its pending deliveries are cancelled",
                 {"description": "Removed"},
@@ -173,7 +190,11 @@ def paths() -> dict:
                 "The outbox newest first with its attempts, and counts by status (staff)",
                 _json(_ref("NotificationList")),
                 params=[
-                    _query("status", "only this status", {"enum": _STATUSES}),
+                    _query(
+                        "status",
+                        "only this status; failed also lists dead (both wait for a person)",
+                        {"enum": _STATUSES},
+                    ),
                     _query("customer", "customer slug"),
                     _query("limit", "at most this many (1-500, default 100)"),
                 ],

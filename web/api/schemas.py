@@ -202,5 +202,14 @@ class WebhookIn(Body):
     description: str = ""
 
 
+class WebhookPatch(Body):
+    url: str | None = Field(None, description="checked as on creation: https, public address")
+    topics: list[TOPIC] | None = None
+    description: str | None = None
+    enabled: bool | None = Field(
+        None, description="true turns an endpoint back on, e.g. after it answered 410"
+    )
+
+
 class WebhookRotate(Body):
     grace_hours: int = Field(24, ge=0, le=168, description="how long the old secret signs too")

@@ -328,6 +328,7 @@ def webhook_json(endpoint, *, secret: str | None = None) -> dict:
         "url": endpoint.url,
         "description": endpoint.description,
         "topics": list(endpoint.topics),
+        "enabled": endpoint.disabled_at is None,
         "previous_secret_expires_at": utc(endpoint.previous_secret_expires_at),
         "disabled_at": utc(endpoint.disabled_at),
         "disabled_reason": endpoint.disabled_reason,

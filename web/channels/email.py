@@ -20,6 +20,9 @@ from web.channels.config import SmtpSettings
 
 # A connection unused this long is checked with NOOP before the next message.
 IDLE_CHECK = 20.0
+# At MAIL FROM this is the message's declared SIZE over the server's limit (RFC 1870):
+# about the message itself, so the one refusal there that retrying cannot cure.
+TOO_LARGE = 552
 
 
 class SmtpSender:
@@ -43,7 +46,9 @@ class SmtpSender:
         # The same on every retry: a receiver (or the reader) can tell a repeat.
         message["Message-ID"] = f"<{email.message_id}@{self.domain}>"
         message["List-Unsubscribe"] = f"<{email.unsubscribe_url}>"
-        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        # RFC 8058 allows one-click only with an https URI; over http the link still works.
+        if urlsplit(email.unsubscribe_url).scheme == "https":
+            message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         message["Auto-Submitted"] = "auto-generated"
         # Quoted-printable: 7-bit clean for any relay, and no encoding guesswork per message.
         message.set_content(email.text, cte="quoted-printable")
@@ -56,34 +61,45 @@ class SmtpSender:
         return message
 
     def send(self, email: Email) -> Outcome:
-        """Deliver one email; 4xx and dropped connections are temporary, 5xx permanent."""
+        """Deliver one email. Only a 5xx refusing the recipient or the message fails it for
+        good; anything else (4xx, a dropped connection, our login or sender refused) is
+        retried: the server's state and our settings can change, this message cannot."""
         try:
             message = self.compose(email)
         except Exception as exc:  # the same content would fail the same way on every retry
             return Outcome(Result.FAILED, f"cannot build the message: {type(exc).__name__}: {exc}")
         try:
             connection = self._connect()
+        except (smtplib.SMTPException, OSError) as exc:
+            # Connecting, STARTTLS and AUTH are about the server and our credentials.
+            return _unavailable(exc)
+        try:
             connection.send_message(
                 message, from_addr=self.envelope_from, to_addrs=[email.to_address]
             )
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()))
             return _refusal(code, text)
-        except (
-            smtplib.SMTPConnectError,
-            smtplib.SMTPHeloError,
-            smtplib.SMTPAuthenticationError,
-        ) as exc:
-            # The server or our credentials, not this message: it waits for a later attempt.
-            self.close()
-            return Outcome(Result.RETRY, _detail(exc.smtp_code, exc.smtp_error), code=exc.smtp_code)
-        except smtplib.SMTPResponseException as exc:
+        except smtplib.SMTPDataError as exc:
             if exc.smtp_code == 421 or not 400 <= exc.smtp_code < 600:
                 self.close()
             return _refusal(exc.smtp_code, exc.smtp_error)
+        except smtplib.SMTPSenderRefused as exc:
+            if exc.smtp_code == 421:
+                self.close()
+            if exc.smtp_code == TOO_LARGE:
+                return _refusal(exc.smtp_code, exc.smtp_error)
+            # 530 authentication required, 550 or 553 sender not allowed: our SMTP_FROM or
+            # credentials are wrong for every message alike, and will be fixed.
+            detail = _detail(exc.smtp_code, exc.smtp_error)
+            return Outcome(
+                Result.RETRY,
+                f"{detail} (sender {self.envelope_from} refused: check SMTP_FROM and the login)",
+                code=exc.smtp_code,
+            )
         except (smtplib.SMTPException, OSError) as exc:
             self.close()
-            return Outcome(Result.RETRY, f"SMTP connection failed: {exc or type(exc).__name__}")
+            return _unavailable(exc)
         self._used = time.monotonic()
         return Outcome(Result.DELIVERED, "250 accepted", code=250)
 
@@ -109,10 +125,14 @@ class SmtpSender:
                 connection = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=context)
             else:
                 connection = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+            try:
                 if s.security == "starttls":
                     connection.starttls(context=context)
-            if s.username:
-                connection.login(s.username, s.password or "")
+                if s.username:
+                    connection.login(s.username, s.password or "")
+            except BaseException:
+                connection.close()
+                raise
             self._connection = connection
         self._used = time.monotonic()
         return self._connection
@@ -121,6 +141,16 @@ class SmtpSender:
 def _detail(code: int, text: bytes | str) -> str:
     detail = text.decode(errors="replace") if isinstance(text, bytes) else str(text)
     return f"{code} {detail}".strip()[:500]
+
+
+def _unavailable(exc: smtplib.SMTPException | OSError) -> Outcome:
+    code = getattr(exc, "smtp_code", None)
+    if code is None:
+        return Outcome(Result.RETRY, f"SMTP connection failed: {exc or type(exc).__name__}")
+    detail = _detail(code, exc.smtp_error)
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        detail += " (login refused: check SMTP_USERNAME and SMTP_PASSWORD)"
+    return Outcome(Result.RETRY, detail, code=code)
 
 
 def _refusal(code: int, text: bytes | str) -> Outcome:

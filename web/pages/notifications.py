@@ -209,6 +209,16 @@ def rotate_webhook(customer, endpoint_id: int):
     )
 
 
+@blueprint.post("/customers/<slug>/notifications/webhooks/<int:endpoint_id>/enable")
+@customer_admin
+def enable_webhook(customer, endpoint_id: int):
+    return _change(
+        customer,
+        lambda: notifications.update_endpoint(db(), customer, endpoint_id, enabled=True, now=now()),
+        "Endpoint enabled again.",
+    )
+
+
 @blueprint.post("/customers/<slug>/notifications/webhooks/<int:endpoint_id>/delete")
 @customer_admin
 def remove_webhook(customer, endpoint_id: int):
