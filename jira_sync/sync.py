@@ -34,6 +34,7 @@ from jira_sync.config import JiraSettings
 from jira_sync.mapping import MappingError, issue_to_record
 from rollout.errors import Invalid, NotFound
 from rollout.support.bugs import BugRecord, upsert_bug, upsert_bugs
+from rollout.support.fix_live import recheck_bugs
 from rollout.support.models import Bug, JiraSyncState
 
 CURSOR_LIMIT = 2000  # JiraSyncState.run_page's length
@@ -161,15 +162,16 @@ def _claim(session: Session, project: str) -> JiraSyncState | None:
 def apply_issues(
     session: Session, issues: list[Mapping], settings: JiraSettings, *, now: datetime
 ) -> list[str]:
-    """Upsert each issue (one older than the stored row is ignored); returns a problem
-    line per issue that could not be read, which is skipped rather than blocking the run."""
+    """Upsert each issue (one older than the stored row is ignored) and recheck the tickets
+    linked to them; returns a problem line per issue that could not be read, which is
+    skipped rather than blocking the run."""
     problems, records = [], []
     for issue in issues:
         try:
             records.append(to_record(issue, settings))
         except MappingError as exc:
             problems.append(str(exc))
-    upsert_bugs(session, records, now=now)
+    recheck_bugs(session, upsert_bugs(session, records, now=now), now=now)
     return problems
 
 
@@ -198,7 +200,9 @@ def sync_issue(
         record = to_record(issue, settings)
     except MappingError as exc:
         raise Invalid(str(exc), field="bug") from None
-    return upsert_bug(session, record, now=now)
+    bug = upsert_bug(session, record, now=now)
+    recheck_bugs(session, [bug], now=now)
+    return bug
 
 
 def record_failure(session: Session, *, project: str, error: str, now: datetime) -> None:

@@ -19,6 +19,7 @@ from jira_sync.config import JiraSettings
 from jira_sync.mapping import MappingError, parse_jira_time
 from jira_sync.sync import to_record
 from rollout.support.bugs import delete_bug, upsert_bug
+from rollout.support.fix_live import recheck_bugs
 from rollout.support.models import WebhookReceipt
 
 ISSUE_EVENTS = {"jira:issue_created", "jira:issue_updated", "jira:issue_deleted"}
@@ -84,6 +85,7 @@ def apply_event(session: Session, event: Mapping, settings: JiraSettings, *, now
     bug = upsert_bug(session, record, now=now)
     if bug.jira_updated_at > record.updated_at:
         return f"ignored: {key} already holds a newer update"
+    recheck_bugs(session, [bug], now=now)
     return f"applied {key}"
 
 

@@ -7,6 +7,10 @@ since-time. A production rollback that leaves nothing carrying the fix live clea
 ticket is held up again and will be told again when the fix is back); a rollback while
 another release or hotfix still carries it keeps it. Both run as release-event listeners,
 in the transaction of the reported outcome, so releases need not know tickets exist.
+
+Jira can make a fix live too, without any deployment: a fix version naming a release
+already on the customer's production. Whoever applies Jira's changes (webhook, pull sync)
+calls `recheck_bugs` in the same transaction.
 """
 
 from __future__ import annotations
@@ -53,23 +57,46 @@ def record_fix_rolled_back(
     return [link for link in links if before[link.id] is not None and link.fix_live_at is None]
 
 
+def recheck_bugs(session: Session, bugs: list[Bug], *, now: datetime) -> list[TicketBug]:
+    """After Jira changed `bugs`: bring `fix_live_at` of every ticket linked to them in line
+    with the ticket's customer's fix status; returns the links that became live (their
+    requesters told)."""
+    ids = sorted({bug.id for bug in bugs})
+    if not ids:
+        return []
+    # The one query a page of bugs without tickets costs.
+    links = session.scalars(
+        select(TicketBug)
+        .where(TicketBug.bug_id.in_(ids))
+        .options(joinedload(TicketBug.ticket))
+        .order_by(TicketBug.id)
+    )
+    return _bring_in_line(session, list(links.unique()), now=now, notify=True)
+
+
 def refresh_links(
     session: Session, customer_id: int, keys: set[str], *, now: datetime, notify: bool = True
 ) -> list[TicketBug]:
     """Bring `fix_live_at` of the customer's links to bugs `keys` in line with their fix
     status; returns the links that became live (their requesters told when `notify`)."""
-    links = _links(session, customer_id, keys)
+    return _bring_in_line(session, _links(session, customer_id, keys), now=now, notify=notify)
+
+
+def _bring_in_line(
+    session: Session, links: list[TicketBug], *, now: datetime, notify: bool
+) -> list[TicketBug]:
     if not links:
         return []
     bugs = list({link.bug.id: link.bug for link in links}.values())
-    carriers = carriers_of(session, bugs, [customer_id])
-    live_since = {}
-    for bug in bugs:
-        status = derive_fix_status(BugFacts.of(bug), customer_id, carriers, now=now)
-        live_since[bug.key] = status.since if status.state == FixState.DEPLOYED else None
+    carriers = carriers_of(session, bugs, {link.ticket.customer_id for link in links})
+    live_since: dict[tuple[int, int], datetime | None] = {}
     became_live = []
     for link in links:
-        since = live_since[link.bug.key]
+        pair = (link.bug.id, link.ticket.customer_id)
+        if pair not in live_since:
+            status = derive_fix_status(BugFacts.of(link.bug), pair[1], carriers, now=now)
+            live_since[pair] = status.since if status.state == FixState.DEPLOYED else None
+        since = live_since[pair]
         if since is None:
             link.fix_live_at = None
         elif link.fix_live_at is None:

@@ -204,7 +204,11 @@ def check_url(value: str, *, field: str = "url") -> str:
     value = value.strip()
     if not value or len(value) > 2000 or _CONTROL.search(value) or " " in value:
         raise Invalid("give the ticket's http(s) address, at most 2000 characters", field=field)
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (read for its check: a port of letters or past 65535 raises)
+    except ValueError:  # e.g. an unclosed [ around an IPv6 address
+        raise Invalid("the ticket's address is not a well-formed URL", field=field) from None
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise Invalid("the ticket's address must start with http:// or https://", field=field)
     return value

@@ -10,10 +10,15 @@ from sqlalchemy import func, select
 
 from jira_sync.client import JiraClient, JiraError
 from jira_sync.sync import run_sync, sync_issue, sync_project
+from rollout import releases
 from rollout.errors import NotFound
+from rollout.notifications import Notification
 from rollout.support.bugs import BugRecord, get_bug, upsert_bug
 from rollout.support.models import Bug, JiraSyncState, Severity, StatusCategory
+from rollout.support.tickets import create_ticket, get_ticket, link_bug
+from rollout.support.triage import triage
 from tests.conftest import NOW
+from tests.factories import make_customer, make_policy, make_region
 from tests.jira_stub import make_issue
 from tests.jira_sync.conftest import settings_for
 
@@ -262,3 +267,68 @@ def test_a_second_worker_leaves_a_project_another_is_syncing(server, connect, fr
             assert first.scalar(select(func.count(Bug.id))) == 7
     finally:
         engine.dispose()
+
+
+# ---- a Jira change that makes a fix live closes the loop ----------------------------------
+
+LIVE_AT = NOW + timedelta(days=30)
+
+
+def ticket_waiting_on_ed_1(session) -> None:
+    """acme's ticket ZD-1 waits on ED-1; release 2026.12, which does not list ED-1, went live
+    on acme's production at LIVE_AT."""
+    make_region(session)
+    make_policy(session)
+    make_customer(session, "acme")
+    releases.create_release(session, version="2026.12", title="December", soak_days=0, now=NOW)
+    releases.plan_release(session, "2026.12", actor="rm", now=NOW)
+    production = releases.find_deployment(session, environment="acme-production", release="2026.12")
+    releases.report_outcome(session, production, status="succeeded", actor="ci", now=LIVE_AT)
+    create_ticket(
+        session,
+        external_id="ZD-1",
+        url="https://help.example.com/tickets/1",
+        customer="acme",
+        requester_name="Dana Scully",
+        requester_email="dana@acme.example",
+        subject="Exports time out",
+        sla_level=2,
+        now=NOW,
+    )
+    link_bug(session, "ZD-1", "ED-1", lookup=None, actor="agent", now=NOW)
+    session.commit()
+
+
+def triaged(session) -> set[str]:
+    return {item.bug.key for item in triage(session)}
+
+
+def test_a_synced_fix_version_naming_a_release_already_live_closes_the_ticket_once(
+    stub, connect, session_factory, session
+):
+    stub.add(*issues(4))
+    client = connect(stub)
+    sync(session_factory, client)
+    ticket_waiting_on_ed_1(session)
+    assert "ED-1" in triaged(session)
+    fixed_at = LIVE_AT + timedelta(days=1)
+    stub.add(
+        make_issue(
+            "ED-1",
+            fixed_at,
+            status="Done",
+            category="done",
+            resolution="Fixed",
+            fix_versions=("2026.12",),
+        )
+    )
+    sync(session_factory, client, now=fixed_at + timedelta(minutes=5))
+    session.expire_all()
+    assert get_ticket(session, "ZD-1").links[0].fix_live_at == LIVE_AT
+    told = select(Notification.address).where(Notification.event == "ticket.fix_live")
+    assert list(session.scalars(told)) == ["dana@acme.example"]
+    assert "ED-1" not in triaged(session)
+    # Read again from scratch: the requester is not told twice.
+    sync(session_factory, client, now=fixed_at + timedelta(minutes=10), full=True)
+    session.expire_all()
+    assert list(session.scalars(told)) == ["dana@acme.example"]

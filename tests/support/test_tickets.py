@@ -6,15 +6,18 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from rollout import releases
 from rollout.errors import Conflict, Invalid, NotFound
 from rollout.notifications.models import Notification
 from rollout.support.bugs import delete_bug, upsert_bug
-from rollout.support.fix_live import record_fix_live
+from rollout.support.fix_live import recheck_bugs, record_fix_live
 from rollout.support.models import Bug, JiraPush, TicketBug
 from rollout.support.tickets import (
+    check_url,
     create_ticket,
     first_delivery,
     get_ticket,
@@ -72,6 +75,16 @@ def test_a_refused_change_leaves_the_ticket_as_it_was(world):
         update_ticket(world, "ZD-1", subject="New subject", sla_level=9, now=LATER)
     assert refused.value.field == "sla_level"
     assert get_ticket(world, "ZD-1").subject == "Exports time out"
+
+
+@given(st.builds(str.__add__, st.sampled_from(["https://", "https://["]), st.text(max_size=60)))
+@example("https://[::1/x")
+@example("https://help.example.com:port/1")
+def test_any_text_given_as_the_url_is_taken_or_refused_naming_the_url(text):
+    try:
+        assert check_url(text) == text.strip()
+    except Invalid as refused:
+        assert refused.field == "url"
 
 
 def test_a_ticket_needs_every_field_when_created(world):
@@ -230,6 +243,23 @@ def test_a_fix_version_naming_the_release_closes_the_loop_too(shipped):
     upsert_bug(shipped, bug_record("OPS-2", fix_versions=("2026.12",), updated_at=NOW), now=NOW)
     deploy(shipped, "acme-production", "succeeded", LATER + timedelta(days=28), release="2026.12")
     assert live(shipped)[("ZD-1", "OPS-2")] == LATER + timedelta(days=28)
+
+
+def test_a_fix_version_added_in_jira_marks_the_customers_already_having_that_release(shipped):
+    at = LATER + timedelta(days=28)
+    link_bug(shipped, "ZD-2", "OPS-2", lookup=None, actor="a", now=NOW)
+    deploy(shipped, "acme-production", "succeeded", at, release="2026.12")
+    record = bug_record("OPS-2", fix_versions=("2026.12",), updated_at=at + timedelta(days=1))
+    bug = upsert_bug(shipped, record, now=at + timedelta(days=1))
+    became_live = recheck_bugs(shipped, [bug], now=at + timedelta(days=1))
+    assert [(lk.ticket.external_id, lk.fix_live_at) for lk in became_live] == [("ZD-1", at)]
+    assert live(shipped)[("ZD-2", "OPS-2")] is None  # globex has not got 2026.12 yet
+    assert recheck_bugs(shipped, [bug], now=at + timedelta(days=2)) == []
+    told = shipped.scalars(
+        select(Notification.payload).where(Notification.event == "ticket.fix_live")
+    )
+    # OPS-1 when the release went live, OPS-2 when Jira said it carried it too; once each.
+    assert [p["ticket"]["external_id"] for p in told] == ["ZD-1", "ZD-1"]
 
 
 def test_a_ticket_linked_after_the_fix_went_live_knows_at_once_without_a_message(shipped):

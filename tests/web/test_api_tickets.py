@@ -143,6 +143,10 @@ def test_a_ticket_id_is_created_once(client, world):
         ({"requester_name": "Dana\nScully"}, "requester_name", 422),
         ({"url": "javascript:alert(1)"}, "url", 422),
         ({"url": "help.example.com/tickets/1"}, "url", 422),
+        ({"url": "https://[::1/tickets/1"}, "url", 422),
+        ({"url": "https://[help]/tickets/1"}, "url", 422),
+        ({"url": "https://help\uff03example.com/tickets/1"}, "url", 422),
+        ({"url": "https://help.example.com:https/tickets/1"}, "url", 422),
         ({"sla_level": 5}, "sla_level", 422),
         ({"sla_level": "2"}, "sla_level", 422),
         ({"sla_level": True}, "sla_level", 422),
@@ -157,6 +161,16 @@ def test_bad_ticket_input_is_refused_naming_the_field(client, world, overrides, 
     assert response.status_code == status, response.json
     assert error_field(response) == field
     assert client.get("/api/v1/tickets/ZD-100", headers=world["admin"]).status_code == 404
+
+
+def test_a_malformed_url_is_refused_on_edit_and_the_ticket_keeps_its_own(client, world):
+    post_ticket(client, world)
+    response = client.patch(
+        "/api/v1/tickets/ZD-100", headers=world["support_agent"], json={"url": "https://[::1/x"}
+    )
+    assert response.status_code == 422 and error_field(response) == "url"
+    read = client.get("/api/v1/tickets/ZD-100", headers=world["support_agent"])
+    assert read.json["url"] == "https://help.example.com/tickets/100"
 
 
 def test_a_body_that_is_not_json_is_a_400(client, world):
@@ -473,6 +487,8 @@ def test_bad_deliveries_are_refused_naming_what_is_wrong(client, session, world)
         client, ticket_body(requester_email="a@b.example\r\nBcc: x@y.example"), delivery="d-4"
     )
     assert injected.status_code == 422 and error_field(injected) == "requester_email"
+    malformed = deliver(client, ticket_body(url="https://[::1/tickets/100"), delivery="d-5")
+    assert malformed.status_code == 422 and error_field(malformed) == "url"
     assert session.scalar(select(func.count(Ticket.id))) == 0
     # A refused delivery was not recorded: the help desk may send it again once fixed.
     assert deliver(client, ticket_body(), delivery="d-3").status_code == 201

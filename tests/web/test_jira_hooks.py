@@ -11,11 +11,14 @@ from sqlalchemy import func, select
 
 from jira_sync.config import JiraSettings
 from jira_sync.webhook import sign
+from rollout import releases
+from rollout.notifications import Notification
 from rollout.support.bugs import get_bug
 from rollout.support.models import Bug, Severity, Ticket, TicketBug, WebhookReceipt
+from rollout.support.tickets import create_ticket, get_ticket, link_bug
 from tests import conftest
 from tests.conftest import NOW
-from tests.factories import make_customer, make_region
+from tests.factories import bearer, make_customer, make_policy, make_region, make_token
 from tests.jira_stub import make_issue
 from web import create_app
 
@@ -178,3 +181,87 @@ def test_a_creation_delivered_after_the_deletion_does_not_bring_the_bug_back(cli
     late = deliver(client, event("jira:issue_created", updated(0)), identifier="a")
     assert late.json["status"] == "ignored"
     assert get_bug(session, "ED-1").deleted_at == NOW + timedelta(minutes=1)
+
+
+# ---- a Jira change that makes a fix live closes the loop ----------------------------------
+
+LIVE_AT = NOW + timedelta(days=30)
+
+
+@pytest.fixture
+def waiting(client, session, clock):
+    """acme's ticket ZD-1 waits on ED-1 (in progress, no fix version); release 2026.12, which
+    does not list ED-1, went live on acme's production at LIVE_AT; a day has passed."""
+    make_region(session)
+    make_policy(session)
+    make_customer(session, "acme")
+    deliver(client, event("jira:issue_created", updated(0)), identifier="created")
+    releases.create_release(session, version="2026.12", title="December", soak_days=0, now=NOW)
+    releases.plan_release(session, "2026.12", actor="rm", now=NOW)
+    production = releases.find_deployment(session, environment="acme-production", release="2026.12")
+    releases.report_outcome(session, production, status="succeeded", actor="ci", now=LIVE_AT)
+    create_ticket(
+        session,
+        external_id="ZD-1",
+        url="https://help.example.com/tickets/1",
+        customer="acme",
+        requester_name="Dana Scully",
+        requester_email="dana@acme.example",
+        subject="Exports time out",
+        sla_level=2,
+        now=NOW,
+    )
+    link_bug(session, "ZD-1", "ED-1", lookup=None, actor="agent", now=NOW)
+    session.commit()
+    clock.now = LIVE_AT + timedelta(days=1)
+    return bearer(make_token(session, "support_agent"))
+
+
+def fixed_in_2026_12() -> dict:
+    """ED-1 resolved in Jira with fix version 2026.12, a day after the release went live."""
+    return make_issue(
+        "ED-1",
+        LIVE_AT + timedelta(days=1),
+        status="Done",
+        category="done",
+        resolution="Fixed",
+        fix_versions=("2026.12",),
+    )
+
+
+def told(session) -> list[str]:
+    return list(
+        session.scalars(select(Notification.address).where(Notification.event == "ticket.fix_live"))
+    )
+
+
+def triaged(client, token) -> list[str]:
+    return [item["bug"] for item in client.get("/api/v1/triage", headers=token).json["items"]]
+
+
+def test_a_fix_version_naming_a_release_already_live_closes_the_ticket_once(
+    client, session, waiting
+):
+    assert triaged(client, waiting) == ["ED-1"]
+    applied = deliver(client, event("jira:issue_updated", fixed_in_2026_12()), identifier="fixed")
+    assert applied.json == {"status": "applied", "note": "applied ED-1"}
+    session.expire_all()
+    assert get_ticket(session, "ZD-1").links[0].fix_live_at == LIVE_AT
+    assert told(session) == ["dana@acme.example"]
+    assert triaged(client, waiting) == []
+    # Jira sends the same issue again (another event on it): the requester is not told twice.
+    again = deliver(client, event("jira:issue_updated", fixed_in_2026_12()), identifier="again")
+    assert again.json["status"] == "applied"
+    session.expire_all()
+    assert told(session) == ["dana@acme.example"]
+
+
+def test_a_fix_version_taken_back_in_jira_puts_the_ticket_back_on_hold(client, session, waiting):
+    deliver(client, event("jira:issue_updated", fixed_in_2026_12()), identifier="fixed")
+    session.expire_all()
+    assert get_ticket(session, "ZD-1").links[0].fix_live_at == LIVE_AT
+    reopened = make_issue("ED-1", LIVE_AT + timedelta(days=1, minutes=5), fix_versions=())
+    deliver(client, event("jira:issue_updated", reopened), identifier="reopened")
+    session.expire_all()
+    assert get_ticket(session, "ZD-1").links[0].fix_live_at is None
+    assert triaged(client, waiting) == ["ED-1"]
