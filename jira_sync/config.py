@@ -83,8 +83,11 @@ class JiraSettings:
 
         url = get("JIRA_URL")
         if url is not None:
-            parsed = urlparse(url)
-            if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            try:
+                parsed = urlparse(url)
+            except ValueError:  # e.g. an unclosed [ around an IPv6 address
+                parsed = None
+            if parsed is None or parsed.scheme not in ("http", "https") or not parsed.netloc:
                 raise JiraConfigError(f"JIRA_URL must be an http(s) address, not {url!r}")
             url = url.rstrip("/")
         email, api_token, pat = get("JIRA_EMAIL"), get("JIRA_API_TOKEN"), get("JIRA_PAT")

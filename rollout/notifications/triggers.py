@@ -401,7 +401,8 @@ def ticket_fix_live(session: Session, ticket, *, bug, live_since: datetime, now:
         customers=[customer],
         topic=Topic.TICKET_UPDATES,
         payload=payload,
-        key=f"ticket:{ticket.id}:bug:{bug.id}:fix_live",
+        # A fix rolled back and live again is news again; the same live time is not.
+        key=f"ticket:{ticket.id}:bug:{bug.id}:fix_live:{_iso(live_since)}",
         due_at=now,
         now=now,
         contacts=[requester] if requester is not None else [],

@@ -46,6 +46,7 @@ def test_nothing_set_means_jira_is_not_configured():
     ("env", "named"),
     [
         ({"JIRA_URL": "acme.atlassian.net"}, "JIRA_URL"),
+        ({"JIRA_URL": "https://[::1"}, "JIRA_URL"),
         ({"JIRA_URL": "https://jira.test"}, "no credentials"),
         ({"JIRA_EMAIL": "a@b.test"}, "JIRA_API_TOKEN"),
         (CLOUD | {"JIRA_PAT": "pat"}, "JIRA_PAT"),

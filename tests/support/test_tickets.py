@@ -214,6 +214,11 @@ def test_a_rollback_clears_it_and_a_redeploy_sets_it_again(shipped):
         shipped, deployment, status="succeeded", actor="ci", now=at + timedelta(days=1)
     )
     assert live(shipped)[("ZD-1", "OPS-1")] == at + timedelta(days=1)
+    told = shipped.scalars(select(Notification).where(Notification.event == "ticket.fix_live"))
+    assert [n.payload["live_since"] for n in told] == [  # the fix back is news again
+        at.isoformat(),
+        (at + timedelta(days=1)).isoformat(),
+    ]
 
 
 def test_a_rollback_keeps_it_while_a_hotfix_still_carries_the_fix(shipped):
