@@ -14,44 +14,11 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, Undefined, select_autoescape
 from markupsafe import Markup, escape
 
+from rollout.dates import LOCALES, long_date
 from rollout.notifications.models import Notification
 
 TEMPLATES = Path(__file__).parent / "templates"
 _URL = re.compile(r"https?://[^\s<>\"']+")
-_DAYS = {
-    "en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
-    "fr": ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"],
-}
-_MONTHS = {
-    "en": [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ],
-    "fr": [
-        "janvier",
-        "février",
-        "mars",
-        "avril",
-        "mai",
-        "juin",
-        "juillet",
-        "août",
-        "septembre",
-        "octobre",
-        "novembre",
-        "décembre",
-    ],
-}
 _UNITS = {
     "en": {"day": ("day", "days"), "hour": ("hour", "hours"), "minute": ("minute", "minutes")},
     "fr": {"day": ("jour", "jours"), "hour": ("heure", "heures"), "minute": ("minute", "minutes")},
@@ -90,9 +57,8 @@ def format_moment(value: datetime | str, zone: str, locale: str) -> str:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     local = value.astimezone(ZoneInfo(zone))
-    day = f"{_DAYS[locale][local.weekday()]} {local.day} {_MONTHS[locale][local.month - 1]}"
     joiner = " à " if locale == "fr" else ", "
-    text = f"{day} {local.year}{joiner}{local:%H:%M} {local.tzname()}"
+    text = f"{long_date(local, locale)}{joiner}{local:%H:%M} {local.tzname()}"
     return text if zone == "UTC" else f"{text} ({zone})"
 
 
@@ -126,7 +92,7 @@ def format_duration(minutes: int, locale: str) -> str:
 def render_email(notification: Notification, *, base_url: str) -> Email:
     """The email for `notification` to its contact, in the contact's language and zone."""
     contact = notification.contact
-    locale = contact.locale if contact.locale in _DAYS else "en"
+    locale = contact.locale if contact.locale in LOCALES else "en"
     context = {
         "event": notification.event,
         "p": notification.payload,

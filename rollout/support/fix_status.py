@@ -30,6 +30,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from rollout.customers import Customer, Environment, EnvironmentKind, get_customer
+from rollout.dates import LOCALES
 from rollout.errors import Invalid, NotFound
 from rollout.releases.models import (
     Deployment,
@@ -375,8 +376,8 @@ def check_lang(lang: str | None, customer: Customer) -> str:
     """`lang` if it is en or fr; the customer's own language when None."""
     if lang is None or lang == "":
         return str(customer.locale)
-    if lang not in replies.LANGUAGES:
-        raise Invalid(f"lang must be one of {', '.join(replies.LANGUAGES)}", field="lang")
+    if lang not in LOCALES:
+        raise Invalid(f"lang must be one of {', '.join(LOCALES)}", field="lang")
     return lang
 
 

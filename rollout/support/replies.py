@@ -8,41 +8,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from rollout.dates import long_date
+
 if TYPE_CHECKING:  # fix_status imports this module to write its replies
     from rollout.support.fix_status import FixStatus, Plan, Slot
 
-LANGUAGES = ("en", "fr")
 
-_EN_DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
-_EN_MONTHS = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-]
-_FR_DAYS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
-_FR_MONTHS = [
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-]
 # Cities of IANA zone names that French writes differently ("heure de Londres").
 _FR_CITIES = {
     "London": "Londres",
@@ -88,17 +59,6 @@ def city(zone: ZoneInfo, locale: str = "en") -> str:
     return _FR_CITIES.get(name, name) if locale == "fr" else name
 
 
-def en_day(local: datetime) -> str:
-    """`Saturday 12 December 2026`."""
-    return f"{_EN_DAYS[local.weekday()]} {local.day} {_EN_MONTHS[local.month - 1]} {local.year}"
-
-
-def fr_day(local: datetime) -> str:
-    """`samedi 12 décembre 2026`; the first of the month is `1er`."""
-    day = "1er" if local.day == 1 else str(local.day)
-    return f"{_FR_DAYS[local.weekday()]} {day} {_FR_MONTHS[local.month - 1]} {local.year}"
-
-
 def _fr_zone(zone: ZoneInfo, local: datetime) -> str:
     if zone.key == "UTC":
         return "(UTC)"
@@ -110,13 +70,13 @@ def _fr_zone(zone: ZoneInfo, local: datetime) -> str:
 def en_moment(instant: datetime, zone: ZoneInfo) -> str:
     """`Saturday 14 November 2026, 09:45 EST`."""
     local = instant.astimezone(zone)
-    return f"{en_day(local)}, {local:%H:%M} {abbreviation(local)}"
+    return f"{long_date(local, 'en')}, {local:%H:%M} {abbreviation(local)}"
 
 
 def fr_moment(instant: datetime, zone: ZoneInfo) -> str:
     """`samedi 14 novembre 2026 à 09:45 (heure de Paris, CET)`."""
     local = instant.astimezone(zone)
-    return f"{fr_day(local)} à {local:%H:%M} {_fr_zone(zone, local)}"
+    return f"{long_date(local, 'fr')} à {local:%H:%M} {_fr_zone(zone, local)}"
 
 
 def _times(first: datetime, last: datetime) -> str:
@@ -134,10 +94,10 @@ def en_window(slot: Slot, zone: ZoneInfo) -> str:
     if first.date() == last.date():
         times = _times(first, last)
         suffix = "" if " " in times else f" {abbreviation(last)}"
-        return f"{name} on {en_day(first)}, {times}{suffix}"
+        return f"{name} on {long_date(first, 'en')}, {times}{suffix}"
     return (
-        f"{name} from {en_day(first)}, {first:%H:%M} {abbreviation(first)} "
-        f"to {en_day(last)}, {last:%H:%M} {abbreviation(last)}"
+        f"{name} from {long_date(first, 'en')}, {first:%H:%M} {abbreviation(first)} "
+        f"to {long_date(last, 'en')}, {last:%H:%M} {abbreviation(last)}"
     )
 
 
@@ -154,10 +114,10 @@ def fr_window(slot: Slot, zone: ZoneInfo) -> str:
         place = _fr_zone(zone, last)
         if " " in times:  # both abbreviations already given: name the city alone
             place = "(UTC)" if zone.key == "UTC" else f"(heure de {city(zone, 'fr')})"
-        return f"{name} {'du' if regular else 'le'} {fr_day(first)}, {times} {place}"
+        return f"{name} {'du' if regular else 'le'} {long_date(first, 'fr')}, {times} {place}"
     return (
-        f"{name} du {fr_day(first)}, {first:%H:%M} {_fr_zone(zone, first)} "
-        f"au {fr_day(last)}, {last:%H:%M} {_fr_zone(zone, last)}"
+        f"{name} du {long_date(first, 'fr')}, {first:%H:%M} {_fr_zone(zone, first)} "
+        f"au {long_date(last, 'fr')}, {last:%H:%M} {_fr_zone(zone, last)}"
     )
 
 

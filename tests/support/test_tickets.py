@@ -214,7 +214,11 @@ def test_a_rollback_clears_it_and_a_redeploy_sets_it_again(shipped):
         shipped, deployment, status="succeeded", actor="ci", now=at + timedelta(days=1)
     )
     assert live(shipped)[("ZD-1", "OPS-1")] == at + timedelta(days=1)
-    told = shipped.scalars(select(Notification).where(Notification.event == "ticket.fix_live"))
+    told = shipped.scalars(
+        select(Notification)
+        .where(Notification.event == "ticket.fix_live")
+        .order_by(Notification.id)
+    )
     assert [n.payload["live_since"] for n in told] == [  # the fix back is news again
         at.isoformat(),
         (at + timedelta(days=1)).isoformat(),

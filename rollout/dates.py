@@ -1,0 +1,47 @@
+"""Dates written out in the two languages customers read, English and French."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+LOCALES = ("en", "fr")
+_DAYS = {
+    "en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
+    "fr": ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"],
+}
+_MONTHS = {
+    "en": [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ],
+    "fr": [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ],
+}
+
+
+def long_date(local: datetime, locale: str) -> str:
+    """`Saturday 12 December 2026`, or `samedi 12 décembre 2026` (the first is `1er`)."""
+    day = "1er" if locale == "fr" and local.day == 1 else str(local.day)
+    return f"{_DAYS[locale][local.weekday()]} {day} {_MONTHS[locale][local.month - 1]} {local.year}"
