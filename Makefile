@@ -18,7 +18,7 @@ run: $(VENV)
 test: $(VENV)
 	scripts/ensure-test-deps
 	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory tests/js/node_modules/.installed; fi
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $${TEST_WORKERS:-auto} $(PYTEST_ARGS)
 
 # ical.js (Mozilla's iCalendar parser) for the feed tests; re-installed when the lock changes.
 tests/js/node_modules/.installed: tests/js/package-lock.json

@@ -34,9 +34,13 @@ def missing(what: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
+def postgres_url(worker_id) -> Iterator[str]:
     if url := os.environ.get("TEST_POSTGRES_URL"):
-        yield url.replace("postgresql://", "postgresql+psycopg://", 1)
+        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+        if worker_id == "master":
+            yield url
+        else:  # parallel workers share the server, each with a database of its own
+            yield from _database_on(url, f"rollout_{worker_id}")
         return
     if find_pg_bin() is None:
         missing("PostgreSQL server binaries (apt-get install postgresql)")
@@ -144,23 +148,30 @@ def fresh_postgres_url(postgres_url, tmp_path) -> Iterator[str]:
 def _fresh_database(database_url: str, tmp_path) -> Iterator[str]:
     if database_url.startswith("sqlite"):
         url = f"sqlite:///{tmp_path / 'live.db'}"
-        drop = None
+        _migrate(url)
+        yield url
     else:
-        name = f"live_{uuid.uuid4().hex[:12]}"
-        admin = make_engine(database_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        url = sa.make_url(database_url).set(database=name).render_as_string(hide_password=False)
-        drop = (admin, name)
+        for url in _database_on(database_url, f"live_{uuid.uuid4().hex[:12]}"):
+            _migrate(url)
+            yield url
+
+
+def _migrate(url: str) -> None:
     engine = make_engine(url)
     migrate(engine)
     engine.dispose()
-    yield url
-    if drop is not None:
-        admin, name = drop
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
+
+
+def _database_on(server_url: str, name: str) -> Iterator[str]:
+    """A new, empty database `name` on the server of `server_url`, dropped afterwards."""
+    admin = make_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @dataclass
