@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from rollout.notifications.triggers import (
     hotfix_applied,
     hotfix_scheduled,
+    release_completed,
     release_published,
-    release_security_notes,
 )
 from rollout.releases import Deployment, Hotfix, Release, ReleaseEvent, on
 
@@ -24,7 +24,7 @@ def _release_scheduled(session: Session, release: Release, now: datetime) -> Non
 
 @on(ReleaseEvent.RELEASE_COMPLETED)
 def _release_completed(session: Session, release: Release, now: datetime) -> None:
-    release_security_notes(session, release, now=now)
+    release_completed(session, release, now=now)
 
 
 @on(ReleaseEvent.HOTFIX_SCHEDULED)

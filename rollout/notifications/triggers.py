@@ -285,21 +285,28 @@ def release_published(
     )
 
 
-def release_security_notes(session: Session, release, *, now: datetime) -> int:
-    """The security items held back from the published notes, to every customer once the
-    release has reached every environment and the embargo is lifted."""
-    from rollout.releases import ItemKind, public_items
+def release_completed(session: Session, release, *, now: datetime) -> int:
+    """Once the release runs everywhere, the notes its first message lacked: security items
+    (embargoed until now) and items added after it was published; nothing when there are
+    none."""
+    from rollout.releases import public_items
 
-    items = [i for i in public_items(release) if i.kind == ItemKind.SECURITY]
+    published = session.scalar(
+        select(Notification.payload)
+        .where(Notification.dedupe_key == f"release:{release.version}:published")
+        .limit(1)
+    )
+    told = {(i["kind"], i["note"]) for i in (published or {}).get("items", [])}
+    items = [i for i in public_items(release) if (str(i.kind), i.public_note) not in told]
     if not items:
         return 0
     return notify(
         session,
-        event="release.security",
+        event="release.completed",
         customers=list(session.scalars(select(Customer).order_by(Customer.id))),
         topic=Topic.RELEASE_NOTES,
         payload=_release_payload(release, items),
-        key=f"release:{release.version}:security",
+        key=f"release:{release.version}:completed",
         due_at=now,
         now=now,
     )

@@ -195,10 +195,10 @@ def test_security_notes_held_back_go_out_once_the_release_reaches_every_environm
     waves = sorted(release.waves, key=lambda w: w.window.starts_at)
     for wave in waves[:-1]:
         releases.report_wave(session, wave.id, status="succeeded", actor="ci", now=NOW)
-    assert rows(session, event="release.security") == []  # not everywhere yet
+    assert rows(session, event="release.completed") == []  # not everywhere yet
     releases.report_wave(session, waves[-1].id, status="succeeded", actor="ci", now=NOW)
 
-    found = rows(session, event="release.security")
+    found = rows(session, event="release.completed")
     assert sorted(n.contact_id for n in found) == sorted([people["ada"].id, people["gaston"].id])
     assert {tuple(i["note"] for i in n.payload["items"]) for n in found} == {
         ("Sessions expire on logout.",)
@@ -219,7 +219,7 @@ def test_a_release_without_security_items_sends_nothing_more_when_it_completes(s
         releases.report_wave(session, wave.id, status="succeeded", actor="ci", now=NOW)
 
     assert release.status == "completed"
-    assert rows(session, event="release.security") == []
+    assert rows(session, event="release.completed") == []
 
 
 @pytest.mark.parametrize(
@@ -276,3 +276,22 @@ def test_an_english_requester_hears_the_fix_is_live_in_english(session, people):
     mail = render_email(row, base_url=BASE_URL)
     assert mail.subject == "Fixed: CSV export is empty (ticket ZD-77)"
     assert "(America/New_York)" in mail.text and "internal" not in mail.text
+
+
+def test_items_added_after_the_notes_went_out_follow_when_the_release_completes(session, people):
+    releases.create_release(session, version="2026.12", title="December", now=NOW)
+    releases.add_item(session, "2026.12", kind="fix", summary="s", public_note="Faster.", now=NOW)
+    release = releases.plan_release(session, "2026.12", actor="rm", now=NOW)
+    releases.add_item(
+        session, "2026.12", kind="feature", summary="s", public_note="Dark mode.", now=NOW
+    )
+    for wave in sorted(release.waves, key=lambda w: w.window.starts_at):
+        releases.report_wave(session, wave.id, status="succeeded", actor="ci", now=NOW)
+
+    found = rows(session, event="release.completed")
+    assert {tuple(i["note"] for i in n.payload["items"]) for n in found} == {("Dark mode.",)}
+    by_contact = {n.contact_id: render_email(n, base_url=BASE_URL) for n in found}
+    assert by_contact[people["ada"].id].subject == "Release 2026.12 is complete: more in its notes"
+    assert by_contact[people["gaston"].id].subject == (
+        "Version 2026.12 déployée : ses notes complétées"
+    )
