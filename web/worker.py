@@ -200,7 +200,9 @@ def build_worker(app, *, batch: int = 50) -> Worker:
         clock=app.extensions["rollout.clock"],
         base_url=base_url,
         email=SmtpSender(smtp, public_url=base_url) if smtp else None,
-        webhooks=WebhookSender(settings.notifications.allow_private),
+        webhooks=WebhookSender(
+            settings.notifications.allow_private, ca_bundle=settings.notifications.ca_bundle
+        ),
         batch=batch,
     )
 

@@ -1,11 +1,12 @@
 """Real servers on loopback for the notification tests and bench: an SMTP server (aiosmtpd)
-whose answers a test can script, and an HTTP receiver that checks Standard Webhooks
+whose answers a test can script, and an HTTP or HTTPS receiver that checks Standard Webhooks
 signatures with the `standardwebhooks` package."""
 
 from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import trustme
 from aiosmtpd.controller import Controller
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
@@ -98,8 +100,11 @@ class Receiver:
 
 
 @contextmanager
-def webhook_receiver(secrets: list[str] | None = None) -> Iterator[Receiver]:
-    """A real HTTP server on 127.0.0.1 verifying each delivery's signature."""
+def webhook_receiver(
+    secrets: list[str] | None = None, *, certificate: trustme.LeafCert | None = None
+) -> Iterator[Receiver]:
+    """A real HTTP server on 127.0.0.1 verifying each delivery's signature; HTTPS when given
+    a certificate, e.g. `trustme.CA().issue_cert("localhost", "127.0.0.1")`."""
     receiver = Receiver(secrets=list(secrets or []))
 
     class Handler(BaseHTTPRequestHandler):
@@ -137,9 +142,16 @@ def webhook_receiver(secrets: list[str] | None = None) -> Iterator[Receiver]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
+    scheme = "http"
+    if certificate is not None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        certificate.configure_cert(context)
+        # The handshake happens on accept; one the client aborts is dropped there unseen.
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        scheme = "https"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    receiver.url = f"http://127.0.0.1:{server.server_port}/hooks/rollout"
+    receiver.url = f"{scheme}://127.0.0.1:{server.server_port}/hooks/rollout"
     try:
         yield receiver
     finally:

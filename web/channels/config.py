@@ -4,6 +4,7 @@ and the notification policy (lead times by tier, reminders)."""
 from __future__ import annotations
 
 import re
+import ssl
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.utils import parseaddr
@@ -57,6 +58,8 @@ class NotifySettings:
     smtp: SmtpSettings | None = None
     # Networks webhooks may reach although private (tests, development): WEBHOOK_ALLOW_PRIVATE.
     allow_private: tuple[IPNetwork, ...] = ()
+    # A PEM file of the only CAs webhooks trust, e.g. a private one: WEBHOOK_CA_BUNDLE.
+    ca_bundle: str | None = None
     policy: NotificationPolicy = DEFAULT_POLICY
     # Whether the worker announces windows by itself once they come within the longest lead.
     auto_announce: bool = True
@@ -76,6 +79,7 @@ class NotifySettings:
         return cls(
             smtp=SmtpSettings.from_env(env),
             allow_private=allow,
+            ca_bundle=_ca_bundle(env),
             policy=_policy(env),
             auto_announce=_flag(env, "NOTIFY_AUTO_ANNOUNCE", default=True),
         )
@@ -92,6 +96,17 @@ def _policy(env) -> NotificationPolicy:
     if raw := (env.get("NOTIFY_REMINDERS") or "").strip():
         reminders = tuple(_duration(p.strip()) for p in raw.split(",") if p.strip())
     return NotificationPolicy(lead=lead, reminders=reminders, hold=DEFAULT_POLICY.hold)
+
+
+def _ca_bundle(env) -> str | None:
+    path = (env.get("WEBHOOK_CA_BUNDLE") or "").strip()
+    if not path:
+        return None
+    try:  # loaded now so a wrong path stops start-up, not every delivery
+        ssl.create_default_context(cafile=path)
+    except OSError as exc:
+        raise ValueError(f"WEBHOOK_CA_BUNDLE: cannot load CAs from {path!r}: {exc}") from None
+    return path
 
 
 def _flag(env, name: str, *, default: bool) -> bool:

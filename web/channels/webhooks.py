@@ -1,11 +1,12 @@
 """The webhook adapter: Standard Webhooks signatures (the `standardwebhooks` package), short
 timeouts, no redirects, and connections only to allowed addresses, checked on the address
 actually dialled so a DNS answer that changes after registration (rebinding) cannot reach
-a private network."""
+a private network. Certificates are verified against the URL's host name, not that address."""
 
 from __future__ import annotations
 
 import socket
+import ssl
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
@@ -80,12 +81,23 @@ class _GuardedAdapter(HTTPAdapter):
 
 
 class WebhookSender:
-    """Posts signed JSON events; one HTTP session with pooled connections."""
+    """Posts signed JSON events; one HTTP session with pooled connections. Certificates are
+    checked against certifi's CA bundle, or only against `ca_bundle` (a PEM file) if given."""
 
-    def __init__(self, allow: tuple[IPNetwork, ...] = (), *, timeout=TIMEOUT):
+    def __init__(
+        self,
+        allow: tuple[IPNetwork, ...] = (),
+        *,
+        timeout=TIMEOUT,
+        ca_bundle: str | None = None,
+    ):
         self.timeout = timeout
         self.session = requests.Session()
-        self.session.trust_env = False  # no proxy from the environment: we dial ourselves
+        # No proxy from the environment: we dial ourselves. This also ignores
+        # REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE, hence `ca_bundle`.
+        self.session.trust_env = False
+        if ca_bundle is not None:
+            self.session.verify = ca_bundle
         adapter = _GuardedAdapter(allow)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
@@ -117,9 +129,12 @@ class WebhookSender:
                 allow_redirects=False,
                 stream=True,
             )
+        except requests.exceptions.SSLError as exc:
+            # Often an expired or replaced certificate the receiver will fix: try again later.
+            return Outcome(Result.RETRY, f"TLS failed: {_tls_problem(exc)}")
         except requests.ConnectionError as exc:
-            if _blocked(exc):
-                return Outcome(Result.FAILED, f"refused: {_blocked(exc)}")
+            if blocked := _cause(exc, BlockedAddress):
+                return Outcome(Result.FAILED, f"refused: {str(blocked).split(': ', 1)[-1]}")
             return Outcome(Result.RETRY, f"connection failed: {_reason(exc)}")
         except requests.Timeout:
             return Outcome(Result.RETRY, "timed out")
@@ -164,7 +179,8 @@ def retry_after_of(value: str | None, now: datetime) -> timedelta | None:
     return max(when - now, timedelta(0))
 
 
-def _blocked(exc: BaseException) -> str | None:
+def _cause(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
+    """The first `kind` among what requests and urllib3 wrapped inside `exc`."""
     seen = set()
     stack = [exc]
     while stack:
@@ -172,11 +188,20 @@ def _blocked(exc: BaseException) -> str | None:
         if id(current) in seen or current is None:
             continue
         seen.add(id(current))
-        if isinstance(current, BlockedAddress):
-            return str(current).split(": ", 1)[-1]
+        if isinstance(current, kind):
+            return current
         stack += [getattr(current, "reason", None), current.__cause__, current.__context__]
         stack += [a for a in getattr(current, "args", ()) if isinstance(a, BaseException)]
     return None
+
+
+def _tls_problem(exc: BaseException) -> str:
+    """OpenSSL's words for a refused certificate, without urllib3's wrapping around them."""
+    refused = _cause(exc, ssl.SSLCertVerificationError)
+    if refused is not None and refused.verify_message:
+        return f"certificate verify failed: {refused.verify_message}"
+    handshake = _cause(exc, ssl.SSLError)
+    return _reason(handshake if handshake is not None else exc)
 
 
 def _reason(exc: BaseException) -> str:
