@@ -109,11 +109,7 @@ def update_contact(
 ) -> Contact:
     """Change a contact's name, email, role, language, zone or subscriptions."""
     contact = get_contact(session, customer, contact_id)
-    if expected_version is not None and expected_version != contact.version:
-        raise Conflict(
-            f"contact #{contact_id} changed since version {expected_version}; reload",
-            field="version",
-        )
+    _check_version(contact, expected_version, f"contact #{contact_id}")
     if (name := changes.get("name")) is not None:
         contact.name = check_display_name(name)
     if (email := changes.get("email")) is not None:
@@ -218,6 +214,7 @@ def update_endpoint(
     topics: Iterable[str] | None = None,
     description: str | None = None,
     enabled: bool | None = None,
+    expected_version: int | None = None,
     allow: tuple[IPNetwork, ...] = (),
     resolver: Resolver = resolve,
     now: datetime,
@@ -225,6 +222,7 @@ def update_endpoint(
     """Change an endpoint's URL (checked as when it was made), topics or description, or
     turn it off and on; turning it on again forgets why it was off (e.g. a 410)."""
     endpoint = get_endpoint(session, customer, endpoint_id)
+    _check_version(endpoint, expected_version, f"webhook endpoint #{endpoint_id}")
     if url is not None:
         endpoint.url = check_webhook_url(url, allow=allow, resolver=resolver)
     if topics is not None:
@@ -246,12 +244,15 @@ def rotate_endpoint_secret(
     endpoint_id: int,
     *,
     grace: timedelta = DEFAULT_GRACE,
+    expected_version: int | None = None,
     now: datetime,
 ) -> tuple[WebhookEndpoint, str]:
     """A new signing secret, shown only now; the old one also signs for `grace`."""
     if not timedelta(0) <= grace <= MAX_GRACE:
         raise Invalid("the grace period is between 0 and 168 hours", field="grace_hours")
     endpoint = get_endpoint(session, customer, endpoint_id)
+    # A second rotation from a stale view would end the first one's grace period at once.
+    _check_version(endpoint, expected_version, f"webhook endpoint #{endpoint_id}")
     secret = new_secret()
     endpoint.previous_secret = endpoint.secret if grace else None
     endpoint.previous_secret_expires_at = now + grace if grace else None
@@ -281,6 +282,11 @@ def _cancel_open(session: Session, where, why: str, now: datetime) -> None:
         .values(status=NotificationStatus.CANCELLED, last_error=why, updated_at=now)
         .execution_options(synchronize_session=False)
     )
+
+
+def _check_version(row: Contact | WebhookEndpoint, expected: int | None, name: str) -> None:
+    if expected is not None and expected != row.version:
+        raise Conflict(f"{name} changed since version {expected}; reload", field="version")
 
 
 def _contact_by_email(session: Session, customer: Customer, email: str) -> Contact | None:

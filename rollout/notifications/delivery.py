@@ -19,9 +19,11 @@ from rollout.errors import Conflict, NotFound
 from rollout.notifications.content import Email, WebhookEvent, render_email, render_webhook
 from rollout.notifications.models import (
     Channel,
+    Contact,
     DeliveryAttempt,
     Notification,
     NotificationStatus,
+    WebhookEndpoint,
 )
 
 # Waits after each failed attempt: the Standard Webhooks schedule (immediately, 5 s, 5 min,
@@ -221,8 +223,9 @@ def record_outcome(
 
 
 def retry_notification(session: Session, notification_id: int, *, now: datetime) -> Notification:
-    """Send a failed, dead or cancelled notification again (such as those an endpoint
-    missed while disabled), with the same message id and a fresh retry schedule."""
+    """Send a failed, dead or cancelled notification again, with the same message id and a
+    fresh retry schedule; Conflict saying why when it would be unwanted or outdated (expired,
+    superseded, its recipient gone or no longer taking its topic)."""
     row = session.get(Notification, notification_id)
     if row is None:
         raise NotFound(f"no notification #{notification_id}", field="id")
@@ -230,19 +233,19 @@ def retry_notification(session: Session, notification_id: int, *, now: datetime)
         raise Conflict(f"notification #{row.id} is already {row.status}", field="status")
     if row.status == NotificationStatus.DELIVERED:
         raise Conflict(f"notification #{row.id} was delivered already", field="status")
-    if row.contact_id is None and row.endpoint_id is None:
-        raise Conflict("its recipient was removed; there is no one to send it to", field="status")
-    # The next pass would only cancel it again: the endpoint must be re-enabled first.
-    if row.endpoint is not None and row.endpoint.disabled_at is not None:
+    if row.expires_at is not None and row.expires_at <= now:
         raise Conflict(
-            f"webhook endpoint #{row.endpoint_id} is disabled ({row.endpoint.disabled_reason}); "
-            "re-enable it, then send this again",
-            field="endpoint",
+            f"expired at {row.expires_at.isoformat()}: too late to be useful", field="expires_at"
         )
+    recipient = row.contact if row.channel == Channel.EMAIL else row.endpoint
+    if recipient is None:
+        raise Conflict("its recipient was removed; there is no one to send it to", field="status")
+    if row.status == NotificationStatus.CANCELLED:
+        _check_cause_passed(row)
+    _check_recipient_wants(row, recipient)
     row.status = NotificationStatus.PENDING
     row.attempts = 0
     row.next_attempt_at = now
-    row.expires_at = None
     row.updated_at = now
     session.flush()
     return row
@@ -278,6 +281,49 @@ def status_counts(session: Session) -> dict[str, int]:
     return {str(status): counts[status] for status in NotificationStatus}
 
 
+# How a cancellation's cause begins (last_error, as _why_skip and unsubscribe word it) when
+# the cause can pass: the contact subscribes again, the endpoint is turned back on or takes
+# the topic again. Every other cause is for good: superseded by a later notice (outbox and
+# triggers), expired, recipient removed.
+_PASSING_CAUSES = ("unsubscribed", "endpoint disabled", "endpoint no longer takes")
+
+
+def _check_cause_passed(row: Notification) -> None:
+    cause = row.last_error or "no reason recorded"
+    if cause.startswith(_PASSING_CAUSES):
+        return
+    if cause.startswith("superseded by"):
+        why = f"{cause}: a newer notice replaced it"
+    elif cause.startswith("superseded"):
+        why = f"{cause}: a later change made it unnecessary before it went out"
+    else:
+        why = f"cancelled for good ({cause}); it cannot be sent again"
+    raise Conflict(why, field="status")
+
+
+def _check_recipient_wants(row: Notification, recipient: Contact | WebhookEndpoint) -> None:
+    """Conflict if the next pass would only cancel the row again (see _why_skip)."""
+    if isinstance(recipient, Contact):
+        if row.topic not in recipient.subscriptions:
+            raise Conflict(
+                f"{recipient.email} is unsubscribed from {row.topic}; "
+                "they must subscribe to it again first",
+                field="contact",
+            )
+    elif recipient.disabled_at is not None:
+        raise Conflict(
+            f"webhook endpoint #{recipient.id} is disabled ({recipient.disabled_reason}); "
+            "re-enable it, then send this again",
+            field="endpoint",
+        )
+    elif row.topic not in recipient.topics:
+        raise Conflict(
+            f"webhook endpoint #{recipient.id} no longer takes {row.topic}; "
+            "add the topic back first",
+            field="endpoint",
+        )
+
+
 def _why_skip(row: Notification, now: datetime) -> str | None:
     if row.expires_at is not None and row.expires_at <= now:
         return "expired: too late to be useful"
@@ -297,8 +343,6 @@ def _why_skip(row: Notification, now: datetime) -> str | None:
 
 
 def _disable_endpoint(session: Session, notification_id: int, why: str, now: datetime) -> None:
-    from rollout.notifications.models import WebhookEndpoint
-
     endpoint_id = session.scalar(
         select(Notification.endpoint_id).where(Notification.id == notification_id)
     )
@@ -307,6 +351,13 @@ def _disable_endpoint(session: Session, notification_id: int, why: str, now: dat
     session.execute(
         update(WebhookEndpoint)
         .where(WebhookEndpoint.id == endpoint_id, WebhookEndpoint.disabled_at.is_(None))
-        .values(disabled_at=now, disabled_reason=why, updated_at=now)
+        # By hand, as the ORM's version counter is not kept by a bulk update: an edit made
+        # from a view read before the endpoint went off is then refused as stale.
+        .values(
+            disabled_at=now,
+            disabled_reason=why,
+            updated_at=now,
+            version=WebhookEndpoint.version + 1,
+        )
         .execution_options(synchronize_session=False)
     )

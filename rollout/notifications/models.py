@@ -81,8 +81,11 @@ class WebhookEndpoint(Base):
     disabled_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     customer: Mapped[Customer] = relationship(lazy="joined")
+
+    __mapper_args__ = {"version_id_col": version}
 
     def signing_secrets(self, now: datetime) -> list[str]:
         """The secrets that sign a delivery at `now`: the current one, and the previous one

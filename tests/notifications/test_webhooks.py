@@ -155,6 +155,50 @@ def test_an_endpoint_re_enabled_after_a_410_gets_what_it_missed_when_staff_send_
     }
 
 
+def test_an_edit_made_from_a_view_read_before_a_410_turned_the_endpoint_off_is_refused(
+    session, endpoint, receiver, make_worker, clock, client
+):
+    admin = bearer(make_token(session, "admin"))
+    session.commit()
+    read = endpoint.version
+    announce_soon(session, clock)
+    receiver.script = [(410, {})]
+    run(make_worker(), once=True)
+    assert _reload(session, endpoint).version == read + 1
+    stale = client.patch(
+        f"/api/v1/customers/acme/webhooks/{endpoint.id}",
+        headers=admin,
+        json={"description": "still there?", "version": read},
+    )
+    assert stale.status_code == 409 and stale.json["error"]["field"] == "version"
+
+
+def test_a_delivery_dropped_while_the_endpoint_left_out_its_topic_goes_once_it_takes_it_back(
+    session, endpoint, receiver, make_worker, clock, client
+):
+    admin = bearer(make_token(session, "admin"))
+    session.commit()
+    path = f"/api/v1/customers/acme/webhooks/{endpoint.id}"
+    announce_soon(session, clock)
+    client.patch(path, headers=admin, json={"topics": ["hotfixes"]})
+    worker = make_worker()
+    run(worker, once=True)
+    dropped = announcement(session)
+    assert (dropped.status, dropped.last_error) == (
+        "cancelled",
+        "endpoint no longer takes maintenance",
+    )
+    early = client.post(f"/api/v1/notifications/{dropped.id}/retry", headers=admin)
+    assert early.status_code == 409 and early.json["error"]["field"] == "endpoint"
+    assert "no longer takes maintenance" in early.json["error"]["message"]
+
+    client.patch(path, headers=admin, json={"topics": ["maintenance", "hotfixes"]})
+    retried = client.post(f"/api/v1/notifications/{dropped.id}/retry", headers=admin)
+    assert retried.status_code == 200, retried.json
+    run(worker, once=True)
+    assert [d["id"] for d in receiver.received] == [dropped.message_id]
+
+
 def test_an_address_that_turns_private_after_registration_is_refused_at_delivery(
     session, endpoint, receiver, make_worker, clock
 ):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from datetime import timedelta
 
 import pytest
 
@@ -415,3 +416,221 @@ def test_a_customer_admin_re_enables_an_endpoint_and_is_told_which_field_is_wron
         },
     )
     assert malformed.status_code == 422 and "url: not a URL" in malformed.text
+
+
+def test_a_webhook_edit_made_from_a_stale_version_is_refused_naming_version(client, world):
+    made = add_webhook(client, world)
+    assert made["version"] == 1
+    path = f"/api/v1/customers/acme/webhooks/{made['id']}"
+    first = client.patch(path, headers=world["acme"], json={"description": "A", "version": 1})
+    assert first.status_code == 200 and first.json["version"] == 2
+    response_validator("Webhook").validate(first.json)
+    stale = client.patch(path, headers=world["acme"], json={"description": "B", "version": 1})
+    assert stale.status_code == 409 and stale.json["error"]["field"] == "version"
+    [kept] = client.get("/api/v1/customers/acme/webhooks", headers=world["acme"]).json["items"]
+    assert (kept["description"], kept["version"]) == ("A", 2)
+
+
+def test_rotating_and_turning_a_webhook_off_and_on_each_make_a_new_version(client, world):
+    made = add_webhook(client, world)
+    path = f"/api/v1/customers/acme/webhooks/{made['id']}"
+    rotated = client.post(f"{path}/rotate", headers=world["acme"], json={"version": 1}).json
+    off = client.patch(path, headers=world["acme"], json={"enabled": False}).json
+    on = client.patch(path, headers=world["acme"], json={"enabled": True, "version": 3}).json
+    assert [rotated["version"], off["version"], on["version"]] == [2, 3, 4]
+    stale = client.post(f"{path}/rotate", headers=world["acme"], json={"version": 1})
+    assert stale.status_code == 409 and stale.json["error"]["field"] == "version"
+
+
+def sign_in_customer_admin(client, session):
+    from rollout import access
+
+    _, token = access.create_token(
+        session, name="acme admin", role="customer", customer="acme", now=NOW
+    )
+    session.commit()
+    client.post(
+        "/customer/login",
+        data={"csrf_token": csrf_token(client, "/customer/login"), "token": token},
+    )
+
+
+def rendered_versions(page: str) -> list[int]:
+    return [int(v) for v in re.findall(r'name="version" value="(\d+)"', page)]
+
+
+def test_a_form_on_the_customer_page_saved_after_someone_else_changed_the_row_is_refused(
+    client, world, session
+):
+    from rollout.notifications import Contact, WebhookEndpoint
+
+    contact = client.post(
+        "/api/v1/customers/acme/contacts", headers=world["acme"], json=contact_body()
+    ).json
+    hook = add_webhook(client, world)
+    sign_in_customer_admin(client, session)
+    page = client.get("/customers/acme/notifications").text
+    assert rendered_versions(page) == [1, 1]  # the contact's form, then the rotation's
+    client.patch(
+        f"/api/v1/customers/acme/contacts/{contact['id']}",
+        headers=world["acme"],
+        json={"subscriptions": ["hotfixes"]},
+    )
+    client.patch(
+        f"/api/v1/customers/acme/webhooks/{hook['id']}",
+        headers=world["acme"],
+        json={"description": "Ops"},
+    )
+    token = csrf_token(client, "/customers/acme/notifications")
+    saved = client.post(
+        f"/customers/acme/notifications/contacts/{contact['id']}",
+        data={"csrf_token": token, "version": "1", "topics": ["maintenance"]},
+    )
+    rotated = client.post(
+        f"/customers/acme/notifications/webhooks/{hook['id']}/rotate",
+        data={"csrf_token": token, "version": "1"},
+    )
+    for answer in (saved, rotated):
+        assert answer.status_code == 409
+        assert "Someone changed this since you opened the page" in answer.text
+    assert "whsec_" not in rotated.text
+    session.expire_all()
+    assert session.get(Contact, contact["id"]).subscriptions == ["hotfixes"]
+    assert session.get(WebhookEndpoint, hook["id"]).previous_secret is None
+    fresh = client.post(
+        f"/customers/acme/notifications/webhooks/{hook['id']}/rotate",
+        data={"csrf_token": token, "version": "2"},
+    )
+    assert fresh.status_code == 200 and "whsec_" in fresh.text
+
+
+def test_re_enabling_from_a_page_read_before_the_endpoint_changed_is_refused(
+    client, world, session
+):
+    from rollout.notifications import WebhookEndpoint
+
+    hook = add_webhook(client, world)
+    path = f"/api/v1/customers/acme/webhooks/{hook['id']}"
+    client.patch(path, headers=world["acme"], json={"enabled": False})
+    sign_in_customer_admin(client, session)
+    page = client.get("/customers/acme/notifications").text
+    assert "Re-enable" in page and rendered_versions(page) == [2, 2]
+    client.patch(path, headers=world["acme"], json={"url": "http://127.0.0.1:10/in"})
+    enabled = client.post(
+        f"/customers/acme/notifications/webhooks/{hook['id']}/enable",
+        data={"csrf_token": csrf_token(client, "/customers/acme/notifications"), "version": "2"},
+    )
+    assert enabled.status_code == 409 and "Someone changed this" in enabled.text
+    assert "127.0.0.1:10" in enabled.text  # the endpoint as it is now
+    session.expire_all()
+    assert session.get(WebhookEndpoint, hook["id"]).disabled_at is not None
+
+
+# Sending again: only what is still wanted.
+
+
+def retry(client, world, row):
+    return client.post(f"/api/v1/notifications/{row.id}/retry", headers=world["admin"])
+
+
+def refused(answer, field: str, message: str) -> bool:
+    error = answer.json["error"]
+    return answer.status_code == 409 and error["field"] == field and message in error["message"]
+
+
+def test_a_dead_notification_is_sent_again(client, world, session):
+    dead = queue(session, world, NotificationStatus.DEAD)
+    answer = retry(client, world, dead)
+    assert answer.status_code == 200 and answer.json["status"] == "pending"
+    response_validator("Notification").validate(answer.json)
+
+
+def test_notices_cancelled_because_a_later_change_replaced_them_are_not_sent_again(
+    client, world, session
+):
+    from tests.notifications.test_triggers import change, make_window, rows
+
+    client.post("/api/v1/customers/acme/contacts", headers=world["acme"], json=contact_body())
+    window = make_window(session)
+    change(session, window, "announce")
+    change(session, window, "move", starts_at=window.starts_at + timedelta(days=1), reason="x")
+    change(session, window, "cancel", reason="not needed after all")
+    session.commit()
+    announcement = rows(session, event="window.announced")[0]
+    old_reminder = rows(session, event="window.reminder")[0]
+    assert announcement.last_error == "superseded"
+    assert old_reminder.last_error == "superseded by revision 2"
+    assert refused(
+        retry(client, world, old_reminder),
+        "status",
+        "superseded by revision 2: a newer notice replaced it",
+    )
+    assert refused(
+        retry(client, world, announcement),
+        "status",
+        "superseded: a later change made it unnecessary",
+    )
+
+
+@pytest.mark.parametrize(
+    "status", [NotificationStatus.FAILED, NotificationStatus.DEAD, NotificationStatus.CANCELLED]
+)
+def test_a_notification_past_its_expiry_is_never_sent_again(client, world, session, status):
+    row = queue(session, world, status)
+    row.expires_at, row.last_error = NOW - timedelta(minutes=1), "expired: too late to be useful"
+    session.commit()
+    assert refused(retry(client, world, row), "expires_at", "too late to be useful")
+
+
+def test_a_failed_notification_keeps_its_expiry_when_sent_again(client, world, session):
+    row = queue(session, world)
+    row.expires_at = NOW + timedelta(hours=1)
+    session.commit()
+    answer = retry(client, world, row)
+    assert answer.status_code == 200 and answer.json["expires_at"] == "2026-11-22T13:00:00Z"
+
+
+def test_mail_cancelled_by_unsubscribing_goes_again_only_once_the_contact_subscribes_again(
+    client, world, session
+):
+    row = queue(session, world, NotificationStatus.PENDING)
+    client.post(f"/unsubscribe/{row.contact.unsubscribe_token}")
+    session.expire_all()
+    assert (row.status, row.last_error) == ("cancelled", "unsubscribed")
+    assert refused(retry(client, world, row), "contact", "unsubscribed from release_notes")
+    client.patch(
+        f"/api/v1/customers/acme/contacts/{row.contact_id}",
+        headers=world["acme"],
+        json={"subscriptions": ["release_notes"]},
+    )
+    answer = retry(client, world, row)
+    assert answer.status_code == 200 and answer.json["status"] == "pending"
+
+
+def test_a_failed_email_to_a_contact_who_since_unsubscribed_is_not_sent_again(
+    client, world, session
+):
+    row = queue(session, world)
+    client.patch(
+        f"/api/v1/customers/acme/contacts/{row.contact_id}",
+        headers=world["acme"],
+        json={"subscriptions": ["maintenance"]},
+    )
+    assert refused(retry(client, world, row), "contact", "unsubscribed from release_notes")
+
+
+@pytest.mark.parametrize(
+    ("recipients", "channel", "cause"),
+    [("contacts", "email", "contact removed"), ("webhooks", "webhook", "endpoint removed")],
+)
+def test_a_notification_whose_recipient_was_removed_is_not_sent_again(
+    client, world, session, recipients, channel, cause
+):
+    add_webhook(client, world, topics=["release_notes"])
+    queue(session, world, NotificationStatus.PENDING)
+    row = session.query(Notification).filter_by(channel=channel).one()
+    recipient_id = row.contact_id or row.endpoint_id
+    client.delete(f"/api/v1/customers/acme/{recipients}/{recipient_id}", headers=world["acme"])
+    session.expire_all()
+    assert (row.status, row.last_error) == ("cancelled", cause)
+    assert refused(retry(client, world, row), "status", "its recipient was removed")

@@ -95,7 +95,13 @@ def update_webhook(slug: str, endpoint_id: str):
     """Change an endpoint, or turn it back on after it was disabled (e.g. by a 410)."""
     changes = body(WebhookPatch).model_dump(exclude_unset=True)
     endpoint = notifications.update_endpoint(
-        db(), _customer(slug), int_id(endpoint_id), allow=_allow(), now=now(), **changes
+        db(),
+        _customer(slug),
+        int_id(endpoint_id),
+        expected_version=changes.pop("version", None),
+        allow=_allow(),
+        now=now(),
+        **changes,
     )
     db().commit()
     return jsonify(webhook_json(endpoint))
@@ -111,6 +117,7 @@ def rotate_webhook(slug: str, endpoint_id: str):
         _customer(slug),
         int_id(endpoint_id),
         grace=timedelta(hours=data.grace_hours),
+        expected_version=data.version,
         now=now(),
     )
     db().commit()
@@ -151,7 +158,8 @@ def list_notifications():
 @blueprint.post("/notifications/<notification_id>/retry")
 @require(Role.ADMIN, Role.RELEASE_MANAGER, Role.SUPPORT_AGENT)
 def retry_notification(notification_id: str):
-    """Send a failed, dead or cancelled notification again, with the same message id."""
+    """Send a failed, dead or cancelled notification again, with the same message id; 409
+    says why not when it would be unwanted or outdated (superseded, expired, unsubscribed)."""
     row = notifications.retry_notification(db(), int_id(notification_id), now=now())
     db().commit()
     return jsonify(notification_json(row))

@@ -47,7 +47,7 @@ SCHEMAS = {
     },
     "Webhook": {
         "type": "object",
-        "required": ["id", "customer", "url", "topics", "enabled"],
+        "required": ["id", "customer", "url", "topics", "enabled", "version"],
         "properties": {
             "id": {"type": "integer"},
             "customer": {"type": "string"},
@@ -68,6 +68,10 @@ SCHEMAS = {
             },
             "disabled_at": _NULLABLE_DT,
             "disabled_reason": _NULLABLE_STR,
+            "version": {
+                "type": "integer",
+                "description": "give it back in PATCH or rotate: a stale one gets 409",
+            },
             "created_at": _DT,
         },
     },
@@ -89,6 +93,7 @@ SCHEMAS = {
             "attempts": {"type": "integer"},
             "due_at": _DT,
             "next_attempt_at": _DT,
+            "expires_at": {**_NULLABLE_DT, "description": "not sent, nor sent again, after this"},
             "delivered_at": _NULLABLE_DT,
             "last_error": _NULLABLE_STR,
             "created_at": _DT,
@@ -202,7 +207,9 @@ def paths() -> dict:
         },
         "/api/v1/notifications/{notification_id}/retry": {
             "post": _op(
-                "Send a failed, dead or cancelled notification again, with the same message id",
+                "Send a failed, dead or cancelled notification again, with the same message id; "
+                "409 when it is expired, its recipient is gone or no longer takes its topic, "
+                "or it was cancelled for good (superseded by a later notice)",
                 _json(_ref("Notification")),
                 params=[_path("notification_id", "integer")],
             ),

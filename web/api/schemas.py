@@ -203,6 +203,7 @@ class WebhookIn(Body):
 
 
 class WebhookPatch(Body):
+    version: int | None = Field(None, description="the version you read; a stale one gets 409")
     url: str | None = Field(None, description="checked as on creation: https, public address")
     topics: list[TOPIC] | None = None
     description: str | None = None
@@ -212,4 +213,5 @@ class WebhookPatch(Body):
 
 
 class WebhookRotate(Body):
+    version: int | None = Field(None, description="the version you read; a stale one gets 409")
     grace_hours: int = Field(24, ge=0, le=168, description="how long the old secret signs too")

@@ -332,6 +332,7 @@ def webhook_json(endpoint, *, secret: str | None = None) -> dict:
         "previous_secret_expires_at": utc(endpoint.previous_secret_expires_at),
         "disabled_at": utc(endpoint.disabled_at),
         "disabled_reason": endpoint.disabled_reason,
+        "version": endpoint.version,
         "created_at": utc(endpoint.created_at),
     }
     if secret is not None:
@@ -353,6 +354,7 @@ def notification_json(notification) -> dict:
         "attempts": notification.attempts,
         "due_at": utc(notification.due_at),
         "next_attempt_at": utc(notification.next_attempt_at),
+        "expires_at": utc(notification.expires_at),
         "delivered_at": utc(notification.delivered_at),
         "last_error": notification.last_error,
         "created_at": utc(notification.created_at),

@@ -23,7 +23,7 @@ from flask_wtf import FlaskForm
 from rollout import notifications
 from rollout.access import ApiToken, Role, authenticate_token
 from rollout.customers import Locale, get_customer
-from rollout.errors import DomainError
+from rollout.errors import Conflict, DomainError, Invalid
 from rollout.notifications import NotificationStatus
 from web.auth import principal
 from web.database import db, now
@@ -41,6 +41,10 @@ TOPIC_NAMES = {
     "ticket_updates": "Ticket updates",
 }
 RECENT = 100
+STALE_FORM = (
+    "Someone changed this since you opened the page, so nothing was saved. "
+    "It is shown below as it is now: make your change again if it is still needed."
+)
 
 
 class CsrfForm(FlaskForm):
@@ -156,6 +160,7 @@ def edit_contact(customer, contact_id: int):
             db(),
             customer,
             contact_id,
+            expected_version=_rendered_version(),
             locale=request.form.get("locale") or None,
             timezone=request.form.get("timezone") or None,
             subscriptions=request.form.getlist("topics"),
@@ -202,7 +207,12 @@ def rotate_webhook(customer, endpoint_id: int):
     return _change(
         customer,
         lambda: notifications.rotate_endpoint_secret(
-            db(), customer, endpoint_id, grace=timedelta(hours=24), now=now()
+            db(),
+            customer,
+            endpoint_id,
+            grace=timedelta(hours=24),
+            expected_version=_rendered_version(),
+            now=now(),
         ),
         "New secret made; the old one keeps signing for 24 hours.",
         shows_secret=True,
@@ -214,7 +224,14 @@ def rotate_webhook(customer, endpoint_id: int):
 def enable_webhook(customer, endpoint_id: int):
     return _change(
         customer,
-        lambda: notifications.update_endpoint(db(), customer, endpoint_id, enabled=True, now=now()),
+        lambda: notifications.update_endpoint(
+            db(),
+            customer,
+            endpoint_id,
+            enabled=True,
+            expected_version=_rendered_version(),
+            now=now(),
+        ),
         "Endpoint enabled again.",
     )
 
@@ -272,9 +289,13 @@ def _change(customer, use_case, done: str, *, shows_secret: bool = False):
         result = use_case()
     except DomainError as exc:
         db().rollback()
-        where = f"{exc.field}: " if exc.field else ""
-        form.form_errors.append(f"{where}{exc.message}")
-        return customer_page.__wrapped__(customer, form=form, status=422)
+        if isinstance(exc, Conflict) and exc.field == "version":
+            form.form_errors.append(STALE_FORM)
+        else:
+            where = f"{exc.field}: " if exc.field else ""
+            form.form_errors.append(f"{where}{exc.message}")
+        status = 409 if isinstance(exc, Conflict) else 422
+        return customer_page.__wrapped__(customer, form=form, status=status)
     db().commit()
     if shows_secret:
         _, secret = result
@@ -282,6 +303,16 @@ def _change(customer, use_case, done: str, *, shows_secret: bool = False):
         return customer_page.__wrapped__(customer, secret=secret)
     flash(done, "success")
     return redirect(url_for(".customer_page", slug=customer.slug))
+
+
+def _rendered_version() -> int | None:
+    """The version of the row the form was rendered with; None (no check) if it has none."""
+    value = request.form.get("version")
+    if value is None:
+        return None
+    if not value.isdigit():
+        raise Invalid("the form is damaged; reload the page", field="version")
+    return int(value)
 
 
 def _customer_token() -> ApiToken | None:
