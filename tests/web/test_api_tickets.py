@@ -500,3 +500,34 @@ def test_the_webhook_is_off_without_a_secret(session_factory, clock, tmp_path, w
         app.extensions["rollout.settings"], helpdesk_webhook_secret=None
     )
     assert deliver(app.test_client(), ticket_body()).status_code == 503
+
+
+def test_the_help_desk_links_the_bugs_its_jira_field_names(jira_app, jira, session, world):
+    client = jira_app.test_client()
+    jira.add(make_issue("OPS-80", NOW - timedelta(hours=1), priority="High"))
+    created = deliver(client, ticket_body(bugs=["OPS-1", "OPS-80"]))
+    assert created.status_code == 201, created.json
+    # A later delivery without OPS-80 adds nothing and removes nothing.
+    assert deliver(client, ticket_body(bugs=["OPS-1"]), delivery="d-2").status_code == 200
+
+    status = client.get("/api/v1/fix-status?ticket=ZD-100", headers=world["support_agent"])
+    assert [(i["bug"], i["state"]) for i in status.json["items"]] == [
+        ("OPS-1", "planned"),
+        ("OPS-80", "not_planned"),
+    ]
+    assert session.scalar(select(Bug.priority).where(Bug.key == "OPS-80")) == "high"
+
+
+def test_a_delivery_naming_a_bug_jira_does_not_have_writes_nothing(jira_app, jira, session, world):
+    client = jira_app.test_client()
+    unknown = deliver(client, ticket_body(bugs=["OPS-1", "OPS-404"]))
+    assert unknown.status_code == 422 and error_field(unknown) == "bugs"
+    assert "OPS-404" in unknown.json["error"]["message"]
+    jira.add(make_issue("OPS-81", NOW))
+    jira.fail("GET", r"/issue/OPS-81$", 500)
+    down = deliver(client, ticket_body(bugs=["OPS-81"]), delivery="d-2")
+    assert down.status_code == 502 and error_field(down) == "bugs"
+    assert session.scalar(select(func.count(Ticket.id))) == 0
+    assert session.scalar(select(func.count(TicketBug.id))) == 0
+    # Nothing was recorded of either delivery: the help desk's retry goes through.
+    assert deliver(client, ticket_body(bugs=["OPS-1"])).status_code == 201

@@ -4,7 +4,10 @@ Freshdesk automation, a script) that creates or updates a ticket.
 The sender signs the raw body with the shared secret HELPDESK_WEBHOOK_SECRET:
 `X-Rollout-Signature: sha256=<hex HMAC-SHA256 of the body>`, and names each delivery in
 `X-Rollout-Delivery` (the same value on every retry of it): a replay is answered 200
-"duplicate" and changes nothing. The body is the ticket as POST /api/v1/tickets takes it.
+"duplicate" and changes nothing. The body is the ticket as POST /api/v1/tickets takes it,
+plus optional `bugs`: Jira keys to link (a help desk's Jira field). Links are only added:
+other links may come from agents, so a key missing from `bugs` is not unlinked. A key Jira
+does not know refuses the whole delivery, so the help desk can send it again once fixed.
 """
 
 from __future__ import annotations
@@ -16,9 +19,12 @@ import json
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy.exc import IntegrityError
 
+from jira_sync.client import JiraError
+from rollout.errors import DomainError
 from rollout.support import tickets
-from web.api.schemas import TicketIn
+from web.api.schemas import HelpdeskTicketIn
 from web.api.serialize_support import ticket_json
+from web.api.tickets import jira_lookup
 from web.database import db, now
 from web.errors import BadRequest, error_body
 
@@ -63,12 +69,14 @@ def helpdesk_webhook():
         raise BadRequest("the body is not valid JSON", field="body") from None
     if not isinstance(data, dict):
         raise BadRequest("the body must be a JSON object", field="body")
-    fields = TicketIn.model_validate(data).model_dump()
+    fields = HelpdeskTicketIn.model_validate(data).model_dump()
+    keys = fields.pop("bugs")
     session = db()
     if not tickets.first_delivery(session, source="helpdesk", identifier=delivery, now=now()):
         return jsonify(status="duplicate", note="this delivery was applied already")
     existed = tickets.find_ticket(session, fields["external_id"]) is not None
     ticket = tickets.save_ticket(session, **fields, now=now())
+    _link(ticket.external_id, keys)
     try:
         session.commit()
     except IntegrityError:
@@ -78,3 +86,19 @@ def helpdesk_webhook():
     return jsonify(status="updated" if existed else "created", ticket=ticket_json(ticket)), (
         200 if existed else 201
     )
+
+
+def _link(external_id: str, keys: list[str]) -> None:
+    lookup = jira_lookup() if keys else None
+    for key in keys:
+        try:
+            tickets.link_bug(db(), external_id, key, lookup=lookup, actor="help desk", now=now())
+        except DomainError as exc:  # named as the help desk sent it
+            raise type(exc)(exc.message, field="bugs", details=exc.details) from None
+
+
+@blueprint.errorhandler(JiraError)
+def jira_failed(exc: JiraError):
+    """Jira down or refusing while a linked bug was looked up: nothing was written, and the
+    help desk's retry of this delivery will try again."""
+    return jsonify(error_body("jira_unavailable", exc.message, "bugs")), 502

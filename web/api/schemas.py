@@ -157,6 +157,14 @@ class TicketIn(Body):
     sla_level: int = Field(ge=1, le=4, strict=True, description="1 urgent … 4 low (seed 002)")
 
 
+class HelpdeskTicketIn(TicketIn):
+    bugs: list[str] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Jira keys to link (added to the ticket's links, never removed)",
+    )
+
+
 class TicketPatch(Body):
     url: str | None = None
     customer: str | None = None

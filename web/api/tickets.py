@@ -117,11 +117,8 @@ def get_triage():
 
 
 def jira_lookup() -> tickets.Lookup | None:
-    """How a link reads a bug Rollout has not synced: the app's override (tests, other
-    trackers), else the configured Jira; None when Jira is not set up."""
-    override = current_app.extensions.get("rollout.jira_lookup")
-    if override is not None:
-        return override
+    """How a link reads a bug Rollout has not synced: from the configured Jira; None when
+    Jira is not set up."""
     settings = current_app.extensions["rollout.settings"].jira
     if not settings.api_configured:
         return None
