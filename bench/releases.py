@@ -10,7 +10,11 @@ Without --postgres a throwaway server is started from the local binaries (tests/
     an event plan for 2% of customers over the first production window, so some defer);
 (b) environments_with_fix for release items' and hotfixes' Jira keys at 100 releases /
     10,000 deployments and at 1,000 releases / 100,000 deployments (2,000 environments; rows
-    bulk-inserted with SQLAlchemy Core), with PostgreSQL's plan for the release half.
+    bulk-inserted with SQLAlchemy Core), with PostgreSQL's plan for the release half;
+(c) report_wave + commit of the largest production wave at 5,000 customers as succeeded,
+    with tickets on bugs the release carries (and some it does not) for some of the wave's
+    customers, so closing the loop marks links fix-live and tells requesters; with the
+    number of SQL statements a report costs.
 Prints medians, p90s and growth ratios; writes bench/results/releases.json.
 """
 
@@ -34,6 +38,7 @@ from bench.windows import PostgresDatabases, Stats, check
 from rollout.customers import Customer, Environment, Region, create_region
 from rollout.db import make_engine, make_session_factory
 from rollout.freezes import Freeze, FreezeKind, FreezeScope
+from rollout.notifications.models import Contact, Notification
 from rollout.releases import (
     Deployment,
     DeploymentStatus,
@@ -46,7 +51,9 @@ from rollout.releases import (
     environments_with_fix,
     move_wave,
     plan_release,
+    report_wave,
 )
+from rollout.support.models import Bug, Ticket, TicketBug
 from rollout.windows import Window, create_policy
 from tests.pgserver import throwaway_postgres
 
@@ -60,6 +67,12 @@ ITEMS_PER_RELEASE = 5
 HOTFIXES_PER_100_RELEASES = 10
 HOTFIX_DEPLOYMENTS = 20
 QUERIES = 60
+REPORT_CUSTOMERS = 5_000
+TICKET_CUSTOMERS = 100  # of the wave's customers, each with TICKETS_PER_CUSTOMER tickets
+TICKETS_PER_CUSTOMER = 5
+BUGS = 10  # OPS-1..10: the release's items name the first ITEM_BUGS, a fix version one more
+ITEM_BUGS = 6
+REPORTED_AT = datetime(2027, 1, 9, 12, tzinfo=UTC)
 RESULTS = Path(__file__).parent / "results" / "releases.json"
 
 
@@ -335,6 +348,136 @@ def explain(session, jira_key: str) -> str:
     return "\n".join(r[0] for r in rows)
 
 
+# --- (c) reporting a wave ----------------------------------------------------------------------
+
+
+def report_world(session, version: str) -> tuple[Wave, int]:
+    """The planning world with a planned release and tickets linked to its bugs; returns its
+    largest production wave and how many ticket links reporting it should make live."""
+    plan_world(session, REPORT_CUSTOMERS)
+    create_release(session, version=version, title="Bench", now=NOW)
+    release = session.scalar(sa.select(Release).where(Release.version == version))
+    session.execute(
+        sa.insert(ReleaseItem),
+        [
+            {
+                "release_id": release.id,
+                "kind": "fix",
+                "jira_key": f"OPS-{n + 1}",
+                "summary": "a fix",
+                "created_at": NOW,
+            }
+            for n in range(ITEM_BUGS)
+        ],
+    )
+    plan_release(session, version, actor="bench", now=NOW)
+    session.execute(
+        sa.insert(Bug),
+        [
+            {
+                "key": f"OPS-{n + 1}",
+                "project": "OPS",
+                "summary": "a bug",
+                "status": "Done",
+                "status_category": "done",
+                "fix_versions": [version] if n == ITEM_BUGS else [],
+                "jira_updated_at": NOW,
+                "synced_at": NOW,
+            }
+            for n in range(BUGS)
+        ],
+    )
+    wave = max(
+        (w for w in release.waves if w.environment_kind == "production"),
+        key=lambda w: len(w.deployments),
+    )
+    step = len(wave.deployments) // TICKET_CUSTOMERS
+    customers = [d.environment.customer_id for d in wave.deployments[::step]]
+    tickets = [
+        (cid, f"ZD-{c * TICKETS_PER_CUSTOMER + t}")
+        for c, cid in enumerate(customers[:TICKET_CUSTOMERS])
+        for t in range(TICKETS_PER_CUSTOMER)
+    ]
+    session.execute(
+        sa.insert(Ticket),
+        [
+            {
+                "external_id": external_id,
+                "url": f"https://help.example.com/tickets/{external_id}",
+                "customer_id": cid,
+                "requester_name": f"Requester {external_id}",
+                "requester_email": f"{external_id.lower()}@example.com",
+                "subject": "Exports time out",
+                "sla_level": 2,
+                "created_at": NOW,
+                "updated_at": NOW,
+            }
+            for cid, external_id in tickets
+        ],
+    )
+    bug_ids = list(session.scalars(sa.select(Bug.id).order_by(Bug.id)))
+    ticket_ids = list(session.scalars(sa.select(Ticket.id).order_by(Ticket.id)))
+    session.execute(
+        sa.insert(TicketBug),
+        [
+            {"ticket_id": tid, "bug_id": bug_ids[n % BUGS], "linked_by": "bench", "linked_at": NOW}
+            for n, tid in enumerate(ticket_ids)
+        ],
+    )
+    session.commit()
+    carried = sum(1 for n in range(len(ticket_ids)) if n % BUGS <= ITEM_BUGS)
+    return wave, carried
+
+
+def time_reporting(databases: PostgresDatabases, repeats: int) -> tuple[list[float], int, int, int]:
+    """(c) Seconds per report_wave(succeeded) + commit of the largest production wave, each
+    run from the same state (the wave scheduled, no link live, no requester a contact yet);
+    the wave's size, the links each run makes live and the SQL statements a run sends."""
+    samples: list[float] = []
+    statements: list[str] = []
+    with database(databases) as engine, make_session_factory(engine)() as session:
+        wave, carried = report_world(session, "2027.1")
+        wave_id, release_id, reported = wave.id, wave.release_id, len(wave.deployments)
+        sa.event.listen(
+            engine, "before_cursor_execute", lambda _conn, _cursor, sql, *_: statements.append(sql)
+        )
+        for _ in range(repeats):
+            session.expunge_all()
+            statements.clear()
+            started = perf_counter()
+            report_wave(session, wave_id, status="succeeded", actor="bench", now=REPORTED_AT)
+            session.commit()
+            samples.append(perf_counter() - started)
+            sent = len(statements)
+            live = session.scalar(
+                sa.select(sa.func.count(TicketBug.id)).where(TicketBug.fix_live_at.is_not(None))
+            )
+            check(live == carried, f"{live} ticket links live, not {carried}")
+            told = session.scalar(sa.select(sa.func.count(Notification.id)))
+            check(told == carried, f"{told} notifications, not one per live link ({carried})")
+            session.execute(sa.delete(Notification))
+            session.execute(sa.delete(Contact))
+            session.execute(sa.update(TicketBug).values(fix_live_at=None))
+            session.execute(
+                sa.update(Deployment)
+                .where(Deployment.wave_id == wave_id)
+                .values(
+                    status=DeploymentStatus.SCHEDULED,
+                    started_at=None,
+                    finished_at=None,
+                    reported_by=None,
+                    note="",
+                )
+            )
+            session.execute(
+                sa.update(Release)
+                .where(Release.id == release_id)
+                .values(status=ReleaseStatus.SCHEDULED)
+            )
+            session.commit()
+    return samples, reported, carried, sent
+
+
 # --- running and reporting -----------------------------------------------------------------------
 
 
@@ -372,8 +515,11 @@ def main(argv: list[str] | None = None) -> int:
             )
             fixes[releases] = (deployments, Stats.of(samples))
             print(f"(b) asked {releases} releases", file=sys.stderr)
+        samples, reported, carried, sent = time_reporting(databases, repeats)
+        reporting = (reported, carried, sent, Stats.of(samples))
+        print("(c) reported a production wave", file=sys.stderr)
 
-    document = report(planning, moving, fixes, answers, repeats, server)
+    document = report(planning, moving, fixes, answers, reporting, repeats, server)
     document["postgres_plans"] = {str(k): v for k, v in plans.items()}
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(document, indent=2) + "\n")
@@ -382,7 +528,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def report(planning, moving, fixes, answers, repeats: int, server: str) -> dict:
+def report(planning, moving, fixes, answers, reporting, repeats: int, server: str) -> dict:
     """Print the tables and return the JSON document."""
     print(f"PostgreSQL {server}; now = {NOW:%Y-%m-%d %H:%MZ}")
     print(f"(a) create_release + plan_release + commit, {repeats} runs each")
@@ -408,6 +554,20 @@ def report(planning, moving, fixes, answers, repeats: int, server: str) -> dict:
             f"{releases:>10} {deployments:>8} {stats.runs:>6} {stats.median_ms:10.2f} "
             f"{stats.p90_ms:10.2f} {stats.median_ms / fix_base:11.2f} {answers[releases]:>12}"
         )
+    reported, carried, sent, report_stats = reporting
+    tickets = TICKET_CUSTOMERS * TICKETS_PER_CUSTOMER
+    print(
+        f"(c) report_wave(succeeded) + commit, the largest production wave at "
+        f"{REPORT_CUSTOMERS} customers; {tickets} tickets on {TICKET_CUSTOMERS} of its customers"
+    )
+    print(
+        f"{'wave':>7} {'tickets':>8} {'made live':>10} {'statements':>11} {'median ms':>10} "
+        f"{'p90 ms':>10}"
+    )
+    print(
+        f"{reported:>7} {tickets:>8} {carried:>10} {sent:>11} {report_stats.median_ms:10.1f} "
+        f"{report_stats.p90_ms:10.1f}"
+    )
     return {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "plan_release": {
@@ -426,6 +586,15 @@ def report(planning, moving, fixes, answers, repeats: int, server: str) -> dict:
                 "x_smallest": round(s.median_ms / fix_base, 2),
             }
             for r, (d, s) in fixes.items()
+        },
+        "report_wave": vars(report_stats)
+        | {
+            "customers": REPORT_CUSTOMERS,
+            "wave_deployments": reported,
+            "tickets": tickets,
+            "ticket_customers": TICKET_CUSTOMERS,
+            "links_made_live": carried,
+            "statements": sent,
         },
         "growth": {
             "plan_release_5000_vs_1000": round(

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from rollout.customers import Customer, Environment, get_customer
 from rollout.errors import Conflict, Invalid, NotFound
-from rollout.releases.events import ReleaseEvent, emit
+from rollout.releases.events import ReleaseEvent, emit, emit_all
 from rollout.releases.models import (
     Deployment,
     DeploymentStatus,
@@ -137,8 +137,7 @@ def _announce(
         DeploymentStatus.ROLLED_BACK: ReleaseEvent.DEPLOYMENT_ROLLED_BACK,
     }.get(status)
     if event is not None:
-        for deployment in deployments:
-            emit(session, event, deployment, now)
+        emit_all(session, event, deployments, now)
 
 
 def find_deployment(
@@ -180,7 +179,15 @@ def _roll_up_release(session: Session, release: Release, now: datetime) -> None:
         # A rollback after cancelling is recorded; the release stays cancelled.
         release.updated_at = now
         return
-    statuses = {d.status for w in release.waves for d in w.deployments}
+    # One query, not every wave's deployments loaded: a release reaches thousands.
+    statuses = set(
+        session.scalars(
+            select(Deployment.status)
+            .join(Wave, Deployment.wave_id == Wave.id)
+            .where(Wave.release_id == release.id)
+            .distinct()
+        )
+    )
     if statuses and statuses <= {DeploymentStatus.SUCCEEDED}:
         release.status = ReleaseStatus.COMPLETED
         if release.completed_at is None:

@@ -6,7 +6,9 @@ is told (seed 004: "the client will be informed ... through the original support
 since-time. A production rollback that leaves nothing carrying the fix live clears it (the
 ticket is held up again and will be told again when the fix is back); a rollback while
 another release or hotfix still carries it keeps it. Both run as release-event listeners,
-in the transaction of the reported outcome, so releases need not know tickets exist.
+in the transaction of the reported outcome, so releases need not know tickets exist; they
+hear a wave's deployments together, so a wave to thousands of customers costs a few queries
+plus the work for the customers with tickets, not queries per deployment.
 
 Jira can make a fix live too, without any deployment: a fix version naming a release
 already on the customer's production. Whoever applies Jira's changes (webhook, pull sync)
@@ -15,6 +17,7 @@ calls `recheck_bugs` in the same transaction.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime
 
 from sqlalchemy import select
@@ -28,32 +31,25 @@ from rollout.support.fix_status import BugFacts, FixState, carriers_of, derive_f
 from rollout.support.models import Bug, Ticket, TicketBug
 
 
-def record_fix_live(session: Session, deployment: Deployment, *, now: datetime) -> list[TicketBug]:
-    """After `deployment` succeeded on a production environment: set `fix_live_at` on the
-    customer's ticket links whose bug it carries, tell the requesters; the links now live."""
-    if not _production(deployment) or deployment.status != DeploymentStatus.SUCCEEDED:
-        return []
-    if not _has_links(session, deployment.environment.customer_id):
-        return []
-    return refresh_links(
-        session, deployment.environment.customer_id, _keys(session, deployment), now=now
-    )
+def record_fix_live(
+    session: Session, deployments: list[Deployment], *, now: datetime
+) -> list[TicketBug]:
+    """After `deployments` (one, or a wave's) were reported: for each that succeeded on a
+    production environment, set `fix_live_at` on its customer's ticket links whose bug it
+    carries and tell the requesters; the links now live."""
+    succeeded = [d for d in deployments if d.status == DeploymentStatus.SUCCEEDED]
+    return _bring_in_line(session, _carried_links(session, succeeded), now=now, notify=True)
 
 
 def record_fix_rolled_back(
-    session: Session, deployment: Deployment, *, now: datetime
+    session: Session, deployments: list[Deployment], *, now: datetime
 ) -> list[TicketBug]:
-    """After `deployment` was rolled back from production: clear `fix_live_at` on the links
-    whose fix nothing else keeps live there; the links cleared."""
-    if not _production(deployment) or deployment.status != DeploymentStatus.ROLLED_BACK:
-        return []
-    customer_id = deployment.environment.customer_id
-    if not _has_links(session, customer_id):
-        return []
-    keys = _keys(session, deployment)
-    links = _links(session, customer_id, keys)
+    """After `deployments` were reported: for each rolled back from production, clear
+    `fix_live_at` on the links whose fix nothing else keeps live there; the links cleared."""
+    rolled_back = [d for d in deployments if d.status == DeploymentStatus.ROLLED_BACK]
+    links = _carried_links(session, rolled_back)
     before = {link.id: link.fix_live_at for link in links}
-    refresh_links(session, customer_id, keys, now=now)
+    _bring_in_line(session, links, now=now, notify=True)
     return [link for link in links if before[link.id] is not None and link.fix_live_at is None]
 
 
@@ -113,45 +109,58 @@ def _tell_requesters(session: Session, links: list[TicketBug], now: datetime) ->
         ticket_fix_live(session, link.ticket, bug=link.bug, live_since=link.fix_live_at, now=now)
 
 
-def _has_links(session: Session, customer_id: int) -> bool:
-    # One indexed probe, so a wave to thousands of customers without tickets stays cheap.
-    probe = (
-        select(TicketBug.id)
-        .join(Ticket, TicketBug.ticket_id == Ticket.id)
-        .where(Ticket.customer_id == customer_id)
-        .limit(1)
-    )
-    return session.scalar(probe) is not None
-
-
-def _production(deployment: Deployment) -> bool:
-    return deployment.environment.kind == EnvironmentKind.PRODUCTION
-
-
-def _keys(session: Session, deployment: Deployment) -> set[str]:
-    """The Jira keys whose fix `deployment` carries (a release's items and the bugs whose
-    fix versions name it; a hotfix's own key)."""
-    if deployment.hotfix is not None:
-        return {deployment.hotfix.jira_key} if deployment.hotfix.jira_key else set()
-    if deployment.release is None:
-        return set()
-    keys = set(
+def _carried_links(session: Session, deployments: list[Deployment]) -> list[TicketBug]:
+    """The links of the tickets of the customers whose production `deployments` reached, to
+    bugs whose fix the deployment there carries: a few queries for a whole wave."""
+    by_customer: dict[int, list[Deployment]] = defaultdict(list)
+    for deployment in deployments:
+        if deployment.environment.kind == EnvironmentKind.PRODUCTION:
+            by_customer[deployment.environment.customer_id].append(deployment)
+    if not by_customer:
+        return []
+    # Most of a wave's customers have no tickets: one query finds the few that do.
+    links = list(
         session.scalars(
-            select(ReleaseItem.jira_key).where(
-                ReleaseItem.release_id == deployment.release_id, ReleaseItem.jira_key.is_not(None)
+            select(TicketBug)
+            .join(Ticket, TicketBug.ticket_id == Ticket.id)
+            .where(Ticket.customer_id.in_(sorted(by_customer)))
+            .options(joinedload(TicketBug.ticket))
+            .order_by(TicketBug.id)
+        ).unique()
+    )
+    if not links:
+        return []
+    items = _item_keys(session, {d.release_id for d in deployments if d.release_id is not None})
+    return [
+        link
+        for link in links
+        if any(_carries(d, link.bug, items) for d in by_customer[link.ticket.customer_id])
+    ]
+
+
+def _item_keys(session: Session, release_ids: set[int]) -> dict[int, set[str]]:
+    """The Jira keys the items of each release name."""
+    keys: dict[int, set[str]] = defaultdict(set)
+    if release_ids:
+        for release_id, key in session.execute(
+            select(ReleaseItem.release_id, ReleaseItem.jira_key).where(
+                ReleaseItem.release_id.in_(sorted(release_ids)), ReleaseItem.jira_key.is_not(None)
             )
-        )
+        ):
+            keys[release_id].add(key)
+    return keys
+
+
+def _carries(deployment: Deployment, bug: Bug, item_keys: dict[int, set[str]]) -> bool:
+    """Whether `deployment` carries `bug`'s fix: a hotfix for its key, or a release with an
+    item naming it or named by the bug's fix versions."""
+    if deployment.hotfix is not None:
+        return deployment.hotfix.jira_key == bug.key
+    if deployment.release is None:
+        return False
+    return bug.key in item_keys[deployment.release_id] or deployment.release.version in (
+        bug.fix_versions or []
     )
-    version = deployment.release.version
-    # Only bugs linked to this customer's tickets can matter: few rows, filtered here
-    # because fix_versions is a JSON list (portable across SQLite and PostgreSQL).
-    linked = session.scalars(
-        select(Bug)
-        .join(TicketBug, TicketBug.bug_id == Bug.id)
-        .join(Ticket, TicketBug.ticket_id == Ticket.id)
-        .where(Ticket.customer_id == deployment.environment.customer_id)
-    )
-    return keys | {b.key for b in linked if version in (b.fix_versions or [])}
 
 
 def _links(session: Session, customer_id: int, keys: set[str]) -> list[TicketBug]:
@@ -169,11 +178,11 @@ def _links(session: Session, customer_id: int, keys: set[str]) -> list[TicketBug
     return list(session.scalars(query).unique())
 
 
-@on(ReleaseEvent.DEPLOYMENT_SUCCEEDED)
-def _on_success(session: Session, deployment: Deployment, now: datetime) -> None:
-    record_fix_live(session, deployment, now=now)
+@on(ReleaseEvent.DEPLOYMENT_SUCCEEDED, batch=True)
+def _on_success(session: Session, deployments: list[Deployment], now: datetime) -> None:
+    record_fix_live(session, deployments, now=now)
 
 
-@on(ReleaseEvent.DEPLOYMENT_ROLLED_BACK)
-def _on_rollback(session: Session, deployment: Deployment, now: datetime) -> None:
-    record_fix_rolled_back(session, deployment, now=now)
+@on(ReleaseEvent.DEPLOYMENT_ROLLED_BACK, batch=True)
+def _on_rollback(session: Session, deployments: list[Deployment], now: datetime) -> None:
+    record_fix_rolled_back(session, deployments, now=now)

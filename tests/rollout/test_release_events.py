@@ -23,7 +23,7 @@ def heard():
         )
     yield log
     for event, listener in listeners.items():
-        events._listeners[event].remove(listener)
+        events._listeners[event].remove((listener, False))
 
 
 def test_a_release_is_heard_created_scheduled_and_completed_once(session, heard):
@@ -56,3 +56,23 @@ def test_a_hotfix_is_heard_scheduled_on_approval_and_applied_when_everywhere(ses
         (ReleaseEvent.HOTFIX_SCHEDULED, hotfix),
         (ReleaseEvent.HOTFIX_APPLIED, hotfix),
     ]
+
+
+def test_a_batch_listener_hears_a_waves_deployments_in_one_call_and_one_outcome_alone(session):
+    world(session)
+    made = planned(session)
+    production = wave(made, PRODUCTION, "us")
+    calls: list[list] = []
+    listener = events.on(ReleaseEvent.DEPLOYMENT_SUCCEEDED, batch=True)(
+        lambda _session, subjects, _now: calls.append(subjects)
+    )
+    try:
+        done = NOW + timedelta(days=40)
+        releases.report_wave(session, production.id, status="succeeded", actor="ci", now=done)
+        (first, *_) = production.deployments
+        releases.report_outcome(session, first, status="rolled_back", actor="rm", now=done)
+        releases.report_outcome(session, first, status="succeeded", actor="ci", now=done)
+    finally:
+        events._listeners[ReleaseEvent.DEPLOYMENT_SUCCEEDED].remove((listener, True))
+    assert calls == [production.deployments, [first]]
+    assert len(production.deployments) > 1

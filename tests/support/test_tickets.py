@@ -286,10 +286,65 @@ def test_a_ticket_linked_after_the_fix_went_live_knows_at_once_without_a_message
 def test_recording_is_idempotent_and_ignores_preview(shipped):
     at = LATER + timedelta(days=28)
     production = deploy(shipped, "acme-production", "succeeded", at, release="2026.12")
-    assert record_fix_live(shipped, production, now=at + timedelta(days=3)) == []
+    assert record_fix_live(shipped, [production], now=at + timedelta(days=3)) == []
     assert live(shipped)[("ZD-1", "OPS-1")] == at
     preview = releases.find_deployment(shipped, environment="globex-preview", release="2026.12")
-    assert record_fix_live(shipped, preview, now=at) == []
+    assert record_fix_live(shipped, [preview], now=at) == []
+
+
+@pytest.fixture
+def wave_shipped(world):
+    """shipped's release planned for acme, globex and initech (all in us), with a second acme
+    ticket on OPS-1 and an initech ticket on OPS-2 only; returns the production wave."""
+    make_customer(world, "initech", "us")
+    releases.create_release(world, version="2026.12", title="December", soak_days=0, now=NOW)
+    releases.add_item(world, "2026.12", kind="fix", summary="s", jira_key="OPS-1", now=NOW)
+    planned = releases.plan_release(world, "2026.12", actor="rm", now=NOW)
+    new_ticket(world, "ZD-1", "acme")
+    new_ticket(world, "ZD-2", "globex", requester_email="gil@globex.example")
+    new_ticket(world, "ZD-3", "acme", requester_email="sam@acme.example")
+    new_ticket(world, "ZD-4", "initech", requester_email="ian@initech.example")
+    for ticket, key in (("ZD-1", "OPS-1"), ("ZD-1", "OPS-2"), ("ZD-2", "OPS-1")):
+        link_bug(world, ticket, key, lookup=None, actor="a", now=NOW)
+    for ticket, key in (("ZD-3", "OPS-1"), ("ZD-4", "OPS-2")):
+        link_bug(world, ticket, key, lookup=None, actor="a", now=NOW)
+    (production,) = [w for w in planned.waves if w.environment_kind == "production"]
+    assert len(production.deployments) == 3
+    return production
+
+
+def told(session) -> list[tuple[str, str]]:
+    found = session.scalars(select(Notification).where(Notification.event == "ticket.fix_live"))
+    return sorted((n.address, n.payload["ticket"]["external_id"]) for n in found)
+
+
+def test_reporting_a_production_wave_marks_each_customers_tickets_and_tells_each_requester_once(
+    wave_shipped, world
+):
+    at = LATER + timedelta(days=28)
+    releases.report_wave(world, wave_shipped.id, status="succeeded", actor="ci", now=at)
+    assert live(world) == {
+        ("ZD-1", "OPS-1"): at,
+        ("ZD-1", "OPS-2"): None,  # not in the release
+        ("ZD-2", "OPS-1"): at,
+        ("ZD-3", "OPS-1"): at,
+        ("ZD-4", "OPS-2"): None,
+    }
+    assert told(world) == [
+        ("Dana@acme.example", "ZD-1"),
+        ("gil@globex.example", "ZD-2"),
+        ("sam@acme.example", "ZD-3"),
+    ]
+
+
+def test_rolling_a_production_wave_back_clears_each_customers_tickets_and_tells_nobody_again(
+    wave_shipped, world
+):
+    at = LATER + timedelta(days=28)
+    releases.report_wave(world, wave_shipped.id, status="succeeded", actor="ci", now=at)
+    releases.report_wave(world, wave_shipped.id, status="rolled_back", actor="rm", now=at)
+    assert set(live(world).values()) == {None}
+    assert len(told(world)) == 3
 
 
 def test_the_demo_holds_a_ticket_in_each_fix_state_and_loads_once(session):
