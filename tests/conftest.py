@@ -40,7 +40,7 @@ def postgres_url(worker_id) -> Iterator[str]:
         if worker_id == "master":
             yield url
         else:  # parallel workers share the server, each with a database of its own
-            yield from _database_on(url, f"rollout_{worker_id}")
+            yield from _database_on(url, f"rollout_{worker_id}_{uuid.uuid4().hex[:8]}")
         return
     if find_pg_bin() is None:
         missing("PostgreSQL server binaries (apt-get install postgresql)")

@@ -155,10 +155,12 @@ def link_bug(
     """Link the ticket to bug `key` (idempotent); a bug not synced yet is read from Jira
     through `lookup`. Owes Jira a remote link from the issue to the ticket."""
     ticket = get_ticket(session, external_id)
-    bug = _known_bug(session, _check_key(key), lookup, now)
-    existing = next((link for link in ticket.links if link.bug_id == bug.id), None)
+    key = _check_key(key)
+    # Linked already: nothing to look up (the bug may since have been deleted in Jira).
+    existing = next((link for link in ticket.links if link.bug.key == key), None)
     if existing is not None:
         return existing
+    bug = _known_bug(session, key, lookup, now)
     link = TicketBug(bug=bug, linked_by=actor[:200], linked_at=now)
     ticket.links.append(link)
     ticket.updated_at = now

@@ -139,6 +139,7 @@ def test_our_sender_refused_at_mail_from_is_retried_until_the_setting_is_fixed(
     worker = make_worker(server.port)
     run(worker, once=True)
     assert_waits_for_a_retry(session, clock, int(answer[:3]))
+    assert "check SMTP_FROM" in announcement(session).last_error
     server.refuse_sender = None
     clock.advance(seconds=10)
     run(worker, once=True)
@@ -173,3 +174,13 @@ def test_a_message_larger_than_the_server_takes_fails_for_good(session, acme, ma
         run(make_worker(server.port), once=True)
     row = announcement(session)
     assert (row.status, row.last_error[:3]) == (NotificationStatus.FAILED, "552")
+
+
+def test_a_sender_deferred_for_now_is_retried_without_blaming_the_settings(
+    session, acme, server, make_worker, clock
+):
+    announce_soon(session, clock)
+    server.refuse_sender = "451 4.7.1 greylisted, try again later"
+    run(make_worker(server.port), once=True)
+    assert_waits_for_a_retry(session, clock, 451)
+    assert "SMTP_FROM" not in announcement(session).last_error

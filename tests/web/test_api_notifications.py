@@ -634,3 +634,17 @@ def test_a_notification_whose_recipient_was_removed_is_not_sent_again(
     session.expire_all()
     assert (row.status, row.last_error) == ("cancelled", cause)
     assert refused(retry(client, world, row), "status", "its recipient was removed")
+
+
+@pytest.mark.parametrize("version", ["²", "1.0", "-1", "one"])
+def test_a_damaged_version_in_a_page_form_is_refused_not_a_crash(client, world, session, version):
+    contact = client.post(
+        "/api/v1/customers/acme/contacts", headers=world["acme"], json=contact_body()
+    ).json
+    sign_in_customer_admin(client, session)
+    token = csrf_token(client, "/customers/acme/notifications")
+    saved = client.post(
+        f"/customers/acme/notifications/contacts/{contact['id']}",
+        data={"csrf_token": token, "version": version, "topics": ["maintenance"]},
+    )
+    assert saved.status_code == 422 and "reload the page" in saved.text

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from jira_sync.config import JiraSettings
 from rollout import releases
-from rollout.support.bugs import BugRecord, upsert_bug
+from rollout.support.bugs import BugRecord, delete_bug, upsert_bug
 from rollout.support.models import (
     Bug,
     JiraPush,
@@ -531,3 +531,20 @@ def test_a_delivery_naming_a_bug_jira_does_not_have_writes_nothing(jira_app, jir
     assert session.scalar(select(func.count(TicketBug.id))) == 0
     # Nothing was recorded of either delivery: the help desk's retry goes through.
     assert deliver(client, ticket_body(bugs=["OPS-1"])).status_code == 201
+
+
+def test_a_linked_bug_deleted_in_jira_does_not_block_later_updates_of_its_ticket(
+    client, session, world
+):
+    assert deliver(client, ticket_body(bugs=["OPS-1"])).status_code == 201
+    delete_bug(session, "OPS-1", updated_at=NOW + timedelta(hours=1), now=NOW)
+    session.commit()
+
+    updated = deliver(client, ticket_body(subject="Still failing", bugs=["OPS-1"]), delivery="d-2")
+
+    assert updated.status_code == 200, updated.json
+    ticket = session.scalar(select(Ticket).where(Ticket.external_id == "ZD-100"))
+    session.refresh(ticket)
+    assert ticket.subject == "Still failing"
+    fresh = deliver(client, ticket_body(external_id="ZD-101", bugs=["OPS-1"]), delivery="d-3")
+    assert fresh.status_code == 422 and "deleted in Jira" in fresh.json["error"]["message"]

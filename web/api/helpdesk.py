@@ -75,9 +75,9 @@ def helpdesk_webhook():
     if not tickets.first_delivery(session, source="helpdesk", identifier=delivery, now=now()):
         return jsonify(status="duplicate", note="this delivery was applied already")
     existed = tickets.find_ticket(session, fields["external_id"]) is not None
-    ticket = tickets.save_ticket(session, **fields, now=now())
-    _link(ticket.external_id, keys)
     try:
+        ticket = tickets.save_ticket(session, **fields, now=now())
+        _link(ticket.external_id, keys)
         session.commit()
     except IntegrityError:
         # The same delivery (or ticket) arrived twice at once; the other copy committed.

@@ -92,11 +92,9 @@ class SmtpSender:
             # 530 authentication required, 550 or 553 sender not allowed: our SMTP_FROM or
             # credentials are wrong for every message alike, and will be fixed.
             detail = _detail(exc.smtp_code, exc.smtp_error)
-            return Outcome(
-                Result.RETRY,
-                f"{detail} (sender {self.envelope_from} refused: check SMTP_FROM and the login)",
-                code=exc.smtp_code,
-            )
+            if exc.smtp_code >= 500:  # a 4xx is the server's state (greylisting, rate limit)
+                detail += f" (sender {self.envelope_from} refused: check SMTP_FROM and the login)"
+            return Outcome(Result.RETRY, detail, code=exc.smtp_code)
         except (smtplib.SMTPException, OSError) as exc:
             self.close()
             return _unavailable(exc)

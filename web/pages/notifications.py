@@ -310,7 +310,7 @@ def _rendered_version() -> int | None:
     value = request.form.get("version")
     if value is None:
         return None
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):
         raise Invalid("the form is damaged; reload the page", field="version")
     return int(value)
 
