@@ -61,12 +61,39 @@ def create_contact(
     now: datetime,
 ) -> Contact:
     """A contact of `customer`; language and zone default to the customer's."""
+    contact = new_contact(
+        customer,
+        name=name,
+        email=email,
+        role=role,
+        locale=locale,
+        timezone=timezone,
+        subscriptions=subscriptions,
+        now=now,
+    )
+    if _contact_by_email(session, customer, contact.email) is not None:
+        raise Conflict(f"{contact.email} is already a contact of {customer.slug}", field="email")
+    session.add(contact)
+    session.flush()
+    return contact
+
+
+def new_contact(
+    customer: Customer,
+    *,
+    name: str,
+    email: str,
+    role: str = "",
+    locale: str | None = None,
+    timezone: str | None = None,
+    subscriptions: Iterable[str] | None = None,
+    now: datetime,
+) -> Contact:
+    """A checked contact of `customer`, not yet added: callers adding many flush once."""
     email = check_email(email)
-    if _contact_by_email(session, customer, email) is not None:
-        raise Conflict(f"{email} is already a contact of {customer.slug}", field="email")
     timezone = timezone or customer.timezone
     parse_zone(timezone)
-    contact = Contact(
+    return Contact(
         customer=customer,
         customer_id=customer.id,
         name=check_display_name(name),
@@ -79,9 +106,6 @@ def create_contact(
         created_at=now,
         updated_at=now,
     )
-    session.add(contact)
-    session.flush()
-    return contact
 
 
 def get_contact(session: Session, customer: Customer, contact_id: int) -> Contact:

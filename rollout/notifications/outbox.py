@@ -162,6 +162,44 @@ def notify(
     return touched + len(fresh)
 
 
+@dataclass(frozen=True)
+class Message:
+    """One of the messages `notify_each` writes: to whom, what, and its dedupe key."""
+
+    to: list[Recipient]
+    payload: dict
+    key: str
+
+
+def notify_each(
+    session: Session, *, event: str, topic: str, messages: list[Message], now: datetime
+) -> int:
+    """Write each of `messages` as `notify` would with `to`, due now and never merged, with
+    one query for the keys already sent and one insert; returns how many were added."""
+    topic = Topic(topic)
+    keys = sorted({m.key for m in messages if m.to})
+    if not keys:
+        return 0
+    done = set(
+        session.execute(
+            select(Notification.dedupe_key, Notification.recipient).where(
+                Notification.dedupe_key.in_(keys)
+            )
+        ).tuples()
+    )
+    fresh = []
+    for message in messages:
+        for recipient in message.to:
+            if (message.key, recipient.key) in done:
+                continue
+            done.add((message.key, recipient.key))  # the same message twice in one batch
+            row = _row(recipient, event, topic, message.payload, message.key, now, now, None)
+            fresh.append(row | {"expires_at": None})
+    if fresh:
+        session.connection().execute(insert(Notification.__table__), fresh)
+    return len(fresh)
+
+
 def cancel_pending(
     session: Session, *, coalesce_key: str, reason: str, now: datetime, event: str | None = None
 ) -> int:

@@ -4,18 +4,33 @@ release, hotfix and ticket triggers are called by those capabilities' use cases.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rollout.customers import Customer, Tier
-from rollout.notifications.contacts import create_contact
+from rollout.errors import Invalid
+from rollout.notifications.addresses import check_email
+from rollout.notifications.contacts import new_contact
 from rollout.notifications.models import Contact, Notification, Topic
-from rollout.notifications.outbox import Merged, cancel_pending, notify, recipients
+from rollout.notifications.outbox import (
+    Merged,
+    Message,
+    Recipient,
+    cancel_pending,
+    notify,
+    notify_each,
+    recipients,
+)
 from rollout.windows import Window, WindowAction, WindowKind, WindowStatus, on_window_change
+
+if TYPE_CHECKING:  # support's fix-live listener calls the ticket triggers: no cycle at run time
+    from rollout.support.models import Bug, Ticket
 
 ANNOUNCED = "window.announced"
 REMINDER = "window.reminder"
@@ -391,47 +406,87 @@ def hotfix_applied(
 def ticket_fix_live(session: Session, ticket, *, bug, live_since: datetime, now: datetime) -> int:
     """The ticket's requester hears that the fix is live on their production (they become a
     contact for ticket updates if they were not one); the customer's endpoints too."""
-    customer = ticket.customer
-    requester = _requester(session, ticket, now)
-    payload = {
-        "ticket": {
-            "external_id": ticket.external_id,
-            "subject": ticket.subject,
-            "url": ticket.url,
-        },
-        "note": bug.public_note or "",
-        "live_since": _iso(live_since),
-    }
-    return notify(
-        session,
-        event="ticket.fix_live",
-        customers=[customer],
-        topic=Topic.TICKET_UPDATES,
-        payload=payload,
+    return tickets_fix_live(session, [(ticket, bug, live_since)], now=now)
+
+
+def tickets_fix_live(
+    session: Session, items: list[tuple[Ticket, Bug, datetime]], *, now: datetime
+) -> int:
+    """`ticket_fix_live` for each (ticket, bug, live_since): a few queries for a whole wave's
+    tickets; returns how many messages were added."""
+    if not items:
+        return 0
+    requesters = _requesters(session, [ticket for ticket, _, _ in items], now)
+    customers = {ticket.customer_id: ticket.customer for ticket, _, _ in items}
+    found = recipients(
+        session, customers.values(), Topic.TICKET_UPDATES, contacts=set(requesters.values())
+    )
+    # An unsubscribed requester is left out by `recipients`: they get no email.
+    by_contact = {r.contact_id: r for r in found if r.contact_id}
+    endpoints: dict[int, list[Recipient]] = defaultdict(list)
+    for recipient in found:
+        if recipient.endpoint_id:
+            endpoints[recipient.customer_id].append(recipient)
+    messages = []
+    for ticket, bug, live_since in items:
+        requester = requesters.get(ticket.id)
+        to = [by_contact[requester.id]] if requester and requester.id in by_contact else []
+        payload = {
+            "ticket": {
+                "external_id": ticket.external_id,
+                "subject": ticket.subject,
+                "url": ticket.url,
+            },
+            "note": bug.public_note or "",
+            "live_since": _iso(live_since),
+        }
         # A fix rolled back and live again is news again; the same live time is not.
-        key=f"ticket:{ticket.id}:bug:{bug.id}:fix_live:{_iso(live_since)}",
-        due_at=now,
-        now=now,
-        contacts=[requester] if requester is not None else [],
+        key = f"ticket:{ticket.id}:bug:{bug.id}:fix_live:{_iso(live_since)}"
+        messages.append(Message(to + endpoints[ticket.customer_id], payload, key))
+    return notify_each(
+        session, event="ticket.fix_live", topic=Topic.TICKET_UPDATES, messages=messages, now=now
     )
 
 
-def _requester(session: Session, ticket, now: datetime) -> Contact | None:
-    from rollout.errors import Invalid
-    from rollout.notifications.addresses import check_email
-
-    try:
-        email = check_email(ticket.requester_email)
-    except Invalid:
-        return None
-    found = session.scalar(
-        select(Contact).where(Contact.customer_id == ticket.customer_id, Contact.email == email)
+def _requesters(session: Session, tickets: list[Ticket], now: datetime) -> dict[int, Contact]:
+    """Each ticket's requester as a contact of its customer by ticket id, those not yet one
+    made one for ticket updates; tickets without a usable address are left out."""
+    emails: dict[int, tuple[int, str]] = {}
+    first: dict[tuple[int, str], Ticket] = {}
+    for ticket in tickets:
+        try:
+            email = check_email(ticket.requester_email)
+        except Invalid:
+            continue
+        emails[ticket.id] = (ticket.customer_id, email)
+        first.setdefault(emails[ticket.id], ticket)
+    if not first:
+        return {}
+    query = select(Contact).where(
+        Contact.customer_id.in_(sorted({customer_id for customer_id, _ in first})),
+        Contact.email.in_(sorted({email for _, email in first})),
     )
-    if found is not None:
-        return found
+    # The query crosses customers with addresses: keep only the pairs asked for.
+    contacts = {
+        pair: contact
+        for contact in session.scalars(query)
+        if (pair := (contact.customer_id, contact.email)) in first
+    }
+    fresh = {
+        pair: _new_requester(ticket, pair[1], now)
+        for pair, ticket in first.items()
+        if pair not in contacts
+    }
+    if fresh:
+        session.add_all(fresh.values())
+        session.flush()
+        contacts |= fresh
+    return {ticket_id: contacts[pair] for ticket_id, pair in emails.items()}
+
+
+def _new_requester(ticket: Ticket, email: str, now: datetime) -> Contact:
     name = " ".join((ticket.requester_name or "").split()) or email.split("@")[0]
-    return create_contact(
-        session,
+    return new_contact(
         ticket.customer,
         name=name[:200],
         email=email,

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from rollout.customers import EnvironmentKind
-from rollout.notifications import ticket_fix_live
+from rollout.notifications.triggers import tickets_fix_live
 from rollout.releases.events import ReleaseEvent, on
 from rollout.releases.models import Deployment, DeploymentStatus, ReleaseItem
 from rollout.support.fix_status import BugFacts, FixState, carriers_of, derive_fix_status
@@ -105,8 +105,9 @@ def _bring_in_line(
 
 
 def _tell_requesters(session: Session, links: list[TicketBug], now: datetime) -> None:
-    for link in links:
-        ticket_fix_live(session, link.ticket, bug=link.bug, live_since=link.fix_live_at, now=now)
+    tickets_fix_live(
+        session, [(link.ticket, link.bug, link.fix_live_at) for link in links], now=now
+    )
 
 
 def _carried_links(session: Session, deployments: list[Deployment]) -> list[TicketBug]:

@@ -11,8 +11,11 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from rollout import releases
+from rollout.customers import get_customer
 from rollout.errors import Conflict, Invalid, NotFound
-from rollout.notifications.models import Notification
+from rollout.notifications import create_contact, create_endpoint
+from rollout.notifications.models import Contact, Notification
+from rollout.notifications.triggers import tickets_fix_live
 from rollout.support.bugs import delete_bug, upsert_bug
 from rollout.support.fix_live import recheck_bugs, record_fix_live
 from rollout.support.models import Bug, JiraPush, TicketBug
@@ -335,6 +338,45 @@ def test_reporting_a_production_wave_marks_each_customers_tickets_and_tells_each
         ("gil@globex.example", "ZD-2"),
         ("sam@acme.example", "ZD-3"),
     ]
+
+
+def test_a_wave_tells_each_requester_and_subscribed_endpoint_once_per_ticket_it_makes_live(
+    wave_shipped, world
+):
+    acme, globex = (get_customer(world, slug) for slug in ("acme", "globex"))
+    create_contact(world, acme, name="Sam", email="sam@acme.example", now=NOW)
+
+    def public(host, port):
+        return ["93.184.216.34"]
+
+    for customer, url, topics in (
+        (acme, "https://hooks.acme.example/in", ["ticket_updates"]),
+        (acme, "https://status.acme.example/in", ["maintenance"]),
+        (globex, "https://hooks.globex.example/in", ["ticket_updates"]),
+    ):
+        create_endpoint(world, customer, url=url, topics=topics, resolver=public, now=NOW)
+    new_ticket(world, "ZD-5", "globex", requester_email="gil@globex.example")
+    link_bug(world, "ZD-5", "OPS-1", lookup=None, actor="a", now=NOW)
+    at = LATER + timedelta(days=28)
+    releases.report_wave(world, wave_shipped.id, status="succeeded", actor="ci", now=at)
+    assert told(world) == [
+        ("Dana@acme.example", "ZD-1"),
+        ("gil@globex.example", "ZD-2"),
+        ("gil@globex.example", "ZD-5"),
+        ("https://hooks.acme.example/in", "ZD-1"),
+        ("https://hooks.acme.example/in", "ZD-3"),
+        ("https://hooks.globex.example/in", "ZD-2"),
+        ("https://hooks.globex.example/in", "ZD-5"),
+        ("sam@acme.example", "ZD-3"),
+    ]
+    contacts = world.execute(select(Contact.customer_id, Contact.email).order_by(Contact.email))
+    assert [(c, e) for c, e in contacts] == [
+        (acme.id, "Dana@acme.example"),
+        (globex.id, "gil@globex.example"),
+        (acme.id, "sam@acme.example"),
+    ]
+    again = [(lk.ticket, lk.bug, lk.fix_live_at) for lk in links(world) if lk.fix_live_at]
+    assert tickets_fix_live(world, again, now=at) == 0
 
 
 def test_rolling_a_production_wave_back_clears_each_customers_tickets_and_tells_nobody_again(
