@@ -180,13 +180,14 @@ def notify_each(
     keys = sorted({m.key for m in messages if m.to})
     if not keys:
         return 0
-    done = set(
-        session.execute(
+    done = {
+        (key, recipient)
+        for key, recipient in session.execute(
             select(Notification.dedupe_key, Notification.recipient).where(
                 Notification.dedupe_key.in_(keys)
             )
-        ).tuples()
-    )
+        )
+    }
     fresh = []
     for message in messages:
         for recipient in message.to:
