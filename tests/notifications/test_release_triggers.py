@@ -141,31 +141,46 @@ def test_a_zero_days_note_stays_out_until_it_is_applied(session, people):
     assert len(rows(session, event="window.emergency")) == 2
 
 
-def test_the_requester_hears_the_fix_is_live_in_their_language(session, people):
-    ticket = Ticket(
-        external_id="ZD-4512",
-        url="https://help.example.com/tickets/4512",
-        customer=people["globex"],
-        requester_name="Zoé Martin",
-        requester_email="zoe.martin@globex.test",
-        subject="Export CSV vide",
-        sla_level=2,
+def ticket_on_bug(session, customer, *, ticket: dict, bug: dict) -> tuple[Ticket, Bug]:
+    """A ticket of `customer` linked to nothing yet, and a bug Jira marked done."""
+    made_ticket = Ticket(
+        customer=customer,
+        url="https://help.example.com/tickets/1",
         created_at=NOW,
         updated_at=NOW,
+        **ticket,
     )
-    bug = Bug(
-        key="OPS-151",
+    made_bug = Bug(
         project="OPS",
-        summary="Null deref in exporter (internal)",
         status="Done",
         status_category=StatusCategory.DONE,
-        fix_versions=["2026.12"],
-        public_note="Les exports CSV contiennent de nouveau toutes les lignes.",
         jira_updated_at=NOW,
         synced_at=NOW,
+        **bug,
     )
-    session.add_all([ticket, bug])
+    session.add_all([made_ticket, made_bug])
     session.flush()
+    return made_ticket, made_bug
+
+
+def test_the_requester_hears_the_fix_is_live_in_their_language(session, people):
+    ticket, bug = ticket_on_bug(
+        session,
+        people["globex"],
+        ticket={
+            "external_id": "ZD-4512",
+            "requester_name": "Zoé Martin",
+            "requester_email": "zoe.martin@globex.test",
+            "subject": "Export CSV vide",
+            "sla_level": 2,
+        },
+        bug={
+            "key": "OPS-151",
+            "summary": "Null deref in exporter (internal)",
+            "fix_versions": ["2026.12"],
+            "public_note": "Les exports CSV contiennent de nouveau toutes les lignes.",
+        },
+    )
     live = NOW + timedelta(days=2)
     assert ticket_fix_live(session, ticket, bug=bug, live_since=live, now=live) == 1
     assert ticket_fix_live(session, ticket, bug=bug, live_since=live, now=live) == 0
@@ -247,28 +262,18 @@ def test_hotfix_notices_speak_the_contacts_language(
 
 
 def test_an_english_requester_hears_the_fix_is_live_in_english(session, people):
-    ticket = Ticket(
-        external_id="ZD-77",
-        url="https://help.example.com/tickets/77",
-        customer=people["acme"],
-        requester_name="Sam Reed",
-        requester_email="sam.reed@acme.test",
-        subject="CSV export is empty",
-        sla_level=3,
-        created_at=NOW,
-        updated_at=NOW,
+    ticket, bug = ticket_on_bug(
+        session,
+        people["acme"],
+        ticket={
+            "external_id": "ZD-77",
+            "requester_name": "Sam Reed",
+            "requester_email": "sam.reed@acme.test",
+            "subject": "CSV export is empty",
+            "sla_level": 3,
+        },
+        bug={"key": "OPS-152", "summary": "Exporter bug (internal)"},
     )
-    bug = Bug(
-        key="OPS-152",
-        project="OPS",
-        summary="Exporter bug (internal)",
-        status="Done",
-        status_category=StatusCategory.DONE,
-        jira_updated_at=NOW,
-        synced_at=NOW,
-    )
-    session.add_all([ticket, bug])
-    session.flush()
     live = NOW + timedelta(days=2)
     ticket_fix_live(session, ticket, bug=bug, live_since=live, now=live)
 
