@@ -48,29 +48,10 @@ def check_topics(values: Iterable[str], *, field: str = "subscriptions") -> list
     return [t for t in ALL_TOPICS if t in chosen]
 
 
-def create_contact(
-    session: Session,
-    customer: Customer,
-    *,
-    name: str,
-    email: str,
-    role: str = "",
-    locale: str | None = None,
-    timezone: str | None = None,
-    subscriptions: Iterable[str] | None = None,
-    now: datetime,
-) -> Contact:
-    """A contact of `customer`; language and zone default to the customer's."""
-    contact = new_contact(
-        customer,
-        name=name,
-        email=email,
-        role=role,
-        locale=locale,
-        timezone=timezone,
-        subscriptions=subscriptions,
-        now=now,
-    )
+def create_contact(session: Session, customer: Customer, **fields) -> Contact:
+    """A contact of `customer` (`fields` as `new_contact` takes them), added and flushed;
+    an email the customer already has conflicts."""
+    contact = new_contact(customer, **fields)
     if _contact_by_email(session, customer, contact.email) is not None:
         raise Conflict(f"{contact.email} is already a contact of {customer.slug}", field="email")
     session.add(contact)
@@ -89,7 +70,8 @@ def new_contact(
     subscriptions: Iterable[str] | None = None,
     now: datetime,
 ) -> Contact:
-    """A checked contact of `customer`, not yet added: callers adding many flush once."""
+    """A checked contact of `customer`, not yet added: callers adding many flush once.
+    Language and zone default to the customer's."""
     email = check_email(email)
     timezone = timezone or customer.timezone
     parse_zone(timezone)

@@ -154,8 +154,9 @@ def notify(
         if row is not None and _merge_into(session, row, merge, event, payload, due_at, key, now):
             touched += 1
             continue
-        fresh.append(_row(recipient, event, topic, payload, key, due_at, now, coalesce_key))
-        fresh[-1]["expires_at"] = expires_at
+        fresh.append(
+            _row(recipient, event, topic, payload, key, due_at, now, coalesce_key, expires_at)
+        )
     if fresh:
         # A Core insert: thousands of rows without building ORM objects for them.
         session.connection().execute(insert(Notification.__table__), fresh)
@@ -194,8 +195,9 @@ def notify_each(
             if (message.key, recipient.key) in done:
                 continue
             done.add((message.key, recipient.key))  # the same message twice in one batch
-            row = _row(recipient, event, topic, message.payload, message.key, now, now, None)
-            fresh.append(row | {"expires_at": None})
+            fresh.append(
+                _row(recipient, event, topic, message.payload, message.key, now, now, None, None)
+            )
     if fresh:
         session.connection().execute(insert(Notification.__table__), fresh)
     return len(fresh)
@@ -264,6 +266,7 @@ def _row(
     due_at: datetime,
     now: datetime,
     coalesce_key: str | None,
+    expires_at: datetime | None,
 ) -> dict:
     return {
         "message_id": new_message_id(),
@@ -282,6 +285,7 @@ def _row(
         "attempts": 0,
         "due_at": due_at,
         "next_attempt_at": due_at,
+        "expires_at": expires_at,
         "created_at": now,
         "updated_at": now,
     }

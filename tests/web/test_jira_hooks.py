@@ -11,15 +11,15 @@ from sqlalchemy import func, select
 
 from jira_sync.config import JiraSettings
 from jira_sync.webhook import sign
-from rollout import releases
 from rollout.notifications import Notification
 from rollout.support.bugs import get_bug
 from rollout.support.models import Bug, Severity, Ticket, TicketBug, WebhookReceipt
-from rollout.support.tickets import create_ticket, get_ticket, link_bug
+from rollout.support.tickets import get_ticket
 from tests import conftest
 from tests.conftest import NOW
-from tests.factories import bearer, make_customer, make_policy, make_region, make_token
+from tests.factories import bearer, make_customer, make_region, make_token
 from tests.jira_stub import make_issue
+from tests.jira_sync.test_sync import LIVE_AT, ticket_waiting_on_ed_1
 from web import create_app
 
 SECRET = "jira-webhook-secret"
@@ -185,34 +185,13 @@ def test_a_creation_delivered_after_the_deletion_does_not_bring_the_bug_back(cli
 
 # ---- a Jira change that makes a fix live closes the loop ----------------------------------
 
-LIVE_AT = NOW + timedelta(days=30)
-
 
 @pytest.fixture
 def waiting(client, session, clock):
     """acme's ticket ZD-1 waits on ED-1 (in progress, no fix version); release 2026.12, which
     does not list ED-1, went live on acme's production at LIVE_AT; a day has passed."""
-    make_region(session)
-    make_policy(session)
-    make_customer(session, "acme")
     deliver(client, event("jira:issue_created", updated(0)), identifier="created")
-    releases.create_release(session, version="2026.12", title="December", soak_days=0, now=NOW)
-    releases.plan_release(session, "2026.12", actor="rm", now=NOW)
-    production = releases.find_deployment(session, environment="acme-production", release="2026.12")
-    releases.report_outcome(session, production, status="succeeded", actor="ci", now=LIVE_AT)
-    create_ticket(
-        session,
-        external_id="ZD-1",
-        url="https://help.example.com/tickets/1",
-        customer="acme",
-        requester_name="Dana Scully",
-        requester_email="dana@acme.example",
-        subject="Exports time out",
-        sla_level=2,
-        now=NOW,
-    )
-    link_bug(session, "ZD-1", "ED-1", lookup=None, actor="agent", now=NOW)
-    session.commit()
+    ticket_waiting_on_ed_1(session)
     clock.now = LIVE_AT + timedelta(days=1)
     return bearer(make_token(session, "support_agent"))
 
