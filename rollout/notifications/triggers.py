@@ -350,7 +350,7 @@ def hotfix_scheduled(session: Session, hotfix, *, now: datetime) -> int:
             windows[customer_id] = deployment.window
     sent = 0
     for customer_id, window in windows.items():
-        payload = _hotfix_payload(hotfix, published=not _embargoed(hotfix))
+        payload = _hotfix_payload(hotfix)
         payload["window"] = window_payload(window)
         sent += notify(
             session,
@@ -387,7 +387,7 @@ def hotfix_applied(
     for customer, deployments in by_customer.items():
         if any(d.status != DeploymentStatus.SUCCEEDED for d in deployments):
             continue
-        payload = _hotfix_payload(hotfix, published=True)
+        payload = _hotfix_payload(hotfix)
         payload["environments"] = sorted(d.environment.name for d in deployments)
         payload["applied_at"] = _iso(max(d.finished_at or now for d in deployments))
         sent += notify(
@@ -496,20 +496,13 @@ def _new_requester(ticket: Ticket, email: str, now: datetime) -> Contact:
     )
 
 
-def _embargoed(hotfix) -> bool:
-    # A zero-day's note describes the hole it closes: customers read it once it is applied.
-    from rollout.releases import HotfixStatus, HotfixUrgency
-
-    return hotfix.urgency == HotfixUrgency.ZERO_DAY and hotfix.status != HotfixStatus.APPLIED
-
-
-def _hotfix_payload(hotfix, *, published: bool) -> dict:
+def _hotfix_payload(hotfix) -> dict:
     return {
         "hotfix": {
             "id": hotfix.id,
             "title": hotfix.title,
             "patch": hotfix.is_patch,
-            "note": hotfix.public_note if published else "",
+            "note": "" if hotfix.note_embargoed else hotfix.public_note,
         },
-        "notes_html": [hotfix.public_html] if published and hotfix.public_html else [],
+        "notes_html": [hotfix.customer_html] if hotfix.customer_html else [],
     }

@@ -150,6 +150,16 @@ class Hotfix(Base):
     def is_patch(self) -> bool:
         return bool(self.customers)
 
+    @property
+    def note_embargoed(self) -> bool:
+        """A zero-day's note describes the hole it closes: customers read it once applied."""
+        return self.urgency == HotfixUrgency.ZERO_DAY and self.status != HotfixStatus.APPLIED
+
+    @property
+    def customer_html(self) -> str:
+        """The note as every customer-facing page, feed, email and API answer shows it."""
+        return "" if self.note_embargoed else self.public_html
+
 
 class Deployment(Base):
     __tablename__ = "deployment"

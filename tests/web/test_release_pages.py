@@ -12,7 +12,7 @@ import pytest
 from rollout import feeds, releases, windows
 from rollout.releases import Hotfix, Release, Wave
 from tests.conftest import NOW
-from tests.factories import make_customer, make_policy, make_region
+from tests.factories import bearer, make_customer, make_policy, make_region, make_token
 from tests.web.test_pages import csrf_token, post_form, sign_in
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -262,6 +262,27 @@ def test_status_page_shows_own_patches_but_never_another_customers(client, sessi
     assert "Patch: Importer patch" in page
     assert "Ledger patch" not in page
     assert "Globex" not in page and "globex" not in page
+
+
+def test_status_page_keeps_a_zero_days_note_hidden_until_it_is_applied_as_the_api_does(
+    client, session, acme_token
+):
+    hotfix = releases.request_hotfix(
+        session, actor="rm@example.com", now=NOW, **hotfix_fields(public_note="Closes a TLS hole")
+    )
+    releases.approve_hotfix(session, hotfix.id, actor="second@example.com", now=NOW)
+    token = make_token(session, "customer", customer="acme")
+    session.commit()
+    api = client.get("/api/v1/hotfixes", headers=bearer(token)).get_json()
+    assert [h["public_html"] for h in api["items"]] == [""]
+    scheduled = client.get(f"/status/{acme_token}").text
+    assert "Hotfix: TLS library zero-day" in scheduled
+    assert "TLS hole" not in scheduled
+
+    for deployment in hotfix.deployments:
+        releases.report_outcome(session, deployment, status="succeeded", actor="pipeline", now=NOW)
+    session.commit()
+    assert "Closes a TLS hole" in client.get(f"/status/{acme_token}").text
 
 
 # The release manager's pages

@@ -12,8 +12,6 @@ from rollout.releases import (
     Deployment,
     EnvironmentState,
     Hotfix,
-    HotfixStatus,
-    HotfixUrgency,
     Release,
     ReleaseItem,
     Wave,
@@ -233,15 +231,13 @@ def deployment_json(deployment: Deployment, *, staff: bool = True) -> dict:
 
 def hotfix_json(hotfix: Hotfix, *, staff: bool = False) -> dict:
     """Customers never see the internal summary, the justification or who else is patched."""
-    # A zero-day's note describes the hole it closes: embargoed until applied, like releases.
-    embargoed = hotfix.urgency == HotfixUrgency.ZERO_DAY and hotfix.status != HotfixStatus.APPLIED
     body = {
         "id": hotfix.id,
         "title": hotfix.title,
         "urgency": hotfix.urgency,
         "status": hotfix.status,
         "patch": hotfix.is_patch,
-        "public_html": "" if embargoed and not staff else hotfix.public_html,
+        "public_html": hotfix.public_html if staff else hotfix.customer_html,
         "created_at": utc(hotfix.created_at),
     }
     if staff:
