@@ -4,15 +4,22 @@ BIN := $(VENV)/bin
 
 .PHONY: $(VENV) run test bench lint clean
 
-# The stamp file re-runs the install whenever pyproject.toml changes.
-$(VENV): $(VENV)/.installed
+# Stamp files re-run the install whenever pyproject.toml changes. Running needs only the
+# service's own dependencies; the test tools (Playwright, schemathesis, ...) come with `make test`.
+$(VENV): $(VENV)/.installed-dev
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -e '.[dev]'
+
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+	$(BIN)/pip install -e .
 	touch $@
 
-run: $(VENV)
+$(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
+	$(BIN)/pip install -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+run: $(VENV)/.installed
 	$(BIN)/rollout init && $(BIN)/rollout demo && $(BIN)/rollout serve --port $${PORT:-5000}
 
 test: $(VENV)
