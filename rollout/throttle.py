@@ -67,7 +67,7 @@ def throttled_signin(
         )
     result = attempt()
     if result is None:
-        session.execute(delete(SigninFailure).where(SigninFailure.failed_at <= now - limits.window))
+        _forget_old_failures(session, before=now - limits.window)
         session.add(SigninFailure(account_hash=account_hash, client=client, failed_at=now))
     elif account_hash is not None:
         # Only this client's failures on this account: signing in to one's own account must
@@ -101,6 +101,17 @@ def _wait(
         .limit(limit)
     ).all()
     return retry_after(list(newest), limit=limit, window=limits.window, now=now)
+
+
+def _forget_old_failures(session: Session, *, before: datetime) -> None:
+    # Any sign-in may tidy up, so skip rows another is deleting: waiting on each other's row
+    # locks while holding the advisory ones could deadlock.
+    stale = (
+        select(SigninFailure.id)
+        .where(SigninFailure.failed_at <= before)
+        .with_for_update(skip_locked=True)
+    )
+    session.execute(delete(SigninFailure).where(SigninFailure.id.in_(stale)))
 
 
 def _serialise(session: Session, account_hash: str | None, client: str) -> None:

@@ -129,7 +129,7 @@ def current_session() -> SigninSession | None:
 
 def begin_session(*, user: StaffUser | None = None, api_token: ApiToken | None = None) -> None:
     """Sign this browser in with a fresh session, so no one can plant one beforehand."""
-    session.clear()
+    end_current_session()  # signing in over an old session must not leave that one alive
     session[SESSION_KEY] = start_session(db(), user=user, api_token=api_token, now=now())
     g.pop("signin_session", None)
     g.pop("principal", None)

@@ -9,11 +9,12 @@ from datetime import timedelta
 
 import pytest
 import requests
+from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from rollout import access
 from rollout.db import make_engine, make_session_factory
-from rollout.throttle import SigninLimits
+from rollout.throttle import SigninFailure, SigninLimits
 from tests import conftest
 from tests.factories import make_customer, make_region, make_token
 from tests.web.test_pages import PASSWORD, csrf_token, make_user, sign_in
@@ -90,6 +91,16 @@ def test_a_saved_cookie_no_longer_opens_the_calendar_after_sign_out(app, client,
     replayed = with_cookie(app, saved).get("/staff/calendar")
     assert replayed.status_code == 302
     assert replayed.headers["Location"].startswith("/staff/login")
+
+
+def test_signing_in_again_over_an_old_session_ends_the_old_one(app, client, session):
+    make_user(session)
+    make_user(session, email="other@example.com")
+    sign_in_by_form(client)
+    saved = cookie_of(client)
+    sign_in_by_form(client, "other@example.com")
+    assert with_cookie(app, saved).get("/staff/calendar").status_code == 302
+    assert client.get("/staff/calendar").status_code == 200
 
 
 def test_signing_out_in_one_browser_leaves_the_other_signed_in(app, session):
@@ -185,6 +196,15 @@ def test_the_pause_lifts_as_the_oldest_failure_leaves_the_window(client, session
     assert refused.headers["Retry-After"] == "600"
     clock.advance(minutes=10)
     assert sign_in_by_form(client).status_code == 302
+
+
+def test_failures_older_than_the_window_are_not_kept(client, session, clock):
+    for _ in range(3):
+        sign_in_by_form(client, "nobody@example.com", "a wrong guess")
+    clock.advance(minutes=15)
+    sign_in_by_form(client, "someone@example.com", "a wrong guess")
+    kept = session.scalars(select(SigninFailure.failed_at)).all()
+    assert kept == [clock.now]
 
 
 def test_an_account_is_paused_whichever_addresses_the_guesses_came_from(client, session):
