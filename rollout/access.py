@@ -1,4 +1,5 @@
-"""Who may do what: API tokens with roles, and staff accounts that sign in to the pages."""
+"""Who may do what: API tokens with roles, staff accounts that sign in to the pages, and the
+server-side sign-in sessions that a sign-out, a password change or a role change ends."""
 
 from __future__ import annotations
 
@@ -8,12 +9,12 @@ import secrets
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, select
+from sqlalchemy import ForeignKey, String, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from rollout.customers import Customer, get_customer
 from rollout.db import Base, UTCDateTime
-from rollout.errors import Conflict, Invalid
+from rollout.errors import Conflict, Invalid, NotFound
 from rollout.validation import check_text
 
 TOKEN_PREFIX = "rol_"
@@ -65,6 +66,25 @@ class StaffUser(Base):
         return self.email
 
 
+class SigninSession(Base):
+    """One signed-in browser, of a staff user or of a customer admin holding an API token.
+
+    The cookie carries a random id; only its SHA-256 is kept, so a leaked table signs no one in.
+    Deleting the row ends the session, whatever copies of the cookie exist.
+    """
+
+    __tablename__ = "signin_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    id_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"), index=True)
+    api_token_id: Mapped[int | None] = mapped_column(ForeignKey("api_token.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    user: Mapped[StaffUser | None] = relationship(lazy="joined")
+    api_token: Mapped[ApiToken | None] = relationship(lazy="joined")
+
+
 def hash_token(token: str) -> str:
     """The stored form of a bearer token."""
     return hashlib.sha256(token.encode()).hexdigest()
@@ -111,8 +131,7 @@ def create_user(
     email = check_text(email, field="email", max_length=254).lower()
     if "@" not in email:
         raise Invalid("not an email address", field="email")
-    if len(password) < 10:
-        raise Invalid("use at least 10 characters", field="password")
+    _check_password(password)
     if session.scalar(select(StaffUser.id).where(StaffUser.email == email)) is not None:
         raise Conflict(f"a user {email!r} already exists", field="email")
     user = StaffUser(
@@ -136,6 +155,75 @@ def authenticate_user(session: Session, email: str, password: str) -> StaffUser 
     return user if verify_password(password, user.password_hash) else None
 
 
+def set_password(
+    session: Session, *, email: str, password: str, keep: str | None = None
+) -> StaffUser:
+    """A new password for the user; every session of theirs ends but `keep` (the caller's)."""
+    user = get_user(session, email)
+    _check_password(password)
+    user.password_hash = hash_password(password)
+    end_user_sessions(session, user, keep=keep)
+    return user
+
+
+def set_role(session: Session, *, email: str, role: str) -> StaffUser:
+    """A new role for the user; their sessions end, so they sign in again under it."""
+    user = get_user(session, email)
+    role = _role(role)
+    if role == Role.CUSTOMER:
+        raise Invalid("staff accounts are admin, release_manager or support_agent", field="role")
+    if role != user.role:
+        user.role = role
+        end_user_sessions(session, user)
+    return user
+
+
+def get_user(session: Session, email: str) -> StaffUser:
+    """The staff user with this email, or NotFound."""
+    user = session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
+    if user is None:
+        raise NotFound(f"no user {email!r}", field="email")
+    return user
+
+
+def start_session(
+    session: Session,
+    *,
+    user: StaffUser | None = None,
+    api_token: ApiToken | None = None,
+    now: datetime,
+) -> str:
+    """A new session for a staff user or a customer token; its id, for the cookie, only now."""
+    if (user is None) == (api_token is None):
+        raise ValueError("a session belongs to a user or to a token, not both or neither")
+    plaintext = secrets.token_urlsafe(32)
+    session.add(
+        SigninSession(id_hash=hash_token(plaintext), user=user, api_token=api_token, created_at=now)
+    )
+    session.flush()
+    return plaintext
+
+
+def find_session(session: Session, plaintext: str) -> SigninSession | None:
+    """The live session with this id, or None once it has been ended."""
+    return session.scalar(
+        select(SigninSession).where(SigninSession.id_hash == hash_token(plaintext))
+    )
+
+
+def end_session(session: Session, plaintext: str) -> None:
+    """End one session; ending one already ended is not an error."""
+    session.execute(delete(SigninSession).where(SigninSession.id_hash == hash_token(plaintext)))
+
+
+def end_user_sessions(session: Session, user: StaffUser, *, keep: str | None = None) -> int:
+    """End every session of `user` (but `keep`'s); how many ended."""
+    query = delete(SigninSession).where(SigninSession.user_id == user.id)
+    if keep is not None:
+        query = query.where(SigninSession.id_hash != hash_token(keep))
+    return session.execute(query).rowcount
+
+
 def hash_password(password: str) -> str:
     """`scrypt$n$r$p$salt$digest` for `password`."""
     salt = secrets.token_bytes(16)
@@ -150,6 +238,11 @@ def verify_password(password: str, stored: str) -> bool:
         password.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p)
     )
     return hmac.compare_digest(candidate.hex(), digest)
+
+
+def _check_password(password: str) -> None:
+    if len(password) < 10:
+        raise Invalid("use at least 10 characters", field="password")
 
 
 def _role(value: str) -> Role:

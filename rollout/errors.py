@@ -25,3 +25,11 @@ class Conflict(DomainError):
 
 class Forbidden(DomainError):
     """The caller is known but may not do this."""
+
+
+class TooManyAttempts(DomainError):
+    """Refused for now, not for good: the same request may succeed `retry_after` seconds on."""
+
+    def __init__(self, message: str, *, retry_after: int, field: str | None = None):
+        super().__init__(message, field=field, details={"retry_after": retry_after})
+        self.retry_after = retry_after

@@ -16,6 +16,7 @@ from rollout import (  # noqa: F401
     notifications,
     releases,
     support,
+    throttle,
     windows,
 )
 from rollout.db import Base

@@ -14,6 +14,9 @@ import requests
 import sqlalchemy as sa
 from click.testing import CliRunner
 
+from rollout import access
+from rollout.db import make_engine, make_session_factory
+from tests.conftest import NOW
 from web.cli import cli
 
 ROLLOUT = str(Path(sys.executable).parent / "rollout")
@@ -156,3 +159,66 @@ def test_serve_answers_over_http(run):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+@pytest.fixture
+def staff_db(fresh_database_url, monkeypatch):
+    """A database with one staff user signed in twice, for the `rollout user` commands."""
+    monkeypatch.setenv("DATABASE_URL", fresh_database_url)
+    monkeypatch.setenv("SECRET_KEY", "cli-test")
+    engine = make_engine(fresh_database_url)
+    sessions = make_session_factory(engine)
+    with sessions() as session:
+        user = access.create_user(
+            session,
+            email="rm@example.com",
+            name="R",
+            role="release_manager",
+            password="correct horse battery",
+            now=NOW,
+        )
+        signed_in = [access.start_session(session, user=user, now=NOW) for _ in range(2)]
+        session.commit()
+    yield sessions, signed_in
+    engine.dispose()
+
+
+def live_sessions(sessions, signed_in) -> int:
+    with sessions() as session:
+        return sum(access.find_session(session, sid) is not None for sid in signed_in)
+
+
+def test_user_set_password_changes_it_and_signs_the_user_out_everywhere(staff_db):
+    sessions, signed_in = staff_db
+    result = CliRunner().invoke(
+        cli,
+        ["user", "set-password", "--email", "RM@example.com"],
+        env={"ROLLOUT_PASSWORD": "a brand new secret"},
+    )
+    assert result.exit_code == 0, result.output
+    assert "signed out everywhere" in result.output
+    assert live_sessions(sessions, signed_in) == 0
+    with sessions() as session:
+        assert access.authenticate_user(session, "rm@example.com", "a brand new secret")
+        assert access.authenticate_user(session, "rm@example.com", "correct horse battery") is None
+
+
+def test_user_set_role_changes_it_and_signs_the_user_out_everywhere(staff_db):
+    sessions, signed_in = staff_db
+    result = CliRunner().invoke(
+        cli, ["user", "set-role", "--email", "rm@example.com", "--role", "support_agent"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "rm@example.com is now support_agent" in result.output
+    assert live_sessions(sessions, signed_in) == 0
+    with sessions() as session:
+        assert access.get_user(session, "rm@example.com").role == "support_agent"
+
+
+def test_user_sign_out_ends_every_session_and_names_an_unknown_user(staff_db):
+    sessions, signed_in = staff_db
+    result = CliRunner().invoke(cli, ["user", "sign-out", "--email", "rm@example.com"])
+    assert result.exit_code == 0 and "ended 2 session(s)" in result.output
+    assert live_sessions(sessions, signed_in) == 0
+    unknown = CliRunner().invoke(cli, ["user", "sign-out", "--email", "nobody@example.com"])
+    assert unknown.exit_code == 1 and "email: no user 'nobody@example.com'" in unknown.output

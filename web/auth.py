@@ -1,18 +1,38 @@
-"""Who is calling: bearer tokens for the API, a signed session cookie for staff pages."""
+"""Who is calling: bearer tokens for the API; for pages, a cookie naming a sign-in session
+kept in the database, so signing out (or an operator) can end it for every copy of the cookie."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from functools import wraps
+from ipaddress import ip_address
+from typing import TypeVar
 
-from flask import abort, g, request, session
+from flask import abort, current_app, g, request, session
 
-from rollout.access import PLANNERS, STAFF_ROLES, Role, StaffUser, authenticate_token
+from rollout import throttle
+from rollout.access import (
+    PLANNERS,
+    STAFF_ROLES,
+    ApiToken,
+    Role,
+    SigninSession,
+    StaffUser,
+    authenticate_token,
+    end_session,
+    find_session,
+    start_session,
+)
 from rollout.customers import Customer
 from rollout.errors import Forbidden
 from rollout.windows import PUBLIC, STAFF, Audience
-from web.database import db
+from web.database import db, now
+
+T = TypeVar("T")
+# The one thing the cookie holds once signed in: the id of a row in signin_session.
+SESSION_KEY = "sid"
 
 
 @dataclass(frozen=True)
@@ -96,12 +116,62 @@ def _from_bearer() -> Principal | None:
     return Principal(role=found.role, actor=found.actor, customer=found.customer)
 
 
+def current_session() -> SigninSession | None:
+    """This browser's live sign-in session, or None; an ended one is dropped from the cookie."""
+    if "signin_session" not in g:
+        plaintext = session.get(SESSION_KEY)
+        found = find_session(db(), plaintext) if isinstance(plaintext, str) else None
+        if found is None and SESSION_KEY in session:
+            session.pop(SESSION_KEY)
+        g.signin_session = found
+    return g.signin_session
+
+
+def begin_session(*, user: StaffUser | None = None, api_token: ApiToken | None = None) -> None:
+    """Sign this browser in with a fresh session, so no one can plant one beforehand."""
+    end_current_session()  # signing in over an old session must not leave that one alive
+    session[SESSION_KEY] = start_session(db(), user=user, api_token=api_token, now=now())
+    g.pop("signin_session", None)
+    g.pop("principal", None)
+
+
+def end_current_session() -> None:
+    """Sign this browser out: the session row goes, so a saved copy of the cookie is dead too."""
+    plaintext = session.get(SESSION_KEY)
+    if isinstance(plaintext, str):
+        end_session(db(), plaintext)
+    session.clear()
+    g.pop("signin_session", None)
+    g.pop("principal", None)
+
+
+def throttled_signin(account: str | None, attempt: Callable[[], T | None]) -> T | None:
+    """`attempt` under the sign-in limits for `account` and this client (TooManyAttempts)."""
+    return throttle.throttled_signin(
+        db(),
+        account=account,
+        client=client_address(),
+        limits=current_app.extensions["rollout.settings"].signin_limits,
+        now=now(),
+        attempt=attempt,
+    )
+
+
+def client_address() -> str:
+    """The caller's address: the socket's, unless trusted proxies vouch for X-Forwarded-For."""
+    hops = current_app.extensions["rollout.settings"].trusted_proxies
+    address = request.remote_addr or "unknown"
+    forwarded = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",")]
+    # Each proxy appends whom it heard from: the entry the outermost trusted one wrote is
+    # `hops` from the end; anything before it the client may have made up.
+    if hops and len(forwarded) >= hops:
+        with suppress(ValueError):  # not an address: keep the socket's
+            address = str(ip_address(forwarded[-hops]))
+    return address
+
+
 def _from_session() -> Principal | None:
-    user_id = session.get("user_id")
-    if user_id is None:
+    found = current_session()
+    if found is None or found.user is None:
         return None
-    user = db().get(StaffUser, user_id)
-    if user is None:
-        session.clear()
-        return None
-    return Principal(role=user.role, actor=user.actor)
+    return Principal(role=found.user.role, actor=found.user.actor)

@@ -186,6 +186,53 @@ def user_create(obj: _LazyApp, email: str, name: str, role: str, password: str) 
     click.echo(f"created {created.role} {created.email}")
 
 
+@user.command("set-password")
+@click.option("--email", required=True)
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    envvar="ROLLOUT_PASSWORD",
+    help="prompted for if not given (or ROLLOUT_PASSWORD)",
+)
+@click.pass_obj
+@_domain_errors
+def user_set_password(obj: _LazyApp, email: str, password: str) -> None:
+    """Give a staff user a new password; every session of theirs ends."""
+    with obj.session() as session:
+        changed = access.set_password(session, email=email, password=password)
+        session.commit()
+    click.echo(f"new password for {changed.email}; signed out everywhere")
+
+
+@user.command("set-role")
+@click.option("--email", required=True)
+@click.option(
+    "--role", required=True, type=click.Choice(["admin", "release_manager", "support_agent"])
+)
+@click.pass_obj
+@_domain_errors
+def user_set_role(obj: _LazyApp, email: str, role: str) -> None:
+    """Change a staff user's role; they sign in again to use it."""
+    with obj.session() as session:
+        changed = access.set_role(session, email=email, role=role)
+        session.commit()
+    click.echo(f"{changed.email} is now {changed.role}; signed out everywhere")
+
+
+@user.command("sign-out")
+@click.option("--email", required=True)
+@click.pass_obj
+@_domain_errors
+def user_sign_out(obj: _LazyApp, email: str) -> None:
+    """End every session of a staff user, e.g. after a lost laptop."""
+    with obj.session() as session:
+        ended = access.end_user_sessions(session, access.get_user(session, email))
+        session.commit()
+    click.echo(f"ended {ended} session(s)")
+
+
 cli.add_command(jira_commands)
 cli.add_command(worker_command)
 

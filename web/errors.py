@@ -7,7 +7,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from rollout.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from rollout.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, TooManyAttempts
 
 
 class BadRequest(Invalid):
@@ -21,6 +21,7 @@ _STATUSES = [
     (Invalid, 422, "invalid"),
     (Conflict, 409, "conflict"),
     (Forbidden, 403, "forbidden"),
+    (TooManyAttempts, 429, "too_many_attempts"),
 ]
 
 
@@ -50,9 +51,11 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
         status, code = status_of(exc)
+        retry = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else {}
         if wants_json():
-            return jsonify(error_body(code, exc.message, exc.field, **exc.details)), status
-        return render_template("error.html", status=status, message=exc.message), status
+            return jsonify(error_body(code, exc.message, exc.field, **exc.details)), status, retry
+        page = render_template("error.html", status=status, message=exc.message)
+        return page, status, retry
 
     @app.errorhandler(StaleDataError)
     def stale_row(_exc: StaleDataError):

@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from jira_sync.config import JiraSettings
+from rollout.throttle import SigninLimits
 from web.channels.config import NotifySettings
 
 
@@ -28,6 +30,11 @@ class Settings:
     notifications: NotifySettings = field(default_factory=NotifySettings)
     # Shared secret the help desk signs POST /hooks/helpdesk with (None: the hook is off).
     helpdesk_webhook_secret: str | None = field(default=None, repr=False)
+    # Failed sign-ins allowed per account and per client address before a pause.
+    signin_limits: SigninLimits = field(default_factory=SigninLimits)
+    # How many reverse proxies in front append to X-Forwarded-For; 0 trusts no such header,
+    # since any client can send one to dodge the per-client sign-in limit.
+    trusted_proxies: int = 0
 
     @classmethod
     def from_env(cls, instance_path: Path, environ: dict[str, str] | None = None) -> Settings:
@@ -47,6 +54,12 @@ class Settings:
             jira=JiraSettings.from_env(env),
             notifications=NotifySettings.from_env(env),
             helpdesk_webhook_secret=env.get("HELPDESK_WEBHOOK_SECRET") or None,
+            signin_limits=SigninLimits(
+                per_account=_whole_number(env, "SIGNIN_ACCOUNT_LIMIT", 5, least=1),
+                per_client=_whole_number(env, "SIGNIN_CLIENT_LIMIT", 20, least=1),
+                window=timedelta(seconds=_whole_number(env, "SIGNIN_WINDOW_SECONDS", 900, least=1)),
+            ),
+            trusted_proxies=_whole_number(env, "TRUSTED_PROXIES", 0, least=0),
         )
 
 
@@ -56,6 +69,15 @@ def _whole_seconds(env, name: str, default: int) -> int:
         return default
     if not raw.isdigit():
         raise ValueError(f"{name} must be a whole number of seconds, not {raw!r}")
+    return int(raw)
+
+
+def _whole_number(env, name: str, default: int, *, least: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < least:
+        raise ValueError(f"{name} must be a whole number of at least {least}, not {raw!r}")
     return int(raw)
 
 

@@ -1,4 +1,5 @@
-"""Tokens and staff accounts: secrets are shown once and stored only as hashes."""
+"""Tokens, staff accounts and sign-in sessions: secrets are shown once and stored only as
+hashes, and a session ends when its user signs out or is changed."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from rollout import access
-from rollout.errors import Conflict, Invalid
+from rollout.errors import Conflict, Invalid, NotFound
 from tests.conftest import NOW
 from tests.factories import make_customer, make_region
 
@@ -74,3 +75,53 @@ def test_duplicate_or_weak_staff_accounts_are_refused(session):
         )
     assert weak.value.field == "password"
     assert session.scalars(select(access.StaffUser.email)).all() == ["a@example.com"]
+
+
+def staff_user(session, email="rm@example.com", role="release_manager"):
+    return access.create_user(
+        session, email=email, name="Rita", role=role, password="long enough", now=NOW
+    )
+
+
+def test_a_session_id_is_stored_only_as_a_hash_and_ends_when_ended(session):
+    sid = access.start_session(session, user=staff_user(session), now=NOW)
+    found = access.find_session(session, sid)
+    assert found.user.email == "rm@example.com" and sid not in found.id_hash
+    access.end_session(session, sid)
+    assert access.find_session(session, sid) is None
+    access.end_session(session, sid)  # twice is fine
+
+
+def test_a_new_password_ends_every_session_but_the_one_kept(session):
+    user, other = staff_user(session), staff_user(session, "other@example.com")
+    kept, dropped = (access.start_session(session, user=user, now=NOW) for _ in range(2))
+    bystander = access.start_session(session, user=other, now=NOW)
+
+    access.set_password(session, email="RM@example.com", password="a brand new secret", keep=kept)
+
+    assert access.find_session(session, kept) is not None
+    assert access.find_session(session, dropped) is None
+    assert access.find_session(session, bystander) is not None
+    assert access.authenticate_user(session, "rm@example.com", "a brand new secret") == user
+
+
+def test_a_role_change_ends_the_users_sessions_and_refuses_customer(session):
+    user = staff_user(session)
+    sid = access.start_session(session, user=user, now=NOW)
+    with pytest.raises(Invalid) as customer:
+        access.set_role(session, email="rm@example.com", role="customer")
+    assert customer.value.field == "role" and access.find_session(session, sid) is not None
+
+    access.set_role(session, email="rm@example.com", role="admin")
+
+    assert user.role == "admin" and access.find_session(session, sid) is None
+
+
+def test_changing_an_unknown_user_or_to_a_weak_password_is_refused(session):
+    staff_user(session)
+    with pytest.raises(NotFound) as unknown:
+        access.set_role(session, email="nobody@example.com", role="admin")
+    assert unknown.value.field == "email"
+    with pytest.raises(Invalid) as weak:
+        access.set_password(session, email="rm@example.com", password="short")
+    assert weak.value.field == "password"

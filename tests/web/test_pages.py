@@ -47,8 +47,10 @@ def make_user(session, role="release_manager", email="rm@example.com"):
 
 def sign_in(client, session, role="release_manager", email="rm@example.com"):
     user = make_user(session, role, email)
+    sid = access.start_session(session, user=user, now=NOW)
+    session.commit()
     with client.session_transaction() as cookie:
-        cookie["user_id"] = user.id
+        cookie["sid"] = sid
     return user
 
 
@@ -260,7 +262,7 @@ def test_wrong_password_shows_the_form_again_without_saying_whether_the_email_ex
         assert "Wrong email or password." in response.text
         assert 'name="password"' in response.text
     with client.session_transaction() as cookie:
-        assert "user_id" not in cookie
+        assert "sid" not in cookie
 
 
 def test_sign_in_never_redirects_off_the_site(client, session):

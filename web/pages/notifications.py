@@ -15,7 +15,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_wtf import FlaskForm
@@ -25,7 +24,13 @@ from rollout.access import ApiToken, Role, authenticate_token
 from rollout.customers import Locale, get_customer
 from rollout.errors import Conflict, DomainError, Invalid
 from rollout.notifications import NotificationStatus
-from web.auth import principal
+from web.auth import (
+    begin_session,
+    current_session,
+    end_current_session,
+    principal,
+    throttled_signin,
+)
 from web.database import db, now
 from web.pages.signin import staff_page
 
@@ -93,16 +98,19 @@ def customer_admin(view):
 
 @blueprint.route("/customer/login", methods=["GET", "POST"])
 def customer_login():
-    """A customer admin signs in with one of the customer's API tokens."""
+    """A customer admin signs in with one of the customer's API tokens; too many misses pause it."""
     form = CsrfForm()
     if not form.validate_on_submit():
         return render_template("notifications/login.html", form=form), 422 if form.errors else 200
-    token = authenticate_token(db(), (request.form.get("token") or "").strip())
-    if token is None or token.role != Role.CUSTOMER:
+    plaintext = (request.form.get("token") or "").strip()
+    # A bare token names no account: only the per-client limit applies.
+    token = throttled_signin(None, lambda: _live_customer_token(plaintext))
+    if token is None:
+        db().commit()  # the failure counts towards the limits
         form.form_errors.append("That is not a live customer token.")
         return render_template("notifications/login.html", form=form), 401
-    session.clear()
-    session["customer_token_id"] = token.id
+    begin_session(api_token=token)
+    db().commit()
     return redirect(url_for(".customer_page", slug=token.customer.slug))
 
 
@@ -110,7 +118,8 @@ def customer_login():
 def customer_logout():
     form = CsrfForm()
     if form.validate_on_submit():
-        session.pop("customer_token_id", None)
+        end_current_session()
+        db().commit()
     return redirect(url_for(".customer_login"))
 
 
@@ -316,12 +325,17 @@ def _rendered_version() -> int | None:
 
 
 def _customer_token() -> ApiToken | None:
-    token_id = session.get("customer_token_id")
-    if token_id is None:
-        return None
-    token = db().get(ApiToken, token_id)
+    """The token this browser signed in with, while it is still a live customer token."""
+    found = current_session()
+    return _live(found.api_token) if found is not None else None
+
+
+def _live_customer_token(plaintext: str) -> ApiToken | None:
+    return _live(authenticate_token(db(), plaintext)) if plaintext else None
+
+
+def _live(token: ApiToken | None) -> ApiToken | None:
     if token is None or token.revoked_at is not None or token.role != Role.CUSTOMER:
-        session.pop("customer_token_id", None)
         return None
     return token
 

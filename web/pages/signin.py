@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from functools import wraps
+from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from rollout.access import STAFF_ROLES, Role, authenticate_user
-from web.auth import principal
+from web.auth import begin_session, end_current_session, principal, throttled_signin
 from web.database import db
 from web.pages.forms import LoginForm
 
@@ -40,30 +42,49 @@ def staff_page(*roles: Role) -> Callable:
 
 @blueprint.route("/login", methods=["GET", "POST"])
 def login():
-    """The sign-in form; a failure never says whether the email exists."""
+    """The sign-in form; a failure never says whether the email exists; too many pause it."""
     form = LoginForm()
     if not form.validate_on_submit():
         return render_template("staff/login.html", form=form), 422 if form.errors else 200
-    user = authenticate_user(db(), form.email.data, form.password.data)
+    email, password = form.email.data, form.password.data
+    user = throttled_signin(email, lambda: authenticate_user(db(), email, password))
     if user is None:
+        db().commit()  # the failure counts towards the limits
         form.form_errors.append("Wrong email or password.")
         return render_template("staff/login.html", form=form), 401
-    session.clear()  # a fresh session on sign-in, so no one can plant one beforehand
-    session["user_id"] = user.id
+    begin_session(user=user)
+    db().commit()
     flash(f"Signed in as {user.name}.", "success")
     return redirect(_safe_next(request.args.get("next")))
 
 
 @blueprint.post("/logout")
 def logout():
-    """Forget the signed-in user; a POST with the CSRF token, so no link can sign anyone out."""
-    session.clear()
+    """End the session for good; a POST with the CSRF token, so no link can sign anyone out."""
+    end_current_session()
+    db().commit()
     flash("Signed out.", "success")
     return redirect(url_for("maintenance.schedule"))
 
 
 def _safe_next(target: str | None) -> str:
-    # Only a path on this site: "//evil.example" or a full URL would make this an open redirect.
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+    """`target` if it is a path on this site, else the calendar: never an open redirect."""
+    if target and _is_local_path(target):
         return target
     return url_for("calendar.months")
+
+
+def _is_local_path(target: str) -> bool:
+    # Browsers drop tabs and newlines inside URLs and read a backslash as "/", so "/<tab>/evil"
+    # and "/<backslash>evil" lead off the site as "//evil" does; a newline breaks the header.
+    if "\\" in target or any(
+        char.isspace() or unicodedata.category(char).startswith("C") for char in target
+    ):
+        return False
+    parts = urlsplit(target)
+    return (
+        not parts.scheme
+        and not parts.netloc
+        and target.startswith("/")
+        and not target.startswith("//")
+    )
