@@ -19,6 +19,9 @@ from zoneinfo import ZoneInfo
 from icalendar import Timezone, TimezoneDaylight, TimezoneStandard
 
 _STEP = timedelta(minutes=1)
+# A VTIMEZONE starts this many years before the first event it serves: ts-ics skips the first
+# onset of each observance, so a Dublin window in January read the previous summer's offset.
+_LEAD_YEARS = 2
 
 
 @dataclass(frozen=True)
@@ -34,7 +37,7 @@ class _Switch:
 def vtimezone(zone_name: str, first_year: int, last_year: int) -> Timezone:
     """A VTIMEZONE for `zone_name` valid for events from `first_year` to `last_year`."""
     zone = ZoneInfo(zone_name)
-    years = range(first_year - 1, last_year + 2)
+    years = range(first_year - _LEAD_YEARS, last_year + 2)
     switches = {year: _switches(zone, year) for year in years}
     rules = _yearly_rules(switches)
     if rules is None:

@@ -23,7 +23,7 @@ ZONES = [
     "Australia/Lord_Howe",  # half-hour DST
     "Asia/Tokyo",  # no DST
 ]
-INFO = FeedInfo(name="Maintenance windows", timezone="UTC")
+INFO = FeedInfo(name="Maintenance windows")
 T0 = datetime(2027, 3, 13, 14, 0, tzinfo=UTC)
 
 

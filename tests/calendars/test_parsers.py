@@ -407,7 +407,7 @@ def switch_night_events(zones_years: dict[str, range]) -> list[FeedEvent]:
 
 
 def rendered_mismatches(events: list[FeedEvent]) -> tuple[str, list[str]]:
-    body = render_feed(FeedInfo(name="Maintenance windows", timezone="UTC"), events)
+    body = render_feed(FeedInfo(name="Maintenance windows"), events)
     want = {e.uid: (e.starts_at, e.ends_at) for e in events}
     problems = []
     for parser, read in PARSERS.items():
