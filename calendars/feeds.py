@@ -12,7 +12,7 @@ from datetime import UTC, datetime, time, timedelta, tzinfo
 from email.utils import parseaddr
 from zoneinfo import ZoneInfo
 
-from icalendar import Alarm, Calendar, Event, vCalAddress, vDuration, vText, vUri
+from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress, vDuration, vText, vUri
 
 from calendars.timezones import vtimezone
 
@@ -66,7 +66,6 @@ def render_feed(
     recurring-ical-events) turn UTC times into wall times of that zone, an hour off in a
     fall-back's repeated hour.
     """
-    written = [(event, _written_zone(event)) for event in events]
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -79,15 +78,13 @@ def render_feed(
     # REFRESH-INTERVAL is RFC 7986's; X-PUBLISHED-TTL is what Outlook and Apple read.
     calendar.add("refresh-interval", info.refresh, parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", vDuration(info.refresh))
-    zoned: dict[str, list[FeedEvent]] = {}
-    for event, zone in written:
-        if zone is not UTC:
-            zoned.setdefault(event.timezone, []).append(event)
-    for zone_name, its_events in sorted(zoned.items()):
-        first = min(e.starts_at for e in its_events).year
-        last = max(e.ends_at for e in its_events).year
-        calendar.add_component(vtimezone(zone_name, first, last))
-    for event, zone in written:
+    events = list(events)
+    timezones = _timezones(events)
+    for zone_name in sorted(timezones):
+        calendar.add_component(timezones[zone_name])
+    for event in events:
+        wall_time = event.timezone in timezones and _readable(event)
+        zone = ZoneInfo(event.timezone) if wall_time else UTC
         calendar.add_component(_vevent(event, zone, info.organizer, alarm_minutes))
     return calendar.to_ical()
 
@@ -123,12 +120,29 @@ def _vevent(
     return vevent
 
 
-def _written_zone(event: FeedEvent) -> tzinfo:
-    """The event's own zone, or UTC where a client would misread its wall times there."""
+def _timezones(events: list[FeedEvent]) -> dict[str, Timezone]:
+    """A VTIMEZONE for each zone whose events are written in it, by TZID.
+
+    Events are written in UTC where a client would misread their wall times, and so are all
+    of a zone's events if no yearly rule describes it over their years (calendars.timezones).
+    """
+    zoned: dict[str, list[FeedEvent]] = {}
+    for event in events:
+        if _readable(event):
+            zoned.setdefault(event.timezone, []).append(event)
+    found = {}
+    for zone_name, its_events in zoned.items():
+        first = min(e.starts_at for e in its_events).year
+        last = max(e.ends_at for e in its_events).year
+        if (timezone := vtimezone(zone_name, first, last)) is not None:
+            found[zone_name] = timezone
+    return found
+
+
+def _readable(event: FeedEvent) -> bool:
+    """Whether every client reads the event's wall times in its own zone right."""
     zone = ZoneInfo(event.timezone)
-    if _misread(event.starts_at, zone) or _misread(event.ends_at, zone):
-        return UTC
-    return zone
+    return not (_misread(event.starts_at, zone) or _misread(event.ends_at, zone))
 
 
 def _misread(instant: datetime, zone: ZoneInfo) -> bool:

@@ -1,5 +1,5 @@
-// Reads an iCalendar text on stdin with the calendar library named on the command line and
-// prints, as JSON, every VEVENT with its start and end in UTC as that library computes them.
+// Reads an iCalendar text on stdin with each calendar library named on the command line and
+// prints, as JSON by library, every VEVENT with its start and end in UTC as that library computes them.
 // These are libraries customers' own tools are built on (dashboards, bots, web calendars),
 // each with its own idea of VTIMEZONE: the feeds must be written so that all read them right.
 //
@@ -65,14 +65,19 @@ const VERSIONS = {
   "ts-ics": "ts-ics/package.json",
 };
 
-const client = process.argv[2];
-if (!(client in READERS)) {
-  process.stderr.write(`usage: node clients.mjs ${Object.keys(READERS).join("|")} < feed.ics\n`);
+const clients = process.argv.slice(2);
+if (!clients.length || clients.some((client) => !(client in READERS))) {
+  process.stderr.write(`usage: node clients.mjs ${Object.keys(READERS).join(" ")}... < feed.ics\n`);
   process.exit(2);
 }
 const text = readFileSync(0, "utf8");
-const output = {
-  parser: `${client} ${require(`./node_modules/${VERSIONS[client]}`).version}`,
-  events: READERS[client](text),
-};
+const output = Object.fromEntries(
+  clients.map((client) => [
+    client,
+    {
+      parser: `${client} ${require(`./node_modules/${VERSIONS[client]}`).version}`,
+      events: READERS[client](text),
+    },
+  ]),
+);
 process.stdout.write(JSON.stringify(output, null, 1) + "\n");
