@@ -27,7 +27,7 @@ test: $(VENV)
 	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory tests/js/node_modules/.installed; fi
 	$(BIN)/pytest -n $${TEST_WORKERS:-auto} $(PYTEST_ARGS)
 
-# ical.js (Mozilla's iCalendar parser) for the feed tests; re-installed when the lock changes.
+# The JavaScript calendar clients of the feed tests; re-installed when the lock changes.
 tests/js/node_modules/.installed: tests/js/package-lock.json
 	npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
 	touch $@

@@ -78,7 +78,7 @@ def synthetic_events(count: int) -> list[FeedEvent]:
 def time_rendering(count: int, repeats: int, *, cold: bool) -> list[float]:
     """Seconds per render_feed of `count` events; `cold` clears the VTIMEZONE cache first."""
     events = synthetic_events(count)
-    info = FeedInfo(name="Maintenance windows", timezone="UTC")
+    info = FeedInfo(name="Maintenance windows")
     if not cold:
         render_feed(info, events)  # warm-up: the VTIMEZONEs, icalendar's own caches
     samples = []

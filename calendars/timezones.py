@@ -1,11 +1,10 @@
 """VTIMEZONE components in the RRULE form every calendar client reads right.
 
-icalendar builds VTIMEZONEs from a list of RDATEs; Outlook applies only the first of them, so
-a feed built that way shows windows an hour off after the next DST switch. Zones whose rules
-have been stable over the feed's years (the US since 2007, the EU since 1996, Australia since
-2008) get a yearly RRULE per switch, as tzurl.org and Thunderbird publish them; anything else
-falls back to icalendar's list of onsets, written one RDATE a line because ical.js
-(Thunderbird) and vobject read only the first date of a comma-separated RDATE.
+Zones whose rules are stable over the feed's years (the US since 2007, the EU since 1996,
+Australia since 2008) get a yearly RRULE per switch, as tzurl.org and Thunderbird publish
+them. Any other zone gets no VTIMEZONE, and its events are written in UTC: a list of onsets
+(RDATEs) is misread by Outlook (which applies only the first), ts-ics (only the last) and
+ical.js 1.5 (which skips each observance's DTSTART).
 """
 
 from __future__ import annotations
@@ -19,6 +18,9 @@ from zoneinfo import ZoneInfo
 from icalendar import Timezone, TimezoneDaylight, TimezoneStandard
 
 _STEP = timedelta(minutes=1)
+# A VTIMEZONE starts this many years before the first event it serves: ts-ics skips the first
+# onset of each observance, so a Dublin window in January read the previous summer's offset.
+_LEAD_YEARS = 2
 
 
 @dataclass(frozen=True)
@@ -31,21 +33,15 @@ class _Switch:
 
 
 @lru_cache(maxsize=256)
-def vtimezone(zone_name: str, first_year: int, last_year: int) -> Timezone:
-    """A VTIMEZONE for `zone_name` valid for events from `first_year` to `last_year`."""
+def vtimezone(zone_name: str, first_year: int, last_year: int) -> Timezone | None:
+    """A VTIMEZONE for `zone_name` valid for events from `first_year` to `last_year`, or None
+    if no yearly rule describes the zone over those years."""
     zone = ZoneInfo(zone_name)
-    years = range(first_year - 1, last_year + 2)
+    years = range(first_year - _LEAD_YEARS, last_year + 2)
     switches = {year: _switches(zone, year) for year in years}
     rules = _yearly_rules(switches)
     if rules is None:
-        return _one_rdate_a_line(
-            Timezone.from_tzinfo(
-                zone,
-                tzid=zone_name,
-                first_date=date(years[0], 1, 1),
-                last_date=date(years[-1], 12, 31),
-            )
-        )
+        return None
     timezone = Timezone()
     timezone.add("tzid", zone_name)
     if not rules:
@@ -158,13 +154,3 @@ def _observance(
     if rrule:
         observance.add("rrule", rrule)
     return observance
-
-
-def _one_rdate_a_line(timezone: Timezone) -> Timezone:
-    """ical.js and vobject take only the first date of an RDATE list: give each its own line."""
-    for observance in timezone.subcomponents:
-        lists = observance.pop("RDATE", [])
-        for rdates in lists if isinstance(lists, list) else [lists]:
-            for rdate in rdates.dts:
-                observance.add("rdate", rdate.dt)
-    return timezone

@@ -41,7 +41,6 @@ class FeedScope:
 
     key: str
     name: str
-    timezone: str
     region: Region | None = None
     customer: Customer | None = None
 
@@ -55,14 +54,13 @@ class FeedStamp:
 
 
 def public_scope() -> FeedScope:
-    return FeedScope(key="all", name="Maintenance windows", timezone="UTC")
+    return FeedScope(key="all", name="Maintenance windows")
 
 
 def region_scope(region: Region) -> FeedScope:
     return FeedScope(
         key=f"region:{region.id}",
         name=f"Maintenance: {region.name}",
-        timezone=region.timezone,
         region=region,
     )
 
@@ -71,7 +69,6 @@ def customer_scope(customer: Customer) -> FeedScope:
     return FeedScope(
         key=f"customer:{customer.id}",
         name=f"Maintenance for {customer.name}",
-        timezone=customer.timezone,
         region=customer.region,
         customer=customer,
     )

@@ -103,7 +103,7 @@ def window_event(window_id: str):
     if not window.is_public:
         raise NotFound(f"no window #{window.id}", field="id")
     body = render_feed(
-        FeedInfo(name=window.title, timezone=window.timezone),
+        FeedInfo(name=window.title),
         [feed_event(window, feeds.window_contents(db(), [window])[window.id])],
         alarm_minutes=_alarm(),
     )
@@ -204,7 +204,6 @@ def _render(scope: feeds.FeedScope) -> bytes:
     windows = feeds.feed_windows(db(), scope, now=now())
     info = FeedInfo(
         name=scope.name,
-        timezone=scope.timezone,
         description="Maintenance windows, kept up to date by Rollout",
     )
     contents = feeds.window_contents(db(), windows, customer=scope.customer)

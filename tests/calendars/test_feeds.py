@@ -23,7 +23,7 @@ ZONES = [
     "Australia/Lord_Howe",  # half-hour DST
     "Asia/Tokyo",  # no DST
 ]
-INFO = FeedInfo(name="Maintenance windows", timezone="UTC")
+INFO = FeedInfo(name="Maintenance windows")
 T0 = datetime(2027, 3, 13, 14, 0, tzinfo=UTC)
 
 
@@ -126,7 +126,7 @@ def windows(draw, zone_names: list[str], years: range) -> FeedEvent:
 @st.composite
 def feeds(draw) -> list[FeedEvent]:
     first = draw(st.integers(2000, 2060))
-    # Up to a decade per feed: spans across a rule change get icalendar's RDATE form.
+    # Up to a decade per feed: zones whose rules change within it are written in UTC.
     years = range(first, draw(st.integers(first, min(first + 10, 2060))) + 1)
     zone_names = draw(st.lists(st.sampled_from(ZONES), min_size=1, max_size=4, unique=True))
     events = draw(st.lists(windows(zone_names, years), min_size=1, max_size=8))
@@ -235,12 +235,13 @@ def test_feed_tells_clients_to_poll_hourly():
     assert "REFRESH-INTERVAL;VALUE=DURATION:PT1H" in lines
 
 
-def test_feed_carries_its_name_and_zone():
-    info = FeedInfo(name="Maintenance: Europe (Ireland)", timezone="Europe/Dublin")
-    calendar = parsed(render_feed(info, []))
+def test_feed_carries_its_name_and_no_calendar_zone():
+    info = FeedInfo(name="Maintenance: Europe (Ireland)")
+    calendar = parsed(render_feed(info, [feed_event(timezone="Europe/Dublin")]))
     assert str(calendar["X-WR-CALNAME"]) == "Maintenance: Europe (Ireland)"
-    assert str(calendar["X-WR-TIMEZONE"]) == "Europe/Dublin"
-    assert calendar.walk("VTIMEZONE") == []
+    # recurring-ical-events would move UTC times into it (tests/calendars/test_clients.py).
+    assert "X-WR-TIMEZONE" not in calendar
+    assert parsed(render_feed(info, [])).walk("VTIMEZONE") == []
 
 
 def test_cancelled_window_stays_as_cancelled_free_time_without_an_alarm():

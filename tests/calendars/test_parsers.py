@@ -1,22 +1,13 @@
-"""The served feeds as other clients read them: Mozilla's ical.js (Thunderbird) and vobject
-(dateutil's VTIMEZONE reader) must both put every window at the database's UTC instants."""
+"""The served feeds as other clients read them (tests/calendars/clients.py): every client must
+put every window at the database's UTC instants, over twelve years into 2038."""
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-import vobject
 from sqlalchemy import select
-from vobject.icalendar import TimezoneComponent, getTzid, registerTzid
 
 from calendars.feeds import FeedEvent, FeedInfo, render_feed
 from rollout import feeds
@@ -29,111 +20,19 @@ from rollout.windows import (
     create_window,
     plan_windows,
 )
+from tests.calendars.clients import PARSERS, Read
 from tests.calendars.test_feeds import in_repeated_hour, switches
-from tests.conftest import NOW, missing
+from tests.conftest import NOW
 from tests.factories import make_customer, make_policy, make_region
 
-JS = Path(__file__).resolve().parents[1] / "js"
 HOST = "rollout.test"  # tests.conftest.test_settings' public URL
 # Policies and hand-made windows are set up well before the pinned now, so the feeds also
 # hold recent past windows (kept 90 days) and the autumn 2026 switch nights.
 SETUP = datetime(2026, 8, 30, 12, 0, tzinfo=UTC)
-YEARS = 10
+YEARS = 12
 HOUR = timedelta(hours=1)
 HOURS_3 = 3 * HOUR
 DAY = timedelta(days=1)
-
-
-@dataclass(frozen=True)
-class Read:
-    """One VEVENT as a parser understood it."""
-
-    uid: str
-    sequence: int
-    status: str
-    summary: str
-    start: datetime
-    end: datetime
-
-
-# --- the parsers --------------------------------------------------------------------------------
-
-
-def ical_js(body: bytes) -> list[Read]:
-    """Mozilla's ical.js, with the feed's VTIMEZONEs registered (tests/js/expand.mjs)."""
-    if shutil.which("node") is None:
-        missing("Node.js for ical.js (apt-get install nodejs npm)")
-    if not (JS / "node_modules" / "ical.js").is_dir():
-        missing("ical.js (npm ci --prefix tests/js, or make test)")
-    # An unresolved TZID would fall back to the process's zone: make that one visibly odd.
-    env = os.environ | {"TZ": "Pacific/Chatham"}
-    result = subprocess.run(
-        ["node", str(JS / "expand.mjs")], input=body, capture_output=True, env=env, timeout=60
-    )
-    assert result.returncode == 0, result.stderr.decode()
-    return [
-        Read(
-            uid=e["uid"],
-            sequence=e["sequence"],
-            status=e["status"],
-            summary=e["summary"],
-            start=datetime.fromisoformat(e["start"]),
-            end=datetime.fromisoformat(e["end"]),
-        )
-        for e in json.loads(result.stdout)["events"]
-    ]
-
-
-@contextmanager
-def registered(zones: dict) -> Iterator[None]:
-    """vobject keeps one global TZID map, first come first served, and falls back to pytz by
-    name: put this feed's own VTIMEZONE definitions there for the length of one parse."""
-    before = {tzid: getTzid(tzid, False) for tzid in zones}
-    for tzid, tzinfo in zones.items():
-        registerTzid(tzid, tzinfo)
-    try:
-        yield
-    finally:
-        for tzid, tzinfo in before.items():
-            registerTzid(tzid, tzinfo)
-
-
-def vobject_read(body: bytes) -> list[Read]:
-    """vobject, converting TZID'd times through the feed's VTIMEZONEs (dateutil's tzical)."""
-    calendar = vobject.readOne(body.decode(), transform=False)
-    zones = {
-        vtimezone.tzid.value: TimezoneComponent.gettzinfo(vtimezone)
-        for vtimezone in calendar.contents.get("vtimezone", [])
-    }
-    vevents = calendar.contents.get("vevent", [])
-    tzids = [
-        [getattr(v.contents[n][0], "tzid_param", None) for n in ("dtstart", "dtend")]
-        for v in vevents
-    ]
-    with registered(zones):
-        calendar.transformChildrenToNative()
-    found = []
-    for vevent, names in zip(vevents, tzids, strict=True):
-        for line, tzid in zip((vevent.dtstart, vevent.dtend), names, strict=True):
-            # Read through the feed's own VTIMEZONE, not pytz's zone of the same name.
-            assert line.value.tzinfo is (zones[tzid] if tzid else getTzid("UTC")), tzid
-        found.append(
-            Read(
-                uid=vevent.uid.value,
-                sequence=int(vevent.sequence.value),
-                status=vevent.status.value,
-                summary=vevent.summary.value,
-                start=vevent.dtstart.value.astimezone(UTC),
-                end=vevent.dtend.value.astimezone(UTC),
-            )
-        )
-    return found
-
-
-PARSERS: dict[str, Callable[[bytes], list[Read]]] = {
-    "ical.js": ical_js,
-    "vobject": vobject_read,
-}
 
 
 # --- the world ----------------------------------------------------------------------------------
@@ -213,8 +112,9 @@ def world(session) -> World:
 
 
 @pytest.fixture
-def decade(session, world) -> World:
-    """The world with every policy planned ten years out, over every kind of switch weekend."""
+def planned(session, world) -> World:
+    """The world with every policy planned twelve years out, into 2038: every kind of switch
+    weekend, and years past 2035, where ical.js 1.5's zones end."""
     plan_windows(session, until=SETUP + timedelta(days=365 * YEARS), now=SETUP)
     session.commit()
     return world
@@ -301,7 +201,7 @@ def mismatches(reads: list[Read], windows: dict[str, Window]) -> list[str]:
 # --- the tests ----------------------------------------------------------------------------------
 
 
-def test_every_window_reads_back_at_its_database_instants_in_both_parsers(client, session, decade):
+def test_every_window_reads_back_at_its_database_instants_in_every_client(client, session, planned):
     problems = []
     seen = set()
     for path, scope in feeds_to_check(session).items():
@@ -312,9 +212,9 @@ def test_every_window_reads_back_at_its_database_instants_in_both_parsers(client
             problems += [f"{parser} on {path}: {p}" for p in mismatches(reads, windows)]
             seen |= {r.uid for r in reads}
     assert not problems, "\n".join(problems)
-    hand_made = [*decade.straddling, decade.moved, decade.cancelled, decade.customer_window]
+    hand_made = [*planned.straddling, planned.moved, planned.cancelled, planned.customer_window]
     assert {uid(w) for w in hand_made} <= seen
-    # Ten years of monthly windows in three regions.
+    # Twelve years of monthly windows in three regions.
     assert len(seen) > 3 * 12 * YEARS
 
 
@@ -374,22 +274,25 @@ def test_uids_are_stable_across_renders_and_a_reschedule_bumps_the_sequence(clie
         assert after == before[parser], parser
 
 
-# --- rendering alone: more zones and the RDATE form -------------------------------------------
+# --- rendering alone: more zones, and zones whose rules changed --------------------------------
+
+
+# Around the switch, and days away from it, where wall times are written in the zone.
+NEAR_SWITCH = [timedelta(minutes=m) for m in (-90, -30, 0, 30, 90)]
+DAYS_AWAY = [timedelta(days=d) for d in (-3, 3, 45)]
 
 
 def switch_night_events(zones_years: dict[str, range]) -> list[FeedEvent]:
-    """Twenty-minute events around every switch, none touching a repeated wall time."""
+    """Twenty-minute events around every switch and days away from it."""
     events = []
     for zone_name, years in zones_years.items():
         instants = [s for year in years for s in switches(zone_name, year)] or [
             datetime(years[0], 6, 1, tzinfo=UTC)
         ]
         for switch in instants:
-            for minutes in (-90, -30, 0, 30, 90):
-                start = switch + timedelta(minutes=minutes)
+            for offset in NEAR_SWITCH + DAYS_AWAY:
+                start = switch + offset
                 end = start + timedelta(minutes=20)
-                if in_repeated_hour(start, zone_name) or in_repeated_hour(end, zone_name):
-                    continue
                 events.append(
                     FeedEvent(
                         uid=f"{zone_name}/{start:%Y%m%dT%H%M}@{HOST}",
@@ -407,7 +310,7 @@ def switch_night_events(zones_years: dict[str, range]) -> list[FeedEvent]:
 
 
 def rendered_mismatches(events: list[FeedEvent]) -> tuple[str, list[str]]:
-    body = render_feed(FeedInfo(name="Maintenance windows", timezone="UTC"), events)
+    body = render_feed(FeedInfo(name="Maintenance windows"), events)
     want = {e.uid: (e.starts_at, e.ends_at) for e in events}
     problems = []
     for parser, read in PARSERS.items():
@@ -420,7 +323,7 @@ def rendered_mismatches(events: list[FeedEvent]) -> tuple[str, list[str]]:
     return body.decode(), problems
 
 
-def test_switch_nights_in_more_zones_read_back_in_both_parsers():
+def test_switch_nights_in_more_zones_read_back_in_every_client():
     # The regions' zones are the database tests'; these add a half-hour switch and no switch.
     zones = ["America/Los_Angeles", "Europe/London", "Australia/Lord_Howe", "Asia/Tokyo"]
     body, problems = rendered_mismatches(switch_night_events({z: range(2027, 2028) for z in zones}))
@@ -428,13 +331,14 @@ def test_switch_nights_in_more_zones_read_back_in_both_parsers():
     assert not problems, "\n".join(problems)
 
 
-def test_zones_whose_rules_changed_read_back_in_both_parsers():
-    # New York's rules changed in 2007 and Sydney's in 2008: no yearly RRULE spans these years.
+def test_zones_whose_rules_changed_are_written_in_utc_and_read_back_in_every_client():
+    # New York's rules changed in 2007 and Sydney's in 2008: no yearly RRULE spans these years,
+    # and a list of onsets is what Outlook, ts-ics and ical.js 1.5 each misread.
     events = switch_night_events(
         {"America/New_York": range(2005, 2010), "Australia/Sydney": range(2006, 2011)}
     )
     body, problems = rendered_mismatches(events)
-    assert "RDATE" in body
+    assert "BEGIN:VTIMEZONE" not in body
     assert not problems, "\n".join(problems)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from icalendar import Calendar
@@ -54,8 +55,15 @@ def test_region_feed_is_a_calendar_with_that_regions_windows(client, world):
     assert response.headers["Content-Type"] == "text/calendar; charset=utf-8"
     found = events(response)
     assert len(found) == 18
-    assert all(str(e["DTSTART"].params["TZID"]) == "America/New_York" for e in found)
-    assert found[0]["DTSTART"].dt.hour == 9
+    starts = [e.decoded("DTSTART").astimezone(ZoneInfo("America/New_York")) for e in found]
+    assert {start.hour for start in starts} == {9}
+    # In the region's zone, but March's second Saturday, the day before the clocks change:
+    # written in UTC, which every client reads right (README, Calendar feeds).
+    in_utc = [
+        start for e, start in zip(found, starts, strict=True) if "TZID" not in e["DTSTART"].params
+    ]
+    assert in_utc and [start.month for start in in_utc] == [3] * len(in_utc)
+    assert {e["DTSTART"].params.get("TZID") for e in found} == {"America/New_York", None}
 
 
 def test_public_feed_holds_every_regions_public_windows(client, world):

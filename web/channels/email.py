@@ -55,7 +55,9 @@ class SmtpSender:
         message.add_alternative(email.html, subtype="html", cte="quoted-printable")
         if email.calendar is not None:
             message.make_mixed()
-            message.attach(_invitation(self.public_url, _frozen(email.calendar)))
+            message.attach(
+                _invitation(self.public_url, self.settings.sender, _frozen(email.calendar))
+            )
         # Last: building the parts moves Content-* headers into them.
         message["Content-Language"] = email.locale
         return message
@@ -167,11 +169,11 @@ def _frozen(window: dict) -> tuple:
 
 
 @lru_cache(maxsize=256)
-def _invitation(public_url: str, window: tuple) -> MIMEPart:
+def _invitation(public_url: str, sender: str, window: tuple) -> MIMEPart:
     """The .ics attachment, built once per window revision and shared by its messages."""
     part = MIMEPart(policy=policy.SMTP)
     part.set_content(
-        window_ics(public_url, window),
+        window_ics(public_url, sender, window),
         maintype="text",
         subtype="calendar",
         disposition="attachment",
@@ -182,9 +184,9 @@ def _invitation(public_url: str, window: tuple) -> MIMEPart:
 
 
 @lru_cache(maxsize=256)
-def window_ics(public_url: str, window: tuple) -> bytes:
+def window_ics(public_url: str, sender: str, window: tuple) -> bytes:
     """One window as a single-event calendar file, with the UID its feeds use, so opening
-    it updates the event a subscribed calendar already has."""
+    it updates the event a subscribed calendar already has; an iTIP PUBLISH from `sender`."""
     w = dict(window)
     starts, ends = datetime.fromisoformat(w["starts_at"]), datetime.fromisoformat(w["ends_at"])
     created = datetime.fromisoformat(w.get("created_at") or w["starts_at"])
@@ -202,4 +204,4 @@ def window_ics(public_url: str, window: tuple) -> bytes:
         last_modified=modified,
         url=link,
     )
-    return render_feed(FeedInfo(name=event.title, timezone=w["timezone"]), [event])
+    return render_feed(FeedInfo(name=event.title, organizer=sender), [event])
