@@ -12,6 +12,8 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install -e '.[dev]'
 	touch $@
 
+# The demo runs as development: links and feed UIDs point at 127.0.0.1:$PORT without PUBLIC_URL.
+run: export ROLLOUT_ENV ?= development
 run: $(VENV)
 	$(BIN)/rollout init && $(BIN)/rollout demo && $(BIN)/rollout serve --port $${PORT:-5000}
 
