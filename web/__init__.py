@@ -37,6 +37,7 @@ def create_app(
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.secure_cookies,
     )
+    app.request_class = bodies.Request
     app.json = bodies.JSONProvider(app)
     app.extensions["rollout.settings"] = settings
     if session_factory is None:

@@ -2,10 +2,31 @@
 
 from __future__ import annotations
 
+import flask
 from flask import Flask, current_app, request
 from flask.json.provider import DefaultJSONProvider
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from web.errors import BadRequest
+
+
+class Request(flask.Request):
+    """Flask's request, refusing a chunked body that runs past max_content_length: werkzeug
+    (3.1) stops reading it quietly at the cap, and the cut body would pass for the whole."""
+
+    def get_data(self, cache=True, as_text=False, parse_form_data=False):
+        data = super().get_data(cache=cache, as_text=as_text, parse_form_data=parse_form_data)
+        limit = self.max_content_length
+        # Only without Content-Length: with one, werkzeug refuses a long body before reading,
+        # and reading past the body would wait for the client's next request.
+        if (
+            limit is not None
+            and self.content_length is None
+            and self.stream.tell() >= limit
+            and self.environ["wsgi.input"].read(1)
+        ):
+            raise RequestEntityTooLarge()
+        return data
 
 
 class NestedTooDeeply(ValueError):

@@ -112,21 +112,27 @@ def demo(obj: _LazyApp) -> None:
 @click.pass_obj
 def serve(obj: _LazyApp, host: str, port: int, workers: int) -> None:
     """Serve the web app and API with waitress, a production WSGI server."""
+    app = obj.serving()
+    server = wsgi_server(app, host=host, port=port, threads=workers)
+    public = app.extensions["rollout.settings"].public_url
+    click.echo(f"Rollout on http://{host}:{port}/maintenance, linked as {public}")
+    server.run()
+
+
+def wsgi_server(app: Flask, *, host: str, port: int, threads: int):
+    """The waitress server `rollout serve` runs `app` in (port 0: any free one)."""
     import waitress
 
-    app = obj.serving()
-    settings = app.extensions["rollout.settings"]
-    click.echo(f"Rollout on http://{host}:{port}/maintenance, linked as {settings.public_url}")
-    waitress.serve(
+    return waitress.create_server(
         app,
         host=host,
         port=port,
-        threads=workers,
+        threads=threads,
         ident="rollout",
-        # waitress reads a whole body, to a temporary file, before the app sees it: stop a
-        # huge or endless one while it streams in. Up to twice the app's cap gets through
-        # so the app can answer 413 in JSON; past that, waitress answers 413 itself.
-        max_request_body_size=2 * settings.max_body_bytes,
+        # waitress takes in a whole body, to a temporary file, before the app sees it: stop
+        # a huge or endless one while it streams. Up to twice the app's cap gets through so
+        # the app answers 413 in JSON; past that, waitress answers 413 itself.
+        max_request_body_size=2 * app.extensions["rollout.settings"].max_body_bytes,
     )
 
 
