@@ -43,8 +43,9 @@ class Settings:
     # API calls are a few KB; a release's notes or a bulk plan well under this.
     max_body_bytes: int = 1024 * 1024
     # The same for /hooks/*: reachable by anyone who can reach the server, and read whole
-    # before the signature can be checked. Jira's issue events carry the issue's fields, a
-    # changelog and at most the comment at hand: tens of KB, rarely 200 KB.
+    # before the signature can be checked. A Jira issue event carries the whole issue (its
+    # fields, description and a changelog), typically tens of KB: this leaves room for long
+    # descriptions and many custom fields, and HOOK_MAX_BODY_BYTES raises it.
     hook_max_body_bytes: int = 512 * 1024
     # "development" (make run) or "production"; only PUBLIC_URL's default differs.
     environment: str = "production"
