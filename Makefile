@@ -19,6 +19,8 @@ $(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
 	$(BIN)/pip install -e '.[dev]'
 	touch $@ $(VENV)/.installed
 
+# The demo runs as development: links and feed UIDs point at 127.0.0.1:$PORT without PUBLIC_URL.
+run: export ROLLOUT_ENV ?= development
 run: $(VENV)/.installed
 	$(BIN)/rollout init && $(BIN)/rollout demo && $(BIN)/rollout serve --port $${PORT:-5000}
 

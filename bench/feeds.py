@@ -136,14 +136,14 @@ def server(folder: Path) -> Iterator[str]:
     for command in (["init"], ["demo"], ["plan", "--until", f"{until:%Y-%m-%d}"]):
         subprocess.run([ROLLOUT, *command], env=env, check=True, capture_output=True)
     port = free_port()
+    url = f"http://127.0.0.1:{port}"
     log = (folder / "serve.log").open("w")
     process = subprocess.Popen(
         [ROLLOUT, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
+        env=env | {"PUBLIC_URL": url},
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    url = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(url, process)
         yield url

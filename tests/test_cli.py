@@ -24,7 +24,11 @@ ROLLOUT = str(Path(sys.executable).parent / "rollout")
 
 @pytest.fixture
 def run(fresh_database_url, tmp_path):
-    env = os.environ | {"DATABASE_URL": fresh_database_url, "SECRET_KEY": "cli-test"}
+    env = os.environ | {
+        "DATABASE_URL": fresh_database_url,
+        "SECRET_KEY": "cli-test",
+        "PUBLIC_URL": "http://rollout.test",
+    }
 
     def run(*args: str, **kwargs) -> subprocess.CompletedProcess:
         return subprocess.run(

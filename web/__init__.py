@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from rollout.db import make_engine, make_session_factory
 from rollout.notifications import POLICY_KEY
-from web import api, database, errors, feeds, pages
+from web import api, bodies, database, errors, feeds, headers, pages
 from web.settings import Settings
 
 csrf = CSRFProtect()
@@ -37,7 +37,8 @@ def create_app(
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.secure_cookies,
     )
-    app.json.sort_keys = False  # keep fields in the documented order
+    app.request_class = bodies.Request
+    app.json = bodies.JSONProvider(app)
     app.extensions["rollout.settings"] = settings
     if session_factory is None:
         engine = make_engine(settings.database_url)
@@ -47,6 +48,10 @@ def create_app(
     info = session_factory.kw.get("info") or {}
     session_factory.kw["info"] = {**info, POLICY_KEY: settings.notifications.policy}
     database.init_app(app, session_factory, clock or database.system_clock)
+    bodies.init_app(
+        app, max_bytes=settings.max_body_bytes, hook_max_bytes=settings.hook_max_body_bytes
+    )
+    headers.init_app(app, https=settings.https)
     csrf.init_app(app)
     errors.init_app(app)
     api.register(app)

@@ -16,6 +16,7 @@ from rollout.windows import default_horizon, plan_windows
 from web import create_app
 from web.database import system_clock
 from web.jira_cli import jira as jira_commands
+from web.settings import SettingsError
 from web.worker import worker_command
 
 
@@ -39,8 +40,19 @@ class _LazyApp:
     @property
     def app(self) -> Flask:
         if self._app is None:
-            self._app = create_app()
+            try:
+                self._app = create_app()
+            except SettingsError as exc:
+                raise click.ClickException(str(exc)) from None
         return self._app
+
+    def serving(self) -> Flask:
+        """The app, for commands that answer customers or write to them: they need PUBLIC_URL."""
+        try:
+            self.app.extensions["rollout.settings"].require_public_url()
+        except SettingsError as exc:
+            raise click.ClickException(str(exc)) from None
+        return self.app
 
     def session(self):
         return self.app.extensions["rollout.sessions"]()
@@ -100,10 +112,28 @@ def demo(obj: _LazyApp) -> None:
 @click.pass_obj
 def serve(obj: _LazyApp, host: str, port: int, workers: int) -> None:
     """Serve the web app and API with waitress, a production WSGI server."""
+    app = obj.serving()
+    server = wsgi_server(app, host=host, port=port, threads=workers)
+    public = app.extensions["rollout.settings"].public_url
+    click.echo(f"Rollout on http://{host}:{port}/maintenance, linked as {public}")
+    server.run()
+
+
+def wsgi_server(app: Flask, *, host: str, port: int, threads: int):
+    """The waitress server `rollout serve` runs `app` in (port 0: any free one)."""
     import waitress
 
-    click.echo(f"Rollout on http://{host}:{port}/maintenance")
-    waitress.serve(obj.app, host=host, port=port, threads=workers, ident="rollout")
+    return waitress.create_server(
+        app,
+        host=host,
+        port=port,
+        threads=threads,
+        ident="rollout",
+        # waitress takes in a whole body, to a temporary file, before the app sees it: stop
+        # a huge or endless one while it streams. Up to twice the app's cap gets through so
+        # the app answers 413 in JSON; past that, waitress answers 413 itself.
+        max_request_body_size=2 * app.extensions["rollout.settings"].max_body_bytes,
+    )
 
 
 @cli.command()

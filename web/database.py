@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g
 from sqlalchemy.orm import Session
 
 
@@ -27,9 +27,9 @@ def now() -> datetime:
 
 
 def public_url() -> str:
-    """The address customers reach this service at, without a trailing slash."""
-    configured = current_app.extensions["rollout.settings"].public_url
-    return configured or request.url_root.rstrip("/")
+    """The address customers reach this service at, without a trailing slash: PUBLIC_URL,
+    never the Host header, which any client sets (a feed's UIDs and links would follow it)."""
+    return current_app.extensions["rollout.settings"].require_public_url()
 
 
 def system_clock() -> datetime:

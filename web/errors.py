@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, jsonify, render_template, request
 from pydantic import ValidationError
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from rollout.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, TooManyAttempts
 
@@ -76,6 +76,15 @@ def init_app(app: Flask) -> None:
             "invalid", f"{first['field']}: {first['message']}", first["field"], problems=problems
         )
         return jsonify(body), 422
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(_exc: RequestEntityTooLarge):
+        # Reading stopped at the cap: whatever was sent is not looked at.
+        limit = request.max_content_length
+        message = "the body is too large" + (f": at most {limit:,} bytes here" if limit else "")
+        if wants_json():
+            return jsonify(error_body("too_large", message, "body")), 413
+        return render_template("error.html", status=413, message=message), 413
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

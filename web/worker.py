@@ -178,15 +178,13 @@ def _sleep(worker: Worker, seconds: float) -> None:
 
 
 def build_worker(app, *, batch: int = 50) -> Worker:
-    """A worker over `app`'s database, clock and notification settings."""
+    """A worker over `app`'s database, clock and notification settings; SettingsError
+    without PUBLIC_URL, which every email links back to."""
     from web.channels.email import SmtpSender
     from web.channels.webhooks import WebhookSender
 
     settings = app.extensions["rollout.settings"]
-    base_url = settings.public_url
-    if base_url is None:
-        base_url = "http://127.0.0.1:5000"
-        log.warning("PUBLIC_URL is not set: links in emails point to %s", base_url)
+    base_url = settings.require_public_url()
     smtp = settings.notifications.smtp
     if smtp is None:
         log.warning("SMTP_HOST is not set: emails stay queued until it is")
@@ -217,7 +215,7 @@ def build_worker(app, *, batch: int = 50) -> Worker:
 def worker_command(obj, once: bool, batch: int, idle: float) -> None:
     """Deliver notifications (and run the other background passes) until stopped."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    worker = build_worker(obj.app, batch=batch)
+    worker = build_worker(obj.serving(), batch=batch)
 
     def stop(_signum, _frame):
         worker.stopping = True  # finish the message in hand, then leave
