@@ -190,7 +190,7 @@ def test_racing_links_of_one_bug_to_one_ticket_make_one_link(live_server):
 
     # Linking is idempotent: every caller gets the ticket with its one link.
     assert statuses(answers) == {201: 2 * RACERS}
-    assert {tuple(link["bug"] for link in a.json()["links"]) for a in answers} == {("OPS-1",)}
+    assert {tuple(bug["key"] for bug in a.json()["bugs"]) for a in answers} == {("OPS-1",)}
     assert count(live_server, select(func.count(TicketBug.id))) == 1
     remote_links = select(func.count(JiraPush.id)).where(JiraPush.action == "remote_link")
     assert count(live_server, remote_links) == 1
@@ -246,6 +246,36 @@ def test_the_same_name_created_twice_at_once_is_created_once(live_server, path, 
     assert conflict_fields(answers) == {field}
     listed = requests.get(live_server.url + path, headers=bearer(made["token"]), timeout=10)
     assert sum(item.get(field) == body[field] for item in listed.json()["items"]) == 1
+
+
+def test_contacts_renamed_to_one_email_at_once_leave_one_with_it(live_server):
+    def build(session):
+        make_region(session, "us")
+        acme = make_customer(session, "acme", "us")
+        ids = [
+            create_contact(session, acme, name=f"Ops {n}", email=f"ops{n}@acme.test", now=SOON).id
+            for n in range(RACERS)
+        ]
+        return {"token": make_token(session, "admin"), "contacts": ids}
+
+    made = seed(live_server, build)
+    url = f"{live_server.url}/api/v1/customers/acme/contacts"
+    answers = race(
+        [
+            lambda n=n: requests.patch(
+                f"{url}/{n}",
+                json={"email": "ops@acme.test"},
+                headers=bearer(made["token"]),
+                timeout=60,
+            )
+            for n in made["contacts"]
+        ]
+    )
+
+    assert statuses(answers) == {200: 1, 409: RACERS - 1}
+    assert conflict_fields(answers) == {"email"}
+    taken = select(func.count(Contact.id)).where(Contact.email == "ops@acme.test")
+    assert count(live_server, taken) == 1
 
 
 def test_writers_at_the_same_moment_queue_and_all_succeed(live_server):
