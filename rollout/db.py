@@ -20,6 +20,8 @@ T = TypeVar("T")
 READ_ONLY = "rollout_read_only"
 # How long a SQLite writer waits for the one before it to commit before giving up.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# PostgreSQL's SQLSTATE and SQLite's extended result codes for a duplicate key.
+_UNIQUE_VIOLATIONS = {"23505", "SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"}
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -102,11 +104,13 @@ def read_only(session: Session) -> Session:
 
 def lock_row(session: Session, row: T) -> T:
     """`row` read afresh and locked until the transaction ends, so a check made after this
-    cannot be overtaken by another transaction's write. PostgreSQL locks the row (FOR
-    UPDATE: the others wait for this commit, then read what it wrote); SQLite has no row
-    locks, but its writers already run one at a time (BEGIN IMMEDIATE)."""
+    cannot be overtaken by another transaction's write. On PostgreSQL the others wait for
+    this commit, then read what it wrote; SQLite has no row locks, but its writers already
+    run one at a time (BEGIN IMMEDIATE)."""
     # A refresh, not a locking get: that refuses a versioned row changed since it was read.
-    session.refresh(row, with_for_update={"of": type(row)})
+    # NO KEY UPDATE: lockers queue, while rows that merely point at this one can still be
+    # inserted by others.
+    session.refresh(row, with_for_update={"of": type(row), "key_share": True})
     return row
 
 
@@ -126,8 +130,5 @@ def conflict_on_duplicate(session: Session, conflict: Conflict) -> Iterator[None
 
 def is_unique_violation(exc: IntegrityError) -> bool:
     """Whether the database refused a row because a unique constraint already holds it."""
-    orig = exc.orig
-    return getattr(orig, "sqlstate", None) == "23505" or getattr(orig, "sqlite_errorname", "") in (
-        "SQLITE_CONSTRAINT_UNIQUE",
-        "SQLITE_CONSTRAINT_PRIMARYKEY",
-    )
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "sqlite_errorname", None)
+    return code in _UNIQUE_VIOLATIONS
