@@ -160,7 +160,7 @@ def test_racing_feed_token_rotations_leave_one_live_token_and_one_working_url(li
     live = select(func.count(FeedToken.id)).where(FeedToken.revoked_at.is_(None))
     assert count(live_server, live) == 1
     feeds = [
-        requests.get(a.json()["url"].replace("http://rollout.test", live_server.url))
+        requests.get(a.json()["url"].replace("http://rollout.test", live_server.url), timeout=10)
         for a in answers
     ]
     assert sorted(f.status_code for f in feeds) == [200] + [404] * (RACERS - 1)
