@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from rollout.db import Base, UTCDateTime
+from rollout.db import Base, UTCDateTime, conflict_on_duplicate
 from rollout.errors import Conflict, Invalid, NotFound
 from rollout.scheduling import parse_zone
 from rollout.validation import check_slug, check_text
@@ -83,13 +83,14 @@ def create_region(
     """A new hosting region computing its windows in `timezone`."""
     check_slug(slug)
     parse_zone(timezone)
+    taken = Conflict(f"region {slug!r} already exists", field="slug")
     if session.scalar(select(Region.id).where(Region.slug == slug)) is not None:
-        raise Conflict(f"region {slug!r} already exists", field="slug")
+        raise taken
     region = Region(
         slug=slug, name=check_text(name, field="name"), timezone=timezone, created_at=now
     )
-    session.add(region)
-    session.flush()
+    with conflict_on_duplicate(session, taken):  # two may pass the check at once
+        session.add(region)
     return region
 
 
@@ -122,8 +123,9 @@ def create_customer(
     home = get_region(session, region)
     timezone = timezone or home.timezone
     parse_zone(timezone)
+    taken = Conflict(f"customer {slug!r} already exists", field="slug")
     if session.scalar(select(Customer.id).where(Customer.slug == slug)) is not None:
-        raise Conflict(f"customer {slug!r} already exists", field="slug")
+        raise taken
     customer = Customer(
         slug=slug,
         name=check_text(name, field="name"),
@@ -135,8 +137,8 @@ def create_customer(
         updated_at=now,
         environments=[Environment(kind=kind, name=f"{slug}-{kind}") for kind in EnvironmentKind],
     )
-    session.add(customer)
-    session.flush()
+    with conflict_on_duplicate(session, taken):  # two may pass the check at once
+        session.add(customer)
     return customer
 
 

@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
-from sqlalchemy.orm import DeclarativeBase, sessionmaker
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from rollout.errors import Conflict
+
+T = TypeVar("T")
+
+# An execution option on a session's connection: its transaction only reads (see `read_only`).
+READ_ONLY = "rollout_read_only"
+# How long a SQLite writer waits for the one before it to commit before giving up.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+# PostgreSQL's SQLSTATE and SQLite's extended result codes for a duplicate key.
+_UNIQUE_VIOLATIONS = {"23505", "SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"}
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -45,7 +60,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def make_engine(url: str, **kwargs) -> Engine:
-    """An engine for `url`; SQLite gets real transactions so SAVEPOINTs and FKs work."""
+    """An engine for `url`; SQLite gets real transactions so SAVEPOINTs and FKs work, and
+    its writers queue for the database rather than fail with "database is locked"."""
     if url.startswith("sqlite"):
         engine = create_engine(url, **kwargs)
         _fix_pysqlite_transactions(engine)
@@ -60,15 +76,59 @@ def _fix_pysqlite_transactions(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        # Readers see a snapshot beside the one writer instead of waiting for it.
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _begin(connection):
-        connection.exec_driver_sql("BEGIN")
+        # A deferred transaction that reads and then writes cannot wait for the write lock
+        # (its snapshot may be stale): SQLite refuses at once, busy timeout or not. Taking
+        # the lock at BEGIN makes writers queue behind one another instead.
+        deferred = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN DEFERRED" if deferred else "BEGIN IMMEDIATE")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker:
     """Sessions that keep loaded objects usable after commit (views serialise after it)."""
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def read_only(session: Session) -> Session:
+    """Declare, before its first query, that `session` will only read: on SQLite it then
+    reads a snapshot beside a writer rather than queueing behind it (writing would fail)."""
+    session.connection(execution_options={READ_ONLY: True})
+    return session
+
+
+def lock_row(session: Session, row: T) -> T:
+    """`row` read afresh and locked until the transaction ends, so a check made after this
+    cannot be overtaken by another transaction's write. On PostgreSQL the others wait for
+    this commit, then read what it wrote; SQLite has no row locks, but its writers already
+    run one at a time (BEGIN IMMEDIATE)."""
+    # A refresh, not a locking get: that refuses a versioned row changed since it was read.
+    # NO KEY UPDATE: lockers queue, while rows that merely point at this one can still be
+    # inserted by others.
+    session.refresh(row, with_for_update={"of": type(row), "key_share": True})
+    return row
+
+
+@contextmanager
+def conflict_on_duplicate(session: Session, conflict: Conflict) -> Iterator[None]:
+    """Flush what the block adds or changes in a savepoint; if a unique constraint refuses
+    it (another request that checked at the same moment got there first), raise `conflict`
+    with the session still usable."""
+    try:
+        with session.begin_nested():
+            yield
+    except IntegrityError as exc:
+        if not is_unique_violation(exc):
+            raise
+        raise conflict from None
+
+
+def is_unique_violation(exc: IntegrityError) -> bool:
+    """Whether the database refused a row because a unique constraint already holds it."""
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "sqlite_errorname", None)
+    return code in _UNIQUE_VIOLATIONS

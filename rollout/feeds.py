@@ -11,7 +11,7 @@ from sqlalchemy import ForeignKey, String, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from rollout.customers import Customer, Region, get_customer
-from rollout.db import Base, UTCDateTime
+from rollout.db import Base, UTCDateTime, lock_row
 from rollout.releases import Deployment
 from rollout.windows import Window, WindowStatus
 
@@ -154,8 +154,9 @@ def window_contents(
 
 
 def rotate_feed_token(session: Session, customer: str, *, now: datetime) -> tuple[FeedToken, str]:
-    """A new private feed token for `customer`; every older one stops working at once."""
-    owner = get_customer(session, customer)
+    """A new private feed token for `customer`; every older one stops working at once.
+    Rotations at the same moment queue on the customer, each revoking the one before."""
+    owner = lock_row(session, get_customer(session, customer))
     for old in session.scalars(
         select(FeedToken).where(FeedToken.customer_id == owner.id, FeedToken.revoked_at.is_(None))
     ):

@@ -7,6 +7,11 @@ from datetime import UTC, datetime
 from flask import Flask, current_app, g
 from sqlalchemy.orm import Session
 
+from rollout.db import read_only
+
+# Requests that never write: on SQLite they read beside a writer instead of queueing.
+_READING = frozenset({"GET", "HEAD", "OPTIONS"})
+
 
 def init_app(app: Flask, session_factory, clock) -> None:
     app.extensions["rollout.sessions"] = session_factory
@@ -17,7 +22,8 @@ def init_app(app: Flask, session_factory, clock) -> None:
 def db() -> Session:
     """This request's session; the view commits it once when its use case succeeds."""
     if "db" not in g:
-        g.db = current_app.extensions["rollout.sessions"]()
+        session = current_app.extensions["rollout.sessions"]()
+        g.db = read_only(session) if request.method in _READING else session
     return g.db
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from rollout.customers import Customer, Locale
+from rollout.db import conflict_on_duplicate
 from rollout.errors import Conflict, Invalid, NotFound
 from rollout.notifications.addresses import (
     IPNetwork,
@@ -52,10 +53,11 @@ def create_contact(session: Session, customer: Customer, **fields) -> Contact:
     """A contact of `customer` (`fields` as `new_contact` takes them), added and flushed;
     an email the customer already has conflicts."""
     contact = new_contact(customer, **fields)
+    taken = _email_taken(customer, contact.email)
     if _contact_by_email(session, customer, contact.email) is not None:
-        raise Conflict(f"{contact.email} is already a contact of {customer.slug}", field="email")
-    session.add(contact)
-    session.flush()
+        raise taken
+    with conflict_on_duplicate(session, taken):  # two may pass the check at once
+        session.add(contact)
     return contact
 
 
@@ -122,8 +124,9 @@ def update_contact(
         email = check_email(email)
         other = _contact_by_email(session, customer, email)
         if other is not None and other.id != contact.id:
-            raise Conflict(f"{email} is already a contact of {customer.slug}", field="email")
-        contact.email = email
+            raise _email_taken(customer, email)
+        with conflict_on_duplicate(session, _email_taken(customer, email)):
+            contact.email = email
     if (role := changes.get("role")) is not None:
         contact.role = check_text(role, field="role", max_length=100, required=False)
     if (locale := changes.get("locale")) is not None:
@@ -293,6 +296,10 @@ def _cancel_open(session: Session, where, why: str, now: datetime) -> None:
 def _check_version(row: Contact | WebhookEndpoint, expected: int | None, name: str) -> None:
     if expected is not None and expected != row.version:
         raise Conflict(f"{name} changed since version {expected}; reload", field="version")
+
+
+def _email_taken(customer: Customer, email: str) -> Conflict:
+    return Conflict(f"{email} is already a contact of {customer.slug}", field="email")
 
 
 def _contact_by_email(session: Session, customer: Customer, email: str) -> Contact | None:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from rollout.customers import Customer, Region, get_customer
+from rollout.db import lock_row
 from rollout.errors import Conflict, Forbidden, Invalid, NotFound
 from rollout.freezes import Freeze, blocking, list_freezes
 from rollout.releases.events import ReleaseEvent, emit
@@ -90,8 +91,9 @@ def request_hotfix(
 
 
 def approve_hotfix(session: Session, hotfix_id: int, *, actor: str, now: datetime) -> Hotfix:
-    """A second release manager approves a zero-day; it gets its emergency window(s)."""
-    hotfix = get_hotfix(session, hotfix_id)
+    """A second release manager approves a zero-day; it gets its emergency window(s).
+    Approvals at the same moment queue on the hotfix: the first wins, the rest conflict."""
+    hotfix = get_hotfix(session, hotfix_id, lock=True)
     if hotfix.status != HotfixStatus.AWAITING_APPROVAL:
         raise Conflict(f"hotfix #{hotfix.id} is {hotfix.status}", field="status")
     if _same_person(actor, hotfix.requested_by):
@@ -103,7 +105,12 @@ def approve_hotfix(session: Session, hotfix_id: int, *, actor: str, now: datetim
     with session.begin_nested():
         hotfix.approved_by, hotfix.approved_at = actor, now
         windows = {}
-        for region_id, customer in _audiences(session, hotfix):
+        audiences = _audiences(session, hotfix)
+        # Every region up front and in one order: locked one by one as each window is
+        # made, two approvals could each hold a region the other waits for.
+        for region_id in sorted({region_id for region_id, _ in audiences}):
+            lock_row(session, session.get(Region, region_id))
+        for region_id, customer in audiences:
             window = _emergency_window(session, hotfix, region_id, customer, actor=actor, now=now)
             for target in [customer] if customer else _region_customers(session, region_id):
                 windows[target.id] = window
@@ -116,12 +123,12 @@ def _same_person(a: str, b: str) -> bool:
     return a.strip().casefold() == b.strip().casefold()
 
 
-def get_hotfix(session: Session, hotfix_id: int) -> Hotfix:
-    """The hotfix with `hotfix_id`, or NotFound."""
+def get_hotfix(session: Session, hotfix_id: int, *, lock: bool = False) -> Hotfix:
+    """The hotfix with `hotfix_id` (locked for this transaction if `lock`), or NotFound."""
     hotfix = session.get(Hotfix, hotfix_id)
     if hotfix is None:
         raise NotFound(f"no hotfix #{hotfix_id}", field="id")
-    return hotfix
+    return lock_row(session, hotfix) if lock else hotfix
 
 
 def list_hotfixes(session: Session, *, customer: Customer | None = None) -> list[Hotfix]:

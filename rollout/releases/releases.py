@@ -6,9 +6,9 @@ import re
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from rollout.db import conflict_on_duplicate, lock_row
 from rollout.errors import Conflict, Invalid, NotFound
 from rollout.releases.events import ReleaseEvent, emit
 from rollout.releases.models import (
@@ -33,8 +33,9 @@ def create_release(
     # fullmatch: `$` would also accept a trailing newline ("2026.12\n").
     if not isinstance(version, str) or not _VERSION.fullmatch(version):
         raise Invalid("use a version like 2026.12, 4.2 or 4.2.1-rc.1", field="version")
+    taken = Conflict(f"release {version} already exists", field="version")
     if session.scalar(select(Release.id).where(Release.version == version)) is not None:
-        raise Conflict(f"release {version} already exists", field="version")
+        raise taken
     release = Release(
         version=version,
         title=check_text(title, field="title"),
@@ -43,22 +44,21 @@ def create_release(
         created_at=now,
         updated_at=now,
     )
-    try:
-        # Two requests may pass the check above at once; the unique index decides.
-        with session.begin_nested():
-            session.add(release)
-    except IntegrityError:
-        raise Conflict(f"release {version} already exists", field="version") from None
+    with conflict_on_duplicate(session, taken):  # two may pass the check at once
+        session.add(release)
     emit(session, ReleaseEvent.RELEASE_CREATED, release, now)
     return release
 
 
-def get_release(session: Session, version: str, *, field: str = "version") -> Release:
-    """The release called `version`, or NotFound naming `field`."""
+def get_release(
+    session: Session, version: str, *, field: str = "version", lock: bool = False
+) -> Release:
+    """The release called `version` (locked for this transaction if `lock`), or NotFound
+    naming `field`."""
     release = session.scalar(select(Release).where(Release.version == version))
     if release is None:
         raise NotFound(f"no release {version!r}", field=field)
-    return release
+    return lock_row(session, release) if lock else release
 
 
 def list_releases(session: Session, *, statuses: set[ReleaseStatus] | None = None) -> list[Release]:

@@ -144,8 +144,9 @@ def _first_allowed(
 
 
 def plan_release(session: Session, version: str, *, actor: str, now: datetime) -> Release:
-    """Replace the release's waves with a fresh proposal; the release becomes scheduled."""
-    release = get_release(session, version)
+    """Replace the release's waves with a fresh proposal; the release becomes scheduled.
+    Plans of one release at the same moment queue on it: each replaces the one before."""
+    release = get_release(session, version, lock=True)
     if release.status not in (ReleaseStatus.DRAFT, ReleaseStatus.SCHEDULED):
         raise Conflict(
             f"release {version} is {release.status}; only a draft or scheduled "

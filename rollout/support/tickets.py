@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from rollout.customers import get_customer
+from rollout.db import conflict_on_duplicate, is_unique_violation, lock_row
 from rollout.errors import Conflict, Invalid, NotFound
 from rollout.notifications.addresses import check_email
 from rollout.releases.releases import JIRA_KEY
@@ -45,8 +46,9 @@ def create_ticket(
 ) -> Ticket:
     """A new ticket; its external id is unique (Conflict if taken)."""
     external_id = check_external_id(external_id)
+    taken = Conflict(f"ticket {external_id} already exists", field="external_id")
     if _find(session, external_id) is not None:
-        raise Conflict(f"ticket {external_id} already exists", field="external_id")
+        raise taken
     ticket = Ticket(external_id=external_id, created_at=now)
     _fill(
         session,
@@ -59,11 +61,8 @@ def create_ticket(
         sla_level=sla_level,
         now=now,
     )
-    try:
-        with session.begin_nested():  # two creations at once: the unique index decides
-            session.add(ticket)
-    except IntegrityError:
-        raise Conflict(f"ticket {external_id} already exists", field="external_id") from None
+    with conflict_on_duplicate(session, taken):  # two may pass the check at once
+        session.add(ticket)
     return ticket
 
 
@@ -153,9 +152,11 @@ def link_bug(
     now: datetime,
 ) -> TicketBug:
     """Link the ticket to bug `key` (idempotent); a bug not synced yet is read from Jira
-    through `lookup`. Owes Jira a remote link from the issue to the ticket."""
+    through `lookup`. Owes Jira a remote link from the issue to the ticket. Links to one
+    ticket at the same moment queue on it, so a second link of the same bug finds the first."""
     ticket = get_ticket(session, external_id)
     key = _check_key(key)
+    lock_row(session, ticket)
     # Linked already: nothing to look up (the bug may since have been deleted in Jira).
     existing = next((link for link in ticket.links if link.bug.key == key), None)
     if existing is not None:
@@ -313,6 +314,13 @@ def _known_bug(session: Session, key: str, lookup: Lookup | None, now: datetime)
         raise Invalid(
             f"Jira has no issue {key} (or hides it from Rollout's Jira user)", field="bug"
         )
+    try:
+        with session.begin_nested():  # a link to another ticket may be saving it just now
+            return upsert_bug(session, record, now=now)
+    except IntegrityError as exc:
+        if not is_unique_violation(exc):
+            raise
+    # That one was saved first: the bug is there now, and what Jira said may update it.
     return upsert_bug(session, record, now=now)
 
 

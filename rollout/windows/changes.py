@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from rollout.customers import get_customer, get_region
+from rollout.db import lock_row
 from rollout.errors import Conflict, Invalid, NotFound
 from rollout.freezes import Freeze, FreezeScope, blocking, list_freezes
 from rollout.scheduling import Span, parse_zone
@@ -290,7 +291,10 @@ def _neighbours(session: Session, window: Window, span: Span) -> tuple[list[Free
 def _check_conflicts(
     session: Session, window: Window, span: Span, override_reason: str | None
 ) -> list[Freeze]:
-    """Refuse overlaps always and freezes unless overridden; returns the overridden freezes."""
+    """Refuse overlaps always and freezes unless overridden; returns the overridden freezes.
+    The region stays locked until the caller commits: windows made or moved at the same
+    moment in one region are checked one after the other, each seeing the one before."""
+    lock_row(session, window.region)
     freezes, others = _neighbours(session, window, span)
     if others:
         other = others[0]
