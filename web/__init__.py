@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from rollout.db import make_engine, make_session_factory
 from rollout.notifications import POLICY_KEY
-from web import api, database, errors, feeds, pages
+from web import api, converters, database, errors, feeds, pages
 from web.settings import Settings
 
 csrf = CSRFProtect()
@@ -49,6 +49,7 @@ def create_app(
     database.init_app(app, session_factory, clock or database.system_clock)
     csrf.init_app(app)
     errors.init_app(app)
+    converters.init_app(app)
     api.register(app)
     feeds.init_app(app)
     pages.register(app)
