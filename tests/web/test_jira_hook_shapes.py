@@ -29,9 +29,7 @@ WRONG_SHAPES = {
 
 
 @pytest.mark.parametrize("field", WRONG_SHAPES)
-def test_a_signed_body_of_the_wrong_shape_is_refused_with_the_field_named(
-    client, session, field
-):
+def test_a_signed_body_of_the_wrong_shape_is_refused_with_the_field_named(client, session, field):
     response = deliver(client, shaped(WRONG_SHAPES[field]), identifier=f"shape-{field}")
     assert response.status_code == 400, response.json
     assert response.json["error"]["field"] == field
