@@ -120,8 +120,9 @@ def render_email(notification: Notification, *, base_url: str) -> Email:
     # Unguessable, so no title or note can pose as a marker.
     marker = f"[note-{secrets.token_hex(8)}-"
     marked = str(template.make_module({**context, "note": _marking(notes, marker)})).strip()
+    # Stripped before splitting into lines too: splitlines() breaks at \x0b and \x1c-\x1e.
     body, _, footer = strip_controls(marked).partition("\n-- \n")
-    html = (
+    html = strip_controls(
         _environment("html")
         .get_template("email.html")
         .render(

@@ -58,4 +58,6 @@ def test_a_control_character_already_stored_in_a_title_never_reaches_the_mail(
     message = sent(session, december, smtp, make_worker)
     assert message["Subject"] == "Release 2026.12: December"
     text = message.get_body(("plain",)).get_content()
-    assert "(December)" in text and "\x01" not in text
+    html = message.get_body(("html",)).get_content()
+    assert "(December)" in text and "(December)" in html
+    assert "\x01" not in text + html and "\x0b" not in text + html
