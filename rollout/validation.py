@@ -8,9 +8,9 @@ from datetime import datetime
 from rollout.errors import Invalid
 
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
-# What no reader of our text can take: C0 controls but tab, line feed and carriage return
-# (invalid in XML, raw bytes in a mail header), DEL, NUL's PostgreSQL refusal included, lone
-# surrogates (no UTF-8 encoding) and the two non-characters XML 1.0 forbids.
+# What some reader of our text cannot take: C0 controls but tab, line feed and carriage
+# return (PostgreSQL refuses NUL; the rest is invalid XML and raw bytes in a mail header), DEL,
+# lone surrogates (no UTF-8 encoding) and the two non-characters XML 1.0 forbids.
 _UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 _LINE_BREAK = re.compile("[\r\n\x85\u2028\u2029]")
 # Row ids are 32-bit on PostgreSQL (serial) and 64-bit on SQLite: a larger one names nothing.
@@ -18,8 +18,8 @@ MAX_ID = 2**31 - 1
 
 
 def refuse_controls(value: str, *, field: str, multiline: bool = True) -> str:
-    """`value` unchanged, or Invalid if it holds a control character (or, unless
-    `multiline`, a line break); a textarea's CRLF becomes LF."""
+    """`value`, or Invalid if it holds a control character (or, unless `multiline`, a line
+    break); in multi-line text a textarea's CRLF becomes LF."""
     if _UNPRINTABLE.search(value):
         raise Invalid("must not contain control characters", field=field)
     if not multiline and _LINE_BREAK.search(value):
