@@ -59,7 +59,7 @@ def issue_key(issue: Any) -> str:
     """The issue's key, upper-cased, if it is one we can keep and link to."""
     key = issue.get("key") if isinstance(issue, Mapping) else None
     if key is None:
-        raise MappingError("the event has no issue key")
+        raise MappingError("the issue has no key")
     if not isinstance(key, str) or not JIRA_KEY.fullmatch(key.strip().upper()):
         raise MappingError("the issue key is not one like OPS-123", field="issue.key")
     return key.strip().upper()
