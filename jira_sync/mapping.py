@@ -7,8 +7,10 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from rollout.releases.releases import JIRA_KEY
 from rollout.support.bugs import BugRecord
 from rollout.support.models import Priority, Severity, StatusCategory
+from rollout.validation import strip_controls
 
 # Jira Cloud's default scheme (Highest … Lowest), Server's older one (Blocker … Trivial),
 # and the P-numbers many teams rename them to.
@@ -41,10 +43,51 @@ SEVERITIES = {
     "deepandwide": Severity.DEEP_AND_WIDE,
 }
 CATEGORIES = {c.value: c for c in StatusCategory}
+SUMMARY_LIMIT = 255  # Jira's own limit on a summary
 
 
 class MappingError(ValueError):
-    """The JSON is not a Jira issue Rollout can read; the message says what is missing."""
+    """The JSON is not a Jira issue Rollout can read; the message says what is missing and
+    `field` where it is."""
+
+    def __init__(self, message: str, *, field: str = "issue"):
+        super().__init__(message)
+        self.field = field
+
+
+def issue_key(issue: Any) -> str:
+    """The issue's key, upper-cased, if it is one we can keep and link to."""
+    key = issue.get("key") if isinstance(issue, Mapping) else None
+    if key is None:
+        raise MappingError("the issue has no key")
+    if not isinstance(key, str) or not JIRA_KEY.fullmatch(key.strip().upper()):
+        raise MappingError("the issue key is not one like OPS-123", field="issue.key")
+    return key.strip().upper()
+
+
+def issue_project(issue: Mapping, key: str) -> str:
+    """The issue's project key: its `project` field, else the key's prefix."""
+    fields = issue.get("fields")
+    project = _member(fields, "project", "key") if isinstance(fields, Mapping) else None
+    project = (project or key.rsplit("-", 1)[0]).upper()
+    if not JIRA_KEY.fullmatch(f"{project}-1"):
+        raise MappingError(f"{key}: {project!r} is not a project key", field="project")
+    return project
+
+
+def _member(parent: Mapping, name: str, key: str) -> str | None:
+    """`parent[name][key]`: Jira nests names in objects ({"priority": {"name": "High"}});
+    a plain value there means the body is not Jira's, refused rather than half-read."""
+    value = parent.get(name)
+    found = value.get(key) if isinstance(value, Mapping) else value
+    if found is not None and (not isinstance(value, Mapping) or not isinstance(found, str)):
+        raise MappingError(f"{name} must be an object with a text {key!r}", field=name)
+    return found
+
+
+def _clean(value: Any, limit: int) -> str:
+    # Jira text reaches pages, feeds and mail: no control characters, and within the column.
+    return strip_controls(str(value)).strip()[:limit]
 
 
 def map_priority(name: str | None) -> Priority | None:
@@ -68,28 +111,31 @@ def map_status_category(
     status: Mapping | None, status_map: Mapping[str, StatusCategory] | None = None
 ) -> tuple[str, StatusCategory]:
     """(status name, category): the configured map wins, then Jira's statusCategory key."""
-    if not isinstance(status, Mapping) or not status.get("name"):
-        raise MappingError("the issue has no status")
-    name = str(status["name"])
+    raw = status.get("name") if isinstance(status, Mapping) else None
+    name = _clean(raw, 64) if isinstance(raw, str) else ""
+    if not name:
+        raise MappingError("the issue has no status", field="status")
     if status_map and name.lower() in status_map:
         return name, status_map[name.lower()]
-    key = (status.get("statusCategory") or {}).get("key")
+    key = _member(status, "statusCategory", "key")
     if key not in CATEGORIES:
-        raise MappingError(f"status {name!r} has no known statusCategory (got {key!r})")
+        raise MappingError(
+            f"status {name!r} has no known statusCategory (got {key!r})", field="status"
+        )
     return name, CATEGORIES[key]
 
 
 def parse_jira_time(raw: Any) -> datetime:
     """Jira's `2026-11-22T10:15:30.000+0000` as an aware UTC datetime."""
     if not isinstance(raw, str):
-        raise MappingError("the issue has no `updated` time")
+        raise MappingError("the issue has no `updated` time", field="updated")
     try:
         value = datetime.fromisoformat(raw)
-    except ValueError:
-        raise MappingError(f"`updated` {raw!r} is not a Jira timestamp") from None
-    if value.tzinfo is None:
-        raise MappingError(f"`updated` {raw!r} has no UTC offset")
-    return value.astimezone(UTC)
+        if value.tzinfo is None:
+            raise MappingError(f"`updated` {raw!r} has no UTC offset", field="updated")
+        return value.astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: an offset past year 1 or 9999
+        raise MappingError(f"`updated` {raw!r} is not a Jira timestamp", field="updated") from None
 
 
 def plain_text(value: Any) -> str | None:
@@ -97,10 +143,10 @@ def plain_text(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, str):
-        return value.strip() or None
+        return strip_controls(value).strip() or None
     if isinstance(value, Mapping) and value.get("type") == "doc":
-        blocks = [_adf_text(block).strip() for block in value.get("content") or []]
-        return "\n\n".join(b for b in blocks if b) or None
+        blocks = [_adf_text(block).strip() for block in _nodes(value)]
+        return strip_controls("\n\n".join(b for b in blocks if b)) or None
     return None
 
 
@@ -109,7 +155,12 @@ def _adf_text(node: Mapping) -> str:
         return str(node.get("text", ""))
     if node.get("type") == "hardBreak":
         return "\n"
-    return "".join(_adf_text(child) for child in node.get("content") or [])
+    return "".join(_adf_text(child) for child in _nodes(node))
+
+
+def _nodes(node: Mapping) -> list[Mapping]:
+    content = node.get("content")
+    return [c for c in content if isinstance(c, Mapping)] if isinstance(content, list) else []
 
 
 def issue_to_record(
@@ -120,26 +171,26 @@ def issue_to_record(
     status_map: Mapping[str, StatusCategory] | None = None,
 ) -> BugRecord:
     """One issue as search, GET issue or a webhook sends it, as Rollout keeps it."""
-    key = issue.get("key") if isinstance(issue, Mapping) else None
-    if not isinstance(key, str) or "-" not in key:
-        raise MappingError("the issue has no key")
+    key = issue_key(issue)
     fields = issue.get("fields")
     if not isinstance(fields, Mapping):
-        raise MappingError(f"{key}: the issue has no fields")
+        raise MappingError(f"{key}: the issue has no fields", field="fields")
     status, category = map_status_category(fields.get("status"), status_map)
-    project = (fields.get("project") or {}).get("key") or key.rsplit("-", 1)[0]
-    resolution = fields.get("resolution")
+    resolution = _member(fields, "resolution", "name")
+    versions = fields.get("fixVersions")
     return BugRecord(
-        key=key.upper(),
-        project=str(project).upper(),
-        summary=str(fields.get("summary") or ""),
+        key=key,
+        project=issue_project(issue, key),
+        summary=_clean(fields.get("summary") or "", SUMMARY_LIMIT),
         status=status,
         status_category=category,
-        priority=map_priority((fields.get("priority") or {}).get("name")),
+        priority=map_priority(_member(fields, "priority", "name")),
         severity=map_severity(fields.get(severity_field)) if severity_field else None,
-        resolution=resolution.get("name") if isinstance(resolution, Mapping) else None,
+        resolution=_clean(resolution, 64) if resolution else None,
         fix_versions=tuple(
-            str(v["name"]) for v in fields.get("fixVersions") or [] if isinstance(v, Mapping)
+            _clean(v["name"], 255)
+            for v in (versions if isinstance(versions, list) else [])
+            if isinstance(v, Mapping) and isinstance(v.get("name"), str)
         ),
         public_note=plain_text(fields.get(note_field)) if note_field else None,
         updated_at=parse_jira_time(fields.get("updated")),

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jira_sync.config import JiraSettings
-from jira_sync.mapping import MappingError, parse_jira_time
+from jira_sync.mapping import MappingError, issue_key, issue_project, parse_jira_time
 from jira_sync.sync import to_record
 from rollout.support.bugs import delete_bug, upsert_bug
 from rollout.support.fix_live import recheck_bugs
@@ -65,15 +65,14 @@ def apply_event(session: Session, event: Mapping, settings: JiraSettings, *, now
     MappingError when an issue event carries no readable issue.
     """
     kind = event.get("webhookEvent")
+    if not isinstance(kind, str):
+        raise MappingError("name the event, e.g. jira:issue_updated", field="webhookEvent")
     if kind not in ISSUE_EVENTS:
-        return f"ignored: event {kind!r} is not an issue event"
+        return f"ignored: event {kind[:100]!r} is not an issue event"
     issue = event.get("issue")
-    if not isinstance(issue, Mapping) or not isinstance(issue.get("key"), str):
-        raise MappingError("the event has no issue key")
-    key = issue["key"].upper()
-    project = key.rsplit("-", 1)[0]
+    key = issue_key(issue)
+    project = issue_project(issue, key)
     fields = issue.get("fields") if isinstance(issue.get("fields"), Mapping) else {}
-    project = str((fields.get("project") or {}).get("key") or project).upper()
     if settings.projects and project not in settings.projects:
         return f"ignored: project {project} is not synced (JIRA_PROJECTS)"
     if kind == "jira:issue_deleted":
@@ -96,7 +95,10 @@ def _event_time(event: Mapping, fields: Mapping) -> datetime:
     times = []
     stamp = event.get("timestamp")
     if isinstance(stamp, int | float) and not isinstance(stamp, bool):
-        times.append(datetime.fromtimestamp(stamp / 1000, UTC))
+        try:
+            times.append(datetime.fromtimestamp(stamp / 1000, UTC))
+        except (ValueError, OverflowError, OSError):  # NaN, or past year 9999
+            raise MappingError(f"timestamp {stamp!r} is not a time", field="timestamp") from None
     if fields.get("updated"):
         times.append(parse_jira_time(fields["updated"]))
     if not times:

@@ -8,6 +8,29 @@ from datetime import datetime
 from rollout.errors import Invalid
 
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+# What some reader of our text cannot take: C0 controls but tab, line feed and carriage
+# return (PostgreSQL refuses NUL; the rest is invalid XML and raw bytes in a mail header), DEL,
+# lone surrogates (no UTF-8 encoding) and the two non-characters XML 1.0 forbids.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+_LINE_BREAK = re.compile("[\r\n\x85\u2028\u2029]")
+# Row ids are 32-bit on PostgreSQL (serial) and 64-bit on SQLite: a larger one names nothing.
+MAX_ID = 2**31 - 1
+
+
+def refuse_controls(value: str, *, field: str, multiline: bool = True) -> str:
+    """`value`, or Invalid if it holds a control character (or, unless `multiline`, a line
+    break); in multi-line text a textarea's CRLF becomes LF."""
+    if _UNPRINTABLE.search(value):
+        raise Invalid("must not contain control characters", field=field)
+    if not multiline and _LINE_BREAK.search(value):
+        raise Invalid("must be one line", field=field)
+    return value.replace("\r\n", "\n") if multiline else value
+
+
+def strip_controls(value: str) -> str:
+    """`value` without the characters refuse_controls refuses: for text that reached us
+    unchecked (Jira) and for every output that a stray byte would break."""
+    return _UNPRINTABLE.sub("", value)
 
 
 def check_slug(value: str, *, field: str = "slug") -> str:
@@ -18,10 +41,11 @@ def check_slug(value: str, *, field: str = "slug") -> str:
 
 
 def check_text(value: str, *, field: str, max_length: int = 200, required: bool = True) -> str:
-    """Stripped text within `max_length`; empty refused when `required`."""
+    """Stripped text within `max_length` and without control characters; empty refused when
+    `required`."""
     if not isinstance(value, str):
         raise Invalid("must be a string", field=field)
-    value = value.strip()
+    value = refuse_controls(value, field=field).strip()
     if required and not value:
         raise Invalid("must not be empty", field=field)
     if len(value) > max_length:

@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from rollout.db import make_engine, make_session_factory
 from rollout.notifications import POLICY_KEY
-from web import api, bodies, database, errors, feeds, headers, pages
+from web import api, bodies, converters, database, errors, feeds, headers, pages
 from web.settings import Settings
 
 csrf = CSRFProtect()
@@ -54,6 +54,7 @@ def create_app(
     headers.init_app(app, https=settings.https)
     csrf.init_app(app)
     errors.init_app(app)
+    converters.init_app(app)
     api.register(app)
     feeds.init_app(app)
     pages.register(app)

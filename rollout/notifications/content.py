@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -16,6 +17,8 @@ from markupsafe import Markup, escape
 
 from rollout.dates import LOCALES, long_date
 from rollout.notifications.models import Notification
+from rollout.releases.notes import plain_note, render_note
+from rollout.validation import strip_controls
 
 TEMPLATES = Path(__file__).parent / "templates"
 _URL = re.compile(r"https?://[^\s<>\"']+")
@@ -106,28 +109,34 @@ def render_email(notification: Notification, *, base_url: str) -> Email:
         "duration": lambda minutes: format_duration(minutes, locale),
     }
     family = notification.event.split(".", 1)[0]
-    module = _environment("txt").get_template(f"{locale}/{family}.txt").make_module(context)
+    template = _environment("txt").get_template(f"{locale}/{family}.txt")
+    module = template.make_module({**context, "note": plain_note})
     # One line, whatever a title held: a header never carries a line break.
-    subject = " ".join(str(module.subject).split())[:250]
-    text = str(module).strip() + "\n"
-    body, _, footer = text.partition("\n-- \n")
-    html = (
+    subject = " ".join(strip_controls(str(module.subject)).split())[:250]
+    text = strip_controls(str(module).strip()) + "\n"
+    # The HTML part is the same template with each Markdown note as the pages show it
+    # (render_note: sanitized), put in where the text part has its plain rendering.
+    notes: list[Markup] = []
+    # Unguessable, so no title or note can pose as a marker.
+    marker = f"[note-{secrets.token_hex(8)}-"
+    marked = str(template.make_module({**context, "note": _marking(notes, marker)})).strip()
+    # Stripped before splitting into lines too: splitlines() breaks at \x0b and \x1c-\x1e.
+    body, _, footer = strip_controls(marked).partition("\n-- \n")
+    html = strip_controls(
         _environment("html")
         .get_template("email.html")
         .render(
             lang=locale,
             subject=subject,
-            blocks=_blocks(body),
+            blocks=_blocks(body, notes, marker),
             footer=[_linked(line) for line in footer.strip().splitlines()],
-            # Sanitized when the note was saved (release and hotfix notes): safe to embed.
-            notes=[Markup(fragment) for fragment in notification.payload.get("notes_html", [])],
         )
     )
     window = notification.payload.get("window")
     attach = window is not None and notification.event not in ("window.started",)
     return Email(
         message_id=notification.message_id,
-        to_name=contact.name,
+        to_name=strip_controls(contact.name),
         to_address=contact.email,
         subject=subject,
         text=text,
@@ -163,13 +172,33 @@ def minutes(delta: timedelta) -> int:
     return int(delta.total_seconds() // 60)
 
 
-def _blocks(body: str) -> list[dict]:
-    """Paragraphs of the text part; indented lines (a window's title and times) stand out."""
+def _marking(notes: list[Markup], marker: str):
+    def mark(markdown: str) -> str:
+        notes.append(Markup(render_note(markdown)))
+        return f"{marker}{len(notes) - 1}]"
+
+    return mark
+
+
+def _blocks(body: str, notes: list[Markup], marker: str) -> list[dict]:
+    """Paragraphs of the text part; indented lines (a window's title and times) stand out,
+    and a line holding a note's marker is that note's HTML."""
+    note = re.compile(re.escape(marker) + r"(\d+)\]")
     blocks = []
     for chunk in re.split(r"\n\s*\n", body.strip()):
         lines = chunk.splitlines()
         detail = all(line.startswith("  ") for line in lines)
-        blocks.append({"detail": detail, "lines": [_linked(line.strip()) for line in lines]})
+        marks = [note.search(line) for line in lines]
+        blocks.append(
+            {
+                "detail": detail,
+                "notes": any(marks),
+                "lines": [
+                    {"note": notes[int(mark[1])]} if mark else {"text": _linked(line.strip())}
+                    for line, mark in zip(lines, marks, strict=True)
+                ],
+            }
+        )
     return blocks
 
 

@@ -242,7 +242,7 @@ def check_requester_email(value: str) -> str:
 
 def check_sla_level(value: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value not in SLA_LEVELS:
-        raise Invalid("sla_level is 1 (urgent) to 4 (low impact), seed 002", field="sla_level")
+        raise Invalid("sla_level is 1 (urgent) to 4 (low impact)", field="sla_level")
     return value
 
 

@@ -7,10 +7,15 @@ from datetime import UTC, date, datetime, time
 from flask import Flask, request
 from pydantic import BaseModel
 
+from rollout.errors import NotFound
 from rollout.scheduling import parse_zone
+from rollout.validation import MAX_ID
 from web.auth import principal
 from web.bodies import json_object
 from web.errors import BadRequest
+
+# Instants a query may name: the planner adds years to them and must not leave datetime's range.
+EARLIEST, LATEST = datetime(1900, 1, 1, tzinfo=UTC), datetime(9000, 1, 1, tzinfo=UTC)
 
 
 def body(model: type[BaseModel]) -> BaseModel:
@@ -25,12 +30,15 @@ def instant_arg(name: str, default: datetime | None = None) -> datetime | None:
         return default
     try:
         if len(raw) == 10:
-            return datetime.combine(date.fromisoformat(raw), time.min, tzinfo=UTC)
-        value = datetime.fromisoformat(raw.replace(" ", "+"))
+            value = datetime.combine(date.fromisoformat(raw), time.min, tzinfo=UTC)
+        else:
+            value = datetime.fromisoformat(raw.replace(" ", "+"))
     except ValueError:
         raise BadRequest(f"{raw!r} is not an ISO 8601 date or datetime", field=name) from None
     if value.tzinfo is None:
         raise BadRequest("give a UTC offset (e.g. 2026-03-14T09:00:00Z)", field=name)
+    if not EARLIEST <= value <= LATEST:
+        raise BadRequest("give a date between the years 1900 and 9000", field=name)
     return value
 
 
@@ -44,10 +52,14 @@ def zone_arg(name: str = "tz") -> str | None:
 
 
 def int_id(raw: str, field: str = "id") -> int:
+    """A row id from the URL; one past what any row can have names nothing (404)."""
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise BadRequest("must be a whole number", field=field) from None
+    if not 1 <= value <= MAX_ID:
+        raise NotFound(f"nothing has the id {raw}", field=field)
+    return value
 
 
 def register(app: Flask) -> None:

@@ -34,7 +34,8 @@ def jira_webhook():
     try:
         note = apply_event(session, event, settings, now=now())
     except MappingError as exc:
-        raise BadRequest(str(exc), field="issue") from None
+        # A 4xx: Jira retries a delivery only on 5xx, and this body will never read better.
+        raise BadRequest(str(exc), field=exc.field) from None
     try:
         session.commit()
     except IntegrityError:

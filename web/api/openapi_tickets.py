@@ -187,7 +187,7 @@ def paths() -> dict:
         },
         "/api/v1/triage": {
             "get": _op(
-                "Bugs owed to customers by score, with seed 000's recommended vehicle",
+                "Bugs owed to customers by score, each with the recommended way to ship its fix",
                 _list("TriageItem"),
                 params=[_query("limit", "1-1000, default 100", {"type": "integer"})],
             ),

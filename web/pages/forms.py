@@ -19,16 +19,36 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Optional, ValidationError
+from wtforms.validators import InputRequired, Optional, StopValidation, ValidationError
 from wtforms.widgets import HiddenInput
 
 from rollout.customers import Customer, Region
-from rollout.errors import DomainError
+from rollout.errors import DomainError, Invalid
 from rollout.scheduling import localize
+from rollout.validation import refuse_controls
 from web.errors import status_of
 
 # What a datetime-local input sends: minutes, or seconds when a browser adds them.
 MINUTES = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+
+
+class LineField(StringField):
+    """One line of text without control characters, as the API's `Line`."""
+
+    multiline = False
+
+    def pre_validate(self, form) -> None:
+        if isinstance(self.data, str):
+            try:
+                self.data = refuse_controls(self.data, field=self.name, multiline=self.multiline)
+            except Invalid as exc:
+                raise StopValidation(exc.message) from None
+
+
+class TextField(LineField, TextAreaField):
+    """Several lines without control characters, as the API's `Text`."""
+
+    multiline = True
 
 
 class LoginForm(FlaskForm):
@@ -44,7 +64,7 @@ class _OverrideFreeze:
     """Mixin: a freeze may be overridden only with a reason, which goes into the history."""
 
     override_freeze = BooleanField("Go ahead inside a freeze")
-    override_reason = StringField("Why the freeze may be overridden")
+    override_reason = LineField("Why the freeze may be overridden")
 
     def validate_override_reason(self, field) -> None:
         if self.override_freeze.data and not (field.data or "").strip():
@@ -60,10 +80,10 @@ class WindowForm(_OverrideFreeze, FlaskForm):
     kind = SelectField(
         "Kind", choices=[SelectChoice("ad_hoc", "Ad hoc"), SelectChoice("emergency", "Emergency")]
     )
-    title = StringField("Title", validators=[InputRequired()])
+    title = LineField("Title", validators=[InputRequired()])
     starts_at = DateTimeLocalField("Starts", format=MINUTES, validators=[InputRequired()])
     ends_at = DateTimeLocalField("Ends", format=MINUTES, validators=[InputRequired()])
-    justification = TextAreaField("Justification (required for an emergency)")
+    justification = TextField("Justification (required for an emergency)")
 
     def offer(self, regions: list[Region], customers: list[Customer]) -> WindowForm:
         self.region.choices = [SelectChoice(r.slug, f"{r.name} — {r.timezone}") for r in regions]
@@ -76,7 +96,7 @@ class WindowForm(_OverrideFreeze, FlaskForm):
 class ChangeForm(_OverrideFreeze, FlaskForm):
     # The revision the editor saw: a change to anything older is refused as stale.
     sequence = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
-    reason = StringField("Reason", validators=[Optional()])
+    reason = LineField("Reason", validators=[Optional()])
     starts_at = DateTimeLocalField("New start", format=MINUTES, validators=[Optional()])
     ends_at = DateTimeLocalField("New end", format=MINUTES, validators=[Optional()])
 
@@ -89,13 +109,13 @@ SCOPES = [
 
 
 class FreezeForm(FlaskForm):
-    title = StringField("Title", validators=[InputRequired()])
+    title = LineField("Title", validators=[InputRequired()])
     scope = RadioField("Applies to", choices=SCOPES, default="global")
     region = SelectField("Region", default="")
     customer = SelectField("Customer", default="")
     starts_at = DateTimeLocalField("Starts (UTC)", format=MINUTES, validators=[InputRequired()])
     ends_at = DateTimeLocalField("Ends (UTC)", format=MINUTES, validators=[InputRequired()])
-    reason = TextAreaField("Reason")
+    reason = TextField("Reason")
 
     def offer(self, regions: list[Region], customers: list[Customer]) -> FreezeForm:
         self.region.choices = [SelectChoice("", "—")] + [
@@ -160,16 +180,16 @@ URGENCIES = [
 
 
 class ReleaseForm(FlaskForm):
-    version = StringField("Version", validators=[InputRequired()])
-    title = StringField("Title", validators=[InputRequired()])
+    version = LineField("Version", validators=[InputRequired()])
+    title = LineField("Title", validators=[InputRequired()])
     soak_days = IntegerField("Soak days", default=7, validators=[InputRequired()])
 
 
 class ItemForm(FlaskForm):
     kind = SelectField("Kind", choices=ITEM_KINDS)
-    jira_key = StringField("Jira key", validators=[Optional()])
-    summary = TextAreaField("Internal summary", validators=[InputRequired()])
-    public_note = TextAreaField("Customer-facing note (Markdown)")
+    jira_key = LineField("Jira key", validators=[Optional()])
+    summary = TextField("Internal summary", validators=[InputRequired()])
+    public_note = TextField("Customer-facing note (Markdown)")
 
 
 class MoveWaveForm(FlaskForm):
@@ -182,7 +202,7 @@ class MoveWaveForm(FlaskForm):
 
 class OutcomeForm(FlaskForm):
     status = SelectField("Outcome", choices=OUTCOMES)
-    note = StringField("Note", validators=[Optional()])
+    note = LineField("Note", validators=[Optional()])
 
 
 class RevisionForm(FlaskForm):
@@ -191,13 +211,13 @@ class RevisionForm(FlaskForm):
 
 
 class HotfixForm(FlaskForm):
-    title = StringField("Title", validators=[InputRequired()])
+    title = LineField("Title", validators=[InputRequired()])
     urgency = SelectField("Urgency", choices=URGENCIES)
     customers = SelectMultipleField("Only for these customers", validators=[Optional()])
-    justification = TextAreaField("Justification (required for a zero-day)")
-    jira_key = StringField("Jira key", validators=[Optional()])
-    summary = TextAreaField("Internal summary")
-    public_note = TextAreaField("Customer-facing note (Markdown)")
+    justification = TextField("Justification (required for a zero-day)")
+    jira_key = LineField("Jira key", validators=[Optional()])
+    summary = TextField("Internal summary")
+    public_note = TextField("Customer-facing note (Markdown)")
 
     def offer(self, customers: list[Customer]) -> HotfixForm:
         self.customers.choices = [

@@ -20,6 +20,7 @@ from rollout.releases import (
     list_releases,
     public_items,
 )
+from rollout.validation import strip_controls
 from rollout.windows import Window
 from web.database import db, now, public_url
 from web.pages.display import day_text, utc_iso
@@ -223,5 +224,6 @@ def _upcoming() -> Release | None:
 
 def _text(parent: ET.Element, tag: str, text: str) -> ET.Element:
     element = ET.SubElement(parent, tag)
-    element.text = text
+    # ElementTree writes a control character as is, which no XML parser accepts.
+    element.text = strip_controls(text)
     return element

@@ -1,0 +1,143 @@
+"""Input built to break the service (NUL bytes, ids past any row, dates past the calendar,
+bodies of the wrong shape) is answered 4xx on both databases, never 500."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from sqlalchemy import select
+
+from rollout.notifications.models import WebhookEndpoint
+from tests.factories import bearer, make_customer, make_policy, make_region, make_token
+from tests.notifications.conftest import LOOPBACK
+from web.channels.config import NotifySettings
+
+BIG = str(2**31)  # one past PostgreSQL's serial ids
+HUGE = str(2**63)  # one past SQLite's
+
+
+@pytest.fixture
+def world(session, app):
+    make_region(session, "us")
+    make_customer(session, "acme", "us")
+    make_policy(session, "us")
+    admin = bearer(make_token(session, "admin"))
+    session.commit()
+    settings = app.extensions["rollout.settings"]
+    app.extensions["rollout.settings"] = dataclasses.replace(
+        settings, notifications=NotifySettings(allow_private=LOOPBACK)
+    )
+    return admin
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/releases/a%00b",
+        "/calendars/regions/a%00b.ics",
+        "/unsubscribe/a%00b",
+        "/releases/a%00b",
+        "/api/v1/customers/a%00b",
+        "/status/a%00b",
+    ],
+)
+def test_a_nul_byte_in_a_path_names_nothing(client, world, url):
+    response = client.get(url, headers=world)
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/v1/windows?region=a%00b", "/api/v1/windows?customer=a%00b", "/maintenance?a%00=1"]
+)
+def test_a_nul_byte_in_a_query_parameter_is_a_bad_request(client, world, url):
+    response = client.get(url, headers=world | {"Accept": "application/json"})
+    assert response.status_code == 400
+    assert response.json["error"]["message"] == "must not contain a NUL byte"
+
+
+@pytest.mark.parametrize("number", [BIG, HUGE])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/windows/{}",
+        "/api/v1/windows/{}/history",
+        "/maintenance/windows/{}",
+        "/calendars/windows/{}.ics",
+        "/windows/{}",
+        "/api/v1/policies/{}",
+    ],
+)
+def test_an_id_past_any_row_is_not_found(client, world, url, number):
+    response = client.get(url.format(number), headers=world)
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("number", [BIG, HUGE, "0"])
+def test_changing_or_deleting_a_contact_past_any_row_is_not_found(client, world, number):
+    path = f"/api/v1/customers/acme/contacts/{number}"
+    assert client.patch(path, headers=world, json={"role": "ops"}).status_code == 404
+    assert client.delete(path, headers=world).status_code == 404
+
+
+@pytest.mark.parametrize("field", ["wave", "hotfix"])
+def test_a_deployment_report_naming_an_id_past_any_row_is_not_found(client, world, field):
+    report = {"status": "succeeded", field: 2**63}
+    if field == "hotfix":
+        report["environment"] = "acme-production"
+    response = client.post("/api/v1/deployments", headers=world, json=report)
+    assert response.status_code == 404
+    assert response.json["error"]["field"] == field
+
+
+def test_moving_a_wave_to_a_window_past_any_row_is_not_found(client, world):
+    response = client.patch("/api/v1/waves/1", headers=world, json={"window": 2**31})
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["9999-12-31T23:59:59%2B14:00", "0001-01-01T00:00:00-14:00", "9999-12-31", "0001-01-01"],
+)
+@pytest.mark.parametrize("name", ["from", "to"])
+def test_a_date_at_the_end_of_the_calendar_is_a_bad_request(client, world, name, value):
+    response = client.get(f"/api/v1/windows?region=us&{name}={value}")
+    assert response.status_code == 400
+    assert response.json["error"]["field"] == name
+
+
+def test_a_freeze_check_at_the_end_of_the_calendar_is_a_bad_request(client, world):
+    response = client.get("/api/v1/freezes?from=9999-12-31T23:59:59%2B14:00", headers=world)
+    assert response.status_code == 400
+    assert response.json["error"]["field"] == "from"
+
+
+@pytest.fixture
+def endpoint(client, world, session):
+    made = client.post(
+        "/api/v1/customers/acme/webhooks", headers=world, json={"url": "http://127.0.0.1:9/in"}
+    )
+    assert made.status_code == 201, made.json
+    return made.json
+
+
+@pytest.mark.parametrize("raw", [b"{not json", b"[1, 2]", b'"rotate"', b'{"grace_hours": "x"}'])
+def test_a_malformed_rotation_body_rotates_nothing(client, world, endpoint, session, raw):
+    response = client.post(
+        f"/api/v1/customers/acme/webhooks/{endpoint['id']}/rotate",
+        headers=world | {"Content-Type": "application/json"},
+        data=raw,
+    )
+    assert response.status_code in (400, 422)
+    assert response.json["error"]["field"] in ("body", "grace_hours")
+    stored = session.scalar(select(WebhookEndpoint).where(WebhookEndpoint.id == endpoint["id"]))
+    session.refresh(stored)
+    assert stored.version == endpoint["version"]
+
+
+def test_a_rotation_without_a_body_uses_the_defaults(client, world, endpoint):
+    response = client.post(
+        f"/api/v1/customers/acme/webhooks/{endpoint['id']}/rotate", headers=world
+    )
+    assert response.status_code == 200
+    assert response.json["secret"] != endpoint["secret"]
