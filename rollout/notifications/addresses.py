@@ -56,11 +56,38 @@ def parse_allow_list(raw: str | Iterable[str] | None) -> tuple[IPNetwork, ...]:
     return tuple(networks)
 
 
+# NAT64's local-use prefix (RFC 8215) is, like a private network, routable only inside a site.
+_NAT64_LOCAL_USE = ipaddress.IPv6Network("64:ff9b:1::/48")
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one reaches through: IPv4-translated `::ffff:0:a.b.c.d`,
+    IPv4-compatible `::a.b.c.d`, NAT64 `64:ff9b::a.b.c.d`, 6to4 `2002:AABB:CCDD::` or a
+    Teredo client; None for a plain IPv6 address."""
+    value = int(address)
+    if value >> 32 in (0, 0xFFFF0000) or address in _NAT64:
+        return ipaddress.IPv4Address(value & 0xFFFFFFFF)
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]
+    return None
+
+
 def is_public(address: IPAddress) -> bool:
     """Whether `address` is a global unicast address (not private, loopback, link-local,
-    multicast, reserved or unspecified); IPv4-mapped IPv6 is judged as its IPv4."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    site-local, multicast, reserved or unspecified). An IPv6 address that carries an IPv4
+    one (mapped, translated, compatible, NAT64, 6to4, Teredo) must carry a public one too:
+    those forms reach the IPv4 address through a translator on the way."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return is_public(address.ipv4_mapped)
+        if address.is_site_local or address in _NAT64_LOCAL_USE:
+            return False
+        embedded = _embedded_ipv4(address)
+        if embedded is not None and not is_public(embedded):
+            return False
     return address.is_global and not address.is_multicast
 
 
