@@ -7,12 +7,12 @@ from datetime import datetime
 
 from rollout.errors import Invalid
 
-_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 
 
 def check_slug(value: str, *, field: str = "slug") -> str:
     """A lowercase URL-safe slug (letters, digits, inner hyphens), or Invalid."""
-    if not isinstance(value, str) or not _SLUG.match(value):
+    if not isinstance(value, str) or not SLUG.match(value):
         raise Invalid("use 1-64 lowercase letters, digits and inner hyphens", field=field)
     return value
 

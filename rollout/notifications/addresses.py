@@ -16,13 +16,13 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], list[str]]
 
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_EMAIL = re.compile(rf"^[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~-]{{1,64}}@{_LABEL}(?:\.{_LABEL})+$")
+EMAIL = re.compile(rf"^[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~-]{{1,64}}@{_LABEL}(?:\.{_LABEL})+$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def check_email(value: str, *, field: str = "email") -> str:
     """A plain ASCII address like ops@example.com, lowercased domain; or Invalid."""
-    if not isinstance(value, str) or not _EMAIL.match(value.strip()) or len(value) > 254:
+    if not isinstance(value, str) or not EMAIL.match(value.strip()) or len(value) > 254:
         raise Invalid("not an email address like ops@example.com", field=field)
     local, _, domain = value.strip().rpartition("@")
     return f"{local}@{domain.lower()}"

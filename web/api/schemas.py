@@ -3,9 +3,75 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+
+from rollout.notifications.addresses import EMAIL
+from rollout.releases.releases import JIRA_KEY, MAX_SOAK_DAYS, VERSION
+from rollout.support.tickets import EXTERNAL_ID, SLA_LEVELS
+from rollout.validation import SLUG
+from rollout.windows.planning import MAX_DURATION_MINUTES
+
+
+def _iso_text(value: object) -> object:
+    # JSON has no date type, and pydantic would read a number as seconds since 1970.
+    if value is not None and not isinstance(value, str):
+        raise ValueError("give ISO 8601 text, e.g. 2026-12-12 or 2026-12-12T09:00:00Z")
+    return value
+
+
+def _not_bool(value: object) -> object:
+    # pydantic reads `false` as 0; `Field(strict=True)` would also refuse 7.0, which JSON
+    # Schema (and so the document) calls an integer.
+    if isinstance(value, bool):
+        raise ValueError("give a whole number, not true or false")
+    return value
+
+
+def _documented(**schema: object) -> Any:
+    """What the document says of a field whose rule the domain checks and words itself."""
+    return Field(json_schema_extra=schema)
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_text)]
+IsoInstant = Annotated[AwareDatetime, BeforeValidator(_iso_text)]
+SoakDays = Annotated[
+    int,
+    BeforeValidator(_not_bool),
+    _documented(minimum=0, maximum=MAX_SOAK_DAYS),
+    Field(description="days between a customer's preview and production"),
+]
+DurationMinutes = Annotated[
+    int, BeforeValidator(_not_bool), _documented(minimum=1, maximum=MAX_DURATION_MINUTES)
+]
+Slug = Annotated[str, _documented(pattern=SLUG.pattern)]
+Version = Annotated[str, _documented(pattern=VERSION.pattern)]
+ExternalId = Annotated[str, _documented(pattern=EXTERNAL_ID.pattern)]
+Email = Annotated[str, _documented(pattern=EMAIL.pattern, maxLength=254)]
+# check_text and check_line: not blank once stripped, and not too long.
+Title = Annotated[str, _documented(pattern=r"\S", maxLength=200)]
+Subject = Annotated[str, _documented(pattern=r"\S", maxLength=500)]
+Summary = Annotated[str, _documented(pattern=r"\S", maxLength=2000)]
+SlaLevel = Annotated[
+    int,
+    BeforeValidator(_not_bool),
+    _documented(minimum=min(SLA_LEVELS), maximum=max(SLA_LEVELS)),
+]
+# check_url and check_webhook_url: http(s), a host (and a numeric port), no spaces or controls.
+HttpUrl = Annotated[
+    str,
+    _documented(
+        pattern=r"^https?://[^\s\x00-\x1f\x7f/?#@:\[\]]+(?::[0-9]{1,4})?(?:[/?#][^\s\x00-\x1f\x7f]*)?$",
+        maxLength=2000,
+    ),
+]
+# Empty means no key, as in check_jira_key.
+JiraKey = Annotated[
+    str,
+    _documented(pattern=f"^(?:{JIRA_KEY.pattern[1:-1]})?$"),
+    Field(description="Jira key, e.g. OPS-123"),
+]
 
 
 class Body(BaseModel):
@@ -13,41 +79,41 @@ class Body(BaseModel):
 
 
 class RegionIn(Body):
-    slug: str = Field(description="lowercase id, e.g. `us`")
-    name: str
+    slug: Slug = Field(description="lowercase id, e.g. `us`")
+    name: Title
     timezone: str = Field(description="IANA zone, e.g. America/New_York")
 
 
 class PolicyIn(Body):
     region: str = Field(description="region slug")
-    title: str = Field(max_length=200)
+    title: Title
     cron: str = Field(
         description="five-field cron in the policy's zone; `0 9 * * 6#2` is the "
         "second Saturday at 09:00; day-of-month AND day-of-week"
     )
-    duration_minutes: int = Field(gt=0)
+    duration_minutes: DurationMinutes
     timezone: str | None = Field(None, description="IANA zone; defaults to the region's")
-    active_from: date | None = None
-    active_until: date | None = None
+    active_from: IsoDate | None = None
+    active_until: IsoDate | None = None
 
 
 class PolicyPatch(Body):
     version: int | None = Field(None, description="the version you read; a stale one gets 409")
-    title: str | None = None
+    title: Title | None = None
     cron: str | None = None
-    duration_minutes: int | None = Field(None, gt=0)
+    duration_minutes: DurationMinutes | None = None
     timezone: str | None = None
-    active_from: date | None = None
-    active_until: date | None = None
+    active_from: IsoDate | None = None
+    active_until: IsoDate | None = None
 
 
 class WindowIn(Body):
-    title: str = Field(max_length=200)
+    title: Title
     region: str | None = Field(None, description="region slug (or give customer)")
     customer: str | None = Field(None, description="customer slug: a window for it alone")
     kind: Literal["ad_hoc", "emergency"] = "ad_hoc"
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: IsoInstant
+    ends_at: IsoInstant
     timezone: str | None = Field(None, description="zone to show it in; default the owner's")
     justification: str | None = Field(None, description="required for emergency windows")
     override_freeze: bool = False
@@ -58,16 +124,16 @@ class WindowPatch(Body):
     action: Literal["move", "extend", "cancel", "skip", "announce", "start", "complete"]
     sequence: int = Field(description="the revision you read; a stale one gets 409")
     reason: str | None = Field(None, description="required for move, extend, cancel, skip")
-    starts_at: AwareDatetime | None = Field(None, description="move: the new start")
-    ends_at: AwareDatetime | None = Field(None, description="move or extend: the new end")
+    starts_at: IsoInstant | None = Field(None, description="move: the new start")
+    ends_at: IsoInstant | None = Field(None, description="move or extend: the new end")
     override_freeze: bool = False
     override_reason: str | None = None
 
 
 class FreezeIn(Body):
-    title: str = Field(max_length=200)
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    title: Title
+    starts_at: IsoInstant
+    ends_at: IsoInstant
     region: str | None = Field(None, description="region slug; omit both for everyone")
     customer: str | None = Field(None, description="customer slug: its event plan")
     kind: Literal["freeze", "event_plan"] | None = None
@@ -75,8 +141,8 @@ class FreezeIn(Body):
 
 
 class CustomerIn(Body):
-    slug: str
-    name: str
+    slug: Slug
+    name: Title
     region: str
     tier: Literal["standard", "silver", "gold", "platinum"] = "standard"
     timezone: str | None = Field(None, description="IANA zone; defaults to the region's")
@@ -85,7 +151,7 @@ class CustomerIn(Body):
 
 class CustomerPatch(Body):
     version: int | None = Field(None, description="the version you read; a stale one gets 409")
-    name: str | None = None
+    name: Title | None = None
     region: str | None = None
     tier: Literal["standard", "silver", "gold", "platinum"] | None = None
     timezone: str | None = None
@@ -93,23 +159,23 @@ class CustomerPatch(Body):
 
 
 class ReleaseIn(Body):
-    version: str = Field(description="e.g. 2026.12, 4.2 or 4.2.1-rc.1; unique")
-    title: str
-    soak_days: int = Field(7, description="days between a customer's preview and production")
+    version: Version = Field(description="e.g. 2026.12, 4.2 or 4.2.1-rc.1; unique")
+    title: Title
+    soak_days: SoakDays = 7
 
 
 class ReleasePatch(Body):
     revision: int | None = Field(None, description="the revision you read; a stale one gets 409")
-    title: str | None = None
-    soak_days: int | None = None
+    title: Title | None = None
+    soak_days: SoakDays | None = None
     status: Literal["cancelled"] | None = Field(None, description="only cancelling is set by hand")
 
 
 class ItemIn(Body):
     kind: Literal["feature", "fix", "security", "improvement"]
-    summary: str = Field(description="internal: never shown to customers")
+    summary: Summary = Field(description="internal: never shown to customers")
     public_note: str = Field("", description="customer-facing Markdown; sanitized")
-    jira_key: str | None = Field(None, description="e.g. OPS-123")
+    jira_key: JiraKey | None = None
 
 
 class WavePatch(Body):
@@ -136,11 +202,11 @@ class DeploymentPatch(Body):
 
 
 class HotfixIn(Body):
-    title: str
+    title: Title
     urgency: Literal["zero_day", "normal"]
     summary: str = Field("", description="internal: never shown to customers")
     public_note: str = Field("", description="customer-facing Markdown; sanitized")
-    jira_key: str | None = None
+    jira_key: JiraKey | None = None
     customers: list[str] = Field(
         default_factory=list, description="customer slugs: a per-customer patch; empty for all"
     )
@@ -148,13 +214,13 @@ class HotfixIn(Body):
 
 
 class TicketIn(Body):
-    external_id: str = Field(description="the help desk's own id, e.g. ZD-4512")
-    url: str = Field(description="http(s) address of the ticket in the help desk")
+    external_id: ExternalId = Field(description="the help desk's own id, e.g. ZD-4512")
+    url: HttpUrl = Field(description="http(s) address of the ticket in the help desk")
     customer: str = Field(description="customer slug")
-    requester_name: str
-    requester_email: str = Field(description="one address; no line breaks")
-    subject: str = Field(description="one line")
-    sla_level: int = Field(ge=1, le=4, strict=True, description="1 urgent … 4 low (seed 002)")
+    requester_name: Title
+    requester_email: Email = Field(description="one address; no line breaks")
+    subject: Subject = Field(description="one line")
+    sla_level: SlaLevel = Field(description="1 urgent … 4 low (seed 002)")
 
 
 class HelpdeskTicketIn(TicketIn):
@@ -166,12 +232,12 @@ class HelpdeskTicketIn(TicketIn):
 
 
 class TicketPatch(Body):
-    url: str | None = None
+    url: HttpUrl | None = None
     customer: str | None = None
-    requester_name: str | None = None
-    requester_email: str | None = None
-    subject: str | None = None
-    sla_level: int | None = Field(None, ge=1, le=4, strict=True)
+    requester_name: Title | None = None
+    requester_email: Email | None = None
+    subject: Subject | None = None
+    sla_level: SlaLevel | None = None
 
 
 class LinkIn(Body):
@@ -184,8 +250,8 @@ TOPIC = Literal[
 
 
 class ContactIn(Body):
-    name: str = Field(description="as it goes in the To header; no line breaks")
-    email: str
+    name: Title = Field(description="as it goes in the To header; no line breaks")
+    email: Email
     role: str = Field("", description="e.g. IT manager")
     locale: Literal["en", "fr"] | None = Field(None, description="default: the customer's")
     timezone: str | None = Field(None, description="IANA zone; default: the customer's")
@@ -196,8 +262,8 @@ class ContactIn(Body):
 
 class ContactPatch(Body):
     version: int | None = Field(None, description="the version you read; a stale one gets 409")
-    name: str | None = None
-    email: str | None = None
+    name: Title | None = None
+    email: Email | None = None
     role: str | None = None
     locale: Literal["en", "fr"] | None = None
     timezone: str | None = None
@@ -205,14 +271,14 @@ class ContactPatch(Body):
 
 
 class WebhookIn(Body):
-    url: str = Field(description="https; must not resolve to a private address")
+    url: HttpUrl = Field(description="https; must not resolve to a private address")
     topics: list[TOPIC] | None = Field(None, description="topics delivered; default: all")
     description: str = ""
 
 
 class WebhookPatch(Body):
     version: int | None = Field(None, description="the version you read; a stale one gets 409")
-    url: str | None = Field(None, description="checked as on creation: https, public address")
+    url: HttpUrl | None = Field(None, description="checked as on creation: https, public address")
     topics: list[TOPIC] | None = None
     description: str | None = None
     enabled: bool | None = Field(
