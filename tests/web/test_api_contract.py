@@ -56,8 +56,8 @@ def test_a_number_is_not_read_as_a_window_start(client, admin):
     assert answer.json["error"]["field"] == "starts_at"
 
 
-@pytest.mark.parametrize("soak_days", [False, True])
-def test_a_boolean_is_not_read_as_soak_days(client, admin, soak_days):
+@pytest.mark.parametrize("soak_days", [False, True, "3"])
+def test_a_boolean_or_text_is_not_read_as_soak_days(client, admin, soak_days):
     made = client.post(
         "/api/v1/releases", headers=admin, json={"version": "2026.12", "title": "December"}
     )

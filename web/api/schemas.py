@@ -21,11 +21,11 @@ def _iso_text(value: object) -> object:
     return value
 
 
-def _not_bool(value: object) -> object:
-    # pydantic reads `false` as 0; `Field(strict=True)` would also refuse 7.0, which JSON
-    # Schema (and so the document) calls an integer.
-    if isinstance(value, bool):
-        raise ValueError("give a whole number, not true or false")
+def _json_number(value: object) -> object:
+    # pydantic reads `false` as 0 and "7" as 7; `Field(strict=True)` would also refuse 7.0,
+    # which JSON Schema (and so the document) calls an integer.
+    if isinstance(value, bool | str):
+        raise ValueError("give a whole number")
     return value
 
 
@@ -38,12 +38,12 @@ IsoDate = Annotated[date, BeforeValidator(_iso_text)]
 IsoInstant = Annotated[AwareDatetime, BeforeValidator(_iso_text)]
 SoakDays = Annotated[
     int,
-    BeforeValidator(_not_bool),
+    BeforeValidator(_json_number),
     _documented(minimum=0, maximum=MAX_SOAK_DAYS),
     Field(description="days between a customer's preview and production"),
 ]
 DurationMinutes = Annotated[
-    int, BeforeValidator(_not_bool), _documented(minimum=1, maximum=MAX_DURATION_MINUTES)
+    int, BeforeValidator(_json_number), _documented(minimum=1, maximum=MAX_DURATION_MINUTES)
 ]
 Slug = Annotated[str, _documented(pattern=SLUG.pattern)]
 Version = Annotated[str, _documented(pattern=VERSION.pattern)]
@@ -55,7 +55,7 @@ Subject = Annotated[str, _documented(pattern=r"\S", maxLength=500)]
 Summary = Annotated[str, _documented(pattern=r"\S", maxLength=2000)]
 SlaLevel = Annotated[
     int,
-    BeforeValidator(_not_bool),
+    BeforeValidator(_json_number),
     _documented(minimum=min(SLA_LEVELS), maximum=max(SLA_LEVELS)),
 ]
 # check_url and check_webhook_url: http(s), a host (and a numeric port), no spaces or controls.
