@@ -7,7 +7,7 @@ from datetime import datetime
 
 from rollout.errors import Invalid
 
-_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 # What some reader of our text cannot take: C0 controls but tab, line feed and carriage
 # return (PostgreSQL refuses NUL; the rest is invalid XML and raw bytes in a mail header), DEL,
 # lone surrogates (no UTF-8 encoding) and the two non-characters XML 1.0 forbids.
@@ -35,7 +35,7 @@ def strip_controls(value: str) -> str:
 
 def check_slug(value: str, *, field: str = "slug") -> str:
     """A lowercase URL-safe slug (letters, digits, inner hyphens), or Invalid."""
-    if not isinstance(value, str) or not _SLUG.match(value):
+    if not isinstance(value, str) or not SLUG.match(value):
         raise Invalid("use 1-64 lowercase letters, digits and inner hyphens", field=field)
     return value
 

@@ -88,7 +88,10 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        # Keep what the exception says beyond its body, such as a 405's `Allow`.
+        headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
         if wants_json():
             name = (exc.name or "error").lower().replace(" ", "_")
-            return jsonify(error_body(name, exc.description or exc.name)), exc.code
-        return render_template("error.html", status=exc.code, message=exc.description), exc.code
+            return jsonify(error_body(name, exc.description or exc.name)), exc.code, headers
+        page = render_template("error.html", status=exc.code, message=exc.description)
+        return page, exc.code, headers

@@ -16,13 +16,13 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], list[str]]
 
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_EMAIL = re.compile(rf"^[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~-]{{1,64}}@{_LABEL}(?:\.{_LABEL})+$")
+EMAIL = re.compile(rf"^[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~-]{{1,64}}@{_LABEL}(?:\.{_LABEL})+$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def check_email(value: str, *, field: str = "email") -> str:
     """A plain ASCII address like ops@example.com, lowercased domain; or Invalid."""
-    if not isinstance(value, str) or not _EMAIL.match(value.strip()) or len(value) > 254:
+    if not isinstance(value, str) or not EMAIL.match(value.strip()) or len(value) > 254:
         raise Invalid("not an email address like ops@example.com", field=field)
     local, _, domain = value.strip().rpartition("@")
     return f"{local}@{domain.lower()}"
@@ -56,11 +56,38 @@ def parse_allow_list(raw: str | Iterable[str] | None) -> tuple[IPNetwork, ...]:
     return tuple(networks)
 
 
+# NAT64's local-use prefix (RFC 8215) is, like a private network, routable only inside a site.
+_NAT64_LOCAL_USE = ipaddress.IPv6Network("64:ff9b:1::/48")
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one reaches through: IPv4-translated `::ffff:0:a.b.c.d`,
+    IPv4-compatible `::a.b.c.d`, NAT64 `64:ff9b::a.b.c.d`, 6to4 `2002:AABB:CCDD::` or a
+    Teredo client; None for a plain IPv6 address."""
+    value = int(address)
+    if value >> 32 in (0, 0xFFFF0000) or address in _NAT64:
+        return ipaddress.IPv4Address(value & 0xFFFFFFFF)
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]
+    return None
+
+
 def is_public(address: IPAddress) -> bool:
     """Whether `address` is a global unicast address (not private, loopback, link-local,
-    multicast, reserved or unspecified); IPv4-mapped IPv6 is judged as its IPv4."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    site-local, multicast, reserved or unspecified). An IPv6 address that carries an IPv4
+    one (mapped, translated, compatible, NAT64, 6to4, Teredo) must carry a public one too:
+    those forms reach the IPv4 address through a translator on the way."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return is_public(address.ipv4_mapped)
+        if address.is_site_local or address in _NAT64_LOCAL_USE:
+            return False
+        embedded = _embedded_ipv4(address)
+        if embedded is not None and not is_public(embedded):
+            return False
     return address.is_global and not address.is_multicast
 
 

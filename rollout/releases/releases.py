@@ -21,7 +21,7 @@ from rollout.releases.models import (
 from rollout.releases.notes import render_note
 from rollout.validation import check_text
 
-_VERSION = re.compile(r"^\d{1,4}\.\d{1,4}(\.\d{1,4})?(-[0-9A-Za-z][0-9A-Za-z.-]{0,30})?$")
+VERSION = re.compile(r"^\d{1,4}\.\d{1,4}(\.\d{1,4})?(-[0-9A-Za-z][0-9A-Za-z.-]{0,30})?$")
 JIRA_KEY = re.compile(r"^[A-Z][A-Z0-9]{1,9}-[1-9]\d{0,8}$")
 MAX_SOAK_DAYS = 60
 
@@ -31,7 +31,7 @@ def create_release(
 ) -> Release:
     """A draft release; its version is unique and looks like 2026.12 or 4.2.1(-rc.1)."""
     # fullmatch: `$` would also accept a trailing newline ("2026.12\n").
-    if not isinstance(version, str) or not _VERSION.fullmatch(version):
+    if not isinstance(version, str) or not VERSION.fullmatch(version):
         raise Invalid("use a version like 2026.12, 4.2 or 4.2.1-rc.1", field="version")
     taken = Conflict(f"release {version} already exists", field="version")
     if session.scalar(select(Release.id).where(Release.version == version)) is not None:

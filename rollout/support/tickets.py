@@ -23,7 +23,7 @@ from rollout.support.jira_events import on_ticket_linked, on_ticket_unlinked
 from rollout.support.models import Bug, Ticket, TicketBug, WebhookReceipt
 
 # A help desk's own id (Zendesk 4512, Freshdesk FD-77, Help Scout 1.2:9); it goes in URLs.
-_EXTERNAL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+EXTERNAL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 SLA_LEVELS = range(1, 5)  # seed 002: 1 urgent … 4 low impact
 
@@ -192,7 +192,7 @@ def unlink_bug(session: Session, external_id: str, key: str, *, now: datetime) -
 
 
 def check_external_id(value: str) -> str:
-    if not isinstance(value, str) or not _EXTERNAL_ID.fullmatch(value.strip()):
+    if not isinstance(value, str) or not EXTERNAL_ID.fullmatch(value.strip()):
         raise Invalid(
             "use 1-128 letters, digits, '.', '_', ':' or '-', starting with a letter or digit",
             field="external_id",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -78,8 +78,12 @@ def _projected(
         query = query.where(MaintenancePolicy.region_id == region.id)
     projected = []
     for policy in session.scalars(query):
-        after = max(start, policy.planned_until)
-        occurrences = list(policy_occurrences(policy, after=after, until=end))
+        # An occurrence that began before `start` may still be running at it; the wall
+        # duration can stretch by a DST change, hence the extra day of look-back.
+        after = max(start - policy.duration - timedelta(days=1), policy.planned_until)
+        occurrences = [
+            o for o in policy_occurrences(policy, after=after, until=end) if o.span.end > start
+        ]
         if not occurrences:
             continue
         freezes = list_freezes(

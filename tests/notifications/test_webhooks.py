@@ -253,6 +253,14 @@ def test_any_text_as_a_webhook_url_is_accepted_or_refused_naming_the_field(url):
         assert refused.field == "url"
 
 
+@pytest.mark.parametrize(
+    "address",
+    ["64:ff9b::808:808", "2002:808:808::1", "::8.8.8.8", "::ffff:8.8.8.8", "2606:4700::1111"],
+)
+def test_ipv6_forms_carrying_a_public_ipv4_address_are_accepted(address):
+    assert check_webhook_url(f"https://[{address}]/in", resolver=lambda h, p: [h])
+
+
 def test_a_public_https_url_is_accepted_and_the_allow_list_opens_loopback():
     assert check_webhook_url("https://hooks.example.com/in", resolver=public)
     assert check_webhook_url("http://127.0.0.1:9/x", allow=LOOPBACK, resolver=lambda h, p: [h])

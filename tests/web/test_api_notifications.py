@@ -148,6 +148,15 @@ def test_a_webhook_secret_is_shown_once_and_rotation_keeps_the_old_one_a_while(
         ("ftp://127.0.0.1/in", "https"),
         ("not a url", "https"),
         ("https://[::1/x", "not a URL"),
+        # IPv6 forms that reach loopback, the metadata service or a site through a translator
+        ("https://[::127.0.0.1]/in", "private"),
+        ("https://[64:ff9b::7f00:1]/in", "private"),
+        ("https://[64:ff9b::a9fe:a9fe]/in", "private"),
+        ("https://[2002:7f00:1::]/in", "private"),
+        ("https://[2002:a9fe:a9fe::]/in", "private"),
+        ("https://[::ffff:0:7f00:1]/in", "private"),
+        ("https://[fec0::1]/in", "private"),
+        ("https://[64:ff9b:1::808:808]/in", "private"),
     ],
 )
 def test_webhook_urls_that_are_not_https_or_are_private_are_refused(

@@ -6,6 +6,7 @@ from functools import cache
 
 from flask import Blueprint, jsonify
 
+from rollout.windows import WindowStatus
 from web.api import schemas
 
 blueprint = Blueprint("openapi", __name__)
@@ -18,6 +19,17 @@ def _ref(name: str) -> dict:
 
 
 _NULLABLE_STR = {"type": ["string", "null"]}
+# A parameter the API refuses when empty or only spaces.
+_NOT_BLANK = {"type": "string", "pattern": r"\S"}
+# An instant as instant_arg reads it: with an offset, a date (00:00 UTC), or empty for the default.
+_INSTANT = {
+    "anyOf": [
+        {"type": "string", "format": "date-time"},
+        {"type": "string", "format": "date"},
+        {"type": "string", "maxLength": 0},
+    ]
+}
+_WINDOW_STATUS = rf"\s*(?:{'|'.join(WindowStatus)})\s*"
 _RESPONSES = {
     "Region": {
         "type": "object",
@@ -445,13 +457,13 @@ def _op(
 _WINDOW_QUERY = [
     _query("region", "region slug"),
     _query("customer", "customer slug (staff or its token)"),
+    _query("from", "ISO 8601 instant with offset, or a date (00:00 UTC); default now", _INSTANT),
+    _query("to", "end (exclusive); default a year after from; at most 50 years", _INSTANT),
     _query(
-        "from",
-        "ISO 8601 instant with offset, or a date (00:00 UTC); default now",
-        {"type": "string"},
+        "status",
+        "comma-separated statuses",
+        {"type": "string", "pattern": f"^(?:{_WINDOW_STATUS}(?:,{_WINDOW_STATUS})*)?$"},
     ),
-    _query("to", "end (exclusive); default a year after from; at most 50 years"),
-    _query("status", "comma-separated statuses"),
     _query("tz", "IANA zone: adds reader_start/reader_end in that zone"),
 ]
 
@@ -566,8 +578,8 @@ def document() -> dict:
                     params=[
                         _query("region", "region slug"),
                         _query("customer", "customer slug"),
-                        _query("from", "ISO 8601 instant"),
-                        _query("to", "ISO 8601 instant"),
+                        _query("from", "ISO 8601 instant", _INSTANT),
+                        _query("to", "ISO 8601 instant", _INSTANT),
                     ],
                 ),
                 "post": _op(
@@ -592,7 +604,7 @@ def document() -> dict:
                     params=[
                         _query("region", "region slug"),
                         _query("customer", "customer slug"),
-                        _query("at", "ISO 8601 instant; default now"),
+                        _query("at", "ISO 8601 instant; default now", _INSTANT),
                     ],
                 )
             },
@@ -734,7 +746,7 @@ def _release_paths() -> dict:
             "get": _op(
                 "Environments whose live deployments carry a fix",
                 _list("Environment"),
-                params=[_query("fix", "Jira key, e.g. OPS-123") | {"required": True}],
+                params=[_query("fix", "Jira key, e.g. OPS-123", _NOT_BLANK) | {"required": True}],
             ),
         },
     }

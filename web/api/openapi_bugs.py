@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from web.api.openapi import _DT, _NULLABLE_STR, _json, _list, _op, _path, _query, _ref
+from web.api.openapi import _DT, _NOT_BLANK, _NULLABLE_STR, _json, _list, _op, _path, _query, _ref
 
 _NULLABLE_DT = {"type": ["string", "null"], "format": "date-time"}
 
@@ -102,6 +102,7 @@ def paths() -> dict:
                     _query(
                         "status",
                         "open (not done), done, new, indeterminate, or a Jira status name",
+                        _NOT_BLANK,
                     ),
                     _query("release", "release version: its items and fix versions"),
                     _query("customer", "customer slug: bugs linked to its tickets"),

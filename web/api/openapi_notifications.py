@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from web.api import schemas
+from web.api.notifications import MAX_LIMIT
 from web.api.openapi import _DT, _NULLABLE_STR, _json, _list, _op, _path, _query, _ref
 
 _NULLABLE_DT = {"type": ["string", "null"], "format": "date-time"}
@@ -201,7 +202,11 @@ def paths() -> dict:
                         {"enum": _STATUSES},
                     ),
                     _query("customer", "customer slug"),
-                    _query("limit", "at most this many (1-500, default 100)"),
+                    _query(
+                        "limit",
+                        f"at most this many (1-{MAX_LIMIT}, default 100)",
+                        {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+                    ),
                 ],
             ),
         },

@@ -3,8 +3,10 @@ web/api/openapi.py's document)."""
 
 from __future__ import annotations
 
+from rollout.releases.releases import JIRA_KEY
 from web.api import schemas
 from web.api.openapi import _DT, _NULLABLE_STR, _json, _list, _op, _path, _query, _ref
+from web.api.tickets import TRIAGE_LIMIT, TRIAGE_MAX
 
 _NULLABLE_DT = {"type": ["string", "null"], "format": "date-time"}
 _NULLABLE_INT = {"type": ["integer", "null"]}
@@ -170,7 +172,8 @@ def paths() -> dict:
             "delete": _op(
                 "Unlink a bug (no error if it was not linked)",
                 _json(_ref("Ticket")),
-                params=ticket + [_path("key")],
+                params=ticket
+                + [_path("key") | {"schema": {"type": "string", "pattern": JIRA_KEY.pattern}}],
             ),
         },
         "/api/v1/fix-status": {
@@ -189,7 +192,13 @@ def paths() -> dict:
             "get": _op(
                 "Bugs owed to customers by score, each with the recommended way to ship its fix",
                 _list("TriageItem"),
-                params=[_query("limit", "1-1000, default 100", {"type": "integer"})],
+                params=[
+                    _query(
+                        "limit",
+                        f"1-{TRIAGE_MAX}, default {TRIAGE_LIMIT}",
+                        {"type": "integer", "minimum": 1, "maximum": TRIAGE_MAX},
+                    )
+                ],
             ),
         },
     }

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationInfo,
@@ -17,7 +18,11 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from rollout.errors import Invalid, NotFound
-from rollout.validation import MAX_ID, refuse_controls
+from rollout.notifications.addresses import EMAIL
+from rollout.releases.releases import JIRA_KEY, MAX_SOAK_DAYS, VERSION
+from rollout.support.tickets import EXTERNAL_ID, SLA_LEVELS
+from rollout.validation import MAX_ID, SLUG, refuse_controls
+from rollout.windows.planning import MAX_DURATION_MINUTES
 
 
 def _no_controls(*, multiline: bool):
@@ -38,9 +43,40 @@ def _row_id(value: int, info: ValidationInfo) -> int:
     return value
 
 
+def _iso_text(value: object) -> object:
+    # JSON has no date type, and pydantic would read a number as seconds since 1970.
+    if value is not None and not isinstance(value, str):
+        raise ValueError("give ISO 8601 text, e.g. 2026-12-12 or 2026-12-12T09:00:00Z")
+    return value
+
+
+def _json_number(value: object) -> object:
+    # pydantic reads `false` as 0 and "7" as 7; `Field(strict=True)` would also refuse 7.0,
+    # which JSON Schema (and so the document) calls an integer.
+    if isinstance(value, bool | str):
+        raise ValueError("give a whole number")
+    return value
+
+
+def _documented(**schema: object) -> Any:
+    """What the document says of a field whose rule the domain checks and words itself."""
+    return Field(json_schema_extra=schema)
+
+
+# The characters refuse_controls lets through, as the document states them (ECMA-262 and
+# Python read these classes alike): a Line is one line, a Text may have line breaks.
+_LINE_CHAR = r"[^\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029\ud800-\udfff\ufffe\uffff]"
+_TEXT_CHAR = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]"
+# ...and at least one of them not white space: check_text refuses a blank one.
+_SEEN = r"[^\s\x00-\x1f\x7f\x85\u2028\u2029\ud800-\udfff\ufffe\uffff]"
+
 # Every text field of a body is one of these two, so no control character is ever stored.
-Line = Annotated[str, AfterValidator(_no_controls(multiline=False))]  # titles, names, keys
-Text = Annotated[str, AfterValidator(_no_controls(multiline=True))]  # notes, reasons
+Line = Annotated[  # titles, names, keys
+    str, AfterValidator(_no_controls(multiline=False)), _documented(pattern=f"^{_LINE_CHAR}*$")
+]
+Text = Annotated[  # notes, reasons
+    str, AfterValidator(_no_controls(multiline=True)), _documented(pattern=f"^{_TEXT_CHAR}*$")
+]
 # The id of a row named in a body (in a URL, web/converters.py bounds it the same way).
 RowId = Annotated[
     int,
@@ -49,46 +85,90 @@ RowId = Annotated[
 ]
 
 
+IsoDate = Annotated[date, BeforeValidator(_iso_text)]
+IsoInstant = Annotated[AwareDatetime, BeforeValidator(_iso_text)]
+SoakDays = Annotated[
+    int,
+    BeforeValidator(_json_number),
+    _documented(minimum=0, maximum=MAX_SOAK_DAYS),
+    Field(description="days between a customer's preview and production"),
+]
+DurationMinutes = Annotated[
+    int, BeforeValidator(_json_number), _documented(minimum=1, maximum=MAX_DURATION_MINUTES)
+]
+Slug = Annotated[Line, _documented(pattern=SLUG.pattern)]
+Version = Annotated[Line, _documented(pattern=VERSION.pattern)]
+ExternalId = Annotated[Line, _documented(pattern=EXTERNAL_ID.pattern)]
+Email = Annotated[Line, _documented(pattern=EMAIL.pattern, maxLength=254)]
+# check_text and check_line: not blank once stripped, and not too long.
+Title = Annotated[Line, _documented(pattern=f"^{_LINE_CHAR}*{_SEEN}{_LINE_CHAR}*$", maxLength=200)]
+Subject = Annotated[
+    Line, _documented(pattern=f"^{_LINE_CHAR}*{_SEEN}{_LINE_CHAR}*$", maxLength=500)
+]
+Summary = Annotated[
+    Text, _documented(pattern=f"^{_TEXT_CHAR}*{_SEEN}{_TEXT_CHAR}*$", maxLength=2000)
+]
+SlaLevel = Annotated[
+    int,
+    BeforeValidator(_json_number),
+    _documented(minimum=min(SLA_LEVELS), maximum=max(SLA_LEVELS)),
+]
+# check_url and check_webhook_url: http(s), a host (and a numeric port), no spaces or controls.
+HttpUrl = Annotated[
+    Line,
+    _documented(
+        pattern=r"^https?://[^\s\x00-\x1f\x7f/?#@:\[\]]+(?::[0-9]{1,4})?(?:[/?#][^\s\x00-\x1f\x7f]*)?$",
+        maxLength=2000,
+    ),
+]
+# Empty means no key, as in check_jira_key.
+JiraKey = Annotated[
+    Line,
+    _documented(pattern=f"^(?:{JIRA_KEY.pattern[1:-1]})?$"),
+    Field(description="Jira key, e.g. OPS-123"),
+]
+
+
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class RegionIn(Body):
-    slug: Line = Field(description="lowercase id, e.g. `us`")
-    name: Line
+    slug: Slug = Field(description="lowercase id, e.g. `us`")
+    name: Title
     timezone: Line = Field(description="IANA zone, e.g. America/New_York")
 
 
 class PolicyIn(Body):
     region: Line = Field(description="region slug")
-    title: Line = Field(max_length=200)
+    title: Title
     cron: Line = Field(
         description="five-field cron in the policy's zone; `0 9 * * 6#2` is the "
         "second Saturday at 09:00; day-of-month AND day-of-week"
     )
-    duration_minutes: int = Field(gt=0)
+    duration_minutes: DurationMinutes
     timezone: Line | None = Field(None, description="IANA zone; defaults to the region's")
-    active_from: date | None = None
-    active_until: date | None = None
+    active_from: IsoDate | None = None
+    active_until: IsoDate | None = None
 
 
 class PolicyPatch(Body):
     version: int | None = Field(None, description="the version you read; a stale one gets 409")
-    title: Line | None = None
+    title: Title | None = None
     cron: Line | None = None
-    duration_minutes: int | None = Field(None, gt=0)
+    duration_minutes: DurationMinutes | None = None
     timezone: Line | None = None
-    active_from: date | None = None
-    active_until: date | None = None
+    active_from: IsoDate | None = None
+    active_until: IsoDate | None = None
 
 
 class WindowIn(Body):
-    title: Line = Field(max_length=200)
+    title: Title
     region: Line | None = Field(None, description="region slug (or give customer)")
     customer: Line | None = Field(None, description="customer slug: a window for it alone")
     kind: Literal["ad_hoc", "emergency"] = "ad_hoc"
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: IsoInstant
+    ends_at: IsoInstant
     timezone: Line | None = Field(None, description="zone to show it in; default the owner's")
     justification: Text | None = Field(None, description="required for emergency windows")
     override_freeze: bool = False
@@ -99,16 +179,16 @@ class WindowPatch(Body):
     action: Literal["move", "extend", "cancel", "skip", "announce", "start", "complete"]
     sequence: int = Field(description="the revision you read; a stale one gets 409")
     reason: Text | None = Field(None, description="required for move, extend, cancel, skip")
-    starts_at: AwareDatetime | None = Field(None, description="move: the new start")
-    ends_at: AwareDatetime | None = Field(None, description="move or extend: the new end")
+    starts_at: IsoInstant | None = Field(None, description="move: the new start")
+    ends_at: IsoInstant | None = Field(None, description="move or extend: the new end")
     override_freeze: bool = False
     override_reason: Text | None = None
 
 
 class FreezeIn(Body):
-    title: Line = Field(max_length=200)
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    title: Title
+    starts_at: IsoInstant
+    ends_at: IsoInstant
     region: Line | None = Field(None, description="region slug; omit both for everyone")
     customer: Line | None = Field(None, description="customer slug: its event plan")
     kind: Literal["freeze", "event_plan"] | None = None
@@ -116,8 +196,8 @@ class FreezeIn(Body):
 
 
 class CustomerIn(Body):
-    slug: Line
-    name: Line
+    slug: Slug
+    name: Title
     region: Line
     tier: Literal["standard", "silver", "gold", "platinum"] = "standard"
     timezone: Line | None = Field(None, description="IANA zone; defaults to the region's")
@@ -126,7 +206,7 @@ class CustomerIn(Body):
 
 class CustomerPatch(Body):
     version: int | None = Field(None, description="the version you read; a stale one gets 409")
-    name: Line | None = None
+    name: Title | None = None
     region: Line | None = None
     tier: Literal["standard", "silver", "gold", "platinum"] | None = None
     timezone: Line | None = None
@@ -134,23 +214,23 @@ class CustomerPatch(Body):
 
 
 class ReleaseIn(Body):
-    version: Line = Field(description="e.g. 2026.12, 4.2 or 4.2.1-rc.1; unique")
-    title: Line
-    soak_days: int = Field(7, description="days between a customer's preview and production")
+    version: Version = Field(description="e.g. 2026.12, 4.2 or 4.2.1-rc.1; unique")
+    title: Title
+    soak_days: SoakDays = 7
 
 
 class ReleasePatch(Body):
     revision: int | None = Field(None, description="the revision you read; a stale one gets 409")
-    title: Line | None = None
-    soak_days: int | None = None
+    title: Title | None = None
+    soak_days: SoakDays | None = None
     status: Literal["cancelled"] | None = Field(None, description="only cancelling is set by hand")
 
 
 class ItemIn(Body):
     kind: Literal["feature", "fix", "security", "improvement"]
-    summary: Text = Field(description="internal: never shown to customers")
+    summary: Summary = Field(description="internal: never shown to customers")
     public_note: Text = Field("", description="customer-facing Markdown; sanitized")
-    jira_key: Line | None = Field(None, description="e.g. OPS-123")
+    jira_key: JiraKey | None = None
 
 
 class WavePatch(Body):
@@ -177,11 +257,11 @@ class DeploymentPatch(Body):
 
 
 class HotfixIn(Body):
-    title: Line
+    title: Title
     urgency: Literal["zero_day", "normal"]
     summary: Text = Field("", description="internal: never shown to customers")
     public_note: Text = Field("", description="customer-facing Markdown; sanitized")
-    jira_key: Line | None = None
+    jira_key: JiraKey | None = None
     customers: list[Line] = Field(
         default_factory=list, description="customer slugs: a per-customer patch; empty for all"
     )
@@ -189,13 +269,13 @@ class HotfixIn(Body):
 
 
 class TicketIn(Body):
-    external_id: Line = Field(description="the help desk's own id, e.g. ZD-4512")
-    url: Line = Field(description="http(s) address of the ticket in the help desk")
+    external_id: ExternalId = Field(description="the help desk's own id, e.g. ZD-4512")
+    url: HttpUrl = Field(description="http(s) address of the ticket in the help desk")
     customer: Line = Field(description="customer slug")
-    requester_name: Line
-    requester_email: Line = Field(description="one address; no line breaks")
-    subject: Line = Field(description="one line")
-    sla_level: int = Field(ge=1, le=4, strict=True, description="1 (urgent) to 4 (low impact)")
+    requester_name: Title
+    requester_email: Email = Field(description="one address; no line breaks")
+    subject: Subject = Field(description="one line")
+    sla_level: SlaLevel = Field(description="1 (urgent) to 4 (low impact)")
 
 
 class HelpdeskTicketIn(TicketIn):
@@ -207,12 +287,12 @@ class HelpdeskTicketIn(TicketIn):
 
 
 class TicketPatch(Body):
-    url: Line | None = None
+    url: HttpUrl | None = None
     customer: Line | None = None
-    requester_name: Line | None = None
-    requester_email: Line | None = None
-    subject: Line | None = None
-    sla_level: int | None = Field(None, ge=1, le=4, strict=True)
+    requester_name: Title | None = None
+    requester_email: Email | None = None
+    subject: Subject | None = None
+    sla_level: SlaLevel | None = None
 
 
 class LinkIn(Body):
@@ -225,8 +305,8 @@ TOPIC = Literal[
 
 
 class ContactIn(Body):
-    name: Line = Field(description="as it goes in the To header; no line breaks")
-    email: Line
+    name: Title = Field(description="as it goes in the To header; no line breaks")
+    email: Email
     role: Line = Field("", description="e.g. IT manager")
     locale: Literal["en", "fr"] | None = Field(None, description="default: the customer's")
     timezone: Line | None = Field(None, description="IANA zone; default: the customer's")
@@ -237,8 +317,8 @@ class ContactIn(Body):
 
 class ContactPatch(Body):
     version: int | None = Field(None, description="the version you read; a stale one gets 409")
-    name: Line | None = None
-    email: Line | None = None
+    name: Title | None = None
+    email: Email | None = None
     role: Line | None = None
     locale: Literal["en", "fr"] | None = None
     timezone: Line | None = None
@@ -246,14 +326,14 @@ class ContactPatch(Body):
 
 
 class WebhookIn(Body):
-    url: Line = Field(description="https; must not resolve to a private address")
+    url: HttpUrl = Field(description="https; must not resolve to a private address")
     topics: list[TOPIC] | None = Field(None, description="topics delivered; default: all")
     description: Line = ""
 
 
 class WebhookPatch(Body):
     version: int | None = Field(None, description="the version you read; a stale one gets 409")
-    url: Line | None = Field(None, description="checked as on creation: https, public address")
+    url: HttpUrl | None = Field(None, description="checked as on creation: https, public address")
     topics: list[TOPIC] | None = None
     description: Line | None = None
     enabled: bool | None = Field(

@@ -1,0 +1,116 @@
+"""Schemathesis with every check against a running app and the document it serves, as
+`st run --checks all` does: examples, coverage, fuzzing and stateful phases, positive and
+negative requests, as an administrator over the demo data. Seeded and bounded so it stays
+short; on both databases."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import schemathesis
+from schemathesis import GenerationMode
+from schemathesis.engine import Status, events, from_schema
+from schemathesis.openapi.checks import RejectedPositiveData
+
+from rollout.demo import load_demo
+from tests.conftest import NOW
+from tests.factories import bearer, make_token
+
+SEED = 12
+# The coverage phase (boundaries, each wrong type, undeclared methods) is deterministic and
+# not bounded by this; fuzzing and stateful runs are.
+MAX_EXAMPLES = 5
+
+# Rules a JSON Schema cannot state: one field against another, or against what is stored
+# or resolvable. A schema-valid request that breaks one is rightly refused, naming the field.
+# Anything else refused on schema-valid input means the document is looser than validation.
+BEYOND_A_SCHEMA = [
+    re.compile(pattern)
+    for pattern in (
+        # one field needs another
+        r"^name a region or a customer",
+        r"^give ticket, or bug with customer",
+        r"^name the customer whose fix status you want",
+        r"^name the environment \(with its release or hotfix\) or the whole wave",
+        r"^name the region \(or the customer\) the window is for",
+        r"^name the release or the hotfix",
+        r"^a whole wave is named by wave alone",
+        r"^give a region or a customer, not both",
+        r"is in region",
+        r"^ask for at most 50 years",
+        r"may last at most",
+        r"needs an override_reason",
+        r"needs a justification",
+        r"^say why you",
+        r"must not be before",
+        r"must (?:end|be) after",
+        # a name that must exist: a stored row, an IANA zone, a host in DNS
+        r"^no (?:region|customer|environment|release|hotfix|wave|window|bug) ",
+        r"^unknown time zone",
+        r"does not resolve",
+        r"webhooks go to public addresses only",
+        r"^give an https:// URL",  # http only to an allowed (resolved) address
+        # a grammar of its own
+        r"^cron expression",
+    )
+]
+
+
+def _beyond_a_schema(context, failure, case, response) -> bool:
+    """Keep a failure unless it is schema-valid input refused by a rule listed above."""
+    if not isinstance(failure, RejectedPositiveData) or response.status_code not in (400, 422):
+        return True
+    try:
+        message = json.loads(response.content)["error"]["message"]
+    except (ValueError, KeyError, TypeError):
+        return True
+    return not any(rule.search(message) for rule in BEYOND_A_SCHEMA)
+
+
+def findings(schema) -> list[str]:
+    """Every failed check and engine error of one run, one line (and a curl) each."""
+    found = []
+    for event in from_schema(schema).execute():
+        if isinstance(event, events.ScenarioFinished) and event.status == Status.FAILURE:
+            for case_id, checks in event.recorder.checks.items():
+                interaction = event.recorder.interactions.get(case_id)
+                answer = interaction.response if interaction else None
+                for check in checks:
+                    if check.status == Status.FAILURE and check.failure_info is not None:
+                        failure = check.failure_info.failure
+                        found.append(
+                            f"{event.label} [{check.name}] {failure.title}: {failure.message}\n"
+                            f"    {check.failure_info.code_sample}\n"
+                            f"    -> {answer.status_code if answer else '?'} "
+                            f"{answer.content[:300] if answer else ''}"
+                        )
+        elif isinstance(event, events.NonFatalError):
+            found.append(f"{event.label}: {event.info.format()}")
+        elif isinstance(event, events.FatalError):
+            raise event.exception
+    return sorted(set(found))
+
+
+@pytest.fixture
+def api(live_server):
+    with live_server.sessions() as session:
+        load_demo(session, now=NOW)
+        token = bearer(make_token(session, "admin"))
+        session.commit()
+    schema = schemathesis.openapi.from_url(f"{live_server.url}/api/openapi.json")
+    schema.config.update(headers=token)
+    schema.config.seed = SEED
+    schema.config.generation.update(
+        modes=list(GenerationMode), max_examples=MAX_EXAMPLES, deterministic=True
+    )
+    schema.hook("filter_failure")(_beyond_a_schema)
+    return schema
+
+
+# Schemathesis asks Hypothesis for a repr of each generated case; a long body only warns.
+@pytest.mark.filterwarnings("ignore:Generating overly large repr")
+def test_schemathesis_with_every_check_finds_nothing(api):
+    found = findings(api)
+    assert not found, f"{len(found)} findings:\n" + "\n".join(found)
