@@ -15,13 +15,12 @@ from zoneinfo import ZoneInfo
 from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress, vDuration, vText, vUri
 
 from calendars.timezones import vtimezone
+from rollout.validation import strip_controls
 
 PRODID = "-//Rollout//Maintenance windows//EN"
 # ical.js up to 1.5 (ical-expander) expands VTIMEZONE rules only up to 2035 (its MAX_YEAR), and
 # node-ical's Temporal polyfill reads zones about as far: later wall times come out an hour off.
 ZONED_UNTIL = datetime(2036, 1, 1, tzinfo=UTC)
-# RFC 5545 text holds no control character but HTAB; a line break in TEXT is written "\n".
-_CONTROLS = dict.fromkeys([*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F])
 
 
 @dataclass(frozen=True)
@@ -164,8 +163,9 @@ def _misread(instant: datetime, zone: ZoneInfo) -> bool:
 
 
 def _clean(value: str) -> str:
-    """`value` without control characters but tabs and line breaks (one "\n" each)."""
-    return value.replace("\r\n", "\n").translate(_CONTROLS)
+    """`value` as RFC 5545 TEXT holds it: no control character but tabs and line breaks, and
+    each line break one "\n"."""
+    return strip_controls(value).replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _text(value: str) -> vText:

@@ -151,11 +151,18 @@ def plain_text(value: Any) -> str | None:
 
 
 def _adf_text(node: Mapping) -> str:
-    if node.get("type") == "text":
-        return str(node.get("text", ""))
-    if node.get("type") == "hardBreak":
-        return "\n"
-    return "".join(_adf_text(child) for child in _nodes(node))
+    # Walked with a stack of its own: a signed body may nest deeper than Python recurses.
+    parts: list[str] = []
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        if current.get("type") == "text":
+            parts.append(str(current.get("text", "")))
+        elif current.get("type") == "hardBreak":
+            parts.append("\n")
+        else:
+            pending.extend(reversed(_nodes(current)))
+    return "".join(parts)
 
 
 def _nodes(node: Mapping) -> list[Mapping]:

@@ -12,7 +12,7 @@ from rollout.customers import Customer, Region, get_customer, get_region
 from rollout.db import Base, UTCDateTime
 from rollout.errors import Invalid, NotFound
 from rollout.scheduling import Span, overlaps
-from rollout.validation import check_aware, check_text
+from rollout.validation import check_aware, check_text, optional_text
 
 
 class FreezeScope(StrEnum):
@@ -83,7 +83,7 @@ def create_freeze(
         raise Invalid("give a region or a customer, not both", field="customer")
     freeze = Freeze(
         title=check_text(title, field="title"),
-        reason=check_text(reason or "", field="reason", max_length=2000, required=False),
+        reason=optional_text(reason, field="reason") or "",
         starts_at=starts_at,
         ends_at=ends_at,
         created_by=actor,

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
+from typing import TypeVar
 
 from rollout.errors import Invalid
+
+D = TypeVar("D", date, datetime)
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 # What some reader of our text cannot take: C0 controls but tab, line feed and carriage
@@ -13,6 +16,11 @@ SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 # lone surrogates (no UTF-8 encoding) and the two non-characters XML 1.0 forbids.
 _UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 _LINE_BREAK = re.compile("[\r\n\x85\u2028\u2029]")
+# The years a date or instant may name, as written: planning adds years to a date and a zone
+# shifts it by a day, and both must stay inside what a datetime can hold (1 to 9999).
+FIRST_YEAR, LAST_YEAR = 1900, 8999
+# The same rule as a pattern on the text, for the OpenAPI document.
+YEAR_PATTERN = r"^(?:19|[2-8][0-9])[0-9]{2}-"
 # Row ids are 32-bit on PostgreSQL (serial) and 64-bit on SQLite: a larger one names nothing.
 MAX_ID = 2**31 - 1
 
@@ -40,12 +48,19 @@ def check_slug(value: str, *, field: str = "slug") -> str:
     return value
 
 
-def check_text(value: str, *, field: str, max_length: int = 200, required: bool = True) -> str:
-    """Stripped text within `max_length` and without control characters; empty refused when
-    `required`."""
+def check_text(
+    value: str,
+    *,
+    field: str,
+    max_length: int = 200,
+    required: bool = True,
+    multiline: bool = False,
+) -> str:
+    """Stripped text within `max_length` and without control characters (nor line breaks,
+    unless `multiline`); empty refused when `required`."""
     if not isinstance(value, str):
         raise Invalid("must be a string", field=field)
-    value = refuse_controls(value, field=field).strip()
+    value = refuse_controls(value, field=field, multiline=multiline).strip()
     if required and not value:
         raise Invalid("must not be empty", field=field)
     if len(value) > max_length:
@@ -53,10 +68,26 @@ def check_text(value: str, *, field: str, max_length: int = 200, required: bool 
     return value
 
 
+def optional_text(value: str | None, *, field: str, max_length: int = 2000) -> str | None:
+    """A reason or note that may run over several lines: None when blank, else as check_text."""
+    value = check_text(
+        value or "", field=field, max_length=max_length, required=False, multiline=True
+    )
+    return value or None
+
+
 def check_aware(value: datetime, *, field: str) -> datetime:
-    """`value` if it carries a UTC offset; naive datetimes are ambiguous and refused."""
+    """`value` if it carries a UTC offset and a year we can plan in; naive datetimes are
+    ambiguous and refused."""
     if value.tzinfo is None or value.utcoffset() is None:
         raise Invalid(
             "datetime needs a UTC offset, e.g. 2026-03-14T09:00:00-04:00 or ...Z", field=field
         )
+    return check_year(value, field=field)
+
+
+def check_year(value: D, *, field: str) -> D:
+    """`value` (a date or datetime) if its year lies between FIRST_YEAR and LAST_YEAR."""
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise Invalid(f"give a date between the years {FIRST_YEAR} and {LAST_YEAR}", field=field)
     return value

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
 from rollout.errors import Invalid
+from rollout.validation import check_text
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -17,6 +18,7 @@ Resolver = Callable[[str, int], list[str]]
 
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 EMAIL = re.compile(rf"^[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~-]{{1,64}}@{_LABEL}(?:\.{_LABEL})+$")
+# An address holds no control character, tab and line breaks included.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -29,15 +31,8 @@ def check_email(value: str, *, field: str = "email") -> str:
 
 
 def check_display_name(value: str, *, field: str = "name") -> str:
-    """A person's name for an email header: no line breaks or control characters."""
-    if not isinstance(value, str) or _CONTROL.search(value):
-        raise Invalid("must not contain line breaks or control characters", field=field)
-    value = value.strip()
-    if not value:
-        raise Invalid("must not be empty", field=field)
-    if len(value) > 200:
-        raise Invalid("must be at most 200 characters", field=field)
-    return value
+    """A person's name for an email header: one line, no control characters."""
+    return check_text(value, field=field)
 
 
 def parse_allow_list(raw: str | Iterable[str] | None) -> tuple[IPNetwork, ...]:

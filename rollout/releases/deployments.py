@@ -22,6 +22,7 @@ from rollout.releases.models import (
     Wave,
 )
 from rollout.releases.releases import get_release
+from rollout.validation import optional_text
 
 # Which outcome may follow which: a failure can be retried or rolled back, a success rolled
 # back, and a rolled-back environment redeployed once the fix for the fix is ready.
@@ -118,7 +119,7 @@ def _apply(
         deployment.finished_at = now
     deployment.status = status
     deployment.reported_by = actor
-    deployment.note = (note or "").strip()[:2000]
+    deployment.note = optional_text(note, field="note") or ""
     deployment.updated_at = now
 
 

@@ -26,7 +26,7 @@ from rollout.releases.models import (
 )
 from rollout.releases.notes import render_note
 from rollout.releases.releases import check_jira_key
-from rollout.validation import check_text
+from rollout.validation import check_text, optional_text
 from rollout.windows import Window, WindowKind, WindowStatus, create_window
 
 # An emergency window starts this long after approval: time to page the on-call engineer.
@@ -63,11 +63,13 @@ def request_hotfix(
         title=check_text(title, field="title"),
         urgency=urgency,
         jira_key=check_jira_key(jira_key),
-        summary=check_text(summary or "", field="summary", max_length=2000, required=False),
-        public_note=check_text(
-            public_note or "", field="public_note", max_length=20000, required=False
+        summary=check_text(
+            summary or "", field="summary", max_length=2000, required=False, multiline=True
         ),
-        justification=(justification or "").strip() or None,
+        public_note=check_text(
+            public_note or "", field="public_note", max_length=20000, required=False, multiline=True
+        ),
+        justification=optional_text(justification, field="justification"),
         requested_by=actor,
         status=HotfixStatus.AWAITING_APPROVAL,
         created_at=now,

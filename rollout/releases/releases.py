@@ -133,9 +133,9 @@ def add_item(
     item = ReleaseItem(
         kind=kind,
         jira_key=check_jira_key(jira_key),
-        summary=check_text(summary, field="summary", max_length=2000),
+        summary=check_text(summary, field="summary", max_length=2000, multiline=True),
         public_note=check_text(
-            public_note or "", field="public_note", max_length=20000, required=False
+            public_note or "", field="public_note", max_length=20000, required=False, multiline=True
         ),
         created_at=now,
     )

@@ -239,7 +239,8 @@ def move_wave(session: Session, wave_id: int, *, window_id: int, now: datetime) 
         raise Invalid(f"no window #{window_id}", field="window")
     if window.region_id != wave.window.region_id or window.customer_id is not None:
         raise Invalid(
-            f"window #{window.id} is not a {wave.window.region.slug} region window", field="window"
+            f"window #{window.id} is not one of region {wave.window.region.slug}'s windows",
+            field="window",
         )
     if window.status not in _OPEN or window.starts_at <= now:
         raise Invalid(f"window #{window.id} is {window.status} or already begun", field="window")

@@ -21,9 +21,11 @@ from rollout.releases.releases import JIRA_KEY
 from rollout.support.bugs import BugRecord, upsert_bug
 from rollout.support.jira_events import on_ticket_linked, on_ticket_unlinked
 from rollout.support.models import Bug, Ticket, TicketBug, WebhookReceipt
+from rollout.validation import check_text
 
 # A help desk's own id (Zendesk 4512, Freshdesk FD-77, Help Scout 1.2:9); it goes in URLs.
 EXTERNAL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+# An address holds no control character, tab and line breaks included.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 SLA_LEVELS = range(1, 5)  # seed 002: 1 urgent … 4 low impact
 
@@ -217,21 +219,6 @@ def check_url(value: str, *, field: str = "url") -> str:
     return value
 
 
-def check_line(value: str, *, field: str, max_length: int) -> str:
-    """One line of text: no line breaks or control characters (it may go into a mail
-    header), not empty, at most `max_length` characters."""
-    if not isinstance(value, str):
-        raise Invalid("must be a string", field=field)
-    if _CONTROL.search(value):
-        raise Invalid("must not contain line breaks or control characters", field=field)
-    value = value.strip()
-    if not value:
-        raise Invalid("must not be empty", field=field)
-    if len(value) > max_length:
-        raise Invalid(f"must be at most {max_length} characters", field=field)
-    return value
-
-
 def check_requester_email(value: str) -> str:
     field = "requester_email"
     if isinstance(value, str) and _CONTROL.search(value):
@@ -271,13 +258,13 @@ def _fill(session: Session, ticket: Ticket, *, now: datetime, **fields) -> None:
         except NotFound as exc:
             raise Invalid(exc.message, field="customer") from None
     if fields.get("requester_name") is not None:
-        checked["requester_name"] = check_line(
+        checked["requester_name"] = check_text(
             fields["requester_name"], field="requester_name", max_length=200
         )
     if fields.get("requester_email") is not None:
         checked["requester_email"] = check_requester_email(fields["requester_email"])
     if fields.get("subject") is not None:
-        checked["subject"] = check_line(fields["subject"], field="subject", max_length=500)
+        checked["subject"] = check_text(fields["subject"], field="subject", max_length=500)
     if fields.get("sla_level") is not None:
         checked["sla_level"] = check_sla_level(fields["sla_level"])
     if ticket.id is None:

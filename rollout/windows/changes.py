@@ -14,7 +14,7 @@ from rollout.db import lock_row
 from rollout.errors import Conflict, Invalid, NotFound
 from rollout.freezes import Freeze, FreezeScope, blocking, list_freezes
 from rollout.scheduling import Span, parse_zone
-from rollout.validation import check_aware, check_text
+from rollout.validation import check_aware, check_text, optional_text
 from rollout.windows.models import Window, WindowAction, WindowKind, WindowStatus
 from rollout.windows.revisions import record
 
@@ -112,11 +112,12 @@ def create_window(
         starts_at=span.start,
         ends_at=span.end,
         timezone=timezone,
-        justification=(justification or "").strip() or None,
+        justification=optional_text(justification, field="justification"),
         sequence=0,
         created_at=now,
         updated_at=now,
     )
+    override_freeze_reason = optional_text(override_freeze_reason, field="override_reason")
     overridden = _check_conflicts(session, window, span, override_freeze_reason)
     window.freeze_override_reason = _override_note(overridden, override_freeze_reason)
     session.add(window)
@@ -169,7 +170,8 @@ def change_window(
     allowed_from, next_status = _TRANSITIONS[change]
     if window.status not in allowed_from:
         raise Conflict(f"cannot {change} a window that is {window.status}", field="action")
-    reason = (reason or "").strip()
+    reason = optional_text(reason, field="reason") or ""
+    override_freeze_reason = optional_text(override_freeze_reason, field="override_reason")
     if change in _NEEDS_REASON and not reason:
         raise Invalid(f"say why you {change} the window", field="reason")
     if change == Change.SKIP and window.kind != WindowKind.REGULAR:

@@ -13,7 +13,7 @@ from rollout.customers import Region, get_region
 from rollout.errors import Conflict, Invalid, NotFound
 from rollout.freezes import Freeze, list_freezes
 from rollout.scheduling import Occurrence, Span, occurrences, overlaps, parse_zone, validate_cron
-from rollout.validation import check_text
+from rollout.validation import check_text, check_year
 from rollout.windows.models import (
     MaintenancePolicy,
     Window,
@@ -350,5 +350,8 @@ def _duration(minutes: int) -> int:
 
 
 def _check_active_period(policy: MaintenancePolicy) -> None:
+    check_year(policy.active_from, field="active_from")
+    if policy.active_until is not None:
+        check_year(policy.active_until, field="active_until")
     if policy.active_until is not None and policy.active_until < policy.active_from:
         raise Invalid("active_until must not be before active_from", field="active_until")

@@ -529,7 +529,7 @@ def test_moving_a_wave_to_another_regions_window_is_refused(session):
     world(session)
     made = planned(session)
 
-    with refused(session, Invalid, "not a us region window") as caught:
+    with refused(session, Invalid, "is not one of region us's windows") as caught:
         releases.move_wave(
             session,
             wave(made, PRODUCTION, "us").id,

@@ -77,6 +77,22 @@ def test_a_signed_issue_created_event_adds_the_bug(client, session):
     assert bug.summary == "Export fails" and bug.severity == Severity.MODERATE
 
 
+def test_a_note_nested_deeper_than_python_recurses_is_read_not_a_500(client, session):
+    depth = 420  # parses as JSON, but walking it node by node recursively overflows the stack
+    issue = updated(0, summary="Export fails")
+    leaf = {"type": "text", "text": "Fixed in 2026.12"}
+    nested = json.dumps(leaf)
+    for _ in range(depth):
+        nested = '{"type": "paragraph", "content": [' + nested + "]}"
+    issue["fields"]["customfield_10051"] = "NOTE"
+    raw = json.dumps(event("jira:issue_created", issue)).replace(
+        '"NOTE"', '{"type": "doc", "content": [' + nested + "]}"
+    )
+    response = deliver(client, {}, raw=raw.encode())
+    assert response.status_code == 200
+    assert get_bug(session, "ED-1").public_note == "Fixed in 2026.12"
+
+
 @pytest.mark.parametrize(
     "signature",
     ["", "sha256=" + "0" * 64, "sha1=abc", sign("another secret", b"{}")],

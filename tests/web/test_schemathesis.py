@@ -38,6 +38,7 @@ BEYOND_A_SCHEMA = [
         r"^name the release or the hotfix",
         r"^a whole wave is named by wave alone",
         r"^give a region or a customer, not both",
+        r"is not one of region \S+'s windows",
         r"is in region",
         r"^ask for at most 50 years",
         r"may last at most",

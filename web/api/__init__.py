@@ -7,15 +7,12 @@ from datetime import UTC, date, datetime, time
 from flask import Flask, request
 from pydantic import BaseModel
 
-from rollout.errors import NotFound
+from rollout.errors import Invalid, NotFound
 from rollout.scheduling import parse_zone
-from rollout.validation import MAX_ID
+from rollout.validation import MAX_ID, check_year
 from web.auth import principal
 from web.bodies import json_object
 from web.errors import BadRequest
-
-# Instants a query may name: the planner adds years to them and must not leave datetime's range.
-EARLIEST, LATEST = datetime(1900, 1, 1, tzinfo=UTC), datetime(9000, 1, 1, tzinfo=UTC)
 
 
 def body(model: type[BaseModel]) -> BaseModel:
@@ -37,9 +34,10 @@ def instant_arg(name: str, default: datetime | None = None) -> datetime | None:
         raise BadRequest(f"{raw!r} is not an ISO 8601 date or datetime", field=name) from None
     if value.tzinfo is None:
         raise BadRequest("give a UTC offset (e.g. 2026-03-14T09:00:00Z)", field=name)
-    if not EARLIEST <= value <= LATEST:
-        raise BadRequest("give a date between the years 1900 and 9000", field=name)
-    return value
+    try:
+        return check_year(value, field=name)
+    except Invalid as exc:  # a query that cannot be answered is malformed: 400, not 422
+        raise BadRequest(exc.message, field=name) from None
 
 
 def zone_arg(name: str = "tz") -> str | None:

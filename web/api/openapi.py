@@ -6,6 +6,7 @@ from functools import cache
 
 from flask import Blueprint, jsonify
 
+from rollout.validation import YEAR_PATTERN
 from rollout.windows import WindowStatus
 from web.api import schemas
 
@@ -20,12 +21,14 @@ def _ref(name: str) -> dict:
 
 _NULLABLE_STR = {"type": ["string", "null"]}
 # A parameter the API refuses when empty or only spaces.
-_NOT_BLANK = {"type": "string", "pattern": r"\S"}
+_NOT_BLANK = {"type": "string", "pattern": r"^[^\x00]*[^\s\x00][^\x00]*$"}
+# Any other text parameter: a NUL names nothing and is refused before a query runs.
+_TEXT = {"type": "string", "pattern": r"^[^\x00]*$"}
 # An instant as instant_arg reads it: with an offset, a date (00:00 UTC), or empty for the default.
 _INSTANT = {
     "anyOf": [
-        {"type": "string", "format": "date-time"},
-        {"type": "string", "format": "date"},
+        {"type": "string", "format": "date-time", "pattern": YEAR_PATTERN},
+        {"type": "string", "format": "date", "pattern": YEAR_PATTERN},
         {"type": "string", "maxLength": 0},
     ]
 }
@@ -418,7 +421,7 @@ def _query(name: str, description: str, schema: dict | None = None) -> dict:
         "in": "query",
         "required": False,
         "description": description,
-        "schema": schema or {"type": "string"},
+        "schema": schema or _TEXT,
     }
 
 
