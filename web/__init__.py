@@ -23,14 +23,20 @@ def create_app(
     session_factory=None,
     clock: Callable[[], datetime] | None = None,
     instance_path: str | Path | None = None,
+    serving: bool = True,
 ) -> Flask:
-    """Build the app; nothing connects until the first request needs the database."""
+    """Build the app; nothing connects until the first request needs the database. Settings
+    read from the environment must give PUBLIC_URL when the app is to serve (SettingsError);
+    the CLI's commands that write nothing customers read build it with `serving=False`."""
     app = Flask(
         __name__,
         instance_path=str(instance_path) if instance_path else None,
         instance_relative_config=True,
     )
-    settings = settings or Settings.from_env(Path(app.instance_path))
+    if settings is None:
+        settings = Settings.from_env(Path(app.instance_path))
+        if serving:
+            settings.require_public_url()
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_HTTPONLY=True,

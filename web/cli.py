@@ -41,7 +41,7 @@ class _LazyApp:
     def app(self) -> Flask:
         if self._app is None:
             try:
-                self._app = create_app()
+                self._app = create_app(serving=False)
             except SettingsError as exc:
                 raise click.ClickException(str(exc)) from None
         return self._app

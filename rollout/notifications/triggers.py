@@ -502,7 +502,7 @@ def _hotfix_payload(hotfix) -> dict:
             "id": hotfix.id,
             "title": hotfix.title,
             "patch": hotfix.is_patch,
-            "note": "" if hotfix.note_embargoed else hotfix.public_note,
+            "note": hotfix.customer_note,
         },
         "notes_html": [hotfix.customer_html] if hotfix.customer_html else [],
     }

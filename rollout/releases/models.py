@@ -156,6 +156,11 @@ class Hotfix(Base):
         return self.urgency == HotfixUrgency.ZERO_DAY and self.status != HotfixStatus.APPLIED
 
     @property
+    def customer_note(self) -> str:
+        """The note's Markdown as customers may read it: empty while embargoed."""
+        return "" if self.note_embargoed else self.public_note
+
+    @property
     def customer_html(self) -> str:
         """The note as every customer-facing page, feed, email and API answer shows it."""
         return "" if self.note_embargoed else self.public_html

@@ -4,11 +4,13 @@ bodies of the wrong shape) is answered 4xx on both databases, never 500."""
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pytest
 from sqlalchemy import select
 
 from rollout.notifications.models import WebhookEndpoint
+from rollout.windows import Window
 from tests.factories import bearer, make_customer, make_policy, make_region, make_token
 from tests.notifications.conftest import LOOPBACK
 from web.channels.config import NotifySettings
@@ -141,3 +143,77 @@ def test_a_rotation_without_a_body_uses_the_defaults(client, world, endpoint):
     )
     assert response.status_code == 200
     assert response.json["secret"] != endpoint["secret"]
+
+
+@pytest.mark.parametrize(
+    ("starts_at", "ends_at", "field"),
+    [
+        ("9999-12-31T18:00:00Z", "9999-12-31T19:00:00Z", "starts_at"),
+        ("2026-12-31T18:00:00Z", "9999-12-31T19:00:00Z", "ends_at"),
+        ("0001-01-01T10:00:00+14:00", "2026-12-31T19:00:00Z", "starts_at"),
+    ],
+)
+def test_a_window_at_the_end_of_the_calendar_is_refused_and_the_feeds_still_answer(
+    client, world, starts_at, ends_at, field
+):
+    response = client.post(
+        "/api/v1/windows",
+        json={"title": "Far away", "region": "us", "starts_at": starts_at, "ends_at": ends_at},
+        headers=world,
+    )
+    assert response.status_code == 422
+    assert response.json["error"]["field"] == field
+    assert "between the years 1900 and 8999" in response.json["error"]["message"]
+    assert client.get("/calendars/maintenance.ics").status_code == 200
+
+
+@pytest.mark.parametrize("field", ["active_from", "active_until"])
+def test_a_policy_active_at_the_end_of_the_calendar_is_refused(client, world, field):
+    response = client.post(
+        "/api/v1/policies",
+        json={
+            "region": "us",
+            "title": "Ancient",
+            "cron": "0 9 * * 6#2",
+            "duration_minutes": 120,
+            field: "0001-01-01" if field == "active_from" else "9999-12-31",
+        },
+        headers=world,
+    )
+    assert response.status_code == 422
+    assert response.json["error"]["field"] == field
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/api/v1/deployments", {"wave": True, "status": "succeeded"}, "wave"),
+        ("/api/v1/deployments", {"wave": "7", "status": "succeeded"}, "wave"),
+        ("/api/v1/windows/1", {"action": "announce", "sequence": False}, "sequence"),
+    ],
+)
+def test_true_or_text_is_not_read_as_a_number(client, world, path, body, field):
+    send = client.patch if path.startswith("/api/v1/windows/") else client.post
+    response = send(path, json=body, headers=world)
+    assert response.status_code == 422
+    assert response.json["error"]["field"] == field
+
+
+def test_a_nul_in_the_sign_in_email_is_refused_not_a_500(client, world):
+    page = client.get("/staff/login")
+    token = re.search(r'csrf_token"[^>]*value="([^"]+)"', page.text).group(1)
+    response = client.post(
+        "/staff/login",
+        data={"csrf_token": token, "email": "rm\x00@example.com", "password": "x"},
+    )
+    assert response.status_code == 422
+    assert "must not contain control characters" in response.text
+
+
+def test_a_control_character_already_stored_never_reaches_a_page_raw(client, world, session):
+    window = session.scalars(select(Window).order_by(Window.id)).first()
+    window.title = "Storage\x01 upgrade\x0b"
+    session.commit()
+    page = client.get(f"/maintenance/windows/{window.id}").text
+    assert "Storage upgrade" in page
+    assert "\x01" not in page and "\x0b" not in page

@@ -116,3 +116,16 @@ def test_the_worker_is_not_built_without_an_address_to_link_to(app):
     app.extensions["rollout.settings"] = dataclasses.replace(settings, public_url=None)
     with pytest.raises(SettingsError, match="PUBLIC_URL"):
         build_worker(app)
+
+
+def test_an_app_served_by_any_wsgi_server_refuses_to_start_without_public_url(
+    tmp_path, monkeypatch
+):
+    for name in ("PUBLIC_URL", "ROLLOUT_ENV"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SECRET_KEY", "s")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'rollout.db'}")
+    with pytest.raises(SettingsError, match="PUBLIC_URL is not set"):
+        create_app(instance_path=tmp_path / "instance")
+    # The CLI's commands that answer no customer build it all the same.
+    assert create_app(instance_path=tmp_path / "instance", serving=False)

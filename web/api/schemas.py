@@ -82,12 +82,15 @@ Text = Annotated[  # notes, reasons
 # The id of a row named in a body (in a URL, web/converters.py bounds it the same way).
 RowId = Annotated[
     int,
+    BeforeValidator(_json_number),
     AfterValidator(_row_id),
     WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_ID}),
 ]
 
 
 # The year bound itself is the domain's (check_year); the document states it as a pattern.
+# Any other whole number of a body (a version read back, hours): never true or "3".
+WholeNumber = Annotated[int, BeforeValidator(_json_number)]
 IsoDate = Annotated[date, BeforeValidator(_iso_text), _documented(pattern=YEAR_PATTERN)]
 IsoInstant = Annotated[AwareDatetime, BeforeValidator(_iso_text), _documented(pattern=YEAR_PATTERN)]
 SoakDays = Annotated[
@@ -156,7 +159,9 @@ class PolicyIn(Body):
 
 
 class PolicyPatch(Body):
-    version: int | None = Field(None, description="the version you read; a stale one gets 409")
+    version: WholeNumber | None = Field(
+        None, description="the version you read; a stale one gets 409"
+    )
     title: Title | None = None
     cron: Line | None = None
     duration_minutes: DurationMinutes | None = None
@@ -180,7 +185,7 @@ class WindowIn(Body):
 
 class WindowPatch(Body):
     action: Literal["move", "extend", "cancel", "skip", "announce", "start", "complete"]
-    sequence: int = Field(description="the revision you read; a stale one gets 409")
+    sequence: WholeNumber = Field(description="the revision you read; a stale one gets 409")
     reason: Text | None = Field(None, description="required for move, extend, cancel, skip")
     starts_at: IsoInstant | None = Field(None, description="move: the new start")
     ends_at: IsoInstant | None = Field(None, description="move or extend: the new end")
@@ -208,7 +213,9 @@ class CustomerIn(Body):
 
 
 class CustomerPatch(Body):
-    version: int | None = Field(None, description="the version you read; a stale one gets 409")
+    version: WholeNumber | None = Field(
+        None, description="the version you read; a stale one gets 409"
+    )
     name: Title | None = None
     region: Line | None = None
     tier: Literal["standard", "silver", "gold", "platinum"] | None = None
@@ -223,7 +230,9 @@ class ReleaseIn(Body):
 
 
 class ReleasePatch(Body):
-    revision: int | None = Field(None, description="the revision you read; a stale one gets 409")
+    revision: WholeNumber | None = Field(
+        None, description="the revision you read; a stale one gets 409"
+    )
     title: Title | None = None
     soak_days: SoakDays | None = None
     status: Literal["cancelled"] | None = Field(None, description="only cancelling is set by hand")
@@ -319,7 +328,9 @@ class ContactIn(Body):
 
 
 class ContactPatch(Body):
-    version: int | None = Field(None, description="the version you read; a stale one gets 409")
+    version: WholeNumber | None = Field(
+        None, description="the version you read; a stale one gets 409"
+    )
     name: Title | None = None
     email: Email | None = None
     role: Line | None = None
@@ -335,7 +346,9 @@ class WebhookIn(Body):
 
 
 class WebhookPatch(Body):
-    version: int | None = Field(None, description="the version you read; a stale one gets 409")
+    version: WholeNumber | None = Field(
+        None, description="the version you read; a stale one gets 409"
+    )
     url: HttpUrl | None = Field(None, description="checked as on creation: https, public address")
     topics: list[TOPIC] | None = None
     description: Line | None = None
@@ -345,5 +358,9 @@ class WebhookPatch(Body):
 
 
 class WebhookRotate(Body):
-    version: int | None = Field(None, description="the version you read; a stale one gets 409")
-    grace_hours: int = Field(24, ge=0, le=168, description="how long the old secret signs too")
+    version: WholeNumber | None = Field(
+        None, description="the version you read; a stale one gets 409"
+    )
+    grace_hours: WholeNumber = Field(
+        24, ge=0, le=168, description="how long the old secret signs too"
+    )

@@ -2,8 +2,10 @@
 and the staff calendar, releases and hotfixes."""
 
 from flask import Flask
+from markupsafe import Markup
 from werkzeug.http import HTTP_STATUS_CODES
 
+from rollout.validation import strip_controls
 from web.auth import principal
 from web.pages import (
     calendar,
@@ -44,3 +46,12 @@ def register(app: Flask) -> None:
     app.add_template_global(releases.STATUSES, "release_statuses")
     app.add_template_global(lambda code: HTTP_STATUS_CODES.get(code, "Error"), "status_name")
     app.context_processor(lambda: {"who": principal()})
+    app.jinja_env.finalize = _printable
+
+
+def _printable(value):
+    # Text stored before control characters were refused (or reaching us unchecked) must not
+    # put a raw one in a page: the same strip as feeds and emails, on every {{ value }}.
+    if isinstance(value, Markup):
+        return Markup(strip_controls(value))
+    return strip_controls(value) if isinstance(value, str) else value

@@ -51,8 +51,12 @@ class TextField(LineField, TextAreaField):
     multiline = True
 
 
+class EmailLineField(LineField, EmailField):
+    """An email address typed into a form: one line, no control characters."""
+
+
 class LoginForm(FlaskForm):
-    email = EmailField(
+    email = EmailLineField(
         "Email", validators=[InputRequired()], render_kw={"autocomplete": "username"}
     )
     password = PasswordField(
