@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import ForeignKey, String, delete, select
@@ -64,6 +64,10 @@ class StaffUser(Base):
     @property
     def actor(self) -> str:
         return self.email
+
+
+# How long one sign-in lasts: a browser left signed in, or a stolen cookie, lapses after this.
+SESSION_LIFETIME = timedelta(hours=12)
 
 
 class SigninSession(Base):
@@ -197,6 +201,8 @@ def start_session(
     if (user is None) == (api_token is None):
         raise ValueError("a session belongs to a user or to a token, not both or neither")
     plaintext = secrets.token_urlsafe(32)
+    # Sessions nobody ended lapse; tidy them here rather than on every page view.
+    session.execute(delete(SigninSession).where(SigninSession.created_at <= now - SESSION_LIFETIME))
     session.add(
         SigninSession(id_hash=hash_token(plaintext), user=user, api_token=api_token, created_at=now)
     )
@@ -204,10 +210,13 @@ def start_session(
     return plaintext
 
 
-def find_session(session: Session, plaintext: str) -> SigninSession | None:
-    """The live session with this id, or None once it has been ended."""
+def find_session(session: Session, plaintext: str, *, now: datetime) -> SigninSession | None:
+    """The live session with this id, or None once it has been ended or has lapsed."""
     return session.scalar(
-        select(SigninSession).where(SigninSession.id_hash == hash_token(plaintext))
+        select(SigninSession).where(
+            SigninSession.id_hash == hash_token(plaintext),
+            SigninSession.created_at > now - SESSION_LIFETIME,
+        )
     )
 
 

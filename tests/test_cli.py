@@ -189,7 +189,7 @@ def staff_db(fresh_database_url, monkeypatch):
 
 def live_sessions(sessions, signed_in) -> int:
     with sessions() as session:
-        return sum(access.find_session(session, sid) is not None for sid in signed_in)
+        return sum(access.find_session(session, sid, now=NOW) is not None for sid in signed_in)
 
 
 def test_user_set_password_changes_it_and_signs_the_user_out_everywhere(staff_db):

@@ -120,7 +120,7 @@ def current_session() -> SigninSession | None:
     """This browser's live sign-in session, or None; an ended one is dropped from the cookie."""
     if "signin_session" not in g:
         plaintext = session.get(SESSION_KEY)
-        found = find_session(db(), plaintext) if isinstance(plaintext, str) else None
+        found = find_session(db(), plaintext, now=now()) if isinstance(plaintext, str) else None
         if found is None and SESSION_KEY in session:
             session.pop(SESSION_KEY)
         g.signin_session = found

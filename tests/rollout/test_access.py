@@ -3,6 +3,8 @@ hashes, and a session ends when its user signs out or is changed."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
@@ -85,10 +87,10 @@ def staff_user(session, email="rm@example.com", role="release_manager"):
 
 def test_a_session_id_is_stored_only_as_a_hash_and_ends_when_ended(session):
     sid = access.start_session(session, user=staff_user(session), now=NOW)
-    found = access.find_session(session, sid)
+    found = access.find_session(session, sid, now=NOW)
     assert found.user.email == "rm@example.com" and sid not in found.id_hash
     access.end_session(session, sid)
-    assert access.find_session(session, sid) is None
+    assert access.find_session(session, sid, now=NOW) is None
     access.end_session(session, sid)  # twice is fine
 
 
@@ -99,9 +101,9 @@ def test_a_new_password_ends_every_session_but_the_one_kept(session):
 
     access.set_password(session, email="RM@example.com", password="a brand new secret", keep=kept)
 
-    assert access.find_session(session, kept) is not None
-    assert access.find_session(session, dropped) is None
-    assert access.find_session(session, bystander) is not None
+    assert access.find_session(session, kept, now=NOW) is not None
+    assert access.find_session(session, dropped, now=NOW) is None
+    assert access.find_session(session, bystander, now=NOW) is not None
     assert access.authenticate_user(session, "rm@example.com", "a brand new secret") == user
 
 
@@ -110,11 +112,11 @@ def test_a_role_change_ends_the_users_sessions_and_refuses_customer(session):
     sid = access.start_session(session, user=user, now=NOW)
     with pytest.raises(Invalid) as customer:
         access.set_role(session, email="rm@example.com", role="customer")
-    assert customer.value.field == "role" and access.find_session(session, sid) is not None
+    assert customer.value.field == "role" and access.find_session(session, sid, now=NOW) is not None
 
     access.set_role(session, email="rm@example.com", role="admin")
 
-    assert user.role == "admin" and access.find_session(session, sid) is None
+    assert user.role == "admin" and access.find_session(session, sid, now=NOW) is None
 
 
 def test_changing_an_unknown_user_or_to_a_weak_password_is_refused(session):
@@ -125,3 +127,17 @@ def test_changing_an_unknown_user_or_to_a_weak_password_is_refused(session):
     with pytest.raises(Invalid) as weak:
         access.set_password(session, email="rm@example.com", password="short")
     assert weak.value.field == "password"
+
+
+def test_a_sign_in_lapses_after_its_lifetime_and_a_new_one_tidies_lapsed_ones(session):
+    user = access.create_user(
+        session, email="b@example.com", name="B", role="admin", password="long enough", now=NOW
+    )
+    old = access.start_session(session, user=user, now=NOW)
+    later = NOW + access.SESSION_LIFETIME
+    assert access.find_session(session, old, now=later - timedelta(minutes=1)) is not None
+    assert access.find_session(session, old, now=later) is None
+    fresh = access.start_session(session, user=user, now=later)
+    assert session.scalars(select(access.SigninSession)).all() == [
+        access.find_session(session, fresh, now=later)
+    ]
