@@ -163,9 +163,9 @@ def _misread(instant: datetime, zone: ZoneInfo) -> bool:
 
 
 def _clean(value: str) -> str:
-    """`value` as RFC 5545 TEXT holds it: no control character but tabs and line breaks, and
-    each line break one "\n"."""
-    return strip_controls(value).replace("\r\n", "\n").replace("\r", "\n")
+    """`value` as RFC 5545 TEXT holds it: no control character but tabs and line breaks, each
+    line break one "\n" (a lone carriage return is dropped)."""
+    return strip_controls(value).replace("\r\n", "\n").replace("\r", "")
 
 
 def _text(value: str) -> vText:

@@ -185,7 +185,14 @@ def test_line_breaks_never_reach_a_header(session, acme, smtp, make_worker, cloc
     with pytest.raises(Invalid) as refused:
         add_contact(session, acme, "eve@acme.test", name="Eve\r\nBcc: victim@evil.test")
     assert refused.value.field == "name"
-    announce_soon(session, clock, title="Upgrade\r\nBcc: victim@evil.test")
+    with pytest.raises(Invalid) as refused:
+        make_window(session, start=NOW + timedelta(days=3), title="Upgrade\r\nBcc: x@evil.test")
+    assert refused.value.field == "title"
+    # A title stored before titles were held to one line still cannot add a header.
+    window = make_window(session, start=NOW + timedelta(days=3))
+    window.title = "Upgrade\r\nBcc: victim@evil.test"
+    change(session, window, "announce")
+    clock.advance(minutes=5)
     run(make_worker(smtp.port), once=True)
     [message] = smtp.messages
     assert message["Bcc"] is None
