@@ -25,6 +25,7 @@ import requests
 from jira import JIRA, JIRAError
 
 from jira_sync.config import JiraSettings
+from rollout.validation import is_whole_number
 
 T = TypeVar("T")
 # The largest page each search serves (Cloud: the enhanced search's ceiling; Jira answers
@@ -315,7 +316,7 @@ def _retry_after(raw: str | None) -> float | None:
     if not raw:
         return None
     raw = raw.strip()
-    if raw.isdigit():
+    if is_whole_number(raw):
         return float(raw)
     try:
         when = parsedate_to_datetime(raw)

@@ -12,7 +12,6 @@ import hmac
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jira_sync.config import JiraSettings
@@ -20,7 +19,6 @@ from jira_sync.mapping import MappingError, issue_key, issue_project, parse_jira
 from jira_sync.sync import to_record
 from rollout.support.bugs import delete_bug, upsert_bug
 from rollout.support.fix_live import recheck_bugs
-from rollout.support.models import WebhookReceipt
 
 ISSUE_EVENTS = {"jira:issue_created", "jira:issue_updated", "jira:issue_deleted"}
 
@@ -40,23 +38,6 @@ def signature_valid(secret: str, body: bytes, header: str | None) -> bool:
 def sign(secret: str, body: bytes) -> str:
     """The X-Hub-Signature value Jira would send for `body`."""
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def seen_before(session: Session, identifier: str | None, *, now: datetime) -> bool:
-    """True if this delivery was applied already; otherwise records it (same transaction)."""
-    if not identifier:
-        return False
-    identifier = identifier[:200]
-    found = session.scalar(
-        select(WebhookReceipt.id).where(
-            WebhookReceipt.source == "jira", WebhookReceipt.identifier == identifier
-        )
-    )
-    if found is not None:
-        return True
-    session.add(WebhookReceipt(source="jira", identifier=identifier, received_at=now))
-    session.flush()
-    return False
 
 
 def apply_event(session: Session, event: Mapping, settings: JiraSettings, *, now: datetime) -> str:

@@ -41,6 +41,12 @@ def strip_controls(value: str) -> str:
     return _UNPRINTABLE.sub("", value)
 
 
+def is_whole_number(raw: str) -> bool:
+    """Whether `raw` is ASCII digits: str.isdigit also takes "³" and "٣", which int() refuses
+    or reads as a number nobody typed."""
+    return raw.isascii() and raw.isdigit()
+
+
 def check_slug(value: str, *, field: str = "slug") -> str:
     """A lowercase URL-safe slug (letters, digits, inner hyphens), or Invalid."""
     if not isinstance(value, str) or not SLUG.match(value):

@@ -18,6 +18,7 @@ from calendars.feeds import FeedEvent, FeedInfo, render_feed
 from rollout import feeds
 from rollout.customers import get_region
 from rollout.errors import NotFound
+from rollout.validation import is_whole_number
 from rollout.windows import Window, WindowStatus, get_window
 from web.api import int_id
 from web.database import db, now, public_url
@@ -231,7 +232,7 @@ def _alarm() -> int | None:
     raw = request.args.get("alarm")
     if raw is None:
         return None
-    if not raw.isdigit() or not 0 < int(raw) <= MAX_ALARM_MINUTES:
+    if not is_whole_number(raw) or not 0 < int(raw) <= MAX_ALARM_MINUTES:
         raise BadRequest(
             f"alarm is minutes before each window, 1 to {MAX_ALARM_MINUTES}", field="alarm"
         )

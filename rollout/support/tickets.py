@@ -21,7 +21,7 @@ from rollout.releases.releases import JIRA_KEY
 from rollout.support.bugs import BugRecord, upsert_bug
 from rollout.support.jira_events import on_ticket_linked, on_ticket_unlinked
 from rollout.support.models import Bug, Ticket, TicketBug, WebhookReceipt
-from rollout.validation import check_text
+from rollout.validation import check_text, refuse_controls
 
 # A help desk's own id (Zendesk 4512, Freshdesk FD-77, Help Scout 1.2:9); it goes in URLs.
 EXTERNAL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
@@ -128,10 +128,13 @@ def find_ticket(session: Session, external_id: str) -> Ticket | None:
     return _find(session, external_id.strip()) if isinstance(external_id, str) else None
 
 
-def first_delivery(session: Session, *, source: str, identifier: str, now: datetime) -> bool:
+def first_delivery(
+    session: Session, *, source: str, identifier: str, now: datetime, field: str = "delivery"
+) -> bool:
     """True the first time `source` sends delivery `identifier` (recorded in this
-    transaction, so the commit decides a race); False for a replay."""
-    identifier = identifier.strip()[:200]
+    transaction, so the commit decides a race); False for a replay. An id holding a control
+    character is Invalid (PostgreSQL cannot even look a NUL up)."""
+    identifier = refuse_controls(identifier.strip(), field=field, multiline=False)[:200]
     seen = session.scalar(
         select(WebhookReceipt.id).where(
             WebhookReceipt.source == source, WebhookReceipt.identifier == identifier

@@ -18,7 +18,7 @@ from tests.factories import bearer, make_customer, make_region, make_token
 from tests.notifications.conftest import LOOPBACK
 from tests.notifications.test_email import announce_soon, announcement
 from tests.notifications.test_triggers import rows
-from web.channels.webhooks import WebhookSender
+from web.channels.webhooks import WebhookSender, retry_after_of
 from web.worker import run
 
 
@@ -279,3 +279,15 @@ def test_the_body_is_the_same_json_on_every_attempt(session, endpoint, receiver,
 def _reload(session, endpoint):
     session.expire_all()
     return session.get(type(endpoint), endpoint.id)
+
+
+@pytest.mark.parametrize(
+    ("header", "wait"),
+    [
+        ("120", timedelta(minutes=2)),
+        ("²", None),  # str.isdigit says yes; int() says no
+        ("99999999999999999999", timedelta(days=7)),  # capped, not an overflow
+    ],
+)
+def test_a_receivers_retry_after_is_read_as_ascii_seconds_and_capped(header, wait):
+    assert retry_after_of(header, NOW) == wait

@@ -13,6 +13,7 @@ from rollout.notifications.models import WebhookEndpoint
 from rollout.windows import Window
 from tests.factories import bearer, make_customer, make_policy, make_region, make_token
 from tests.notifications.conftest import LOOPBACK
+from tests.web.test_pages import new_window, sign_in
 from web.channels.config import NotifySettings
 
 BIG = str(2**31)  # one past PostgreSQL's serial ids
@@ -217,3 +218,38 @@ def test_a_control_character_already_stored_never_reaches_a_page_raw(client, wor
     page = client.get(f"/maintenance/windows/{window.id}").text
     assert "Storage upgrade" in page
     assert "\x01" not in page and "\x0b" not in page
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/notifications?limit=%C2%B3",
+        "/api/v1/triage?limit=%C2%B3",
+        "/api/v1/notifications?limit=%D9%A3",
+        "/calendars?alarm=%C2%B3",
+        "/calendars/maintenance.ics?alarm=%C2%B3",
+        "/calendars/maintenance.ics?alarm=%EF%BC%91",
+    ],
+)
+def test_digits_other_than_ascii_are_not_a_number(client, world, url):
+    response = client.get(url, headers=world)
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("fix", ["%1E", "%20OPS-1", "ops-1", ""])
+def test_which_environments_have_a_fix_needs_a_jira_key(client, world, fix):
+    response = client.get(f"/api/v1/environments?fix={fix}", headers=world)
+    assert response.status_code == 422
+    assert response.json["error"]["field"] == "fix"
+    assert client.get("/api/v1/environments?fix=OPS-1", headers=world).status_code == 200
+
+
+@pytest.mark.parametrize("field", ["starts_at", "ends_at"])
+@pytest.mark.parametrize("when", ["9999-12-31T23:59", "0001-01-01T00:00"])
+def test_a_staff_window_form_at_the_end_of_the_calendar_is_refused_by_the_field(
+    client, world, session, field, when
+):
+    sign_in(client, session)
+    response = new_window(client, **{field: when})
+    assert response.status_code == 422
+    assert "between the years 1900 and 8999" in response.text

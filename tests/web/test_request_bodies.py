@@ -252,3 +252,37 @@ def test_a_chunked_body_of_exactly_the_cap_is_read_whole(server_port):
     )
     # All of it arrived and matched its signature; whitespace alone is not JSON.
     assert (status, json.loads(body)["error"]["field"]) == (400, "body")
+
+
+def test_a_control_character_in_a_delivery_id_is_refused_on_both_hooks(client, session):
+    body = json.dumps({"webhookEvent": "jira:issue_updated"}).encode()
+    jira = client.post(
+        "/hooks/jira",
+        data=body,
+        headers={
+            "X-Hub-Signature": jira_sign(JIRA_SECRET, body),
+            "X-Atlassian-Webhook-Identifier": "a\x00b",
+        },
+    )
+    ticket = json.dumps(
+        {
+            "external_id": "ZD-1",
+            "url": "https://help.example.com/tickets/ZD-1",
+            "customer": "acme",
+            "requester_name": "Ada",
+            "requester_email": "ada@example.com",
+            "subject": "Export fails",
+            "sla_level": 2,
+        }
+    ).encode()
+    helpdesk = client.post(
+        "/hooks/helpdesk",
+        data=ticket,
+        headers={
+            "X-Rollout-Signature": helpdesk_sign(HELPDESK_SECRET, ticket),
+            "X-Rollout-Delivery": "d\x00-1",
+        },
+    )
+    assert error(jira)["field"] == "X-Atlassian-Webhook-Identifier"
+    assert error(helpdesk)["field"] == "X-Rollout-Delivery"
+    assert jira.status_code == helpdesk.status_code == 422

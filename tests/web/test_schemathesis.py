@@ -39,6 +39,8 @@ BEYOND_A_SCHEMA = [
         r"^a whole wave is named by wave alone",
         r"^give a region or a customer, not both",
         r"is not one of region \S+'s windows",
+        r"or already begun$",
+        r"is not part of this rollout",
         r"is in region",
         r"^ask for at most 50 years",
         r"may last at most",

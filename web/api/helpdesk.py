@@ -65,7 +65,9 @@ def helpdesk_webhook():
     fields = HelpdeskTicketIn.model_validate(json_object(raw)).model_dump()
     keys = fields.pop("bugs")
     session = db()
-    if not tickets.first_delivery(session, source="helpdesk", identifier=delivery, now=now()):
+    if not tickets.first_delivery(
+        session, source="helpdesk", identifier=delivery, now=now(), field=DELIVERY
+    ):
         return jsonify(status="duplicate", note="this delivery was applied already")
     existed = tickets.find_ticket(session, fields["external_id"]) is not None
     try:

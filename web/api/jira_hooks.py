@@ -7,12 +7,16 @@ from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy.exc import IntegrityError
 
 from jira_sync.mapping import MappingError
-from jira_sync.webhook import apply_event, seen_before, signature_valid
+from jira_sync.webhook import apply_event, signature_valid
+from rollout.support.tickets import first_delivery
 from web.bodies import json_object
 from web.database import db, now
 from web.errors import BadRequest, error_body
 
 blueprint = Blueprint("jira_hooks", __name__)
+
+# Jira's id of one delivery, the same on its retries: a replay is acknowledged, not applied.
+DELIVERY = "X-Atlassian-Webhook-Identifier"
 
 
 @blueprint.post("/hooks/jira")
@@ -29,7 +33,10 @@ def jira_webhook():
         return jsonify(error_body("unauthorized", message, "X-Hub-Signature")), 401
     event = json_object(raw)
     session = db()
-    if seen_before(session, request.headers.get("X-Atlassian-Webhook-Identifier"), now=now()):
+    delivery = request.headers.get(DELIVERY)
+    if delivery and not first_delivery(
+        session, source="jira", identifier=delivery, now=now(), field=DELIVERY
+    ):
         return jsonify(status="duplicate", note="this delivery was applied already")
     try:
         note = apply_event(session, event, settings, now=now())

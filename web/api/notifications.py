@@ -10,6 +10,7 @@ from rollout import notifications
 from rollout.access import Role
 from rollout.customers import Customer, get_customer
 from rollout.notifications import NotificationStatus
+from rollout.validation import is_whole_number
 from web.api import body, int_id
 from web.api.schemas import ContactIn, ContactPatch, WebhookIn, WebhookPatch, WebhookRotate
 from web.api.serialize import contact_json, notification_json, webhook_json
@@ -143,7 +144,7 @@ def list_notifications():
         raise BadRequest(f"status must be one of {', '.join(NotificationStatus)}", field="status")
     customer = request.args.get("customer")
     limit = request.args.get("limit", "100")
-    if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIMIT:
+    if not is_whole_number(limit) or not 1 <= int(limit) <= MAX_LIMIT:
         raise BadRequest(f"limit is a whole number from 1 to {MAX_LIMIT}", field="limit")
     found = notifications.list_notifications(
         db(),

@@ -6,6 +6,7 @@ from functools import cache
 
 from flask import Blueprint, jsonify
 
+from rollout.releases.releases import JIRA_KEY
 from rollout.validation import YEAR_PATTERN
 from rollout.windows import WindowStatus
 from web.api import schemas
@@ -22,6 +23,7 @@ def _ref(name: str) -> dict:
 _NULLABLE_STR = {"type": ["string", "null"]}
 # A parameter the API refuses when empty or only spaces.
 _NOT_BLANK = {"type": "string", "pattern": r"^[^\x00]*[^\s\x00][^\x00]*$"}
+_JIRA_KEY = {"type": "string", "pattern": JIRA_KEY.pattern}
 # Any other text parameter: a NUL names nothing and is refused before a query runs.
 _TEXT = {"type": "string", "pattern": r"^[^\x00]*$"}
 # An instant as instant_arg reads it: with an offset, a date (00:00 UTC), or empty for the default.
@@ -749,7 +751,14 @@ def _release_paths() -> dict:
             "get": _op(
                 "Environments whose live deployments carry a fix",
                 _list("Environment"),
-                params=[_query("fix", "Jira key, e.g. OPS-123", _NOT_BLANK) | {"required": True}],
+                params=[
+                    _query(
+                        "fix",
+                        "Jira key, e.g. OPS-123",
+                        {"type": "string", "pattern": JIRA_KEY.pattern},
+                    )
+                    | {"required": True}
+                ],
             ),
         },
     }

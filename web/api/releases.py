@@ -7,6 +7,7 @@ from flask import Blueprint, jsonify, request
 from rollout import releases
 from rollout.customers import get_customer
 from rollout.errors import Invalid
+from rollout.releases.releases import JIRA_KEY
 from web.api import body, int_id
 from web.api.schemas import (
     DeploymentPatch,
@@ -182,8 +183,8 @@ def customer_environments(slug: str):
 @require(*STAFF_ONLY)
 def environments_with_fix():
     """Environments whose live release or hotfix carries the fix for Jira key `fix`."""
-    fix = request.args.get("fix", "").strip()
-    if not fix:
+    fix = request.args.get("fix", "")
+    if not JIRA_KEY.fullmatch(fix):
         raise Invalid("give the Jira key of the fix, e.g. ?fix=OPS-123", field="fix")
     found = releases.environments_with_fix(db(), fix)
     return jsonify(items=[environment_json(e) for e in found])

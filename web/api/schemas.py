@@ -123,7 +123,8 @@ SlaLevel = Annotated[
 HttpUrl = Annotated[
     Line,
     _documented(
-        pattern=r"^https?://[^\s\x00-\x1f\x7f/?#@:\[\]]+(?::[0-9]{1,4})?(?:[/?#][^\s\x00-\x1f\x7f]*)?$",
+        pattern=r"^https?://[^\s\x00-\x1f\x7f\x85\u2028\u2029/?#@:\[\]]+(?::[0-9]{1,4})?"
+        r"(?:[/?#][^\s\x00-\x1f\x7f\x85\u2028\u2029]*)?$",
         maxLength=2000,
     ),
 ]

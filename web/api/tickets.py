@@ -13,6 +13,7 @@ from rollout.customers import get_customer
 from rollout.errors import Invalid
 from rollout.support import fix_status, tickets, triage
 from rollout.support.bugs import BugRecord
+from rollout.validation import is_whole_number
 from web.api import body
 from web.api.schemas import LinkIn, TicketIn, TicketPatch
 from web.api.serialize_support import answer_json, ticket_json, triage_json
@@ -109,7 +110,7 @@ def get_fix_status():
 def get_triage():
     """Bugs owed to customers, highest score first, each with seed 000's vehicle."""
     raw = request.args.get("limit", str(TRIAGE_LIMIT))
-    if not raw.isdigit() or not 1 <= int(raw) <= TRIAGE_MAX:
+    if not is_whole_number(raw) or not 1 <= int(raw) <= TRIAGE_MAX:
         raise BadRequest(f"limit is a whole number from 1 to {TRIAGE_MAX}", field="limit")
     items = triage.triage(db(), limit=int(raw))
     jira_url = current_app.extensions["rollout.settings"].jira.url

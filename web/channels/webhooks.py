@@ -21,6 +21,7 @@ from urllib3.util import connection as urllib3_connection
 from rollout.notifications.addresses import IPNetwork, address_allowed
 from rollout.notifications.content import WebhookEvent
 from rollout.notifications.delivery import Outcome, Result
+from rollout.validation import is_whole_number
 
 TIMEOUT = (3.05, 10.0)  # connect, read (seconds)
 USER_AGENT = "Rollout-Webhooks/1"
@@ -168,8 +169,9 @@ def retry_after_of(value: str | None, now: datetime) -> timedelta | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return timedelta(seconds=int(value))
+    if is_whole_number(value):
+        # Honoured up to a day later anyway; a larger number must not overflow timedelta.
+        return timedelta(seconds=min(int(value), 7 * 24 * 3600))
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):

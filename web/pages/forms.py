@@ -25,7 +25,7 @@ from wtforms.widgets import HiddenInput
 from rollout.customers import Customer, Region
 from rollout.errors import DomainError, Invalid
 from rollout.scheduling import localize
-from rollout.validation import refuse_controls
+from rollout.validation import check_year, refuse_controls
 from web.errors import status_of
 
 # What a datetime-local input sends: minutes, or seconds when a browser adds them.
@@ -146,9 +146,9 @@ class FreezeForm(FlaskForm):
         }
 
 
-def in_zone(wall: datetime | None, zone: str) -> datetime | None:
+def in_zone(wall: datetime | None, zone: str, *, field: str) -> datetime | None:
     """A datetime-local input's naive value as the instant it names in `zone`."""
-    return None if wall is None else localize(wall, ZoneInfo(zone))
+    return None if wall is None else localize(check_year(wall, field=field), ZoneInfo(zone))
 
 
 def refuse(form: FlaskForm, exc: DomainError) -> int:

@@ -9,6 +9,7 @@ from flask import Blueprint, make_response, render_template, request
 
 from rollout import feeds
 from rollout.customers import Region, list_regions
+from rollout.validation import is_whole_number
 from web.database import db, public_url
 from web.errors import BadRequest
 from web.feeds import MAX_ALARM_MINUTES
@@ -94,7 +95,7 @@ def _alarm() -> int | None:
     raw = request.args.get("alarm", "")
     if not raw:
         return None
-    if not raw.isdigit() or int(raw) not in ALARMS:
+    if not is_whole_number(raw) or int(raw) not in ALARMS:
         raise BadRequest(f"alarm is one of {', '.join(map(str, ALARMS))} minutes", field="alarm")
     return int(raw)
 
