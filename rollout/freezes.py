@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, String, Text, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from rollout.customers import Customer, Region, get_customer, get_region
-from rollout.db import Base, UTCDateTime
+from rollout.db import Base, UTCDateTime, lock_row
 from rollout.errors import Invalid, NotFound
 from rollout.scheduling import Span, overlaps
 from rollout.validation import check_aware, check_text, optional_text
@@ -100,9 +100,24 @@ def create_freeze(
         freeze.kind = FreezeKind(kind) if kind else default_kind
     except ValueError:
         raise Invalid(f"kind must be one of {', '.join(FreezeKind)}", field="kind") from None
+    _lock_bound_regions(session, freeze)
     session.add(freeze)
     session.flush()
     return freeze
+
+
+def _lock_bound_regions(session: Session, freeze: Freeze) -> None:
+    # Windows are checked against freezes under their region's lock (windows/changes.py,
+    # windows/planning.py): taking the same locks, in region id order, means a window made
+    # at the same moment either sees this freeze or was there before it.
+    if freeze.customer is not None:
+        regions = [freeze.customer.region]
+    elif freeze.region is not None:
+        regions = [freeze.region]
+    else:
+        regions = list(session.scalars(select(Region).order_by(Region.id)))
+    for region in regions:
+        lock_row(session, region)
 
 
 def get_freeze(session: Session, freeze_id: int) -> Freeze:

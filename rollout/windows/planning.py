@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rollout.customers import Region, get_region
+from rollout.db import lock_row
 from rollout.errors import Conflict, Invalid, NotFound
 from rollout.freezes import Freeze, list_freezes
 from rollout.scheduling import Occurrence, Span, occurrences, overlaps, parse_zone, validate_cron
@@ -129,7 +130,10 @@ def update_policy(
 
 def plan_windows(session: Session, *, until: datetime, now: datetime, actor: str = PLANNER) -> int:
     """Materialise every policy's windows up to `until`; returns how many were added."""
-    policies = session.scalars(select(MaintenancePolicy).order_by(MaintenancePolicy.id))
+    # By region first: each policy locks its region, and lockers take regions in id order.
+    policies = session.scalars(
+        select(MaintenancePolicy).order_by(MaintenancePolicy.region_id, MaintenancePolicy.id)
+    )
     return sum(plan_policy(session, p, until=until, actor=actor, now=now) for p in policies)
 
 
@@ -303,6 +307,9 @@ def _obstacles(
     *,
     excluding: int | None = None,
 ) -> tuple[list[Freeze], list[Window]]:
+    # Locked until commit, as a window made by hand locks it: no window or freeze made at the
+    # same moment can slip in between this read and the windows planned from it.
+    lock_row(session, session.get(Region, region_id))
     freezes = list_freezes(
         session, start=start, end=end, region_id=region_id, include_customer_plans=False
     )
