@@ -22,7 +22,9 @@ from rollout.releases.notes import render_note
 from rollout.validation import check_text
 
 VERSION = re.compile(r"^\d{1,4}\.\d{1,4}(\.\d{1,4})?(-[0-9A-Za-z][0-9A-Za-z.-]{0,30})?$")
-JIRA_KEY = re.compile(r"^[A-Z][A-Z0-9]{1,9}-[1-9]\d{0,8}$")
+# Jira's project key (a capital letter, then capitals, digits or underscores; ten at most),
+# a hyphen and the number.
+JIRA_KEY = re.compile(r"^[A-Z][A-Z0-9_]{1,9}-[1-9]\d{0,8}$")
 MAX_SOAK_DAYS = 60
 
 

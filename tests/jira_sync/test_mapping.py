@@ -145,3 +145,8 @@ def test_in_a_dst_fold_the_jql_date_steps_back_so_either_reading_is_early_enough
     assert written == "2026-11-01 01:30"  # an hour back, first reading: 05:30 UTC
     first = datetime(2026, 11, 1, 5, 30, tzinfo=UTC)
     assert jql_time(first, ZoneInfo("America/New_York")) == "2026-11-01 00:30"
+
+
+def test_a_project_key_with_an_underscore_is_a_jira_key_like_any_other():
+    record = issue_to_record(make_issue("MY_APP-12", datetime(2026, 11, 20, tzinfo=UTC)))
+    assert record.key == "MY_APP-12"
