@@ -250,7 +250,6 @@ def bench_settings(url: str) -> Settings:
         database_url=url,
         secret_key="bench-secret",
         public_url="http://rollout.bench",
-        secure_cookies=False,
     )
 
 

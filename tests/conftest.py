@@ -110,7 +110,6 @@ def test_settings(database_url: str = "sqlite://") -> Settings:
         database_url=database_url,
         secret_key="test-secret",
         public_url="http://rollout.test",
-        secure_cookies=False,
         feed_freshness_seconds=0,
     )
 

@@ -31,8 +31,6 @@ class Settings:
     # Host header a request came with. None only in production before PUBLIC_URL is set, when
     # serving and the worker refuse to start (require_public_url).
     public_url: str | None
-    # Lets a staff sign-in cookie travel only over HTTPS when served behind it.
-    secure_cookies: bool
     # How long a public feed's ETag is trusted without asking the database: a change reaches
     # pollers this much later, and a 304 costs about what a static file does.
     feed_freshness_seconds: int = 10
@@ -82,7 +80,6 @@ class Settings:
             database_url=database_url,
             secret_key=env.get("SECRET_KEY") or _instance_secret(instance_path),
             public_url=public_url,
-            secure_cookies=bool(public_url and public_url.startswith("https://")),
             feed_freshness_seconds=_whole_number(env, "FEED_FRESHNESS_SECONDS", 10, SECONDS),
             jira=JiraSettings.from_env(env),
             notifications=NotifySettings.from_env(env),
@@ -104,7 +101,8 @@ class Settings:
 
     @property
     def https(self) -> bool:
-        """Whether customers reach us over HTTPS only (PUBLIC_URL is https)."""
+        """Whether customers reach us over HTTPS only (PUBLIC_URL is https): then sign-in
+        cookies travel only over it, and browsers are told so (HSTS)."""
         return bool(self.public_url and self.public_url.startswith("https://"))
 
     def require_public_url(self) -> str:

@@ -19,7 +19,7 @@ Resolver = Callable[[str, int], list[str]]
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 EMAIL = re.compile(rf"^[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~-]{{1,64}}@{_LABEL}(?:\.{_LABEL})+$")
 # An address holds no control character, tab and line breaks included.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+ADDRESS_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def check_email(value: str, *, field: str = "email") -> str:
@@ -107,7 +107,7 @@ def check_webhook_url(
 ) -> str:
     """An https URL whose host resolves only to public addresses; plain http and private
     addresses only within the allow-list (tests, development). Invalid otherwise."""
-    if not isinstance(url, str) or _CONTROL.search(url) or len(url) > 2000:
+    if not isinstance(url, str) or ADDRESS_CONTROL.search(url) or len(url) > 2000:
         raise Invalid("not a URL", field=field)
     try:
         parts = urlsplit(url.strip())

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from rollout.customers import get_customer
 from rollout.db import conflict_on_duplicate, is_unique_violation, lock_row
 from rollout.errors import Conflict, Invalid, NotFound
-from rollout.notifications.addresses import check_email
+from rollout.notifications.addresses import ADDRESS_CONTROL, check_email
 from rollout.releases.releases import JIRA_KEY
 from rollout.support.bugs import BugRecord, upsert_bug
 from rollout.support.jira_events import on_ticket_linked, on_ticket_unlinked
@@ -25,8 +25,6 @@ from rollout.validation import check_text, refuse_controls
 
 # A help desk's own id (Zendesk 4512, Freshdesk FD-77, Help Scout 1.2:9); it goes in URLs.
 EXTERNAL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
-# An address holds no control character, tab and line breaks included.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 SLA_LEVELS = range(1, 5)  # seed 002: 1 urgent … 4 low impact
 
 # What a link asks of Jira for a bug Rollout has not synced yet: its record, or None when
@@ -210,7 +208,7 @@ def check_url(value: str, *, field: str = "url") -> str:
     if not isinstance(value, str):
         raise Invalid("must be a string", field=field)
     value = value.strip()
-    if not value or len(value) > 2000 or _CONTROL.search(value) or " " in value:
+    if not value or len(value) > 2000 or ADDRESS_CONTROL.search(value) or " " in value:
         raise Invalid("give the ticket's http(s) address, at most 2000 characters", field=field)
     try:
         parts = urlsplit(value)
@@ -224,7 +222,7 @@ def check_url(value: str, *, field: str = "url") -> str:
 
 def check_requester_email(value: str) -> str:
     field = "requester_email"
-    if isinstance(value, str) and _CONTROL.search(value):
+    if isinstance(value, str) and ADDRESS_CONTROL.search(value):
         # "a@b.com\r\nBcc: …" would add a header to every mail sent to the requester.
         raise Invalid("must not contain line breaks or control characters", field=field)
     return check_email(value, field=field)

@@ -32,7 +32,9 @@ def test_development_links_to_where_make_run_serves(tmp_path):
     moved = from_env(tmp_path, ROLLOUT_ENV="development", PORT="8080")
     assert moved.public_url == "http://127.0.0.1:8080"
     given = from_env(tmp_path, ROLLOUT_ENV="development", PUBLIC_URL="https://r.example/")
-    assert given.public_url == "https://r.example" and given.https and given.secure_cookies
+    assert given.public_url == "https://r.example" and given.https
+    secure = create_app(given, instance_path=tmp_path / "instance").config
+    assert secure["SESSION_COOKIE_SECURE"]
 
 
 @pytest.mark.parametrize(
