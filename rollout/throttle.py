@@ -13,6 +13,7 @@ from typing import TypeVar
 from sqlalchemy import ColumnElement, String, delete, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from rollout.access import hash_token
 from rollout.db import Base, UTCDateTime
 from rollout.errors import TooManyAttempts
 
@@ -52,7 +53,7 @@ def throttled_signin(
     """Run `attempt` (None means it failed) unless the account or the client failed too often
     lately, and remember how it went; TooManyAttempts while throttled, even for the right
     password. `account` is None for a sign-in that names no account (a bare token)."""
-    account_hash = _digest(account.strip().lower()) if account else None
+    account_hash = hash_token(account.strip().lower()) if account else None
     client = client[:64]
     _serialise(session, account_hash, client)
     waits = [_wait(session, SigninFailure.client == client, limits.per_client, limits, now)]
@@ -124,10 +125,6 @@ def _serialise(session: Session, account_hash: str | None, client: str) -> None:
     for key in ([f"account:{account_hash}"] if account_hash else []) + [f"client:{client}"]:
         lock_id = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
         session.execute(select(func.pg_advisory_xact_lock(lock_id)))
-
-
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _minutes(wait: timedelta) -> str:
