@@ -19,6 +19,7 @@ from rollout.releases.models import (
     ReleaseStatus,
 )
 from rollout.releases.notes import render_note
+from rollout.releases.placement import check_plan
 from rollout.validation import check_text
 
 VERSION = re.compile(r"^\d{1,4}\.\d{1,4}(\.\d{1,4})?(-[0-9A-Za-z][0-9A-Za-z.-]{0,30})?$")
@@ -93,9 +94,6 @@ def update_release(
     if title is not None:
         release.title = check_text(title, field="title")
     if soak_days is not None:
-        # Planning builds on this module, so it is imported only when a plan must be checked.
-        from rollout.releases.waves import check_plan
-
         with session.begin_nested():  # a plan the new soak breaks undoes the change
             release.soak_days = _soak(soak_days)
             check_plan(session, release, field="soak_days")

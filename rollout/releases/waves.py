@@ -12,11 +12,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from rollout.customers import Customer, Environment, EnvironmentKind
+from rollout.customers import Customer, EnvironmentKind
 from rollout.errors import Conflict, Invalid, NotFound
 from rollout.freezes import Freeze, FreezeScope, blocking, list_freezes
 from rollout.releases.events import ReleaseEvent, emit
 from rollout.releases.models import Deployment, DeploymentStatus, Release, ReleaseStatus, Wave
+from rollout.releases.placement import check_fits
 from rollout.releases.releases import get_release
 from rollout.scheduling import Span
 from rollout.windows import Window, WindowAction, WindowKind, WindowStatus, on_window_change
@@ -244,7 +245,7 @@ def move_wave(session: Session, wave_id: int, *, window_id: int, now: datetime) 
         )
     if window.status not in _OPEN or window.starts_at <= now:
         raise Invalid(f"window #{window.id} is {window.status} or already begun", field="window")
-    _check_fits(session, wave, window, field="window")
+    check_fits(session, wave, window, field="window")
     wave.window = window
     session.execute(
         update(Deployment)
@@ -254,26 +255,6 @@ def move_wave(session: Session, wave_id: int, *, window_id: int, now: datetime) 
     wave.release.updated_at = now
     _renumber(session, wave.release)
     return wave
-
-
-def _check_fits(session: Session, wave: Wave, window: Window, *, field: str) -> None:
-    """Refuse `window` for `wave` if it freezes one of its customers or breaks the order or
-    the soak time against the release's other waves."""
-    freezes = list_freezes(session, start=window.starts_at, end=window.ends_at)
-    soak = timedelta(days=wave.release.soak_days)
-    others = _other_waves_by_customer(session, wave)
-    for customer in _customers_of(session, wave):
-        frozen = blocking(freezes, window.span, region_id=window.region_id, customer_id=customer.id)
-        if frozen:
-            raise Conflict(f"{customer.slug} is frozen then: {frozen[0].describe()}", field=field)
-        _check_order(wave, customer, others.get(customer.id, []), window, soak, field=field)
-
-
-def check_plan(session: Session, release: Release, *, field: str) -> None:
-    """Refuse if any wave not yet started no longer fits its window (after a soak change)."""
-    for wave in release.waves:
-        if any(d.status == DeploymentStatus.SCHEDULED for d in wave.deployments):
-            _check_fits(session, wave, wave.window, field=field)
 
 
 @on_window_change
@@ -307,7 +288,7 @@ def _follow_window(session: Session, window: Window, action: WindowAction, now: 
     if action not in (WindowAction.MOVED, WindowAction.EXTENDED, WindowAction.REPLANNED):
         return
     for wave in {d.wave for d in waiting if d.wave is not None}:
-        _check_fits(session, wave, window, field="window")
+        check_fits(session, wave, window, field="window")
     session.execute(
         update(Deployment)
         .where(Deployment.id.in_([d.id for d in waiting]))
@@ -333,66 +314,6 @@ def _renumber(session: Session, release: Release) -> None:
         wave.position = position
     session.flush()
     session.expire(release, ["waves"])
-
-
-def _customers_of(session: Session, wave: Wave) -> list[Customer]:
-    in_wave = (
-        select(Environment.customer_id)
-        .join(Deployment, Deployment.environment_id == Environment.id)
-        .where(Deployment.wave_id == wave.id)
-    )
-    return list(
-        session.scalars(select(Customer).where(Customer.id.in_(in_wave)).order_by(Customer.slug))
-    )
-
-
-def _other_waves_by_customer(session: Session, wave: Wave) -> dict[int, list[Wave]]:
-    """For each customer, the release's other waves that deploy to it (one query, not one
-    per deployment: a production wave may hold thousands)."""
-    rows = session.execute(
-        select(Environment.customer_id, Deployment.wave_id)
-        .join(Deployment, Deployment.environment_id == Environment.id)
-        .where(Deployment.release_id == wave.release_id, Deployment.wave_id != wave.id)
-        .distinct()
-    )
-    waves = {w.id: w for w in wave.release.waves}
-    found: dict[int, list[Wave]] = defaultdict(list)
-    for customer_id, wave_id in rows:
-        if wave_id in waves:
-            found[customer_id].append(waves[wave_id])
-    return found
-
-
-def _check_order(
-    wave: Wave,
-    customer: Customer,
-    others: list[Wave],
-    window: Window,
-    soak: timedelta,
-    *,
-    field: str,
-) -> None:
-    for other in others:
-        if (
-            other.environment_kind == EnvironmentKind.PREVIEW
-            and wave.environment_kind == EnvironmentKind.PRODUCTION
-            and window.starts_at < other.window.ends_at + soak
-        ):
-            raise Conflict(
-                f"{customer.slug}'s production must start at least "
-                f"{soak.days} days after its preview ends "
-                f"({other.window.ends_at + soak:%Y-%m-%d %H:%M}Z)",
-                field=field,
-            )
-        if (
-            other.environment_kind == EnvironmentKind.PRODUCTION
-            and wave.environment_kind == EnvironmentKind.PREVIEW
-            and window.ends_at + soak > other.window.starts_at
-        ):
-            raise Conflict(
-                f"{customer.slug}'s preview must end {soak.days} days before its production starts",
-                field=field,
-            )
 
 
 def _all_targets(session: Session) -> list[Target]:
