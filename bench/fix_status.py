@@ -42,7 +42,7 @@ from rollout.customers import Customer, Environment, Region, create_region
 from rollout.db import make_session_factory
 from rollout.releases import Deployment, Hotfix, Release, ReleaseItem
 from rollout.releases.models import hotfix_customer
-from rollout.support.fix_status import fix_status_for_bug, fix_status_for_ticket
+from rollout.support.fix_status.answers import fix_status_for_bug, fix_status_for_ticket
 from rollout.support.models import Bug, Ticket, TicketBug
 from rollout.windows import Window
 from tests.pgserver import throwaway_postgres

@@ -27,7 +27,8 @@ from rollout.customers import EnvironmentKind
 from rollout.notifications.triggers import tickets_fix_live
 from rollout.releases.events import ReleaseEvent, on
 from rollout.releases.models import Deployment, DeploymentStatus, ReleaseItem
-from rollout.support.fix_status import BugFacts, FixState, carriers_of, derive_fix_status
+from rollout.support.fix_status.facts import carriers_of
+from rollout.support.fix_status.rule import BugFacts, FixState, derive_fix_status
 from rollout.support.models import Bug, Ticket, TicketBug
 
 

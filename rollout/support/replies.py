@@ -5,14 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from rollout.dates import long_date
-
-if TYPE_CHECKING:  # fix_status imports this module to write its replies
-    from rollout.support.fix_status import FixStatus, Plan, Slot
-
+from rollout.support.fix_status.rule import FixStatus, Plan, Slot
 
 # Cities of IANA zone names that French writes differently ("heure de Londres").
 _FR_CITIES = {

@@ -19,6 +19,7 @@ from rollout.errors import Conflict, Invalid, NotFound
 from rollout.notifications.addresses import ADDRESS_CONTROL, check_email
 from rollout.releases.releases import JIRA_KEY
 from rollout.support.bugs import BugRecord, upsert_bug
+from rollout.support.fix_live import refresh_links
 from rollout.support.jira_events import on_ticket_linked, on_ticket_unlinked
 from rollout.support.models import Bug, Ticket, TicketBug, WebhookReceipt
 from rollout.validation import check_text, refuse_controls
@@ -99,8 +100,6 @@ def update_ticket(
     session.flush()
     if ticket.customer_id != old_customer and ticket.links:
         # Another customer's deployments decide now whether its fixes are live.
-        from rollout.support.fix_live import refresh_links
-
         keys = {link.bug.key for link in ticket.links}
         refresh_links(session, ticket.customer_id, keys, now=now, notify=False)
     return ticket
@@ -171,8 +170,6 @@ def link_bug(
     session.flush()
     _push_link(session, ticket, bug, now)
     # Linked after the fix reached this customer: the ticket knows at once.
-    from rollout.support.fix_live import refresh_links
-
     refresh_links(session, ticket.customer_id, {bug.key}, now=now, notify=False)
     return link
 

@@ -33,7 +33,8 @@ from sqlalchemy.orm import Session
 
 from rollout.customers import Customer, Tier
 from rollout.releases.models import HotfixStatus, ReleaseStatus
-from rollout.support.fix_status import BugFacts, carriers_of
+from rollout.support.fix_status.facts import carriers_of
+from rollout.support.fix_status.rule import BugFacts
 from rollout.support.models import Bug, Priority, Severity, StatusCategory, Ticket, TicketBug
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from rollout.support.fix_status import (
+from rollout.support.fix_status.rule import (
     BugFacts,
     Carrier,
     FixState,

@@ -11,12 +11,12 @@ from rollout import releases
 from rollout.customers import update_customer
 from rollout.errors import Invalid, NotFound
 from rollout.support.bugs import BugRecord, upsert_bug
-from rollout.support.fix_status import (
-    FixState,
+from rollout.support.fix_status.answers import (
     fix_status_by_customer,
     fix_status_for_bug,
     fix_status_for_ticket,
 )
+from rollout.support.fix_status.rule import FixState
 from rollout.support.models import Priority, StatusCategory
 from rollout.support.tickets import create_ticket, link_bug
 from tests.conftest import NOW

@@ -392,7 +392,7 @@ def test_rolling_a_production_wave_back_clears_each_customers_tickets_and_tells_
 def test_the_demo_holds_a_ticket_in_each_fix_state_and_loads_once(session):
     from rollout.demo import load_demo
     from rollout.support.demo import TICKETS
-    from rollout.support.fix_status import fix_status_for_ticket
+    from rollout.support.fix_status.answers import fix_status_for_ticket
 
     assert load_demo(session, now=NOW)
     found = {

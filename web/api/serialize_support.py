@@ -3,7 +3,8 @@ capabilities grow at the same time)."""
 
 from __future__ import annotations
 
-from rollout.support.fix_status import BugAnswer, CustomerAnswer, Plan
+from rollout.support.fix_status.answers import BugAnswer, CustomerAnswer
+from rollout.support.fix_status.rule import Plan
 from rollout.support.models import Ticket
 from rollout.support.triage import TriageItem
 from web.api.serialize import utc

@@ -11,8 +11,9 @@ from jira_sync.mapping import MappingError
 from jira_sync.sync import to_record
 from rollout.customers import get_customer
 from rollout.errors import Invalid
-from rollout.support import fix_status, tickets, triage
+from rollout.support import tickets, triage
 from rollout.support.bugs import BugRecord
+from rollout.support.fix_status import answers
 from rollout.validation import is_whole_number
 from web.api import body
 from web.api.schemas import LinkIn, TicketIn, TicketPatch
@@ -95,13 +96,13 @@ def get_fix_status():
     if ticket:
         found = tickets.get_ticket(db(), ticket, field="ticket")
         who.check_customer(found.customer)
-        answer = fix_status.fix_status_for_ticket(db(), ticket, lang=lang, now=now())
+        answer = answers.fix_status_for_ticket(db(), ticket, lang=lang, now=now())
     else:
         slug = request.args.get("customer") or (who.customer.slug if who.customer else None)
         if not slug:
             raise Invalid("name the customer whose fix status you want", field="customer")
         who.check_customer(get_customer(db(), slug))
-        answer = fix_status.fix_status_for_bug(db(), bug, slug, lang=lang, now=now())
+        answer = answers.fix_status_for_bug(db(), bug, slug, lang=lang, now=now())
     return jsonify(answer_json(answer))
 
 

@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, render_template, request
 
 from rollout.customers import list_customers
 from rollout.errors import DomainError
-from rollout.support.fix_status import look_up
+from rollout.support.fix_status.answers import look_up
 from rollout.support.triage import triage
 from web.database import db, now
 from web.errors import status_of
