@@ -9,7 +9,7 @@ import pytest
 from rollout import releases
 from rollout.releases import ReleaseEvent, events
 from tests.conftest import NOW
-from tests.rollout.releases.test_releases import PRODUCTION, planned, wave, world, zero_day
+from tests.rollout.releases.helpers import PRODUCTION, planned, wave, world, zero_day
 
 
 @pytest.fixture

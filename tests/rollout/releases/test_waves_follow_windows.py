@@ -9,7 +9,7 @@ from rollout import releases
 from rollout.errors import Conflict
 from rollout.windows import change_window
 from tests.conftest import NOW
-from tests.rollout.releases.test_releases import (
+from tests.rollout.releases.helpers import (
     DEC,
     JAN,
     PREVIEW,

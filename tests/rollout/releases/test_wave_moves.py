@@ -1,0 +1,138 @@
+"""Editing a plan: a wave moved to another window, refused when it breaks a freeze, the order,
+the soak, the region or a wave already started; every refusal leaves the database as it found it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from rollout import releases
+from rollout.errors import Conflict, Invalid
+from rollout.freezes import create_freeze
+from tests.conftest import NOW
+from tests.rollout.releases.helpers import (
+    DEC,
+    FEB,
+    JAN,
+    PREVIEW,
+    PRODUCTION,
+    planned,
+    refused,
+    regular,
+    shape,
+    wave,
+    world,
+)
+
+
+def test_moving_a_wave_to_a_later_window_moves_its_deployments_and_its_place(session):
+    world(session)
+    made = planned(session)
+    production = wave(made, PRODUCTION, "eu")
+    february = regular(session, "eu", FEB)
+
+    releases.move_wave(session, production.id, window_id=february.id, now=NOW)
+
+    assert production.window is february
+    assert {(d.window_id, d.scheduled_for) for d in production.deployments} == {
+        (february.id, february.starts_at)
+    }
+    assert [(kind, region, day) for kind, region, day, _ in shape(made)] == [
+        (PREVIEW, "eu", DEC),
+        (PREVIEW, "us", DEC),
+        (PRODUCTION, "us", JAN),
+        (PRODUCTION, "eu", FEB),
+    ]
+    assert [w.position for w in made.waves] == [1, 2, 3, 4]
+
+
+def test_moving_a_wave_into_a_customers_freeze_is_refused(session):
+    world(session)
+    made = planned(session)
+    february = regular(session, "us", FEB)
+    create_freeze(
+        session,
+        title="Globex migration",
+        customer="globex",
+        starts_at=february.starts_at,
+        ends_at=february.ends_at,
+        actor="rm",
+        now=NOW,
+    )
+
+    with refused(session, Conflict, "globex is frozen then") as caught:
+        releases.move_wave(session, wave(made, PRODUCTION, "us").id, window_id=february.id, now=NOW)
+    assert caught.value.field == "window"
+
+
+def test_moving_production_inside_the_soak_time_is_refused(session):
+    world(session)
+    made = planned(session)
+
+    with refused(session, Conflict, "at least 7 days after its preview ends"):
+        releases.move_wave(
+            session,
+            wave(made, PRODUCTION, "us").id,
+            window_id=regular(session, "us", DEC).id,
+            now=NOW,
+        )
+
+
+def test_moving_preview_after_production_is_refused(session):
+    world(session)
+    made = planned(session)
+
+    with refused(session, Conflict, "preview must end 7 days before its production"):
+        releases.move_wave(
+            session, wave(made, PREVIEW, "us").id, window_id=regular(session, "us", FEB).id, now=NOW
+        )
+
+
+def test_moving_a_wave_to_another_regions_window_is_refused(session):
+    world(session)
+    made = planned(session)
+
+    with refused(session, Invalid, "is not one of region us's windows") as caught:
+        releases.move_wave(
+            session,
+            wave(made, PRODUCTION, "us").id,
+            window_id=regular(session, "eu", FEB).id,
+            now=NOW,
+        )
+    assert caught.value.field == "window"
+
+
+def test_a_wave_cannot_move_into_a_window_that_has_begun(session):
+    world(session)
+    made = planned(session)
+
+    with refused(session, Invalid, "already begun"):
+        releases.move_wave(
+            session,
+            wave(made, PRODUCTION, "us").id,
+            window_id=regular(session, "us", JAN).id,
+            now=regular(session, "us", JAN).starts_at + timedelta(minutes=5),
+        )
+
+
+def test_a_wave_cannot_move_into_a_window_that_does_not_exist(session):
+    world(session)
+    made = planned(session)
+
+    with refused(session, Invalid, "no window #999999") as caught:
+        releases.move_wave(session, wave(made, PRODUCTION, "us").id, window_id=999999, now=NOW)
+    assert caught.value.field == "window"
+
+
+def test_a_wave_that_has_started_cannot_move(session):
+    world(session)
+    made = planned(session)
+    production = wave(made, PRODUCTION, "us")
+    releases.report_outcome(
+        session, production.deployments[0], status="in_progress", actor="ci", now=NOW
+    )
+
+    with refused(session, Conflict, "has started") as caught:
+        releases.move_wave(
+            session, production.id, window_id=regular(session, "us", FEB).id, now=NOW
+        )
+    assert caught.value.field == "wave"
