@@ -9,9 +9,9 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from channels.config import NotifySettings
 from jira_sync.config import JiraSettings
 from rollout.throttle import SigninLimits
-from web.channels.config import NotifySettings
 
 ENVIRONMENTS = ("production", "development")
 SECONDS, BYTES = "a whole number of seconds", "a whole number of bytes"
@@ -36,7 +36,7 @@ class Settings:
     feed_freshness_seconds: int = 10
     # Jira: credentials, projects, webhook secret and field mapping (empty: not set up).
     jira: JiraSettings = field(default_factory=JiraSettings)
-    # SMTP, the webhook allow-list and the notification policy (web/channels/config.py).
+    # SMTP, the webhook allow-list and the notification policy (channels/config.py).
     notifications: NotifySettings = field(default_factory=NotifySettings)
     # Shared secret the help desk signs POST /hooks/helpdesk with (None: the hook is off).
     helpdesk_webhook_secret: str | None = field(default=None, repr=False)

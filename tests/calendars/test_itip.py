@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from icalendar import Calendar
 
+from channels.config import SmtpSettings
+from channels.email import SmtpSender
 from rollout.notifications.content import Email
 from rollout.notifications.triggers import window_payload
 from rollout.windows import create_window
 from tests.conftest import missing
 from tests.factories import make_region
-from web.channels.config import SmtpSettings
-from web.channels.email import SmtpSender
 
 SETUP = datetime(2026, 8, 30, 12, 0, tzinfo=UTC)
 SENDER = "Rollout Ops <maintenance@rollout.test>"

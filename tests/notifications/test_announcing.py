@@ -8,12 +8,12 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from channels.config import NotifySettings
 from rollout.windows import Window, WindowStatus
 from rollout.windows.announcing import announce_upcoming
 from tests.conftest import NOW
 from tests.factories import make_policy
 from tests.notifications.test_triggers import change, make_window, rows
-from web.channels.config import NotifySettings
 from web.worker import CalendarPass
 
 NOTICE = timedelta(days=30)

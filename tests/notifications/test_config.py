@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from channels.config import NotifySettings, SmtpSettings
 from rollout.customers import Tier
 from rollout.notifications import POLICY_KEY
 from tests import conftest
@@ -16,7 +17,6 @@ from tests.factories import bearer, make_customer, make_region, make_token
 from tests.notifications.conftest import add_contact
 from tests.notifications.test_triggers import rows
 from web import create_app
-from web.channels.config import NotifySettings, SmtpSettings
 
 
 def test_smtp_settings_come_from_the_environment_with_ports_by_security():

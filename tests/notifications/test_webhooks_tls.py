@@ -12,14 +12,14 @@ from datetime import timedelta
 import pytest
 import trustme
 
+from channels.config import NotifySettings
+from channels.webhooks import WebhookSender
 from rollout.notifications import Channel, NotificationStatus, create_endpoint
 from tests.conftest import NOW
 from tests.notifications.conftest import LOOPBACK
 from tests.notifications.servers import Receiver, webhook_receiver
 from tests.notifications.test_email import announce_soon
 from tests.notifications.test_triggers import rows
-from web.channels.config import NotifySettings
-from web.channels.webhooks import WebhookSender
 from web.worker import build_worker, run
 
 FIRST_RETRY = timedelta(seconds=5)

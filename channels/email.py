@@ -14,9 +14,9 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 from calendars.feeds import FeedEvent, FeedInfo, render_feed
+from channels.config import SmtpSettings
 from rollout.notifications.content import Email
 from rollout.notifications.delivery import Outcome, Result
-from web.channels.config import SmtpSettings
 
 # A connection unused this long is checked with NOOP before the next message.
 IDLE_CHECK = 20.0
