@@ -98,7 +98,7 @@ def test_the_calendar_pass_only_plans_when_auto_announce_is_off(
 ):
     make_policy(session)
     session.commit()
-    settings = NotifySettings.from_env({"NOTIFY_AUTO_ANNOUNCE": "false"})
+    settings = NotifySettings(auto_announce=False)
     assert settings.announce_within is None
 
     clock.advance(days=40)
