@@ -26,6 +26,7 @@ from rollout.notifications import DEFAULT_POLICY, NotificationPolicy
 from rollout.notifications.addresses import IPNetwork, parse_allow_list
 from rollout.support.models import StatusCategory
 from rollout.throttle import SigninLimits
+from rollout.validation import is_whole_number
 
 ENVIRONMENTS = ("production", "development")
 
@@ -119,7 +120,7 @@ def whole_number(what: str = "a whole number", *, least: int = 0) -> Any:
     """The type of a variable holding ASCII digits, at least `least`."""
 
     def parse(text: str, name: str) -> int:
-        if not (text.isascii() and text.isdigit()) or int(text) < least:
+        if not is_whole_number(text) or int(text) < least:
             at_least = f" of at least {least}" if least else ""
             raise ValueError(f"{name} must be {what}{at_least}, not {text!r}")
         return int(text)
@@ -141,7 +142,7 @@ def _flag(text: str, name: str) -> bool:
 
 
 def _port(text: str, name: str) -> int:
-    if not (text.isascii() and text.isdigit() and 0 < int(text) < 65536):
+    if not (is_whole_number(text) and 0 < int(text) < 65536):
         raise ValueError(f"{name} must be a port number, not {text!r}")
     return int(text)
 
