@@ -272,4 +272,3 @@ class WebhookForm(FlaskForm):
     url = StringField("HTTPS URL", default="")
     description = StringField("Description", default="")
     topics = SelectMultipleField("Topics", validate_choice=False)
-
