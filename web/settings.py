@@ -74,6 +74,7 @@ class Settings:
         """Settings from `environ` (default os.environ), with SQLite in the instance folder;
         a bad value raises SettingsError naming the variable."""
         try:
+            # pydantic-settings reads os.environ; a mapping given (tests) meets the same fields.
             variables = (
                 Environment() if environ is None else Environment.model_validate(dict(environ))
             )
