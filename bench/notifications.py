@@ -166,8 +166,8 @@ def reset(url: str) -> None:
 
 
 def _work(url: str, port: int, name: str) -> None:
+    from channels.email import SmtpSender
     from tests.notifications.conftest import smtp_settings
-    from web.channels.email import SmtpSender
     from web.worker import Worker, run
 
     engine = make_engine(url)
@@ -217,9 +217,9 @@ def sample_message(url: str, port: int) -> bytes:
     """One real announcement as the worker builds it (text, HTML, .ics), as bytes."""
     from email import policy
 
+    from channels.email import SmtpSender
     from rollout.notifications.content import render_email
     from tests.notifications.conftest import smtp_settings
-    from web.channels.email import SmtpSender
 
     engine = make_engine(url)
     with make_session_factory(engine)() as session:

@@ -105,6 +105,11 @@ def clock() -> Clock:
     return Clock()
 
 
+def settings_from_env(tmp_path, env: dict[str, str]) -> Settings:
+    """Settings read from `env` alone, as the app reads them from the environment."""
+    return Settings.from_env(tmp_path / "instance", {"SECRET_KEY": "s", **env})
+
+
 def test_settings(database_url: str = "sqlite://") -> Settings:
     return Settings(
         database_url=database_url,

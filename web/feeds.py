@@ -9,17 +9,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, request
 
 from calendars.feeds import FeedEvent, FeedInfo, render_feed
+from calendars.windows import window_as_event, window_link
 from rollout import feeds
 from rollout.customers import get_region
 from rollout.errors import NotFound
 from rollout.validation import is_whole_number
-from rollout.windows import Window, WindowStatus, get_window
+from rollout.windows import Window, get_window
 from web.api import int_id
 from web.database import db, now, public_url
 from web.errors import BadRequest
@@ -116,7 +116,7 @@ def window_event(window_id: str):
 
 
 def feed_event(window: Window, contents: list[tuple[str, str | None]] = ()) -> FeedEvent:
-    """A window as a calendar event: stable UID, SEQUENCE = its revision, what it deploys
+    """A window as a calendar event (calendars/windows.py), described by what it deploys
     (with links to the release notes) and a link back to the window's page."""
     base = public_url()
     local = window.starts_at.astimezone(ZoneInfo(window.timezone))
@@ -128,19 +128,19 @@ def feed_event(window: Window, contents: list[tuple[str, str | None]] = ()) -> F
     lines += [line + "." for line, _ in contents]
     versions = dict.fromkeys(version for _, version in contents if version)
     lines += [f"Release notes {version}: {base}/releases/{version}" for version in versions]
-    lines.append(f"Details and changes: {base}/maintenance/windows/{window.id}")
-    return FeedEvent(
-        uid=f"window-{window.id}@{urlsplit(base).hostname}",
+    lines.append(f"Details and changes: {window_link(base, window.id)}")
+    return window_as_event(
+        base,
+        window_id=window.id,
         sequence=window.sequence,
         title=window.title,
-        cancelled=window.status == WindowStatus.CANCELLED,
+        status=window.status,
         starts_at=window.starts_at,
         ends_at=window.ends_at,
         timezone=window.timezone,
         created=window.created_at,
         last_modified=window.updated_at,
         description="\n".join(lines),
-        url=f"{base}/maintenance/windows/{window.id}",
     )
 
 

@@ -180,8 +180,8 @@ def _sleep(worker: Worker, seconds: float) -> None:
 def build_worker(app, *, batch: int = 50) -> Worker:
     """A worker over `app`'s database, clock and notification settings; SettingsError
     without PUBLIC_URL, which every email links back to."""
-    from web.channels.email import SmtpSender
-    from web.channels.webhooks import WebhookSender
+    from channels.email import SmtpSender
+    from channels.webhooks import WebhookSender
 
     settings = app.extensions["rollout.settings"]
     base_url = settings.require_public_url()

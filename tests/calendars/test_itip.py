@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from icalendar import Calendar
 
+from channels.config import SmtpSettings
+from channels.email import SmtpSender
 from rollout.notifications.content import Email
 from rollout.notifications.triggers import window_payload
-from rollout.windows import create_window
-from tests.conftest import missing
+from rollout.windows import change_window, create_window
+from tests.conftest import NOW, missing
 from tests.factories import make_region
-from web.channels.config import SmtpSettings
-from web.channels.email import SmtpSender
 
 SETUP = datetime(2026, 8, 30, 12, 0, tzinfo=UTC)
 SENDER = "Rollout Ops <maintenance@rollout.test>"
@@ -51,11 +51,11 @@ def window(session):
     return made
 
 
-def invitation(window) -> tuple[str, bytes]:
+def invitation(window, public_url: str = "https://rollout.test") -> tuple[str, bytes]:
     """The .ics attached to an announcement email: its Content-Type method and its body."""
     sender = SmtpSender(
         SmtpSettings(host="127.0.0.1", port=25, security="none", sender=SENDER),
-        public_url="https://rollout.test",
+        public_url=public_url,
     )
     email = Email(
         message_id="m1",
@@ -94,3 +94,30 @@ def test_feeds_and_downloads_are_plain_calendars_without_method_or_organizer(cli
         assert "METHOD" not in calendar, path
         assert [e for e in calendar.walk("VEVENT") if "ORGANIZER" in e] == [], path
         assert libical_errors(body) == [], path
+
+
+@pytest.mark.parametrize("changes", [["move"], ["announce", "cancel"]])
+def test_an_emailed_invitation_updates_the_event_a_subscribed_feed_holds(
+    app, client, session, window, changes
+):
+    # Calendars match the two by UID and keep the higher SEQUENCE: both must agree.
+    moved = datetime(2027, 1, 10, 14, tzinfo=UTC)
+    span = {"starts_at": moved, "ends_at": moved + (window.ends_at - window.starts_at)}
+    for change in changes:
+        change_window(
+            session,
+            window.id,
+            change=change,
+            expected_sequence=window.sequence,
+            reason="vendor delay",
+            **(span if change == "move" else {}),
+            actor="test",
+            now=NOW,  # the app's clock: a cancellation stays in feeds a while
+        )
+    session.commit()
+    [feed] = Calendar.from_ical(client.get("/calendars/regions/us.ics").data).walk("VEVENT")
+    public_url = app.extensions["rollout.settings"].public_url
+    [emailed] = Calendar.from_ical(invitation(window, public_url)[1]).walk("VEVENT")
+    for name in ("UID", "SEQUENCE", "DTSTART", "DTEND", "SUMMARY", "STATUS", "URL"):
+        assert feed.get(name) == emailed.get(name), name
+    assert emailed["SEQUENCE"] == window.sequence > 0

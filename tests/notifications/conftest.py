@@ -7,14 +7,14 @@ import random
 
 import pytest
 
+from channels.config import SmtpSettings
+from channels.email import SmtpSender
+from channels.webhooks import WebhookSender
 from rollout.notifications import create_contact
 from rollout.notifications.addresses import parse_allow_list
 from tests.conftest import NOW
 from tests.factories import make_customer, make_region
 from tests.notifications.servers import smtp_server, webhook_receiver
-from web.channels.config import SmtpSettings
-from web.channels.email import SmtpSender
-from web.channels.webhooks import WebhookSender
 from web.worker import Worker
 
 LOOPBACK = parse_allow_list("127.0.0.0/8,::1/128")

@@ -8,12 +8,12 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from channels.config import NotifySettings
 from rollout.windows import Window, WindowStatus
 from rollout.windows.announcing import announce_upcoming
 from tests.conftest import NOW
 from tests.factories import make_policy
 from tests.notifications.test_triggers import change, make_window, rows
-from web.channels.config import NotifySettings
 from web.worker import CalendarPass
 
 NOTICE = timedelta(days=30)
@@ -98,7 +98,7 @@ def test_the_calendar_pass_only_plans_when_auto_announce_is_off(
 ):
     make_policy(session)
     session.commit()
-    settings = NotifySettings.from_env({"NOTIFY_AUTO_ANNOUNCE": "false"})
+    settings = NotifySettings(auto_announce=False)
     assert settings.announce_within is None
 
     clock.advance(days=40)

@@ -12,6 +12,7 @@ from email.utils import getaddresses
 import pytest
 from icalendar import Calendar
 
+from channels.config import NotifySettings
 from rollout.errors import Invalid
 from rollout.notifications import NotificationStatus, unsubscribe
 from rollout.notifications.delivery import MAX_ATTEMPTS, SCHEDULE, retry_delay
@@ -20,7 +21,6 @@ from tests.factories import make_customer, make_region
 from tests.notifications.conftest import add_contact, smtp_settings
 from tests.notifications.servers import free_port
 from tests.notifications.test_triggers import change, make_window, rows
-from web.channels.config import NotifySettings
 from web.worker import build_worker, run
 
 

@@ -14,12 +14,12 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
+from channels.email import SmtpSender
 from rollout.notifications import NotificationStatus
 from tests.factories import make_customer, make_region
 from tests.notifications.conftest import BASE_URL, add_contact, smtp_settings
 from tests.notifications.servers import Inbox, free_port
 from tests.notifications.test_email import announce_soon, announcement
-from web.channels.email import SmtpSender
 from web.worker import run
 
 LOGIN = ("rollout", "the-right-password")

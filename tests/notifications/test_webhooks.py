@@ -10,6 +10,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from channels.webhooks import WebhookSender, retry_after_of
 from rollout.errors import Invalid
 from rollout.notifications import NotificationStatus, create_endpoint, rotate_endpoint_secret
 from rollout.notifications.addresses import check_webhook_url
@@ -18,7 +19,6 @@ from tests.factories import bearer, make_customer, make_region, make_token
 from tests.notifications.conftest import LOOPBACK
 from tests.notifications.test_email import announce_soon, announcement
 from tests.notifications.test_triggers import rows
-from web.channels.webhooks import WebhookSender, retry_after_of
 from web.worker import run
 
 

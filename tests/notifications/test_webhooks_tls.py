@@ -12,14 +12,14 @@ from datetime import timedelta
 import pytest
 import trustme
 
+from channels.webhooks import WebhookSender
 from rollout.notifications import Channel, NotificationStatus, create_endpoint
-from tests.conftest import NOW
+from tests.conftest import NOW, settings_from_env
 from tests.notifications.conftest import LOOPBACK
 from tests.notifications.servers import Receiver, webhook_receiver
 from tests.notifications.test_email import announce_soon
 from tests.notifications.test_triggers import rows
-from web.channels.config import NotifySettings
-from web.channels.webhooks import WebhookSender
+from web.settings import SettingsError
 from web.worker import build_worker, run
 
 FIRST_RETRY = timedelta(seconds=5)
@@ -121,13 +121,12 @@ def test_a_trusted_certificate_for_another_host_is_retried_later_and_nothing_is_
 
 
 def test_the_worker_trusts_the_private_ca_named_by_webhook_ca_bundle(
-    session, people, app, clock, ca, ca_bundle
+    session, people, app, clock, ca, ca_bundle, tmp_path
 ):
+    env = {"WEBHOOK_ALLOW_PRIVATE": "127.0.0.0/8", "WEBHOOK_CA_BUNDLE": ca_bundle}
     app.extensions["rollout.settings"] = dataclasses.replace(
         app.extensions["rollout.settings"],
-        notifications=NotifySettings.from_env(
-            {"WEBHOOK_ALLOW_PRIVATE": "127.0.0.0/8", "WEBHOOK_CA_BUNDLE": ca_bundle}
-        ),
+        notifications=settings_from_env(tmp_path, env).notifications,
     )
     certificate = ca.issue_cert("localhost", "127.0.0.1")
     with tls_endpoint(session, people["acme"].customer, certificate) as receiver:
@@ -146,5 +145,5 @@ def test_a_webhook_ca_bundle_without_certificates_is_refused_naming_the_variable
     path = tmp_path / "bundle.pem"
     if content is not None:
         path.write_text(content)
-    with pytest.raises(ValueError, match="WEBHOOK_CA_BUNDLE"):
-        NotifySettings.from_env({"WEBHOOK_CA_BUNDLE": str(path)})
+    with pytest.raises(SettingsError, match="WEBHOOK_CA_BUNDLE"):
+        settings_from_env(tmp_path, {"WEBHOOK_CA_BUNDLE": str(path)})

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
+from channels.email import SmtpSender
 from rollout import windows
 from rollout.customers import create_customer, create_region
 from rollout.db import make_engine, make_session_factory
@@ -21,7 +22,6 @@ from rollout.notifications import DeliveryAttempt, Notification, NotificationSta
 from rollout.notifications.contacts import create_contact
 from tests.notifications.conftest import BASE_URL, smtp_settings
 from tests.notifications.servers import smtp_server
-from web.channels.email import SmtpSender
 from web.worker import Worker, run
 
 

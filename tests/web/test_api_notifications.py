@@ -9,13 +9,13 @@ from datetime import timedelta
 
 import pytest
 
+from channels.config import NotifySettings
 from rollout.notifications import Notification, NotificationStatus, notify
 from tests.conftest import NOW
 from tests.factories import bearer, make_customer, make_region, make_token
 from tests.notifications.conftest import LOOPBACK
 from tests.web.test_openapi import response_validator
 from tests.web.test_pages import csrf_token, sign_in
-from web.channels.config import NotifySettings
 
 
 @pytest.fixture

@@ -9,12 +9,12 @@ import re
 import pytest
 from sqlalchemy import select
 
+from channels.config import NotifySettings
 from rollout.notifications.models import WebhookEndpoint
 from rollout.windows import Window
 from tests.factories import bearer, make_customer, make_policy, make_region, make_token
 from tests.notifications.conftest import LOOPBACK
 from tests.web.test_pages import new_window, sign_in
-from web.channels.config import NotifySettings
 
 BIG = str(2**31)  # one past PostgreSQL's serial ids
 HUGE = str(2**63)  # one past SQLite's

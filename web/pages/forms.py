@@ -25,7 +25,7 @@ from wtforms.widgets import HiddenInput
 from rollout.customers import Customer, Region
 from rollout.errors import DomainError, Invalid
 from rollout.scheduling import localize
-from rollout.validation import check_year, refuse_controls
+from rollout.validation import check_year, is_whole_number, refuse_controls
 from web.errors import status_of
 
 # What a datetime-local input sends: minutes, or seconds when a browser adds them.
@@ -228,3 +228,47 @@ class HotfixForm(FlaskForm):
             SelectChoice(c.slug, f"{c.name} ({c.region.slug})") for c in customers
         ]
         return self
+
+
+# Notifications: a customer admin's contacts and webhook endpoints. The domain checks every
+# value (its messages name the field), so these fields only carry the text to it.
+
+DAMAGED = "the form is damaged; reload the page"
+
+
+class VersionForm(FlaskForm):
+    # The version of the row the page showed: saving over a newer one is refused as stale.
+    # Absent (a form without one) means no check.
+    version = StringField(widget=HiddenInput(), validators=[Optional()])
+
+    def validate_version(self, field) -> None:
+        if not is_whole_number(field.data):
+            raise ValidationError(DAMAGED)
+
+    def expected_version(self) -> int | None:
+        return int(self.version.data) if self.version.data else None
+
+
+class CustomerSigninForm(FlaskForm):
+    token = StringField("API token", default="")
+
+
+class ContactForm(FlaskForm):
+    name = StringField("Name", default="")
+    email = StringField("Email", default="")
+    role = StringField("Role", default="")
+    locale = StringField("Language")
+    timezone = StringField("Time zone")
+    topics = SelectMultipleField("Topics", validate_choice=False)
+
+
+class ContactSubscriptionsForm(VersionForm):
+    locale = StringField("Language")
+    timezone = StringField("Time zone")
+    topics = SelectMultipleField("Topics", validate_choice=False)
+
+
+class WebhookForm(FlaskForm):
+    url = StringField("HTTPS URL", default="")
+    description = StringField("Description", default="")
+    topics = SelectMultipleField("Topics", validate_choice=False)

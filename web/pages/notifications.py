@@ -22,7 +22,7 @@ from flask_wtf import FlaskForm
 from rollout import notifications
 from rollout.access import ApiToken, Role, authenticate_token
 from rollout.customers import Locale, get_customer
-from rollout.errors import Conflict, DomainError, Invalid
+from rollout.errors import Conflict, DomainError
 from rollout.notifications import NotificationStatus
 from web.auth import (
     begin_session,
@@ -32,6 +32,13 @@ from web.auth import (
     throttled_signin,
 )
 from web.database import db, now
+from web.pages.forms import (
+    ContactForm,
+    ContactSubscriptionsForm,
+    CustomerSigninForm,
+    VersionForm,
+    WebhookForm,
+)
 from web.pages.signin import staff_page
 
 blueprint = Blueprint("notification_pages", __name__)
@@ -50,10 +57,6 @@ STALE_FORM = (
     "Someone changed this since you opened the page, so nothing was saved. "
     "It is shown below as it is now: make your change again if it is still needed."
 )
-
-
-class CsrfForm(FlaskForm):
-    """Only the CSRF token: the fields are read by hand and checked by the domain."""
 
 
 @unsubscribe_blueprint.get("/unsubscribe/<token>")
@@ -99,10 +102,10 @@ def customer_admin(view):
 @blueprint.route("/customer/login", methods=["GET", "POST"])
 def customer_login():
     """A customer admin signs in with one of the customer's API tokens; too many misses pause it."""
-    form = CsrfForm()
+    form = CustomerSigninForm()
     if not form.validate_on_submit():
         return render_template("notifications/login.html", form=form), 422 if form.errors else 200
-    plaintext = (request.form.get("token") or "").strip()
+    plaintext = form.token.data.strip()
     # A bare token names no account: only the per-client limit applies.
     token = throttled_signin(None, lambda: _live_customer_token(plaintext))
     if token is None:
@@ -116,7 +119,7 @@ def customer_login():
 
 @blueprint.post("/customer/logout")
 def customer_logout():
-    form = CsrfForm()
+    form = FlaskForm()
     if form.validate_on_submit():
         end_current_session()
         db().commit()
@@ -125,8 +128,13 @@ def customer_logout():
 
 @blueprint.get("/customers/<slug>/notifications")
 @customer_admin
-def customer_page(customer, secret=None, form=None, status=200):
+def customer_page(customer):
     """The customer's contacts and webhook endpoints, with forms to change them."""
+    return _customer_page(customer)
+
+
+def _customer_page(customer, *, form: FlaskForm | None = None, secret=None, status=200):
+    """The page, with a refused form's errors or a new webhook secret shown once."""
     page = render_template(
         "notifications/customer.html",
         customer=customer,
@@ -134,7 +142,7 @@ def customer_page(customer, secret=None, form=None, status=200):
         endpoints=notifications.list_endpoints(db(), customer),
         topics=TOPIC_NAMES,
         locales=list(Locale),
-        form=form or CsrfForm(),
+        form=form or FlaskForm(),
         secret=secret,
     )
     return _private(page, status)
@@ -143,17 +151,19 @@ def customer_page(customer, secret=None, form=None, status=200):
 @blueprint.post("/customers/<slug>/notifications/contacts")
 @customer_admin
 def add_contact(customer):
+    form = ContactForm()
     return _change(
         customer,
+        form,
         lambda: notifications.create_contact(
             db(),
             customer,
-            name=request.form.get("name", ""),
-            email=request.form.get("email", ""),
-            role=request.form.get("role", ""),
-            locale=request.form.get("locale") or None,
-            timezone=request.form.get("timezone") or None,
-            subscriptions=request.form.getlist("topics"),
+            name=form.name.data,
+            email=form.email.data,
+            role=form.role.data,
+            locale=form.locale.data or None,
+            timezone=form.timezone.data or None,
+            subscriptions=form.topics.data,
             now=now(),
         ),
         "Contact added.",
@@ -163,16 +173,18 @@ def add_contact(customer):
 @blueprint.post("/customers/<slug>/notifications/contacts/<int:contact_id>")
 @customer_admin
 def edit_contact(customer, contact_id: int):
+    form = ContactSubscriptionsForm()
     return _change(
         customer,
+        form,
         lambda: notifications.update_contact(
             db(),
             customer,
             contact_id,
-            expected_version=_rendered_version(),
-            locale=request.form.get("locale") or None,
-            timezone=request.form.get("timezone") or None,
-            subscriptions=request.form.getlist("topics"),
+            expected_version=form.expected_version(),
+            locale=form.locale.data or None,
+            timezone=form.timezone.data or None,
+            subscriptions=form.topics.data,
             now=now(),
         ),
         "Subscriptions saved.",
@@ -184,6 +196,7 @@ def edit_contact(customer, contact_id: int):
 def remove_contact(customer, contact_id: int):
     return _change(
         customer,
+        FlaskForm(),
         lambda: notifications.delete_contact(db(), customer, contact_id, now=now()),
         "Contact removed.",
     )
@@ -194,14 +207,16 @@ def remove_contact(customer, contact_id: int):
 def add_webhook(customer):
     """The new endpoint's secret is on the answer page, once; no redirect to lose it."""
     allow = current_app.extensions["rollout.settings"].notifications.allow_private
+    form = WebhookForm()
     return _change(
         customer,
+        form,
         lambda: notifications.create_endpoint(
             db(),
             customer,
-            url=request.form.get("url", ""),
-            topics=request.form.getlist("topics"),
-            description=request.form.get("description", ""),
+            url=form.url.data,
+            topics=form.topics.data,
+            description=form.description.data,
             allow=allow,
             now=now(),
         ),
@@ -213,14 +228,16 @@ def add_webhook(customer):
 @blueprint.post("/customers/<slug>/notifications/webhooks/<int:endpoint_id>/rotate")
 @customer_admin
 def rotate_webhook(customer, endpoint_id: int):
+    form = VersionForm()
     return _change(
         customer,
+        form,
         lambda: notifications.rotate_endpoint_secret(
             db(),
             customer,
             endpoint_id,
             grace=timedelta(hours=24),
-            expected_version=_rendered_version(),
+            expected_version=form.expected_version(),
             now=now(),
         ),
         "New secret made; the old one keeps signing for 24 hours.",
@@ -231,14 +248,16 @@ def rotate_webhook(customer, endpoint_id: int):
 @blueprint.post("/customers/<slug>/notifications/webhooks/<int:endpoint_id>/enable")
 @customer_admin
 def enable_webhook(customer, endpoint_id: int):
+    form = VersionForm()
     return _change(
         customer,
+        form,
         lambda: notifications.update_endpoint(
             db(),
             customer,
             endpoint_id,
             enabled=True,
-            expected_version=_rendered_version(),
+            expected_version=form.expected_version(),
             now=now(),
         ),
         "Endpoint enabled again.",
@@ -250,6 +269,7 @@ def enable_webhook(customer, endpoint_id: int):
 def remove_webhook(customer, endpoint_id: int):
     return _change(
         customer,
+        FlaskForm(),
         lambda: notifications.delete_endpoint(db(), customer, endpoint_id, now=now()),
         "Endpoint removed.",
     )
@@ -268,7 +288,7 @@ def outbox():
         items=notifications.list_notifications(db(), status=status, limit=RECENT),
         status=status,
         statuses=list(NotificationStatus),
-        form=CsrfForm(),
+        form=FlaskForm(),
     )
     return page
 
@@ -276,7 +296,7 @@ def outbox():
 @blueprint.post("/staff/notifications/<int:notification_id>/retry")
 @staff_page()
 def retry(notification_id: int):
-    form = CsrfForm()
+    form = FlaskForm()
     if not form.validate_on_submit():
         abort(400, "The form expired; reload the page and try again.")
     try:
@@ -290,10 +310,12 @@ def retry(notification_id: int):
     return redirect(url_for(".outbox", status=request.args.get("status")))
 
 
-def _change(customer, use_case, done: str, *, shows_secret: bool = False):
-    form = CsrfForm()
+def _change(customer, form: FlaskForm, use_case, done: str, *, shows_secret: bool = False):
+    """Run the use case on a submitted form; a refusal shows the page again with its reason."""
     if not form.validate_on_submit():
-        abort(400, "The form expired; reload the page and try again.")
+        if "csrf_token" in form.errors:
+            abort(400, "The form expired; reload the page and try again.")
+        return _customer_page(customer, form=form, status=422)
     try:
         result = use_case()
     except DomainError as exc:
@@ -304,24 +326,13 @@ def _change(customer, use_case, done: str, *, shows_secret: bool = False):
             where = f"{exc.field}: " if exc.field else ""
             form.form_errors.append(f"{where}{exc.message}")
         status = 409 if isinstance(exc, Conflict) else 422
-        return customer_page.__wrapped__(customer, form=form, status=status)
+        return _customer_page(customer, form=form, status=status)
     db().commit()
+    flash(done, "success")
     if shows_secret:
         _, secret = result
-        flash(done, "success")
-        return customer_page.__wrapped__(customer, secret=secret)
-    flash(done, "success")
+        return _customer_page(customer, secret=secret)
     return redirect(url_for(".customer_page", slug=customer.slug))
-
-
-def _rendered_version() -> int | None:
-    """The version of the row the form was rendered with; None (no check) if it has none."""
-    value = request.form.get("version")
-    if value is None:
-        return None
-    if not (value.isascii() and value.isdigit()):
-        raise Invalid("the form is damaged; reload the page", field="version")
-    return int(value)
 
 
 def _customer_token() -> ApiToken | None:

@@ -13,10 +13,11 @@ from email.utils import format_datetime, formataddr, parseaddr
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from calendars.feeds import FeedEvent, FeedInfo, render_feed
+from calendars.feeds import FeedInfo, render_feed
+from calendars.windows import window_as_event
+from channels.config import SmtpSettings
 from rollout.notifications.content import Email
 from rollout.notifications.delivery import Outcome, Result
-from web.channels.config import SmtpSettings
 
 # A connection unused this long is checked with NOOP before the next message.
 IDLE_CHECK = 20.0
@@ -191,17 +192,17 @@ def window_ics(public_url: str, sender: str, window: tuple) -> bytes:
     starts, ends = datetime.fromisoformat(w["starts_at"]), datetime.fromisoformat(w["ends_at"])
     created = datetime.fromisoformat(w.get("created_at") or w["starts_at"])
     modified = datetime.fromisoformat(w.get("updated_at") or w["starts_at"])
-    link = f"{public_url}/maintenance/windows/{w['id']}" if w.get("public") else None
-    event = FeedEvent(
-        uid=f"window-{w['id']}@{urlsplit(public_url).hostname}",
+    event = window_as_event(
+        public_url,
+        window_id=w["id"],
         sequence=w["sequence"],
         title=" ".join(w["title"].split()),  # one line, like the subject
-        cancelled=w["status"] == "cancelled",
+        status=w["status"],
         starts_at=starts,
         ends_at=ends,
         timezone=w["timezone"],
         created=created,
         last_modified=modified,
-        url=link,
+        linked=bool(w.get("public")),
     )
     return render_feed(FeedInfo(name=event.title, organizer=sender), [event])
