@@ -83,16 +83,17 @@ def format_span(start: datetime | str, end: datetime | str, zone: str, locale: s
 
 def _zone(local: datetime, zone: str) -> str:
     """`EST (America/New_York)`: the abbreviation, and the zone's name unless it is UTC."""
-    return f"{local.tzname()}" if zone == "UTC" else f"{local.tzname()} ({zone})"
+    return str(local.tzname()) if zone == "UTC" else f"{local.tzname()} ({zone})"
 
 
 def format_duration(minutes: int, locale: str) -> str:
     """`24 hours`, `1 hour`, `30 minutes`, `2 days`; in French `24 heures`, `1 heure`."""
     t = translations(locale)
-    if minutes >= 1440 and minutes % 1440 == 0:
-        return t.ngettext("%(num)d day", "%(num)d days", minutes // 1440) % {"num": minutes // 1440}
-    if minutes >= 60 and minutes % 60 == 0:
-        return t.ngettext("%(num)d hour", "%(num)d hours", minutes // 60) % {"num": minutes // 60}
+    days, hours = minutes // 1440, minutes // 60
+    if days >= 1 and minutes % 1440 == 0:
+        return t.ngettext("%(num)d day", "%(num)d days", days) % {"num": days}
+    if hours >= 1 and minutes % 60 == 0:
+        return t.ngettext("%(num)d hour", "%(num)d hours", hours) % {"num": hours}
     if minutes >= 1:
         return t.ngettext("%(num)d minute", "%(num)d minutes", minutes) % {"num": minutes}
     # A reminder under a minute (NOTIFY_REMINDERS=0m) is written as it always was.
@@ -228,7 +229,6 @@ def _html_templates() -> Environment:
     return _environment(autoescape=select_autoescape(["html"]), extensions=[])
 
 
-# Whitespace rules babel.cfg repeats, so that extraction reads the templates as they render.
 def _environment(*, autoescape, extensions: list[str]) -> Environment:
     return Environment(
         loader=FileSystemLoader(TEMPLATES),
