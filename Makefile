@@ -46,9 +46,10 @@ bench: $(VENV)
 # drop the ones no code uses, and compile the .mo files read at run time. Translate what it
 # adds (tests/rollout/test_i18n.py fails until you do), then run it again to compile.
 translations: $(VENV)/.installed
+	mkdir -p build
 	$(BIN)/pybabel extract -F babel.cfg -c Translators: --add-location=file --sort-by-file \
-		-o $(VENV)/messages.pot .
-	$(BIN)/pybabel update -i $(VENV)/messages.pot -d rollout/translations --ignore-obsolete
+		--project=Rollout -o build/messages.pot .
+	$(BIN)/pybabel update -i build/messages.pot -d rollout/translations --ignore-obsolete
 	$(BIN)/pybabel compile -d rollout/translations
 
 lint: $(VENV)
