@@ -2,7 +2,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: $(VENV) run test bench lint clean
+.PHONY: $(VENV) run test bench lint translations clean
 
 # Stamp files re-run the install whenever pyproject.toml changes. Running needs only the
 # service's own dependencies; the test tools (Playwright, schemathesis, ...) come with `make test`.
@@ -41,6 +41,16 @@ bench: $(VENV)
 	$(BIN)/python -m bench.jira
 	$(BIN)/python -m bench.fix_status
 	$(BIN)/python -m bench.notifications
+
+# Re-extract the English msgids (babel.cfg says where), add new ones to each language's .po,
+# drop the ones no code uses, and compile the .mo files read at run time. Translate what it
+# adds (tests/rollout/test_i18n.py fails until you do), then run it again to compile.
+translations: $(VENV)/.installed
+	mkdir -p build
+	$(BIN)/pybabel extract -F babel.cfg -c Translators: --add-location=file --sort-by-file \
+		--project=Rollout -o build/messages.pot .
+	$(BIN)/pybabel update -i build/messages.pot -d rollout/translations --ignore-obsolete
+	$(BIN)/pybabel compile -d rollout/translations
 
 lint: $(VENV)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

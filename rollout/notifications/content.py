@@ -1,5 +1,6 @@
-"""What a notification says: email text and HTML from templates in the contact's language
-and time zone (the zone named), and the JSON event a webhook receives."""
+"""What a notification says: email text and HTML from one template per kind of message,
+written through the gettext catalogue of the contact's language (`rollout/i18n.py`) in their
+time zone (the zone named), and the JSON event a webhook receives."""
 
 from __future__ import annotations
 
@@ -16,16 +17,13 @@ from jinja2 import Environment, FileSystemLoader, Undefined, select_autoescape
 from markupsafe import Markup, escape
 
 from rollout.dates import LOCALES, long_date
+from rollout.i18n import translations
 from rollout.notifications.models import Notification
 from rollout.releases.notes import plain_note, render_note
 from rollout.validation import strip_controls
 
 TEMPLATES = Path(__file__).parent / "templates"
 _URL = re.compile(r"https?://[^\s<>\"']+")
-_UNITS = {
-    "en": {"day": ("day", "days"), "hour": ("hour", "hours"), "minute": ("minute", "minutes")},
-    "fr": {"day": ("jour", "jours"), "hour": ("heure", "heures"), "minute": ("minute", "minutes")},
-}
 
 
 @dataclass(frozen=True)
@@ -60,9 +58,8 @@ def format_moment(value: datetime | str, zone: str, locale: str) -> str:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     local = value.astimezone(ZoneInfo(zone))
-    joiner = " à " if locale == "fr" else ", "
-    text = f"{long_date(local, locale)}{joiner}{local:%H:%M} {local.tzname()}"
-    return text if zone == "UTC" else f"{text} ({zone})"
+    words = {"date": long_date(local, locale), "time": f"{local:%H:%M}", "zone": _zone(local, zone)}
+    return translations(locale).gettext("%(date)s, %(time)s %(zone)s") % words
 
 
 def format_span(start: datetime | str, end: datetime | str, zone: str, locale: str) -> str:
@@ -70,26 +67,37 @@ def format_span(start: datetime | str, end: datetime | str, zone: str, locale: s
     `Saturday 12 December 2026, 09:00–11:00 EST (America/New_York)`."""
     start, end = (datetime.fromisoformat(v) if isinstance(v, str) else v for v in (start, end))
     first, last = start.astimezone(ZoneInfo(zone)), end.astimezone(ZoneInfo(zone))
+    t = translations(locale)
     if first.date() != last.date() or first.tzname() != last.tzname():
-        joiner = " au " if locale == "fr" else " to "
-        return format_moment(start, zone, locale) + joiner + format_moment(end, zone, locale)
-    text = format_moment(start, zone, locale)
-    hours = f"{first:%H:%M}–{last:%H:%M}"
-    if locale == "fr":
-        text = text.replace(f" à {first:%H:%M}", f" de {first:%H:%M} à {last:%H:%M}", 1)
-    else:
-        text = text.replace(f", {first:%H:%M}", f", {hours}", 1)
-    return text
+        return t.gettext("%(start)s to %(end)s") % {
+            "start": format_moment(start, zone, locale),
+            "end": format_moment(end, zone, locale),
+        }
+    return t.gettext("%(date)s, %(start)s–%(end)s %(zone)s") % {
+        "date": long_date(first, locale),
+        "start": f"{first:%H:%M}",
+        "end": f"{last:%H:%M}",
+        "zone": _zone(first, zone),
+    }
+
+
+def _zone(local: datetime, zone: str) -> str:
+    """`EST (America/New_York)`: the abbreviation, and the zone's name unless it is UTC."""
+    return str(local.tzname()) if zone == "UTC" else f"{local.tzname()} ({zone})"
 
 
 def format_duration(minutes: int, locale: str) -> str:
     """`24 hours`, `1 hour`, `30 minutes`, `2 days`; in French `24 heures`, `1 heure`."""
-    for unit, size in (("day", 1440), ("hour", 60), ("minute", 1)):
-        if minutes % size == 0 and minutes >= size:
-            count = minutes // size
-            one, many = _UNITS[locale][unit]
-            return f"{count} {one if count == 1 else many}"
-    return f"{minutes} minutes"
+    t = translations(locale)
+    days, hours = minutes // 1440, minutes // 60
+    if days >= 1 and minutes % 1440 == 0:
+        return t.ngettext("%(num)d day", "%(num)d days", days) % {"num": days}
+    if hours >= 1 and minutes % 60 == 0:
+        return t.ngettext("%(num)d hour", "%(num)d hours", hours) % {"num": hours}
+    if minutes >= 1:
+        return t.ngettext("%(num)d minute", "%(num)d minutes", minutes) % {"num": minutes}
+    # A reminder under a minute (NOTIFY_REMINDERS=0m) is written as it always was.
+    return t.gettext("%(num)d minutes") % {"num": minutes}
 
 
 def render_email(notification: Notification, *, base_url: str) -> Email:
@@ -109,7 +117,7 @@ def render_email(notification: Notification, *, base_url: str) -> Email:
         "duration": lambda minutes: format_duration(minutes, locale),
     }
     family = notification.event.split(".", 1)[0]
-    template = _environment("txt").get_template(f"{locale}/{family}.txt")
+    template = _text_templates(locale).get_template(f"{family}.txt")
     module = template.make_module({**context, "note": plain_note})
     # One line, whatever a title held: a header never carries a line break.
     subject = " ".join(strip_controls(str(module.subject)).split())[:250]
@@ -123,7 +131,7 @@ def render_email(notification: Notification, *, base_url: str) -> Email:
     # Stripped before splitting into lines too: splitlines() breaks at \x0b and \x1c-\x1e.
     body, _, footer = strip_controls(marked).partition("\n-- \n")
     html = strip_controls(
-        _environment("html")
+        _html_templates()
         .get_template("email.html")
         .render(
             lang=locale,
@@ -209,10 +217,23 @@ def _linked(line: str) -> Markup:
 
 
 @cache
-def _environment(kind: str) -> Environment:
+def _text_templates(locale: str) -> Environment:
+    """The text templates, their `_()` reading `locale`'s catalogue."""
+    environment = _environment(autoescape=False, extensions=["jinja2.ext.i18n"])
+    environment.install_gettext_translations(translations(locale), newstyle=True)
+    return environment
+
+
+@cache
+def _html_templates() -> Environment:
+    return _environment(autoescape=select_autoescape(["html"]), extensions=[])
+
+
+def _environment(*, autoescape, extensions: list[str]) -> Environment:
     return Environment(
         loader=FileSystemLoader(TEMPLATES),
-        autoescape=select_autoescape(["html"]) if kind == "html" else False,
+        autoescape=autoescape,
+        extensions=extensions,
         undefined=Undefined,
         trim_blocks=True,
         lstrip_blocks=True,

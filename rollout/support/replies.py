@@ -1,43 +1,66 @@
 """Paste-ready replies for a ticket, in English or French, in the customer's time zone with
-the zone named. Dates are written from tables, never from the server's locale."""
+the zone named. The words come from the gettext catalogue (`rollout/i18n.py`), dates from
+tables, never from the server's locale."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from gettext import NullTranslations
 from zoneinfo import ZoneInfo
 
-from rollout.dates import long_date
+from rollout.dates import LOCALES, long_date
+from rollout.i18n import N_, translations
 from rollout.support.fix_status.rule import FixStatus, Plan, Slot
 
-# Cities of IANA zone names that French writes differently ("heure de Londres").
-_FR_CITIES = {
-    "London": "Londres",
-    "Brussels": "Bruxelles",
-    "Vienna": "Vienne",
-    "Lisbon": "Lisbonne",
-    "Warsaw": "Varsovie",
-    "Moscow": "Moscou",
-    "Athens": "Athènes",
-    "Copenhagen": "Copenhague",
-    "Algiers": "Alger",
-    "Mexico City": "Mexico",
-    "Singapore": "Singapour",
-    "Montreal": "Montréal",
-    "Quebec": "Québec",
-    "Belgrade": "Belgrade",
-    "Bucharest": "Bucarest",
-    "Kyiv": "Kiev",
-    "Cairo": "Le Caire",
-    "Tokyo": "Tokyo",
-    "Tunis": "Tunis",
-}
+# Cities of IANA zone names that French writes differently ("heure de Londres"); the
+# catalogue holds their French names, and only these are looked up.
+_CITIES = frozenset(
+    {
+        # Translators: cities of time zones, named in replies.
+        N_("London"),
+        N_("Brussels"),
+        N_("Vienna"),
+        N_("Lisbon"),
+        N_("Warsaw"),
+        N_("Moscow"),
+        N_("Athens"),
+        N_("Copenhagen"),
+        N_("Algiers"),
+        N_("Mexico City"),
+        N_("Singapore"),
+        N_("Montreal"),
+        N_("Quebec"),
+        N_("Bucharest"),
+        N_("Kyiv"),
+        N_("Cairo"),
+    }
+)
+# Languages whose replies name the zone's city after a time ("heure de Paris"). English gives
+# the abbreviation alone, and a translation may not add a placeholder its English msgid lacks,
+# so the city phrase is a message of its own, asked for in these languages only.
+_CITY_NAMED = frozenset({"fr"})
+
+
+@dataclass(frozen=True)
+class _Reader:
+    """Whom a reply is written for: their language's catalogue and their zone."""
+
+    locale: str
+    t: NullTranslations
+    zone: ZoneInfo
+
+    def _(self, message: str, **words: str) -> str:
+        """`message` in the reader's language, its placeholders filled from `words` (as `_()`
+        in the templates)."""
+        return self.t.gettext(message) % words
 
 
 def reply(status: FixStatus, locale: str, zone: str) -> str:
     """Short text for the customer about `status`, in `locale` (en|fr), times in `zone`."""
-    writer = _FRENCH if locale == "fr" else _ENGLISH
-    return writer[status.state](status, ZoneInfo(zone))
+    locale = locale if locale in LOCALES else "en"
+    return _REPLIES[status.state](status, _Reader(locale, translations(locale), ZoneInfo(zone)))
 
 
 # ---- dates ------------------------------------------------------------------------------
@@ -49,30 +72,38 @@ def abbreviation(local: datetime) -> str:
     return f"UTC{name}" if name[:1] in "+-" else name
 
 
-def city(zone: ZoneInfo, locale: str = "en") -> str:
-    """`America/New_York` → `New York` (French: `Europe/London` → `Londres`)."""
+def city(zone: ZoneInfo, t: NullTranslations) -> str:
+    """`America/New_York` → `New York`, in French `Europe/London` → `Londres`."""
     name = zone.key.rsplit("/", 1)[-1].replace("_", " ")
-    return _FR_CITIES.get(name, name) if locale == "fr" else name
+    return t.gettext(name) if name in _CITIES else name
 
 
-def _fr_zone(zone: ZoneInfo, local: datetime) -> str:
-    if zone.key == "UTC":
+def _zone(r: _Reader, local: datetime, *, abbreviated: bool = True) -> str:
+    """The zone after a time: `EST`, in French `(heure de Paris, CET)`; without the
+    abbreviation (a span that already gave both) nothing, in French `(heure de Paris)`."""
+    if r.locale not in _CITY_NAMED:
+        return abbreviation(local) if abbreviated else ""
+    if r.zone.key == "UTC":
         return "(UTC)"
-    place = city(zone, "fr")
-    of = "d'" if place[:1].lower() in "aeiouyéèêâîôû" else "de "
-    return f"(heure {of}{place}, {abbreviation(local)})"
+    place = city(r.zone, r.t)
+    if not abbreviated:
+        # Translators: after times that name their abbreviations already.
+        return r._("(%(city)s time)", city=place)
+    if place[:1].lower() in "aeiouyéèêâîôû":  # French elides: "heure d'Auckland"
+        # Translators: the zone after a time, in replies to tickets.
+        message = r.t.pgettext("city starting with a vowel", "(%(city)s time, %(abbreviation)s)")
+    else:
+        # Translators: the zone after a time, in replies to tickets.
+        message = r.t.gettext("(%(city)s time, %(abbreviation)s)")
+    return message % {"city": place, "abbreviation": abbreviation(local)}
 
 
-def en_moment(instant: datetime, zone: ZoneInfo) -> str:
-    """`Saturday 14 November 2026, 09:45 EST`."""
-    local = instant.astimezone(zone)
-    return f"{long_date(local, 'en')}, {local:%H:%M} {abbreviation(local)}"
-
-
-def fr_moment(instant: datetime, zone: ZoneInfo) -> str:
-    """`samedi 14 novembre 2026 à 09:45 (heure de Paris, CET)`."""
-    local = instant.astimezone(zone)
-    return f"{long_date(local, 'fr')} à {local:%H:%M} {_fr_zone(zone, local)}"
+def moment(instant: datetime, r: _Reader) -> str:
+    """`Saturday 14 November 2026, 09:45 EST`, `samedi 14 novembre 2026 à 09:45 (heure de
+    Paris, CET)`."""
+    local = instant.astimezone(r.zone)
+    date, time = long_date(local, r.locale), f"{local:%H:%M}"
+    return r._("%(date)s, %(time)s %(zone)s", date=date, time=time, zone=_zone(r, local))
 
 
 def _times(first: datetime, last: datetime) -> str:
@@ -82,215 +113,153 @@ def _times(first: datetime, last: datetime) -> str:
     return f"{first:%H:%M}–{last:%H:%M}"
 
 
-def en_window(slot: Slot, zone: ZoneInfo) -> str:
-    """`the maintenance window on Saturday 12 December 2026, 09:00–11:00 EST`."""
-    first, last = slot.starts_at.astimezone(zone), slot.ends_at.astimezone(zone)
-    which = {"regular": "the maintenance window", "emergency": "an emergency maintenance window"}
-    name = which.get(slot.kind, "a maintenance window")
+def window(slot: Slot, r: _Reader) -> str:
+    """`the maintenance window on Saturday 12 December 2026, 09:00–11:00 EST`, `la fenêtre de
+    maintenance du samedi 12 décembre 2026, 09:00–11:00 (heure de …)`."""
+    first, last = slot.starts_at.astimezone(r.zone), slot.ends_at.astimezone(r.zone)
     if first.date() == last.date():
         times = _times(first, last)
-        suffix = "" if " " in times else f" {abbreviation(last)}"
-        return f"{name} on {long_date(first, 'en')}, {times}{suffix}"
-    return (
-        f"{name} from {long_date(first, 'en')}, {first:%H:%M} {abbreviation(first)} "
-        f"to {long_date(last, 'en')}, {last:%H:%M} {abbreviation(last)}"
-    )
-
-
-def fr_window(slot: Slot, zone: ZoneInfo) -> str:
-    """`la fenêtre de maintenance du samedi 12 décembre 2026, 09:00–11:00 (heure de …)`."""
-    first, last = slot.starts_at.astimezone(zone), slot.ends_at.astimezone(zone)
-    regular = slot.kind == "regular"
-    name = {
-        "regular": "la fenêtre de maintenance",
-        "emergency": "une fenêtre de maintenance d'urgence",
-    }.get(slot.kind, "une fenêtre de maintenance")
-    if first.date() == last.date():
-        times = _times(first, last)
-        place = _fr_zone(zone, last)
-        if " " in times:  # both abbreviations already given: name the city alone
-            place = "(UTC)" if zone.key == "UTC" else f"(heure de {city(zone, 'fr')})"
-        return f"{name} {'du' if regular else 'le'} {long_date(first, 'fr')}, {times} {place}"
-    return (
-        f"{name} du {long_date(first, 'fr')}, {first:%H:%M} {_fr_zone(zone, first)} "
-        f"au {long_date(last, 'fr')}, {last:%H:%M} {_fr_zone(zone, last)}"
-    )
+        zone = _zone(r, last, abbreviated=" " not in times)
+        words = {"date": long_date(first, r.locale), "hours": f"{times} {zone}".rstrip()}
+        if slot.kind == "regular":
+            return r._("the maintenance window on %(date)s, %(hours)s", **words)
+        if slot.kind == "emergency":
+            return r._("an emergency maintenance window on %(date)s, %(hours)s", **words)
+        return r._("a maintenance window on %(date)s, %(hours)s", **words)
+    words = {
+        "start": f"{long_date(first, r.locale)}, {first:%H:%M} {_zone(r, first)}",
+        "end": f"{long_date(last, r.locale)}, {last:%H:%M} {_zone(r, last)}",
+    }
+    if slot.kind == "regular":
+        return r._("the maintenance window from %(start)s to %(end)s", **words)
+    if slot.kind == "emergency":
+        return r._("an emergency maintenance window from %(start)s to %(end)s", **words)
+    return r._("a maintenance window from %(start)s to %(end)s", **words)
 
 
 # ---- sentences --------------------------------------------------------------------------
 
 
-def _en_next(plan: Plan | None, zone: ZoneInfo, *, again: bool = False) -> str:
+def _next(plan: Plan | None, r: _Reader) -> str:
     if plan is None or plan.window is None:
-        return (
-            "We will update this ticket with a new date."
-            if again
-            else "The date it reaches your production environment is not set yet."
-        )
+        return r._("The date it reaches your production environment is not set yet.")
     if plan.late:
-        return (
-            f"It was due on your production environment in {en_window(plan.window, zone)}; "
-            "we are confirming a new date."
-        )
-    verb = "It is due back on" if again else "It reaches"
-    return f"{verb} your production environment in {en_window(plan.window, zone)}."
-
-
-def _fr_next(plan: Plan | None, zone: ZoneInfo, *, again: bool = False) -> str:
-    if plan is None or plan.window is None:
-        return (
-            "Nous mettrons ce ticket à jour avec une nouvelle date."
-            if again
-            else "La date de son déploiement sur votre environnement de production "
-            "n'est pas encore fixée."
-        )
-    if plan.late:
-        return (
-            "Son déploiement sur votre environnement de production était prévu pendant "
-            f"{fr_window(plan.window, zone)}. Nous confirmons une nouvelle date."
-        )
-    again_word = "de nouveau " if again else ""
-    return (
-        f"Il sera {again_word}déployé sur votre environnement de production pendant "
-        f"{fr_window(plan.window, zone)}."
+        return _late(plan, r)
+    return r._(
+        "It reaches your production environment in %(window)s.", window=window(plan.window, r)
     )
 
 
-def _en_planned(s: FixStatus, zone: ZoneInfo) -> str:
+def _next_again(plan: Plan | None, r: _Reader) -> str:
+    if plan is None or plan.window is None:
+        return r._("We will update this ticket with a new date.")
+    if plan.late:
+        return _late(plan, r)
+    return r._(
+        "It is due back on your production environment in %(window)s.",
+        window=window(plan.window, r),
+    )
+
+
+def _late(plan: Plan, r: _Reader) -> str:
+    return r._(
+        "It was due on your production environment in %(window)s; we are confirming a new date.",
+        window=window(plan.window, r),
+    )
+
+
+def _not_planned(s: FixStatus, r: _Reader) -> str:
+    return r._(
+        "The fix for %(bug)s is not planned in a release yet. "
+        "We will update this ticket when it is.",
+        bug=s.bug,
+    )
+
+
+def _planned(s: FixStatus, r: _Reader) -> str:
     plan = s.next
     release = plan.vehicle.name if plan else "?"
     if plan is None or plan.window is None:
-        return (
-            f"The fix for {s.bug} is part of release {release}. The date it reaches your "
-            "production environment is not set yet; we will update this ticket when it is."
+        return r._(
+            "The fix for %(bug)s is part of release %(release)s. The date it reaches your "
+            "production environment is not set yet; we will update this ticket when it is.",
+            bug=s.bug,
+            release=release,
         )
     if plan.late:
-        return f"The fix for {s.bug} is part of release {release}. {_en_next(plan, zone)}"
-    return (
-        f"The fix for {s.bug} is part of release {release}, which reaches your production "
-        f"environment in {en_window(plan.window, zone)}."
+        return r._(
+            "The fix for %(bug)s is part of release %(release)s. %(next)s",
+            bug=s.bug,
+            release=release,
+            next=_late(plan, r),
+        )
+    return r._(
+        "The fix for %(bug)s is part of release %(release)s, which reaches your production "
+        "environment in %(window)s.",
+        bug=s.bug,
+        release=release,
+        window=window(plan.window, r),
     )
 
 
-def _fr_planned(s: FixStatus, zone: ZoneInfo) -> str:
-    plan = s.next
-    release = plan.vehicle.name if plan else "?"
-    if plan is None or plan.window is None:
-        return (
-            f"Le correctif de {s.bug} fait partie de la version {release}. La date de son "
-            "déploiement sur votre environnement de production n'est pas encore fixée. "
-            "Nous mettrons ce ticket à jour dès qu'elle le sera."
-        )
-    if plan.late:
-        return f"Le correctif de {s.bug} fait partie de la version {release}. " + _fr_next(
-            plan, zone
-        )
-    return (
-        f"Le correctif de {s.bug} fait partie de la version {release}, qui sera déployée sur "
-        f"votre environnement de production pendant {fr_window(plan.window, zone)}."
-    )
-
-
-def _en_hotfix(s: FixStatus, zone: ZoneInfo) -> str:
+def _hotfix_scheduled(s: FixStatus, r: _Reader) -> str:
     plan = s.next
     if plan is None or plan.window is None:
-        return (
-            f"A hotfix for {s.bug} is being prepared for your production environment; "
-            "we will update this ticket with its date."
+        return r._(
+            "A hotfix for %(bug)s is being prepared for your production environment; "
+            "we will update this ticket with its date.",
+            bug=s.bug,
         )
     if plan.late:
-        return f"A hotfix for {s.bug} is on its way. {_en_next(plan, zone)}"
-    return (
-        f"A hotfix for {s.bug} reaches your production environment in "
-        f"{en_window(plan.window, zone)}."
+        return r._("A hotfix for %(bug)s is on its way. %(next)s", bug=s.bug, next=_late(plan, r))
+    return r._(
+        "A hotfix for %(bug)s reaches your production environment in %(window)s.",
+        bug=s.bug,
+        window=window(plan.window, r),
     )
 
 
-def _fr_hotfix(s: FixStatus, zone: ZoneInfo) -> str:
-    plan = s.next
-    if plan is None or plan.window is None:
-        return (
-            f"Un correctif urgent pour {s.bug} est en préparation pour votre environnement de "
-            "production. Nous mettrons ce ticket à jour avec sa date."
-        )
-    if plan.late:
-        return f"Un correctif urgent pour {s.bug} est en cours. " + _fr_next(plan, zone)
-    return (
-        f"Un correctif urgent pour {s.bug} sera déployé sur votre environnement de production "
-        f"pendant {fr_window(plan.window, zone)}."
+def _in_preview(s: FixStatus, r: _Reader) -> str:
+    return r._(
+        "The fix for %(bug)s has been on your preview environment since %(since)s. %(next)s",
+        bug=s.bug,
+        since=moment(s.since, r),
+        next=_next(s.next, r),
     )
 
 
-def _en_preview(s: FixStatus, zone: ZoneInfo) -> str:
-    return (
-        f"The fix for {s.bug} has been on your preview environment since "
-        f"{en_moment(s.since, zone)}. {_en_next(s.next, zone)}"
+def _deployed(s: FixStatus, r: _Reader) -> str:
+    return r._(
+        "The fix for %(bug)s has been live on your production environment since %(since)s.",
+        bug=s.bug,
+        since=moment(s.since, r),
     )
 
 
-def _fr_preview(s: FixStatus, zone: ZoneInfo) -> str:
-    return (
-        f"Le correctif de {s.bug} est disponible sur votre environnement de préproduction "
-        f"depuis le {fr_moment(s.since, zone)}. {_fr_next(s.next, zone)}"
+def _rolled_back(s: FixStatus, r: _Reader) -> str:
+    return r._(
+        "The fix for %(bug)s was rolled back from your production environment on %(since)s. "
+        "%(next)s",
+        bug=s.bug,
+        since=moment(s.since, r),
+        next=_next_again(s.next, r),
     )
 
 
-def _en_deployed(s: FixStatus, zone: ZoneInfo) -> str:
-    return (
-        f"The fix for {s.bug} has been live on your production environment since "
-        f"{en_moment(s.since, zone)}."
+def _wont_fix(s: FixStatus, r: _Reader) -> str:
+    return r._(
+        "%(bug)s was closed without a change to the product, so no fix will be deployed for "
+        "it. Please reply to this ticket if it still affects you.",
+        bug=s.bug,
     )
 
 
-def _fr_deployed(s: FixStatus, zone: ZoneInfo) -> str:
-    return (
-        f"Le correctif de {s.bug} est déployé sur votre environnement de production depuis le "
-        f"{fr_moment(s.since, zone)}."
-    )
-
-
-def _en_rolled_back(s: FixStatus, zone: ZoneInfo) -> str:
-    return (
-        f"The fix for {s.bug} was rolled back from your production environment on "
-        f"{en_moment(s.since, zone)}. {_en_next(s.next, zone, again=True)}"
-    )
-
-
-def _fr_rolled_back(s: FixStatus, zone: ZoneInfo) -> str:
-    return (
-        f"Le correctif de {s.bug} a été retiré de votre environnement de production le "
-        f"{fr_moment(s.since, zone)}. {_fr_next(s.next, zone, again=True)}"
-    )
-
-
-_Writer = Callable[["FixStatus", ZoneInfo], str]
-_ENGLISH: dict[str, _Writer] = {
-    "not_planned": lambda s, _z: (
-        f"The fix for {s.bug} is not planned in a release yet. "
-        "We will update this ticket when it is."
-    ),
-    "planned": _en_planned,
-    "in_preview": _en_preview,
-    "deployed": _en_deployed,
-    "hotfix_scheduled": _en_hotfix,
-    "rolled_back": _en_rolled_back,
-    "wont_fix": lambda s, _z: (
-        f"{s.bug} was closed without a change to the product, so no fix will be deployed "
-        "for it. Please reply to this ticket if it still affects you."
-    ),
-}
-_FRENCH: dict[str, _Writer] = {
-    "not_planned": lambda s, _z: (
-        f"Le correctif de {s.bug} n'est pas encore planifié dans une version. "
-        "Nous mettrons ce ticket à jour dès qu'il le sera."
-    ),
-    "planned": _fr_planned,
-    "in_preview": _fr_preview,
-    "deployed": _fr_deployed,
-    "hotfix_scheduled": _fr_hotfix,
-    "rolled_back": _fr_rolled_back,
-    "wont_fix": lambda s, _z: (
-        f"{s.bug} a été clôturé sans modification du produit. Aucun correctif ne sera donc "
-        "déployé. Répondez à ce ticket si le problème vous affecte toujours."
-    ),
+_REPLIES: dict[str, Callable[[FixStatus, _Reader], str]] = {
+    "not_planned": _not_planned,
+    "planned": _planned,
+    "in_preview": _in_preview,
+    "deployed": _deployed,
+    "hotfix_scheduled": _hotfix_scheduled,
+    "rolled_back": _rolled_back,
+    "wont_fix": _wont_fix,
 }
