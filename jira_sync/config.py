@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
-from rollout.support.models import StatusCategory
+from rollout.jira.models import StatusCategory
 
 PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]{0,31}$")
 CUSTOM_FIELD = re.compile(r"^customfield_\d+$")

@@ -32,6 +32,8 @@ from sqlalchemy.orm import Session
 from rollout.customers import Customer, Environment, EnvironmentKind, get_customer
 from rollout.dates import LOCALES
 from rollout.errors import Invalid, NotFound
+from rollout.jira.bugs import get_bug
+from rollout.jira.models import Bug, StatusCategory
 from rollout.releases.models import (
     Deployment,
     DeploymentStatus,
@@ -43,8 +45,7 @@ from rollout.releases.models import (
     hotfix_customer,
 )
 from rollout.support import replies
-from rollout.support.bugs import get_bug
-from rollout.support.models import Bug, StatusCategory, Ticket, TicketBug
+from rollout.support.models import Ticket, TicketBug
 from rollout.support.tickets import find_ticket, get_ticket
 from rollout.windows import Window
 

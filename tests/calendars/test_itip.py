@@ -15,7 +15,7 @@ from rollout.notifications.content import Email
 from rollout.notifications.triggers import window_payload
 from rollout.windows import create_window
 from tests.conftest import missing
-from tests.factories import make_region
+from tests.factories import CONTEXT, make_region
 from web.channels.config import SmtpSettings
 from web.channels.email import SmtpSender
 
@@ -46,6 +46,7 @@ def window(session):
         ends_at=datetime(2027, 1, 9, 16, tzinfo=UTC),
         actor="test",
         now=SETUP,
+        context=CONTEXT,
     )
     session.commit()
     return made

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from jira_sync.config import JiraConfigError, JiraSettings
-from rollout.support.models import StatusCategory
+from rollout.jira.models import StatusCategory
 
 CLOUD = {
     "JIRA_URL": "https://acme.atlassian.net/",

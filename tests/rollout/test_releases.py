@@ -35,7 +35,7 @@ from rollout.windows import (
     list_windows,
 )
 from tests.conftest import NOW
-from tests.factories import ZONES, make_customer, make_policy, make_region
+from tests.factories import CONTEXT, ZONES, make_customer, make_policy, make_region
 
 # NOW is Sunday 2026-11-22 12:00Z; the second Saturdays ahead are Dec 12, Jan 9 and Feb 13.
 DEC, JAN, FEB = date(2026, 12, 12), date(2027, 1, 9), date(2027, 2, 13)
@@ -400,7 +400,7 @@ def test_only_a_draft_or_scheduled_release_can_be_planned(session):
 
 
 def test_the_demo_holds_a_release_of_each_kind_a_zero_day_and_a_patch(session):
-    assert load_demo(session, now=NOW)
+    assert load_demo(session, now=NOW, context=CONTEXT)
     before = snapshot(session)
 
     by_status = {r.status: r for r in releases.list_releases(session)}
@@ -437,12 +437,12 @@ def test_the_demo_holds_a_release_of_each_kind_a_zero_day_and_a_patch(session):
     assert states["stark-production"].current_release is by_status["completed"]
     assert [h.title for h in states["stark-production"].hotfixes] == [patch.title]
 
-    assert not load_demo(session, now=NOW)
+    assert not load_demo(session, now=NOW, context=CONTEXT)
     assert snapshot(session) == before
 
 
 def test_the_demo_release_in_draft_plans_around_the_launch_and_the_moved_window(session):
-    load_demo(session, now=NOW)
+    load_demo(session, now=NOW, context=CONTEXT)
     (draft,) = releases.list_releases(session, statuses={ReleaseStatus.DRAFT})
 
     made = releases.plan_release(session, draft.version, actor="rm", now=NOW)
@@ -842,7 +842,7 @@ def test_a_zero_day_waits_for_approval_and_the_requester_cannot_give_it(session)
 
     for same_person in ("alice", " Alice "):
         with refused(session, Forbidden) as caught:
-            releases.approve_hotfix(session, hotfix.id, actor=same_person, now=NOW)
+            releases.approve_hotfix(session, hotfix.id, actor=same_person, now=NOW, context=CONTEXT)
         assert caught.value.field == "approved_by"
     assert hotfix.approved_by is None
 
@@ -853,7 +853,7 @@ def test_customers_do_not_see_a_zero_day_before_it_is_approved(session):
     acme = get_customer(session, "acme")
     assert releases.list_hotfixes(session, customer=acme) == []
 
-    releases.approve_hotfix(session, hotfix.id, actor="bob", now=NOW)
+    releases.approve_hotfix(session, hotfix.id, actor="bob", now=NOW, context=CONTEXT)
 
     assert releases.list_hotfixes(session, customer=acme) == [hotfix]
     titles = {d.window.title for d in hotfix.deployments}
@@ -864,7 +864,7 @@ def test_approving_a_zero_day_for_everyone_opens_an_emergency_window_in_each_reg
     world(session)
     hotfix = zero_day(session)
 
-    releases.approve_hotfix(session, hotfix.id, actor="bob", now=NOW)
+    releases.approve_hotfix(session, hotfix.id, actor="bob", now=NOW, context=CONTEXT)
 
     assert (hotfix.status, hotfix.approved_by, hotfix.approved_at) == ("scheduled", "bob", NOW)
     windows = {d.window for d in hotfix.deployments}
@@ -880,7 +880,7 @@ def test_approving_a_zero_day_for_everyone_opens_an_emergency_window_in_each_reg
     public = list_windows(session, start=NOW, end=NOW + timedelta(days=1), audience=PUBLIC)
     assert windows <= set(public)
     with refused(session, Conflict, "is scheduled"):
-        releases.approve_hotfix(session, hotfix.id, actor="carol", now=NOW)
+        releases.approve_hotfix(session, hotfix.id, actor="carol", now=NOW, context=CONTEXT)
 
 
 def test_an_emergency_window_waits_for_a_regions_freeze_to_end(session):
@@ -896,7 +896,7 @@ def test_an_emergency_window_waits_for_a_regions_freeze_to_end(session):
     )
     hotfix = zero_day(session)
 
-    releases.approve_hotfix(session, hotfix.id, actor="bob", now=NOW)
+    releases.approve_hotfix(session, hotfix.id, actor="bob", now=NOW, context=CONTEXT)
 
     starts = {d.window.region.slug: d.window.starts_at for d in hotfix.deployments}
     assert starts == {
@@ -920,7 +920,7 @@ def test_an_approval_that_finds_no_emergency_slot_leaves_nothing_behind(session)
 
     # The us window would fit; eu finds none within a week, so neither is kept.
     with refused(session, Conflict, "no free emergency slot within a week") as caught:
-        releases.approve_hotfix(session, hotfix.id, actor="bob", now=NOW)
+        releases.approve_hotfix(session, hotfix.id, actor="bob", now=NOW, context=CONTEXT)
     assert caught.value.field == "windows"
     assert hotfix.status == HotfixStatus.AWAITING_APPROVAL and hotfix.approved_by is None
 
@@ -929,7 +929,7 @@ def test_approving_a_zero_day_patch_opens_a_window_only_that_customer_sees(sessi
     world(session)
     hotfix = zero_day(session, customers=["acme"])
 
-    releases.approve_hotfix(session, hotfix.id, actor="bob", now=NOW)
+    releases.approve_hotfix(session, hotfix.id, actor="bob", now=NOW, context=CONTEXT)
 
     (window,) = {d.window for d in hotfix.deployments}
     assert window.kind == WindowKind.EMERGENCY and window.customer.slug == "acme"
