@@ -34,7 +34,9 @@ from rollout.support import fix_live
 Handler = Callable[..., None]
 
 
-def follow_window(session: Session, event: WindowChanged, *, now: datetime, context) -> None:
+def follow_window(
+    session: Session, event: WindowChanged, *, now: datetime, context: Context | None
+) -> None:
     """Waiting deployments move with their window; refuses a move or cancel they cannot
     follow."""
     waves.follow_window(session, event.window, event.action, now)
@@ -50,35 +52,39 @@ def notify_window_changed(
     )
 
 
-def owe_jira_version(session: Session, event: ReleaseCreated, *, now: datetime, context) -> None:
+def owe_jira_version(
+    session: Session, event: ReleaseCreated, *, now: datetime, context: Context | None
+) -> None:
     jira.on_release_created(session, event.release, now=now)
 
 
 def notify_release_published(
-    session: Session, event: ReleaseScheduled, *, now: datetime, context
+    session: Session, event: ReleaseScheduled, *, now: datetime, context: Context | None
 ) -> None:
     # Planned again later: the key de-duplicates, so customers hear of a release once.
     triggers.release_published(session, event.release, now=now)
 
 
 def notify_release_completed(
-    session: Session, event: ReleaseCompleted, *, now: datetime, context
+    session: Session, event: ReleaseCompleted, *, now: datetime, context: Context | None
 ) -> None:
     triggers.release_completed(session, event.release, now=now)
 
 
-def owe_jira_release(session: Session, event: ReleaseCompleted, *, now: datetime, context) -> None:
+def owe_jira_release(
+    session: Session, event: ReleaseCompleted, *, now: datetime, context: Context | None
+) -> None:
     jira.on_release_completed(session, event.release, now=now)
 
 
 def notify_hotfix_scheduled(
-    session: Session, event: HotfixScheduled, *, now: datetime, context
+    session: Session, event: HotfixScheduled, *, now: datetime, context: Context | None
 ) -> None:
     triggers.hotfix_scheduled(session, event.hotfix, now=now)
 
 
 def notify_hotfix_applied(
-    session: Session, event: DeploymentsSucceeded, *, now: datetime, context
+    session: Session, event: DeploymentsSucceeded, *, now: datetime, context: Context | None
 ) -> None:
     """Per customer, not per hotfix: a customer hears once all of its own environments run
     the hotfix, before the others' are done (so not on HotfixApplied)."""
@@ -94,18 +100,20 @@ def notify_hotfix_applied(
 
 
 def record_fix_live(
-    session: Session, event: DeploymentsSucceeded, *, now: datetime, context
+    session: Session, event: DeploymentsSucceeded, *, now: datetime, context: Context | None
 ) -> None:
     fix_live.record_fix_live(session, list(event.deployments), now=now)
 
 
 def record_fix_rolled_back(
-    session: Session, event: DeploymentsRolledBack, *, now: datetime, context
+    session: Session, event: DeploymentsRolledBack, *, now: datetime, context: Context | None
 ) -> None:
     fix_live.record_fix_rolled_back(session, list(event.deployments), now=now)
 
 
-def notify_fix_live(session: Session, event: FixLive, *, now: datetime, context) -> None:
+def notify_fix_live(
+    session: Session, event: FixLive, *, now: datetime, context: Context | None
+) -> None:
     triggers.tickets_fix_live(
         session, [(link.ticket, link.bug, link.fix_live_at) for link in event.links], now=now
     )
