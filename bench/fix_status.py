@@ -40,10 +40,11 @@ from bench.windows import PostgresDatabases, Stats, bench_settings, check
 from rollout.access import create_token
 from rollout.customers import Customer, Environment, Region, create_region
 from rollout.db import make_session_factory
+from rollout.jira.models import Bug
 from rollout.releases import Deployment, Hotfix, Release, ReleaseItem
 from rollout.releases.models import hotfix_customer
 from rollout.support.fix_status.answers import fix_status_for_bug, fix_status_for_ticket
-from rollout.support.models import Bug, Ticket, TicketBug
+from rollout.support.models import Ticket, TicketBug
 from rollout.windows import Window
 from tests.pgserver import throwaway_postgres
 from web import create_app

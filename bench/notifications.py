@@ -36,10 +36,12 @@ from bench.windows import PostgresDatabases, SqliteDatabases, check
 from rollout import windows
 from rollout.customers import create_customer, create_region
 from rollout.db import make_engine, make_session_factory
-from rollout.notifications import Contact, DeliveryAttempt, Notification
+from rollout.events import Context
+from rollout.notifications import DEFAULT_POLICY, Contact, DeliveryAttempt, Notification
 from rollout.notifications.contacts import new_secret
 from tests.pgserver import throwaway_postgres
 
+CONTEXT = Context(notification_policy=DEFAULT_POLICY)
 NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
 START = NOW + timedelta(days=3)
 DELIVER_AT = NOW + timedelta(minutes=10)  # the announcements are due; the reminders not yet
@@ -120,6 +122,7 @@ def seed(url: str, contacts: int) -> int:
             ends_at=START + timedelta(hours=2),
             actor="bench",
             now=NOW,
+            context=CONTEXT,
         )
         session.commit()
         window_id = window.id
@@ -132,7 +135,13 @@ def time_announce(url: str, window_id: int) -> tuple[float, int]:
     with make_session_factory(engine)() as session:
         started = perf_counter()
         windows.change_window(
-            session, window_id, change="announce", expected_sequence=0, actor="bench", now=NOW
+            session,
+            window_id,
+            change="announce",
+            expected_sequence=0,
+            actor="bench",
+            now=NOW,
+            context=CONTEXT,
         )
         session.commit()
         elapsed = perf_counter() - started

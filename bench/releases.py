@@ -38,6 +38,7 @@ from bench.windows import PostgresDatabases, Stats, check
 from rollout.customers import Customer, Environment, Region, create_region
 from rollout.db import make_engine, make_session_factory
 from rollout.freezes import Freeze, FreezeKind, FreezeScope
+from rollout.jira.models import Bug
 from rollout.notifications.models import Contact, Notification
 from rollout.releases import (
     Deployment,
@@ -53,7 +54,7 @@ from rollout.releases import (
     plan_release,
     report_wave,
 )
-from rollout.support.models import Bug, Ticket, TicketBug
+from rollout.support.models import Ticket, TicketBug
 from rollout.windows import Window, create_policy
 from tests.pgserver import throwaway_postgres
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from rollout.support.models import StatusCategory
+from rollout.jira.models import StatusCategory
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from rollout.jira.bugs import BugRecord
+from rollout.jira.models import Priority, Severity, StatusCategory
 from rollout.releases.releases import JIRA_KEY
-from rollout.support.bugs import BugRecord
-from rollout.support.models import Priority, Severity, StatusCategory
 from rollout.validation import strip_controls
 
 # Jira Cloud's default scheme (Highest … Lowest), Server's older one (Blocker … Trivial),

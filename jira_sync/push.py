@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from jira_sync.client import JiraClient, JiraError
 from jira_sync.config import JiraSettings
-from rollout.support.models import JiraPush, JiraPushStatus
+from rollout.jira.models import JiraPush, JiraPushStatus
 
 BACKOFF_FIRST = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(hours=6)

@@ -33,9 +33,9 @@ from jira_sync.client import JiraClient, JiraError, SearchPage
 from jira_sync.config import JiraSettings
 from jira_sync.mapping import MappingError, issue_to_record
 from rollout.errors import Invalid, NotFound
-from rollout.support.bugs import BugRecord, upsert_bug, upsert_bugs
+from rollout.jira.bugs import BugRecord, upsert_bug, upsert_bugs
+from rollout.jira.models import Bug, JiraSyncState
 from rollout.support.fix_live import recheck_bugs
-from rollout.support.models import Bug, JiraSyncState
 
 CURSOR_LIMIT = 2000  # JiraSyncState.run_page's length
 

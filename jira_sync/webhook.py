@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from jira_sync.config import JiraSettings
 from jira_sync.mapping import MappingError, issue_key, issue_project, parse_jira_time
 from jira_sync.sync import to_record
-from rollout.support.bugs import delete_bug, upsert_bug
+from rollout.jira.bugs import delete_bug, upsert_bug
 from rollout.support.fix_live import recheck_bugs
 
 ISSUE_EVENTS = {"jira:issue_created", "jira:issue_updated", "jira:issue_deleted"}

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rollout.customers import Region, create_customer, create_region
+from rollout.events import Context
 from rollout.freezes import create_freeze
 from rollout.releases import (
     Release,
@@ -126,13 +127,13 @@ ITEMS = {
 }
 
 
-def load_demo(session: Session, *, now: datetime) -> bool:
+def load_demo(session: Session, *, now: datetime, context: Context) -> bool:
     """Add the demo data unless it is there; returns whether anything was added."""
     if session.scalar(select(Region.id).where(Region.slug == "us")) is not None:
         return False
     _regions_and_customers(session, since=now - HISTORY, now=now)
-    _history(session, now=now)
-    _upcoming(session, now=now)
+    _history(session, now=now, context=context)
+    _upcoming(session, now=now, context=context)
     _contacts(session, now=now)
     load_support_demo(session, now=now)
     return True
@@ -182,7 +183,7 @@ def _regions_and_customers(session: Session, *, since: datetime, now: datetime) 
         )
 
 
-def _history(session: Session, *, now: datetime) -> None:
+def _history(session: Session, *, now: datetime, context: Context) -> None:
     """One release went out in full four windows ago; the next is done on preview and in us
     and eu, while apac's production was put off to the next window; Stark got a patch
     meanwhile."""
@@ -232,10 +233,10 @@ def _history(session: Session, *, now: datetime) -> None:
         )
     for windows in past.values():
         for window in windows:
-            _hold(session, window, since=now - HISTORY)
+            _hold(session, window, since=now - HISTORY, context=context)
 
 
-def _upcoming(session: Session, *, now: datetime) -> None:
+def _upcoming(session: Session, *, now: datetime, context: Context) -> None:
     """A zero-day in emergency windows, the year-end freeze, Initech's launch, the next
     release being filled, and an announced, a skipped and a moved window."""
     zero_day = request_hotfix(
@@ -249,7 +250,7 @@ def _upcoming(session: Session, *, now: datetime) -> None:
         actor=RELEASE_MANAGER,
         now=now,
     )
-    approve_hotfix(session, zero_day.id, actor=SECOND_RELEASE_MANAGER, now=now)
+    approve_hotfix(session, zero_day.id, actor=SECOND_RELEASE_MANAGER, now=now, context=context)
 
     year = now.year if now.month < 12 or now.day < 20 else now.year + 1
     create_freeze(
@@ -278,7 +279,13 @@ def _upcoming(session: Session, *, now: datetime) -> None:
     )
     first_us = upcoming["us"][0]
     change_window(
-        session, first_us.id, change="announce", expected_sequence=0, actor=ACTOR, now=now
+        session,
+        first_us.id,
+        change="announce",
+        expected_sequence=0,
+        actor=ACTOR,
+        now=now,
+        context=context,
     )
     skipped = upcoming["us"][2]
     change_window(
@@ -289,6 +296,7 @@ def _upcoming(session: Session, *, now: datetime) -> None:
         reason="Clashes with the US Independence Day weekend support rota",
         actor=ACTOR,
         now=now,
+        context=context,
     )
     moved = upcoming["apac"][1]
     change_window(
@@ -300,6 +308,7 @@ def _upcoming(session: Session, *, now: datetime) -> None:
         reason="Sydney data-centre power work on the usual weekend",
         actor=ACTOR,
         now=now,
+        context=context,
     )
     _release(session, "draft", preview_in=[w[0] for w in upcoming.values()], now=now)
 
@@ -349,7 +358,7 @@ def _regular(session: Session, region: str, *, after: datetime) -> list[Window]:
     ]
 
 
-def _hold(session: Session, window: Window, *, since: datetime) -> None:
+def _hold(session: Session, window: Window, *, since: datetime, context: Context) -> None:
     """A past window as it happened: announced a week ahead, started and completed on time."""
     steps = [
         ("announce", max(window.starts_at - timedelta(days=7), since)),
@@ -364,4 +373,5 @@ def _hold(session: Session, window: Window, *, since: datetime) -> None:
             expected_sequence=window.sequence,
             actor=ACTOR,
             now=at,
+            context=context,
         )

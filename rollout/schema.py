@@ -13,6 +13,7 @@ from rollout import (  # noqa: F401
     customers,
     feeds,
     freezes,
+    jira,
     notifications,
     releases,
     support,

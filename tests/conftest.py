@@ -15,11 +15,15 @@ import sqlalchemy as sa
 from sqlalchemy.orm import sessionmaker
 from werkzeug.serving import make_server
 
+from rollout import events, handlers
 from rollout.db import make_engine, make_session_factory
 from rollout.schema import migrate
 from tests.pgserver import find_pg_bin, throwaway_postgres
 from web import create_app
 from web.settings import Settings
+
+# The tests call use cases without an app: they hand over the event table as the app does.
+events.use_handlers(handlers.HANDLERS)
 
 IN_CI = os.environ.get("CI") == "true"
 DATABASES = [d.strip() for d in os.environ.get("TEST_DATABASES", "sqlite,postgresql").split(",")]

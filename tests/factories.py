@@ -9,9 +9,13 @@ from sqlalchemy.orm import Session
 
 from rollout import access, customers, windows
 from rollout.customers import Customer, Region
+from rollout.events import Context
+from rollout.notifications import DEFAULT_POLICY
 from tests.conftest import NOW
 
 _token_numbers = itertools.count(1)
+# What the app passes its use cases, with the default notification policy.
+CONTEXT = Context(notification_policy=DEFAULT_POLICY)
 ZONES = {"us": "America/New_York", "eu": "Europe/Dublin", "apac": "Australia/Sydney"}
 
 

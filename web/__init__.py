@@ -9,8 +9,9 @@ from pathlib import Path
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
+from rollout import events, handlers
 from rollout.db import make_engine, make_session_factory
-from rollout.notifications import POLICY_KEY
+from rollout.events import Context
 from web import api, bodies, converters, database, errors, feeds, headers, pages
 from web.settings import Settings
 
@@ -28,6 +29,7 @@ def create_app(
     """Build the app; nothing connects until the first request needs the database. Settings
     read from the environment must give PUBLIC_URL when the app is to serve (SettingsError);
     the CLI's commands that write nothing customers read build it with `serving=False`."""
+    events.use_handlers(handlers.HANDLERS)
     app = Flask(
         __name__,
         instance_path=str(instance_path) if instance_path else None,
@@ -50,9 +52,7 @@ def create_app(
         engine = make_engine(settings.database_url)
         app.extensions["rollout.engine"] = engine
         session_factory = make_session_factory(engine)
-    # Use cases deep in the domain (window changes) read the notification policy from here.
-    info = session_factory.kw.get("info") or {}
-    session_factory.kw["info"] = {**info, POLICY_KEY: settings.notifications.policy}
+    app.extensions["rollout.context"] = Context(notification_policy=settings.notifications.policy)
     database.init_app(app, session_factory, clock or database.system_clock)
     bodies.init_app(
         app, max_bytes=settings.max_body_bytes, hook_max_bytes=settings.hook_max_body_bytes

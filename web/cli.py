@@ -92,7 +92,9 @@ def init(obj: _LazyApp) -> None:
 def demo(obj: _LazyApp) -> None:
     """Load demo regions, policies, customers and freezes (once)."""
     with obj.session() as session:
-        added = load_demo(session, now=system_clock())
+        added = load_demo(
+            session, now=system_clock(), context=obj.app.extensions["rollout.context"]
+        )
         session.commit()
     click.echo("demo data loaded" if added else "demo data already present; nothing added")
 

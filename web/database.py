@@ -8,6 +8,7 @@ from flask import Flask, current_app, g, request
 from sqlalchemy.orm import Session
 
 from rollout.db import read_only
+from rollout.events import Context
 
 # Requests that never write: on SQLite they read beside a writer instead of queueing.
 _READING = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -25,6 +26,11 @@ def db() -> Session:
         session = current_app.extensions["rollout.sessions"]()
         g.db = read_only(session) if request.method in _READING else session
     return g.db
+
+
+def context() -> Context:
+    """What the use cases pass their events' handlers: the configured notification policy."""
+    return current_app.extensions["rollout.context"]
 
 
 def now() -> datetime:

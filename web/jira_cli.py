@@ -9,7 +9,7 @@ from jira_sync.client import JiraClient, JiraError
 from jira_sync.config import JiraSettings
 from jira_sync.push import retry_failed, run_push
 from jira_sync.sync import run_sync
-from rollout.support.models import JiraPush, JiraPushStatus, JiraSyncState
+from rollout.jira.models import JiraPush, JiraPushStatus, JiraSyncState
 from web.database import system_clock
 
 

@@ -12,7 +12,7 @@ from jira_sync.client import JiraClient, JiraError
 from jira_sync.config import JiraSettings
 from jira_sync.push import run_push
 from jira_sync.sync import run_sync
-from rollout.support.models import JiraPush, JiraPushStatus
+from rollout.jira.models import JiraPush, JiraPushStatus
 
 log = logging.getLogger("rollout.worker.jira")
 

@@ -22,9 +22,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from channels.config import SECURITY_PORTS, NotifySettings, SmtpSettings
 from jira_sync.config import JiraSettings
 from rollout.customers import Tier
+from rollout.jira.models import StatusCategory
 from rollout.notifications import DEFAULT_POLICY, NotificationPolicy
 from rollout.notifications.addresses import IPNetwork, parse_allow_list
-from rollout.support.models import StatusCategory
 from rollout.throttle import SigninLimits
 from rollout.validation import is_whole_number
 

@@ -17,6 +17,7 @@ import click
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
+from rollout.events import Context
 from rollout.notifications.delivery import (
     LEASE,
     Claimed,
@@ -110,13 +111,20 @@ PASSES: list[Pass] = [deliver_notifications]
 
 class CalendarPass:
     """Every `period`: move the planning horizon forward and announce the windows that came
-    within `notice` (None: planning only). Workers racing here are harmless: windows are
-    unique per occurrence and an announcement is a revision under optimistic locking."""
+    within `notice` (None: planning only), their notices following `context`'s policy.
+    Workers racing here are harmless: windows are unique per occurrence and an announcement
+    is a revision under optimistic locking."""
 
     __name__ = "calendar"
 
-    def __init__(self, notice: timedelta | None, period: timedelta = timedelta(minutes=10)):
+    def __init__(
+        self,
+        notice: timedelta | None,
+        context: Context,
+        period: timedelta = timedelta(minutes=10),
+    ):
         self.notice = notice
+        self.context = context
         self.period = period
         self.next_run: datetime | None = None
 
@@ -127,7 +135,9 @@ class CalendarPass:
         self.next_run = now + self.period
         with worker.sessions() as session:
             try:
-                planned, announced = keep_ahead(session, notice=self.notice, now=now)
+                planned, announced = keep_ahead(
+                    session, notice=self.notice, now=now, context=self.context
+                )
                 session.commit()
             except IntegrityError:
                 log.info("another worker planned the same windows first")
@@ -228,7 +238,9 @@ def worker_command(obj, once: bool, batch: int, idle: float) -> None:
             worker,
             [
                 *PASSES,
-                CalendarPass(settings.notifications.announce_within),
+                CalendarPass(
+                    settings.notifications.announce_within, obj.app.extensions["rollout.context"]
+                ),
                 *jira_passes(settings.jira),
             ],
             once=once,

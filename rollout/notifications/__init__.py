@@ -1,8 +1,6 @@
 """Customer notifications: contacts and webhook endpoints, the outbox written with each
 change, the triggers that write it, and what the worker needs to deliver it."""
 
-# Imported for their registrations: the window listener and the release listeners.
-from rollout.notifications import release_listeners, triggers  # noqa: F401
 from rollout.notifications.contacts import (
     create_contact,
     create_endpoint,
@@ -36,7 +34,6 @@ from rollout.notifications.models import (
 from rollout.notifications.outbox import notify
 from rollout.notifications.triggers import (
     DEFAULT_POLICY,
-    POLICY_KEY,
     NotificationPolicy,
     hotfix_applied,
     hotfix_scheduled,
@@ -47,7 +44,6 @@ from rollout.notifications.triggers import (
 
 __all__ = [
     "DEFAULT_POLICY",
-    "POLICY_KEY",
     "Channel",
     "Contact",
     "DeliveryAttempt",

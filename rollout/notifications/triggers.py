@@ -1,6 +1,5 @@
 """When customers hear what: each trigger writes its notifications in the transaction of the
-change that causes it. Maintenance windows are heard through the windows' listeners; the
-release, hotfix and ticket triggers are called by those capabilities' use cases."""
+change that causes it, run by that change's event (`rollout/handlers.py`)."""
 
 from __future__ import annotations
 
@@ -27,10 +26,11 @@ from rollout.notifications.outbox import (
     notify_each,
     recipients,
 )
-from rollout.windows import Window, WindowAction, WindowKind, WindowStatus, on_window_change
+from rollout.windows import Window, WindowAction, WindowKind, WindowStatus
 
-if TYPE_CHECKING:  # support's fix-live listener calls the ticket triggers: no cycle at run time
-    from rollout.support.models import Bug, Ticket
+if TYPE_CHECKING:
+    from rollout.jira.models import Bug
+    from rollout.support.models import Ticket
 
 ANNOUNCED = "window.announced"
 REMINDER = "window.reminder"
@@ -65,24 +65,23 @@ class NotificationPolicy:
 
 
 DEFAULT_POLICY = NotificationPolicy()
-# The app puts its configured policy in each session's `info` under this key.
-POLICY_KEY = "rollout.notification_policy"
 
 
-def policy_for(session: Session) -> NotificationPolicy:
-    """The policy configured for this session's app, or the defaults."""
-    return session.info.get(POLICY_KEY, DEFAULT_POLICY)
-
-
-@on_window_change
-def window_changed(session: Session, window: Window, action: WindowAction, now: datetime):
-    """Notices for one new revision of a window, to the customers it touches."""
+def window_changed(
+    session: Session,
+    window: Window,
+    action: WindowAction,
+    now: datetime,
+    *,
+    policy: NotificationPolicy,
+):
+    """Notices for one new revision of a window, to the customers it touches, with the lead
+    times and reminders of `policy`."""
     if window.projected or window.id is None:
         return
-    policy = policy_for(session)
     if action == WindowAction.CREATED:
         if window.kind == WindowKind.EMERGENCY:
-            _notice(session, window, EMERGENCY, now, due_at=now)
+            _notice(session, window, EMERGENCY, policy, now, due_at=now)
             _reminders(session, window, policy, now)
         return
     if action == WindowAction.ANNOUNCED:
@@ -95,16 +94,16 @@ def window_changed(session: Session, window: Window, action: WindowAction, now: 
     if action in (WindowAction.MOVED, WindowAction.EXTENDED, WindowAction.REPLANNED):
         overrun = window.status == WindowStatus.IN_PROGRESS
         event = EXTENDED if action == WindowAction.EXTENDED else MOVED
-        _notice(session, window, event, now, due_at=now if overrun else now + policy.hold)
+        _notice(session, window, event, policy, now, due_at=now if overrun else now + policy.hold)
         _reminders(session, window, policy, now)
     elif action in (WindowAction.CANCELLED, WindowAction.SKIPPED):
         _cancel_reminders(session, window, now)
-        _notice(session, window, CANCELLED, now, due_at=now + policy.hold)
+        _notice(session, window, CANCELLED, policy, now, due_at=now + policy.hold)
     elif action == WindowAction.STARTED:
         _cancel_reminders(session, window, now)
-        _notice(session, window, STARTED, now, due_at=now, expires_at=window.ends_at)
+        _notice(session, window, STARTED, policy, now, due_at=now, expires_at=window.ends_at)
     elif action == WindowAction.COMPLETED:
-        _notice(session, window, COMPLETED, now, due_at=now)
+        _notice(session, window, COMPLETED, policy, now, due_at=now)
 
 
 def told(window: Window) -> bool:
@@ -168,13 +167,14 @@ def _announce(session: Session, window: Window, policy: NotificationPolicy, now:
         by_tier.setdefault(policy.lead_for(customer.tier), []).append(customer)
     for lead, customers in by_tier.items():
         due = max(now + policy.hold, window.starts_at - lead)
-        _notice(session, window, ANNOUNCED, now, due_at=due, customers=customers)
+        _notice(session, window, ANNOUNCED, policy, now, due_at=due, customers=customers)
 
 
 def _notice(
     session: Session,
     window: Window,
     event: str,
+    policy: NotificationPolicy,
     now: datetime,
     *,
     due_at: datetime,
@@ -191,7 +191,7 @@ def _notice(
         due_at=due_at,
         now=now,
         coalesce_key=f"window:{window.id}",
-        merge=partial(_merge, policy=policy_for(session), now=now),
+        merge=partial(_merge, policy=policy, now=now),
         expires_at=expires_at,
     )
 

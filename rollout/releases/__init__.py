@@ -9,7 +9,6 @@ from rollout.releases.deployments import (
     report_outcome,
     report_wave,
 )
-from rollout.releases.events import ReleaseEvent, on
 from rollout.releases.hotfixes import approve_hotfix, get_hotfix, list_hotfixes, request_hotfix
 from rollout.releases.models import (
     Deployment,
@@ -42,7 +41,6 @@ __all__ = [
     "HotfixUrgency",
     "ItemKind",
     "Release",
-    "ReleaseEvent",
     "ReleaseItem",
     "ReleaseStatus",
     "Wave",
@@ -58,7 +56,6 @@ __all__ = [
     "list_hotfixes",
     "list_releases",
     "move_wave",
-    "on",
     "plan_release",
     "propose_waves",
     "public_items",

@@ -10,7 +10,13 @@ from sqlalchemy.orm import Session
 
 from rollout.customers import Customer, Environment, get_customer
 from rollout.errors import Conflict, Invalid, NotFound
-from rollout.releases.events import ReleaseEvent, emit, emit_all
+from rollout.events import (
+    DeploymentsRolledBack,
+    DeploymentsSucceeded,
+    HotfixApplied,
+    ReleaseCompleted,
+    publish,
+)
 from rollout.releases.models import (
     Deployment,
     DeploymentStatus,
@@ -134,11 +140,11 @@ def _announce(
     session: Session, deployments: list[Deployment], status: DeploymentStatus, now: datetime
 ) -> None:
     event = {
-        DeploymentStatus.SUCCEEDED: ReleaseEvent.DEPLOYMENT_SUCCEEDED,
-        DeploymentStatus.ROLLED_BACK: ReleaseEvent.DEPLOYMENT_ROLLED_BACK,
+        DeploymentStatus.SUCCEEDED: DeploymentsSucceeded,
+        DeploymentStatus.ROLLED_BACK: DeploymentsRolledBack,
     }.get(status)
-    if event is not None:
-        emit_all(session, event, deployments, now)
+    if event is not None and deployments:
+        publish(session, event(tuple(deployments)), now=now)
 
 
 def find_deployment(
@@ -193,7 +199,7 @@ def _roll_up_release(session: Session, release: Release, now: datetime) -> None:
         release.status = ReleaseStatus.COMPLETED
         if release.completed_at is None:
             release.completed_at = now
-            emit(session, ReleaseEvent.RELEASE_COMPLETED, release, now)
+            publish(session, ReleaseCompleted(release), now=now)
     elif statuses - {DeploymentStatus.SCHEDULED}:
         release.status = ReleaseStatus.ROLLING_OUT
     release.updated_at = now
@@ -203,7 +209,7 @@ def _roll_up_hotfix(session: Session, hotfix: Hotfix, now: datetime) -> None:
     if all(d.status == DeploymentStatus.SUCCEEDED for d in hotfix.deployments):
         if hotfix.status != HotfixStatus.APPLIED:
             hotfix.status = HotfixStatus.APPLIED
-            emit(session, ReleaseEvent.HOTFIX_APPLIED, hotfix, now)
+            publish(session, HotfixApplied(hotfix), now=now)
     elif hotfix.status == HotfixStatus.APPLIED:
         hotfix.status = HotfixStatus.SCHEDULED
     hotfix.updated_at = now

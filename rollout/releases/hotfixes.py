@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session, selectinload
 from rollout.customers import Customer, Region, get_customer
 from rollout.db import lock_row
 from rollout.errors import Conflict, Forbidden, Invalid, NotFound
+from rollout.events import Context, HotfixScheduled, publish
 from rollout.freezes import Freeze, blocking, list_freezes
-from rollout.releases.events import ReleaseEvent, emit
 from rollout.releases.models import (
     Deployment,
     DeploymentStatus,
@@ -92,7 +92,9 @@ def request_hotfix(
     return hotfix
 
 
-def approve_hotfix(session: Session, hotfix_id: int, *, actor: str, now: datetime) -> Hotfix:
+def approve_hotfix(
+    session: Session, hotfix_id: int, *, actor: str, now: datetime, context: Context
+) -> Hotfix:
     """A second release manager approves a zero-day; it gets its emergency window(s).
     Approvals at the same moment queue on the hotfix: the first wins, the rest conflict."""
     hotfix = get_hotfix(session, hotfix_id, lock=True)
@@ -113,7 +115,9 @@ def approve_hotfix(session: Session, hotfix_id: int, *, actor: str, now: datetim
         for region_id in sorted({region_id for region_id, _ in audiences}):
             lock_row(session, session.get(Region, region_id))
         for region_id, customer in audiences:
-            window = _emergency_window(session, hotfix, region_id, customer, actor=actor, now=now)
+            window = _emergency_window(
+                session, hotfix, region_id, customer, actor=actor, now=now, context=context
+            )
             for target in [customer] if customer else _region_customers(session, region_id):
                 windows[target.id] = window
         _schedule(session, hotfix, windows, now=now)
@@ -167,6 +171,7 @@ def _emergency_window(
     *,
     actor: str,
     now: datetime,
+    context: Context,
 ) -> Window:
     """The first free slot from now + lead within a week, on 15-minute marks, jumping past
     whatever window or freeze is in the way."""
@@ -188,6 +193,7 @@ def _emergency_window(
                     justification=hotfix.justification,
                     actor=actor,
                     now=now,
+                    context=context,
                 )
         except Conflict as exc:
             last_error = exc
@@ -284,4 +290,4 @@ def _schedule(
     hotfix.status = HotfixStatus.SCHEDULED
     hotfix.updated_at = now
     session.flush()
-    emit(session, ReleaseEvent.HOTFIX_SCHEDULED, hotfix, now)
+    publish(session, HotfixScheduled(hotfix), now=now)

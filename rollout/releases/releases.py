@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from rollout.db import conflict_on_duplicate, lock_row
 from rollout.errors import Conflict, Invalid, NotFound
-from rollout.releases.events import ReleaseEvent, emit
+from rollout.events import ReleaseCreated, publish
 from rollout.releases.models import (
     DeploymentStatus,
     ItemKind,
@@ -49,7 +49,7 @@ def create_release(
     )
     with conflict_on_duplicate(session, taken):  # two may pass the check at once
         session.add(release)
-    emit(session, ReleaseEvent.RELEASE_CREATED, release, now)
+    publish(session, ReleaseCreated(release), now=now)
     return release
 
 

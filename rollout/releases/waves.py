@@ -14,13 +14,13 @@ from sqlalchemy.orm import Session, selectinload
 
 from rollout.customers import Customer, EnvironmentKind
 from rollout.errors import Conflict, Invalid, NotFound
+from rollout.events import ReleaseScheduled, publish
 from rollout.freezes import Freeze, FreezeScope, blocking, list_freezes
-from rollout.releases.events import ReleaseEvent, emit
 from rollout.releases.models import Deployment, DeploymentStatus, Release, ReleaseStatus, Wave
 from rollout.releases.placement import check_fits
 from rollout.releases.releases import get_release
 from rollout.scheduling import Span
-from rollout.windows import Window, WindowAction, WindowKind, WindowStatus, on_window_change
+from rollout.windows import Window, WindowAction, WindowKind, WindowStatus
 
 _OPEN = (WindowStatus.PLANNED, WindowStatus.ANNOUNCED)
 
@@ -204,7 +204,7 @@ def plan_release(session: Session, version: str, *, actor: str, now: datetime) -
     release.status = ReleaseStatus.SCHEDULED
     release.updated_at = now
     session.flush()
-    emit(session, ReleaseEvent.RELEASE_SCHEDULED, release, now)
+    publish(session, ReleaseScheduled(release), now=now)
     return release
 
 
@@ -257,8 +257,7 @@ def move_wave(session: Session, wave_id: int, *, window_id: int, now: datetime) 
     return wave
 
 
-@on_window_change
-def _follow_window(session: Session, window: Window, action: WindowAction, now: datetime) -> None:
+def follow_window(session: Session, window: Window, action: WindowAction, now: datetime) -> None:
     """Deployments waiting in a window follow it when it moves, if their waves still fit; a
     window cannot be cancelled out from under deployments that have not started."""
     waiting = list(

@@ -10,9 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rollout.customers import update_customer
+from rollout.jira.bugs import BugRecord, upsert_bug
+from rollout.jira.models import Priority, Severity, StatusCategory
 from rollout.releases import ReleaseStatus, list_releases
-from rollout.support.bugs import BugRecord, upsert_bug
-from rollout.support.models import Priority, Severity, StatusCategory, Ticket
+from rollout.support.models import Ticket
 from rollout.support.tickets import create_ticket, link_bug
 
 AGENT = "sam@example.com"

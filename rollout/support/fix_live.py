@@ -5,10 +5,11 @@ is told (seed 004: "the client will be informed ... through the original support
 `TicketBug.fix_live_at` always agrees with the derived fix status: it is the `deployed`
 since-time. A production rollback that leaves nothing carrying the fix live clears it (the
 ticket is held up again and will be told again when the fix is back); a rollback while
-another release or hotfix still carries it keeps it. Both run as release-event listeners,
-in the transaction of the reported outcome, so releases need not know tickets exist; they
-hear a wave's deployments together, so a wave to thousands of customers costs a few queries
-plus the work for the customers with tickets, not queries per deployment.
+another release or hotfix still carries it keeps it. Both run as handlers of the
+deployment events (`rollout/handlers.py`), in the transaction of the reported outcome, so
+releases need not know tickets exist; they hear a wave's deployments together, so a wave to
+thousands of customers costs a few queries plus the work for the customers with tickets,
+not queries per deployment. The requesters are told through FixLive.
 
 Jira can make a fix live too, without any deployment: a fix version naming a release
 already on the customer's production. Whoever applies Jira's changes (webhook, pull sync)
@@ -24,12 +25,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from rollout.customers import EnvironmentKind
-from rollout.notifications.triggers import tickets_fix_live
-from rollout.releases.events import ReleaseEvent, on
+from rollout.events import FixLive, publish
+from rollout.jira.models import Bug
 from rollout.releases.models import Deployment, DeploymentStatus, ReleaseItem
 from rollout.support.fix_status.facts import carriers_of
 from rollout.support.fix_status.rule import BugFacts, FixState, derive_fix_status
-from rollout.support.models import Bug, Ticket, TicketBug
+from rollout.support.models import Ticket, TicketBug
 
 
 def record_fix_live(
@@ -100,15 +101,9 @@ def _bring_in_line(
             link.fix_live_at = since
             became_live.append(link)
     session.flush()
-    if notify:
-        _tell_requesters(session, became_live, now)
+    if notify and became_live:
+        publish(session, FixLive(tuple(became_live)), now=now)  # the requesters are told
     return became_live
-
-
-def _tell_requesters(session: Session, links: list[TicketBug], now: datetime) -> None:
-    tickets_fix_live(
-        session, [(link.ticket, link.bug, link.fix_live_at) for link in links], now=now
-    )
 
 
 def _carried_links(session: Session, deployments: list[Deployment]) -> list[TicketBug]:
@@ -178,13 +173,3 @@ def _links(session: Session, customer_id: int, keys: set[str]) -> list[TicketBug
         .order_by(TicketBug.id)
     )
     return list(session.scalars(query).unique())
-
-
-@on(ReleaseEvent.DEPLOYMENT_SUCCEEDED, batch=True)
-def _on_success(session: Session, deployments: list[Deployment], now: datetime) -> None:
-    record_fix_live(session, deployments, now=now)
-
-
-@on(ReleaseEvent.DEPLOYMENT_ROLLED_BACK, batch=True)
-def _on_rollback(session: Session, deployments: list[Deployment], now: datetime) -> None:
-    record_fix_rolled_back(session, deployments, now=now)

@@ -16,12 +16,13 @@ from sqlalchemy.orm import Session
 from rollout.customers import get_customer
 from rollout.db import conflict_on_duplicate, is_unique_violation, lock_row
 from rollout.errors import Conflict, Invalid, NotFound
+from rollout.jira.bugs import BugRecord, upsert_bug
+from rollout.jira.models import Bug
+from rollout.jira.push import on_ticket_linked, on_ticket_unlinked
 from rollout.notifications.addresses import ADDRESS_CONTROL, check_email
 from rollout.releases.releases import JIRA_KEY
-from rollout.support.bugs import BugRecord, upsert_bug
 from rollout.support.fix_live import refresh_links
-from rollout.support.jira_events import on_ticket_linked, on_ticket_unlinked
-from rollout.support.models import Bug, Ticket, TicketBug, WebhookReceipt
+from rollout.support.models import Ticket, TicketBug, WebhookReceipt
 from rollout.validation import check_text, refuse_controls
 
 # A help desk's own id (Zendesk 4512, Freshdesk FD-77, Help Scout 1.2:9); it goes in URLs.

@@ -32,10 +32,11 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from rollout.customers import Customer, Tier
+from rollout.jira.models import Bug, Priority, Severity, StatusCategory
 from rollout.releases.models import HotfixStatus, ReleaseStatus
 from rollout.support.fix_status.facts import carriers_of
 from rollout.support.fix_status.rule import BugFacts
-from rollout.support.models import Bug, Priority, Severity, StatusCategory, Ticket, TicketBug
+from rollout.support.models import Ticket, TicketBug
 
 
 class Recommendation(StrEnum):

@@ -26,7 +26,6 @@ from rollout.windows.planning import (
     update_policy,
 )
 from rollout.windows.queries import PUBLIC, STAFF, Audience, list_windows
-from rollout.windows.revisions import on_window_change
 
 __all__ = [
     "PUBLIC",
@@ -48,7 +47,6 @@ __all__ = [
     "get_window",
     "list_policies",
     "list_windows",
-    "on_window_change",
     "plan_policy",
     "plan_windows",
     "update_policy",

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rollout.errors import Conflict
+from rollout.events import Context
 from rollout.windows.changes import Change, change_window
 from rollout.windows.models import Window, WindowKind, WindowStatus
 from rollout.windows.planning import default_horizon, plan_windows
@@ -17,15 +18,21 @@ from rollout.windows.planning import default_horizon, plan_windows
 ANNOUNCER = "auto-announce"
 
 
-def keep_ahead(session: Session, *, notice: timedelta | None, now: datetime) -> tuple[int, int]:
+def keep_ahead(
+    session: Session, *, notice: timedelta | None, now: datetime, context: Context
+) -> tuple[int, int]:
     """Plan every policy to the default horizon and, unless `notice` is None, announce the
     windows starting within it; returns (windows planned, windows announced)."""
     planned = plan_windows(session, until=default_horizon(now), now=now)
-    announced = len(announce_upcoming(session, within=notice, now=now)) if notice else 0
+    announced = (
+        len(announce_upcoming(session, within=notice, now=now, context=context)) if notice else 0
+    )
     return planned, announced
 
 
-def announce_upcoming(session: Session, *, within: timedelta, now: datetime) -> list[Window]:
+def announce_upcoming(
+    session: Session, *, within: timedelta, now: datetime, context: Context
+) -> list[Window]:
     """Announce each planned window that starts in (now, now + within]. Emergency windows
     are told at creation and need no announcement. A window someone else changed meanwhile
     (another worker, a release manager) is left to them."""
@@ -49,6 +56,7 @@ def announce_upcoming(session: Session, *, within: timedelta, now: datetime) -> 
                 expected_sequence=window.sequence,
                 actor=ANNOUNCER,
                 now=now,
+                context=context,
             )
         except Conflict:
             continue

@@ -12,6 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from rollout.customers import get_customer, get_region
 from rollout.db import lock_row
 from rollout.errors import Conflict, Invalid, NotFound
+from rollout.events import Context, WindowChanged, publish
 from rollout.freezes import Freeze, FreezeScope, blocking, list_freezes
 from rollout.scheduling import Span, parse_zone
 from rollout.validation import check_aware, check_text, optional_text
@@ -78,6 +79,7 @@ def create_window(
     override_freeze_reason: str | None = None,
     actor: str,
     now: datetime,
+    context: Context,
 ) -> Window:
     """An ad hoc or emergency window for a region, or for one customer alone."""
     try:
@@ -121,7 +123,7 @@ def create_window(
     overridden = _check_conflicts(session, window, span, override_freeze_reason)
     window.freeze_override_reason = _override_note(overridden, override_freeze_reason)
     session.add(window)
-    session.flush()  # an id first, so the window listeners hear of the new window
+    session.flush()  # an id first, so the handlers hear of a stored window
     record(
         window,
         WindowAction.CREATED,
@@ -129,6 +131,7 @@ def create_window(
         reason=_join(justification, window.freeze_override_reason),
         now=now,
     )
+    publish(session, WindowChanged(window, WindowAction.CREATED), now=now, context=context)
     session.flush()
     return window
 
@@ -153,6 +156,7 @@ def change_window(
     override_freeze_reason: str | None = None,
     actor: str,
     now: datetime,
+    context: Context,
 ) -> Window:
     """Apply one change to a window as a new revision; an edit of a stale revision conflicts."""
     try:
@@ -179,7 +183,7 @@ def change_window(
     if change in (Change.MOVE, Change.EXTEND):
         span = _new_span(window, change, starts_at, ends_at, now)
         overridden = _check_conflicts(session, window, span, override_freeze_reason)
-    # What depends on the window may still refuse the change: undo it all if so.
+    # A handler of WindowChanged may still refuse the change: undo it all if so.
     with session.begin_nested():
         if change in (Change.MOVE, Change.EXTEND):
             window.starts_at, window.ends_at = span.start, span.end
@@ -189,6 +193,7 @@ def change_window(
         if next_status is not None:
             window.status = next_status
         record(window, _ACTIONS[change], actor=actor, reason=reason, now=now)
+        publish(session, WindowChanged(window, _ACTIONS[change]), now=now, context=context)
         try:
             session.flush()
         except StaleDataError:

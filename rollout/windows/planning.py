@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from rollout.customers import Region, get_region
 from rollout.db import lock_row
 from rollout.errors import Conflict, Invalid, NotFound
+from rollout.events import Context, WindowChanged, publish
 from rollout.freezes import Freeze, list_freezes
 from rollout.scheduling import Occurrence, Span, occurrences, overlaps, parse_zone, validate_cron
 from rollout.validation import check_text, check_year
@@ -99,6 +100,7 @@ def update_policy(
     clear_active_until: bool = False,
     actor: str,
     now: datetime,
+    context: Context,
 ) -> MaintenancePolicy:
     """Edit a policy and re-plan its future planned windows as new revisions of themselves."""
     policy = get_policy(session, policy_id)
@@ -124,7 +126,7 @@ def update_policy(
     _check_active_period(policy)
     policy.updated_at = now
     session.flush()
-    _replan_future(session, policy, actor=actor, now=now)
+    _replan_future(session, policy, actor=actor, now=now, context=context)
     return policy
 
 
@@ -186,7 +188,7 @@ def obstacle_reason(span: Span, freezes: list[Freeze], windows: list[Window]) ->
 
 
 def _replan_future(
-    session: Session, policy: MaintenancePolicy, *, actor: str, now: datetime
+    session: Session, policy: MaintenancePolicy, *, actor: str, now: datetime, context: Context
 ) -> None:
     # The n-th future window of the policy stands for the n-th occurrence of the new rule,
     # so identities survive. Announced, skipped or hand-moved windows are promises or
@@ -217,13 +219,15 @@ def _replan_future(
         blocked = obstacle_reason(occurrence.span, freezes, others)
         if blocked:
             window.status = WindowStatus.CANCELLED
+        action = WindowAction.SKIPPED if blocked else WindowAction.REPLANNED
         record(
             window,
-            WindowAction.SKIPPED if blocked else WindowAction.REPLANNED,
+            action,
             actor=actor,
             reason=f"{reason}; {blocked}" if blocked else reason,
             now=now,
         )
+        publish(session, WindowChanged(window, action), now=now, context=context)
     for window in future[len(fresh) :]:
         if window.id in movable:
             window.status = WindowStatus.CANCELLED
@@ -233,6 +237,9 @@ def _replan_future(
                 actor=actor,
                 reason=f"{reason}; the rule no longer has this occurrence",
                 now=now,
+            )
+            publish(
+                session, WindowChanged(window, WindowAction.CANCELLED), now=now, context=context
             )
     session.flush()
     taken = {w.occurrence for w in future}
@@ -260,7 +267,9 @@ def _materialise(
     actor: str,
     now: datetime,
 ) -> int:
-    """Store one window per occurrence; one blocked by a freeze or overlap is kept skipped."""
+    """Store one window per occurrence; one blocked by a freeze or overlap is kept skipped.
+    No WindowChanged: a planned regular window is nobody's news until it is announced, and
+    nothing waits in it yet."""
     for occurrence in fresh:
         window = _new_regular_window(policy, occurrence, now)
         session.add(window)

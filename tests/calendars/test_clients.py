@@ -14,7 +14,7 @@ from calendars.feeds import FeedEvent, FeedInfo, render_feed
 from rollout.windows import create_window
 from tests.calendars.clients import PARSERS
 from tests.calendars.test_feeds import REGIONS, in_repeated_hour, switches
-from tests.factories import make_region
+from tests.factories import CONTEXT, make_region
 
 SETUP = datetime(2026, 8, 30, 12, 0, tzinfo=UTC)
 YEARS = range(2026, 2039)
@@ -115,6 +115,7 @@ def test_single_window_file_for_dublin_early_in_the_year_reads_back_in_every_cli
         ends_at=(start + 2 * HOUR).astimezone(UTC),
         actor="test",
         now=SETUP,
+        context=CONTEXT,
     )
     session.commit()
     response = client.get(f"/calendars/windows/{window.id}.ics")

@@ -17,7 +17,7 @@ from rollout.notifications.content import Email
 from rollout.notifications.triggers import window_payload
 from rollout.windows import change_window, create_window
 from tests.conftest import NOW, missing
-from tests.factories import make_region
+from tests.factories import CONTEXT, make_region
 
 SETUP = datetime(2026, 8, 30, 12, 0, tzinfo=UTC)
 SENDER = "Rollout Ops <maintenance@rollout.test>"
@@ -46,6 +46,7 @@ def window(session):
         ends_at=datetime(2027, 1, 9, 16, tzinfo=UTC),
         actor="test",
         now=SETUP,
+        context=CONTEXT,
     )
     session.commit()
     return made
@@ -113,6 +114,7 @@ def test_an_emailed_invitation_updates_the_event_a_subscribed_feed_holds(
             **(span if change == "move" else {}),
             actor="test",
             now=NOW,  # the app's clock: a cancellation stays in feeds a while
+            context=CONTEXT,
         )
     session.commit()
     [feed] = Calendar.from_ical(client.get("/calendars/regions/us.ics").data).walk("VEVENT")

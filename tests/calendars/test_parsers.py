@@ -23,7 +23,7 @@ from rollout.windows import (
 from tests.calendars.clients import PARSERS, Read
 from tests.calendars.test_feeds import in_repeated_hour, switches
 from tests.conftest import NOW
-from tests.factories import make_customer, make_policy, make_region
+from tests.factories import CONTEXT, make_customer, make_policy, make_region
 
 HOST = "rollout.test"  # tests.conftest.test_settings' public URL
 # Policies and hand-made windows are set up well before the pinned now, so the feeds also
@@ -81,6 +81,7 @@ def world(session) -> World:
         ends_at=chicago + 2 * HOURS_3,
         actor="test",
         now=SETUP,
+        context=CONTEXT,
     )
 
     # Changes happen shortly before the pinned now, so the cancelled window is still shown.
@@ -95,6 +96,7 @@ def world(session) -> World:
         reason="Sydney data-centre power work on the usual weekend",
         actor="test",
         now=changed,
+        context=CONTEXT,
     )
     cancelled = change_window(
         session,
@@ -104,6 +106,7 @@ def world(session) -> World:
         reason="Not needed after all",
         actor="test",
         now=changed,
+        context=CONTEXT,
     )
     session.commit()
     return World(
@@ -129,6 +132,7 @@ def adhoc(session, region: str, starts_at: datetime, ends_at: datetime) -> Windo
         ends_at=ends_at,
         actor="test",
         now=SETUP,
+        context=CONTEXT,
     )
 
 
@@ -261,6 +265,7 @@ def test_uids_are_stable_across_renders_and_a_reschedule_bumps_the_sequence(clie
         reason="Moved to the Sunday",
         actor="test",
         now=NOW,
+        context=CONTEXT,
     )
     session.commit()
     body = served(client, "/calendars/regions/us.ics")
@@ -368,6 +373,7 @@ def night_emergencies(session) -> list[Window]:
                     ends_at=fall_back + timedelta(minutes=end),
                     actor="test",
                     now=SETUP,
+                    context=CONTEXT,
                 )
             )
     session.commit()

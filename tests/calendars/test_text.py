@@ -14,7 +14,7 @@ from calendars.feeds import FeedInfo, render_feed
 from rollout.windows import create_window
 from tests.calendars.clients import PARSERS, vobject_read
 from tests.calendars.test_feeds import feed_event
-from tests.factories import make_region
+from tests.factories import CONTEXT, make_region
 
 SETUP = datetime(2026, 8, 30, 12, 0, tzinfo=UTC)
 PUNCTUATED = "Patch; DB, cache \\ proxy"
@@ -40,6 +40,7 @@ def test_single_window_file_escapes_the_calendar_name_like_any_text(client, sess
         ends_at=datetime(2027, 1, 9, 11, tzinfo=UTC),
         actor="test",
         now=SETUP,
+        context=CONTEXT,
     )
     session.commit()
     body = client.get(f"/calendars/windows/{window.id}.ics").data

@@ -16,7 +16,7 @@ from jira_sync.mapping import (
     plain_text,
 )
 from jira_sync.sync import jql_since, jql_time
-from rollout.support.models import Priority, Severity, StatusCategory
+from rollout.jira.models import Priority, Severity, StatusCategory
 from tests.jira_stub import make_issue
 
 UPDATED = datetime(2026, 11, 22, 10, 15, 30, tzinfo=UTC)

@@ -9,11 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from jira_sync.push import retry_failed, run_push, ticket_global_id
+from rollout.events import ReleaseCompleted, publish
+from rollout.jira.models import JiraPush, JiraPushStatus
+from rollout.jira.push import on_release_created, on_ticket_linked, on_ticket_unlinked, queue_push
 from rollout.releases import create_release
-from rollout.releases.events import ReleaseEvent, emit
-from rollout.support.jira_events import on_release_created, on_ticket_linked, on_ticket_unlinked
-from rollout.support.jira_push import queue_push
-from rollout.support.models import JiraPush, JiraPushStatus
 from tests.conftest import NOW
 from tests.jira_stub import make_issue
 
@@ -68,8 +67,8 @@ def test_a_completed_release_marks_its_version_released_on_that_day(
     client = connect(cloud)
     push(session_factory, client)
     release.completed_at = NOW + timedelta(days=3)
-    # What the deployment roll-up emits when the last environment succeeds.
-    emit(session, ReleaseEvent.RELEASE_COMPLETED, release, NOW + timedelta(days=3))
+    # What the deployment roll-up publishes when the last environment succeeds.
+    publish(session, ReleaseCompleted(release), now=NOW + timedelta(days=3))
     session.commit()
     push(session_factory, client, now=NOW + timedelta(days=3))
     version = versions(cloud)["2026.12"]

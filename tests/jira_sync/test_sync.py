@@ -12,9 +12,9 @@ from jira_sync.client import JiraClient, JiraError
 from jira_sync.sync import run_sync, sync_issue, sync_project
 from rollout import releases
 from rollout.errors import NotFound
+from rollout.jira.bugs import BugRecord, get_bug, upsert_bug
+from rollout.jira.models import Bug, JiraSyncState, Severity, StatusCategory
 from rollout.notifications import Notification
-from rollout.support.bugs import BugRecord, get_bug, upsert_bug
-from rollout.support.models import Bug, JiraSyncState, Severity, StatusCategory
 from rollout.support.tickets import create_ticket, get_ticket, link_bug
 from rollout.support.triage import triage
 from tests.conftest import NOW

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from rollout.support.jira_events import on_ticket_linked
-from rollout.support.models import Bug, JiraPush, JiraPushStatus
+from rollout.jira.models import Bug, JiraPush, JiraPushStatus
+from rollout.jira.push import on_ticket_linked
 from tests.conftest import NOW
 from tests.jira_stub import make_issue
 from tests.jira_sync.conftest import settings_for

@@ -12,7 +12,7 @@ from channels.config import NotifySettings
 from rollout.windows import Window, WindowStatus
 from rollout.windows.announcing import announce_upcoming
 from tests.conftest import NOW
-from tests.factories import make_policy
+from tests.factories import CONTEXT, make_policy
 from tests.notifications.test_triggers import change, make_window, rows
 from web.worker import CalendarPass
 
@@ -23,7 +23,7 @@ def test_windows_within_the_notice_are_announced_and_the_rest_wait(session, peop
     near = make_window(session, start=NOW + timedelta(days=20))
     far = make_window(session, start=NOW + timedelta(days=45), title="Later upgrade")
 
-    assert announce_upcoming(session, within=NOTICE, now=NOW) == [near]
+    assert announce_upcoming(session, within=NOTICE, now=NOW, context=CONTEXT) == [near]
 
     assert (near.status, far.status) == (WindowStatus.ANNOUNCED, WindowStatus.PLANNED)
     assert near.revisions[-1].actor == "auto-announce"
@@ -36,10 +36,13 @@ def test_windows_within_the_notice_are_announced_and_the_rest_wait(session, peop
 
 def test_a_second_pass_announces_nothing_again(session, people):
     make_window(session, start=NOW + timedelta(days=20))
-    announce_upcoming(session, within=NOTICE, now=NOW)
+    announce_upcoming(session, within=NOTICE, now=NOW, context=CONTEXT)
     before = len(rows(session))
 
-    assert announce_upcoming(session, within=NOTICE, now=NOW + timedelta(hours=1)) == []
+    assert (
+        announce_upcoming(session, within=NOTICE, now=NOW + timedelta(hours=1), context=CONTEXT)
+        == []
+    )
     assert len(rows(session)) == before
 
 
@@ -51,7 +54,7 @@ def test_emergency_cancelled_and_announced_windows_are_left_alone(session, peopl
     change(session, announced, "announce")
     notices = len(rows(session))
 
-    assert announce_upcoming(session, within=NOTICE, now=NOW) == []
+    assert announce_upcoming(session, within=NOTICE, now=NOW, context=CONTEXT) == []
     assert (emergency.status, cancelled.status) == (WindowStatus.PLANNED, WindowStatus.CANCELLED)
     assert len(rows(session)) == notices
 
@@ -70,7 +73,7 @@ def test_the_calendar_pass_plans_ahead_and_announces_the_next_regular_window(
     make_policy(session)  # second Saturday, 09:00-11:00 New York, planned to NOW + 18 months
     session.commit()
     horizon = session.scalar(select(Window.starts_at).order_by(Window.starts_at.desc()).limit(1))
-    calendar = CalendarPass(NotifySettings().announce_within)
+    calendar = CalendarPass(NotifySettings().announce_within, CONTEXT)
     worker = make_worker()
 
     clock.advance(days=40)  # the pass has not run for 40 days
@@ -102,7 +105,7 @@ def test_the_calendar_pass_only_plans_when_auto_announce_is_off(
     assert settings.announce_within is None
 
     clock.advance(days=40)
-    CalendarPass(settings.announce_within)(make_worker())
+    CalendarPass(settings.announce_within, CONTEXT)(make_worker())
 
     session.expire_all()
     statuses = set(session.scalars(select(Window.status)))

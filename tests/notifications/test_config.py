@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 
 from channels.config import NotifySettings
-from rollout.notifications import POLICY_KEY
 from tests import conftest
 from tests.conftest import NOW, settings_from_env
 from tests.factories import bearer, make_customer, make_region, make_token
@@ -22,6 +21,7 @@ def test_the_apps_policy_decides_the_reminders_a_window_change_writes(
     settings = dataclasses.replace(
         conftest.test_settings(), notifications=NotifySettings(policy=policy)
     )
+    given = dict(session_factory.kw)
     app = create_app(
         settings, session_factory=session_factory, clock=clock, instance_path=tmp_path / "instance"
     )
@@ -47,5 +47,6 @@ def test_the_apps_policy_decides_the_reminders_a_window_change_writes(
     )
     assert answer.status_code == 200
     assert [n.payload["reminder_minutes"] for n in rows(session, event="window.reminder")] == [30]
-    assert session_factory.kw["info"][POLICY_KEY] is policy
+    assert app.extensions["rollout.context"].notification_policy is policy
+    assert session_factory.kw == given  # passed to the use cases, not smuggled in the sessions
     assert rows(session, event="window.announced")[0].due_at > NOW

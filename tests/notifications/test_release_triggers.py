@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from rollout import releases
+from rollout.jira.models import Bug, StatusCategory
 from rollout.notifications import (
     hotfix_applied,
     hotfix_scheduled,
@@ -15,9 +16,9 @@ from rollout.notifications import (
 )
 from rollout.notifications.content import render_email
 from rollout.notifications.models import Contact
-from rollout.support import Bug, StatusCategory, Ticket
+from rollout.support import Ticket
 from tests.conftest import NOW
-from tests.factories import make_customer, make_policy, make_region
+from tests.factories import CONTEXT, make_customer, make_policy, make_region
 from tests.notifications.conftest import BASE_URL, add_contact
 from tests.notifications.test_triggers import rows
 
@@ -132,7 +133,7 @@ def test_a_zero_days_note_stays_out_until_it_is_applied(session, people):
         actor="alice",
         now=NOW,
     )
-    releases.approve_hotfix(session, zero_day.id, actor="bob", now=NOW)
+    releases.approve_hotfix(session, zero_day.id, actor="bob", now=NOW, context=CONTEXT)
     scheduled = rows(session, event="hotfix.scheduled")
     assert len(scheduled) == 2
     assert all(n.payload["hotfix"]["note"] == "" for n in scheduled)

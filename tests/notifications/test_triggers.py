@@ -9,10 +9,16 @@ import pytest
 from sqlalchemy import select
 
 from rollout import windows
-from rollout.notifications import Notification, NotificationStatus, window_changed
+from rollout.notifications import (
+    DEFAULT_POLICY,
+    Notification,
+    NotificationStatus,
+    window_changed,
+)
 from rollout.notifications.content import render_email
 from rollout.windows import WindowAction
 from tests.conftest import NOW
+from tests.factories import CONTEXT
 from tests.notifications.conftest import BASE_URL
 
 START = NOW + timedelta(days=40)
@@ -28,6 +34,7 @@ def make_window(session, *, start=START, hours=2, kind="ad_hoc", **extra):
         ends_at=start + timedelta(hours=hours),
         kind=kind,
         **(fields | extra),
+        context=CONTEXT,
     )
 
 
@@ -40,6 +47,7 @@ def change(session, window, action, *, now=NOW, **fields):
         actor="test",
         now=now,
         **fields,
+        context=CONTEXT,
     )
 
 
@@ -93,8 +101,9 @@ def test_the_same_revision_never_writes_its_notices_twice(session, people):
     window = make_window(session)
     change(session, window, "announce")
     before = len(rows(session))
-    window_changed(session, window, WindowAction.ANNOUNCED, NOW)
-    window_changed(session, window, WindowAction.ANNOUNCED, NOW + timedelta(minutes=1))
+    window_changed(session, window, WindowAction.ANNOUNCED, NOW, policy=DEFAULT_POLICY)
+    later = NOW + timedelta(minutes=1)
+    window_changed(session, window, WindowAction.ANNOUNCED, later, policy=DEFAULT_POLICY)
     assert len(rows(session)) == before == 6
 
 

@@ -20,6 +20,7 @@ from rollout.customers import create_customer, create_region
 from rollout.db import make_engine, make_session_factory
 from rollout.notifications import DeliveryAttempt, Notification, NotificationStatus
 from rollout.notifications.contacts import create_contact
+from tests.factories import CONTEXT
 from tests.notifications.conftest import BASE_URL, smtp_settings
 from tests.notifications.servers import smtp_server
 from web.worker import Worker, run
@@ -52,9 +53,16 @@ def seed(url: str, contacts: int) -> tuple[list[str], datetime]:
             now=now,
             starts_at=now + timedelta(days=3),
             ends_at=now + timedelta(days=3, hours=2),
+            context=CONTEXT,
         )
         windows.change_window(
-            session, window.id, change="announce", expected_sequence=0, actor="test", now=now
+            session,
+            window.id,
+            change="announce",
+            expected_sequence=0,
+            actor="test",
+            now=now,
+            context=CONTEXT,
         )
         session.commit()
         ids = list(

@@ -14,7 +14,7 @@ from rollout.errors import Conflict
 from rollout.freezes import create_freeze
 from rollout.windows import Window, WindowStatus, create_window
 from tests.conftest import NOW
-from tests.factories import make_policy, make_region
+from tests.factories import CONTEXT, make_policy, make_region
 
 # The second Saturday of December 2026 at 09:00 New York: the demo rule's next occurrence.
 SATURDAY = datetime(2026, 12, 12, 14, tzinfo=UTC)
@@ -71,6 +71,7 @@ def test_a_window_made_while_a_freeze_is_being_made_waits_and_is_refused(session
                     ends_at=SATURDAY + timedelta(hours=2),
                     actor="rm",
                     now=NOW,
+                    context=CONTEXT,
                 )
                 session.commit()
 

@@ -10,14 +10,14 @@ import pytest
 from rollout import releases
 from rollout.customers import update_customer
 from rollout.errors import Invalid, NotFound
-from rollout.support.bugs import BugRecord, upsert_bug
+from rollout.jira.bugs import BugRecord, upsert_bug
+from rollout.jira.models import Priority, StatusCategory
 from rollout.support.fix_status.answers import (
     fix_status_by_customer,
     fix_status_for_bug,
     fix_status_for_ticket,
 )
 from rollout.support.fix_status.rule import FixState
-from rollout.support.models import Priority, StatusCategory
 from rollout.support.tickets import create_ticket, link_bug
 from tests.conftest import NOW
 from tests.factories import make_customer, make_policy, make_region

@@ -8,7 +8,8 @@ import threading
 from sqlalchemy import func, select
 
 from rollout.db import make_engine, make_session_factory
-from rollout.support.models import Bug, TicketBug
+from rollout.jira.models import Bug
+from rollout.support.models import TicketBug
 from rollout.support.tickets import create_ticket, link_bug
 from tests.conftest import NOW
 from tests.factories import make_customer, make_region

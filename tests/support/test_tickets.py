@@ -13,12 +13,13 @@ from sqlalchemy import func, select
 from rollout import releases
 from rollout.customers import get_customer
 from rollout.errors import Conflict, Invalid, NotFound
+from rollout.jira.bugs import delete_bug, upsert_bug
+from rollout.jira.models import Bug, JiraPush
 from rollout.notifications import create_contact, create_endpoint
 from rollout.notifications.models import Contact, Notification
 from rollout.notifications.triggers import tickets_fix_live
-from rollout.support.bugs import delete_bug, upsert_bug
 from rollout.support.fix_live import recheck_bugs, record_fix_live
-from rollout.support.models import Bug, JiraPush, TicketBug
+from rollout.support.models import TicketBug
 from rollout.support.tickets import (
     check_url,
     create_ticket,
@@ -30,7 +31,7 @@ from rollout.support.tickets import (
     update_ticket,
 )
 from tests.conftest import NOW
-from tests.factories import make_customer, make_policy, make_region
+from tests.factories import CONTEXT, make_customer, make_policy, make_region
 from tests.support.test_fix_status_use_cases import bug_record
 
 LATER = NOW + timedelta(days=20)
@@ -394,7 +395,7 @@ def test_the_demo_holds_a_ticket_in_each_fix_state_and_loads_once(session):
     from rollout.support.demo import TICKETS
     from rollout.support.fix_status.answers import fix_status_for_ticket
 
-    assert load_demo(session, now=NOW)
+    assert load_demo(session, now=NOW, context=CONTEXT)
     found = {
         (ticket, item.status.bug): str(item.status.state)
         for ticket in TICKETS
@@ -414,7 +415,7 @@ def test_the_demo_holds_a_ticket_in_each_fix_state_and_loads_once(session):
     french = fix_status_for_ticket(session, "FR-2201", now=NOW)
     assert french.lang == "fr" and french.reply.startswith("Le correctif de OPS-151 est déployé")
     tickets = len(links(session))
-    assert not load_demo(session, now=NOW)
+    assert not load_demo(session, now=NOW, context=CONTEXT)
     assert len(links(session)) == tickets
 
 

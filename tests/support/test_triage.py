@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 
 from rollout import releases
-from rollout.support.bugs import delete_bug, upsert_bug
-from rollout.support.models import Priority, Severity, StatusCategory
+from rollout.jira.bugs import delete_bug, upsert_bug
+from rollout.jira.models import Priority, Severity, StatusCategory
 from rollout.support.tickets import link_bug
 from rollout.support.triage import HeldUp, Recommendation, reach, recommend, score, triage
 from tests.conftest import NOW

@@ -9,6 +9,8 @@ import pytest
 
 from jira_sync.config import JiraSettings
 from rollout.customers import get_customer
+from rollout.jira.bugs import BugRecord, upsert_bug
+from rollout.jira.models import Priority, StatusCategory
 from rollout.releases import (
     Deployment,
     DeploymentStatus,
@@ -16,8 +18,7 @@ from rollout.releases import (
     create_release,
     request_hotfix,
 )
-from rollout.support.bugs import BugRecord, upsert_bug
-from rollout.support.models import Priority, StatusCategory, Ticket, TicketBug
+from rollout.support.models import Ticket, TicketBug
 from tests import conftest
 from tests.conftest import NOW
 from tests.factories import bearer, make_customer, make_policy, make_region, make_token

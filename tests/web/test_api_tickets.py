@@ -12,16 +12,9 @@ from sqlalchemy import func, select
 
 from jira_sync.config import JiraSettings
 from rollout import releases
-from rollout.support.bugs import BugRecord, delete_bug, upsert_bug
-from rollout.support.models import (
-    Bug,
-    JiraPush,
-    Priority,
-    StatusCategory,
-    Ticket,
-    TicketBug,
-    WebhookReceipt,
-)
+from rollout.jira.bugs import BugRecord, delete_bug, upsert_bug
+from rollout.jira.models import Bug, JiraPush, Priority, StatusCategory
+from rollout.support.models import Ticket, TicketBug, WebhookReceipt
 from tests import conftest
 from tests.conftest import NOW
 from tests.factories import bearer, make_customer, make_policy, make_region, make_token

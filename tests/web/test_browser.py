@@ -10,6 +10,7 @@ import pytest
 from rollout import windows
 from rollout.customers import create_region
 from rollout.windows import create_policy
+from tests.factories import CONTEXT
 
 pytestmark = pytest.mark.browser
 
@@ -59,6 +60,7 @@ def schedule(live_server):
             reason="Release slipped a month",
             actor="rm@example.com",
             now=now,
+            context=CONTEXT,
         )
         windows.change_window(
             session,
@@ -69,6 +71,7 @@ def schedule(live_server):
             reason="Dublin data-centre power work",
             actor="rm@example.com",
             now=now,
+            context=CONTEXT,
         )
         windows.create_window(
             session,
@@ -80,6 +83,7 @@ def schedule(live_server):
             now=now,
             starts_at=first_us.ends_at + timedelta(days=1),
             ends_at=first_us.ends_at + timedelta(days=1, hours=1),
+            context=CONTEXT,
         )
         session.commit()
         return {"id": first_us.id, "starts_at": first_us.starts_at, "ends_at": first_us.ends_at}

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from rollout import access, feeds
 from rollout.demo import load_demo
 from rollout.windows import Window
+from tests.factories import CONTEXT
 
 pytestmark = pytest.mark.browser
 
@@ -52,7 +53,7 @@ def demo(live_server) -> dict[str, str]:
     """The demo data, an admin who signs in, and what the page paths need."""
     now = datetime.now(UTC)
     with live_server.sessions() as session:
-        load_demo(session, now=now)
+        load_demo(session, now=now, context=CONTEXT)
         admin = {"email": "admin@example.com", "name": "Admin", "role": "admin"}
         access.create_user(session, **admin, password=PASSWORD, now=now)
         _, token = feeds.rotate_feed_token(session, "acme", now=now)

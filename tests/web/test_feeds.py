@@ -14,7 +14,7 @@ from rollout.feeds import FeedToken
 from rollout.releases import add_item, create_release, plan_release, request_hotfix
 from rollout.windows import change_window, create_window
 from tests.conftest import NOW
-from tests.factories import bearer, make_customer, make_policy, make_region, make_token
+from tests.factories import CONTEXT, bearer, make_customer, make_policy, make_region, make_token
 
 
 @pytest.fixture
@@ -90,6 +90,7 @@ def test_feed_is_rendered_once_per_change_not_once_per_poll(app, client, world, 
         ends_at=stored.ends_at + timedelta(hours=1),
         actor="t",
         now=NOW,
+        context=CONTEXT,
     )
     session.commit()
     changed = client.get("/calendars/regions/us.ics")
@@ -151,6 +152,7 @@ def test_customer_feed_shows_its_own_windows_and_never_anothers(client, world, m
             ends_at=NOW + timedelta(days=3, hours=1),
             actor="t",
             now=NOW,
+            context=CONTEXT,
         )
     session.commit()
     titles = {str(e["SUMMARY"]) for e in events(client.get(feed_url(client, manager)))}
@@ -205,6 +207,7 @@ def test_cancelled_window_stays_in_the_feed_as_cancelled_for_thirty_days(
         reason="holiday",
         actor="t",
         now=NOW,
+        context=CONTEXT,
     )
     session.commit()
     uid = f"window-{first.id}@rollout.test"
@@ -229,6 +232,7 @@ def test_moved_window_keeps_its_uid_and_grows_its_sequence(client, world, sessio
         starts_at=first.starts_at + timedelta(days=7),
         actor="t",
         now=NOW,
+        context=CONTEXT,
     )
     session.commit()
     [moved] = [e for e in events(client.get("/calendars/regions/us.ics")) if str(e["UID"]) == uid]
@@ -257,7 +261,14 @@ def test_public_feed_stamp_is_trusted_for_the_freshness_time_then_rechecked(
     before = client.get("/calendars/regions/us.ics").headers["ETag"]
     first = sorted(_windows(session), key=lambda w: w.starts_at)[0]
     change_window(
-        session, first.id, change="cancel", expected_sequence=0, reason="x", actor="t", now=NOW
+        session,
+        first.id,
+        change="cancel",
+        expected_sequence=0,
+        reason="x",
+        actor="t",
+        now=NOW,
+        context=CONTEXT,
     )
     session.commit()
     clock.advance(seconds=9)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from rollout.support.bugs import get_bug
-from rollout.support.models import Bug
+from rollout.jira.bugs import get_bug
+from rollout.jira.models import Bug
 from tests.web.test_jira_hooks import app, deliver, event, updated  # noqa: F401  (app: fixture)
 
 

@@ -11,9 +11,10 @@ from sqlalchemy import func, select
 
 from jira_sync.config import JiraSettings
 from jira_sync.webhook import sign
+from rollout.jira.bugs import get_bug
+from rollout.jira.models import Bug, Severity
 from rollout.notifications import Notification
-from rollout.support.bugs import get_bug
-from rollout.support.models import Bug, Severity, Ticket, TicketBug, WebhookReceipt
+from rollout.support.models import Ticket, TicketBug, WebhookReceipt
 from rollout.support.tickets import get_ticket
 from tests import conftest
 from tests.conftest import NOW

@@ -9,7 +9,7 @@ import pytest
 
 from rollout import access, freezes, windows
 from tests.conftest import NOW
-from tests.factories import make_customer, make_policy, make_region
+from tests.factories import CONTEXT, make_customer, make_policy, make_region
 
 PASSWORD = "correct horse battery"
 DEC_12 = datetime(2026, 12, 12, 14, 0, tzinfo=UTC)  # second Saturday, 09:00 in New York
@@ -133,6 +133,7 @@ def test_customer_only_window_never_appears_publicly(client, session, us):
         ends_at=DEC_12 + timedelta(days=3, hours=2),
         actor="rm",
         now=NOW,
+        context=CONTEXT,
     )
     session.commit()
     assert "Acme data migration" not in client.get("/maintenance").text
@@ -154,6 +155,7 @@ def test_cancelled_window_is_struck_through_with_its_reason(client, session, us)
         reason="Clashes with the year-end support rota",
         actor="rm",
         now=NOW,
+        context=CONTEXT,
     )
     session.commit()
     page = client.get("/maintenance").text
@@ -174,6 +176,7 @@ def test_moved_window_shows_where_it_moved_from_and_why_but_not_who(client, sess
         reason="Data-centre power work",
         actor="alice@example.com",
         now=NOW,
+        context=CONTEXT,
     )
     session.commit()
     for path in ("/maintenance", f"/maintenance/windows/{window.id}"):
@@ -197,6 +200,7 @@ def test_emergency_window_is_highlighted_without_its_internal_justification(clie
         ends_at=NOW + timedelta(hours=3),
         actor="rm",
         now=NOW,
+        context=CONTEXT,
     )
     session.commit()
     page = client.get("/maintenance").text
@@ -335,6 +339,7 @@ def test_calendar_lists_customer_windows_for_staff(client, session, us):
         ends_at=DEC_12 + timedelta(days=3, hours=2),
         actor="rm",
         now=NOW,
+        context=CONTEXT,
     )
     session.commit()
     sign_in(client, session, role="support_agent")
@@ -410,7 +415,13 @@ def test_stale_edit_is_refused_with_the_reload_message(client, session, us):
     page = f"/staff/windows/{window.id}"
     token = csrf_token(client, page)
     windows.change_window(
-        session, window.id, change="announce", expected_sequence=0, actor="someone else", now=NOW
+        session,
+        window.id,
+        change="announce",
+        expected_sequence=0,
+        actor="someone else",
+        now=NOW,
+        context=CONTEXT,
     )
     session.commit()
     response = client.post(

@@ -16,10 +16,11 @@ from sqlalchemy import func, select
 from rollout import releases
 from rollout.customers import Customer
 from rollout.feeds import FeedToken
+from rollout.jira.bugs import upsert_bug
+from rollout.jira.models import JiraPush
 from rollout.notifications import Contact, Notification, create_contact
 from rollout.releases import Deployment, Hotfix, Wave
-from rollout.support.bugs import upsert_bug
-from rollout.support.models import JiraPush, TicketBug
+from rollout.support.models import TicketBug
 from rollout.support.tickets import create_ticket
 from rollout.windows import Window, WindowKind
 from tests.factories import bearer, make_customer, make_policy, make_region, make_token

@@ -12,7 +12,7 @@ import pytest
 from rollout import feeds, releases, windows
 from rollout.releases import Hotfix, Release, Wave
 from tests.conftest import NOW
-from tests.factories import bearer, make_customer, make_policy, make_region, make_token
+from tests.factories import CONTEXT, bearer, make_customer, make_policy, make_region, make_token
 from tests.web.test_pages import csrf_token, post_form, sign_in
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -270,7 +270,9 @@ def test_status_page_keeps_a_zero_days_note_hidden_until_it_is_applied_as_the_ap
     hotfix = releases.request_hotfix(
         session, actor="rm@example.com", now=NOW, **hotfix_fields(public_note="Closes a TLS hole")
     )
-    releases.approve_hotfix(session, hotfix.id, actor="second@example.com", now=NOW)
+    releases.approve_hotfix(
+        session, hotfix.id, actor="second@example.com", now=NOW, context=CONTEXT
+    )
     token = make_token(session, "customer", customer="acme")
     session.commit()
     api = client.get("/api/v1/hotfixes", headers=bearer(token)).get_json()

@@ -16,7 +16,7 @@ from schemathesis.openapi.checks import RejectedPositiveData
 
 from rollout.demo import load_demo
 from tests.conftest import NOW
-from tests.factories import bearer, make_token
+from tests.factories import CONTEXT, bearer, make_token
 
 SEED = 12
 # The coverage phase (boundaries, each wrong type, undeclared methods) is deterministic and
@@ -99,7 +99,7 @@ def findings(schema) -> list[str]:
 @pytest.fixture
 def api(live_server):
     with live_server.sessions() as session:
-        load_demo(session, now=NOW)
+        load_demo(session, now=NOW, context=CONTEXT)
         token = bearer(make_token(session, "admin"))
         session.commit()
     schema = schemathesis.openapi.from_url(f"{live_server.url}/api/openapi.json")

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from rollout.customers import Tier
-from rollout.support.models import StatusCategory
+from rollout.jira.models import StatusCategory
 from tests.conftest import settings_from_env
 from web.settings import SettingsError
 

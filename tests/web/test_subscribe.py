@@ -11,7 +11,7 @@ from icalendar import Calendar
 
 from rollout import windows
 from tests.conftest import NOW
-from tests.factories import make_customer, make_policy, make_region
+from tests.factories import CONTEXT, make_customer, make_policy, make_region
 
 BASE = "http://rollout.test"  # the public_url of the test settings
 DEC_12 = datetime(2026, 12, 12, 14, 0, tzinfo=UTC)  # second Saturday, 09:00 in New York
@@ -211,6 +211,7 @@ def test_customer_only_window_has_no_public_ics(client, session, regions):
         ends_at=DEC_12 + timedelta(days=3, hours=2),
         actor="rm",
         now=NOW,
+        context=CONTEXT,
     )
     session.commit()
     response = client.get(f"/calendars/windows/{own.id}.ics")

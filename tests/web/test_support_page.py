@@ -9,7 +9,7 @@ import pytest
 
 from rollout import access, releases
 from rollout.customers import create_customer, create_region
-from rollout.support.bugs import upsert_bug
+from rollout.jira.bugs import upsert_bug
 from rollout.support.tickets import create_ticket, link_bug
 from rollout.windows import create_policy
 from tests.conftest import NOW

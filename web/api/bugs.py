@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
-from rollout.support.bugs import (
+from rollout.jira.bugs import (
     environments_with_bug_fix,
     get_bug,
     hotfixes_carrying,

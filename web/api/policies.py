@@ -9,7 +9,7 @@ from web.api import body, int_id
 from web.api.schemas import PolicyIn, PolicyPatch
 from web.api.serialize import policy_json
 from web.auth import PLANNING, STAFF_ONLY, principal, require
-from web.database import db, now
+from web.database import context, db, now
 
 blueprint = Blueprint("policies_api", __name__, url_prefix="/api/v1")
 
@@ -48,6 +48,7 @@ def update_policy(policy_id: str):
         **changes,
         actor=principal().actor,
         now=now(),
+        context=context(),
     )
     db().commit()
     return jsonify(policy_json(policy))

@@ -28,7 +28,7 @@ from web.api.serialize import (
     wave_json,
 )
 from web.auth import ANY_ROLE, PLANNING, STAFF_ONLY, audience, principal, require
-from web.database import db, now
+from web.database import context, db, now
 
 blueprint = Blueprint("releases_api", __name__, url_prefix="/api/v1")
 
@@ -164,7 +164,9 @@ def list_hotfixes():
 @require(*PLANNING)
 def approve_hotfix(hotfix_id: str):
     """A second release manager approves; the requester cannot."""
-    hotfix = releases.approve_hotfix(db(), int_id(hotfix_id), actor=principal().actor, now=now())
+    hotfix = releases.approve_hotfix(
+        db(), int_id(hotfix_id), actor=principal().actor, now=now(), context=context()
+    )
     db().commit()
     return jsonify(hotfix_json(hotfix, staff=True))
 

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from rollout.customers import Customer, Environment, Region
 from rollout.deploy_check import DeployVerdict
 from rollout.freezes import Freeze
+from rollout.jira.models import Bug
 from rollout.releases import (
     Deployment,
     EnvironmentState,
@@ -18,7 +19,6 @@ from rollout.releases import (
     public_items,
     region_dates,
 )
-from rollout.support.models import Bug
 from rollout.windows import MaintenancePolicy, Window, WindowRevision
 
 

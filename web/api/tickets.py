@@ -11,8 +11,8 @@ from jira_sync.mapping import MappingError
 from jira_sync.sync import to_record
 from rollout.customers import get_customer
 from rollout.errors import Invalid
+from rollout.jira.bugs import BugRecord
 from rollout.support import tickets, triage
-from rollout.support.bugs import BugRecord
 from rollout.support.fix_status import answers
 from rollout.validation import is_whole_number
 from web.api import body

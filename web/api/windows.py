@@ -13,7 +13,7 @@ from web.api import body, instant_arg, int_id, zone_arg
 from web.api.schemas import WindowIn, WindowPatch
 from web.api.serialize import revision_json, window_json
 from web.auth import PLANNING, audience, principal, require
-from web.database import db, now
+from web.database import context, db, now
 from web.errors import BadRequest
 
 blueprint = Blueprint("windows_api", __name__, url_prefix="/api/v1")
@@ -85,6 +85,7 @@ def create_window():
         override_freeze_reason=override,
         actor=principal().actor,
         now=now(),
+        context=context(),
     )
     db().commit()
     return jsonify(window_json(window, staff=True)), 201
@@ -105,6 +106,7 @@ def change_window(window_id: str):
         override_freeze_reason=_override(data),
         actor=principal().actor,
         now=now(),
+        context=context(),
     )
     db().commit()
     return jsonify(window_json(window, staff=True))

@@ -10,7 +10,7 @@ from rollout.customers import get_region, list_customers, list_regions
 from rollout.errors import DomainError
 from rollout.windows import Change, Window, WindowKind
 from web.auth import principal
-from web.database import db, now
+from web.database import context, db, now
 from web.pages.display import local_input
 from web.pages.forms import ChangeForm, FreezeForm, WindowForm, in_zone, refuse
 from web.pages.months import calendar
@@ -71,6 +71,7 @@ def change_window(window_id: int, change: str):
             override_freeze_reason=form.override(),
             actor=principal().actor,
             now=now(),
+            context=context(),
         )
     except DomainError as exc:
         db().rollback()
@@ -105,6 +106,7 @@ def new_window():
             override_freeze_reason=form.override(),
             actor=principal().actor,
             now=now(),
+            context=context(),
         )
     except DomainError as exc:
         db().rollback()

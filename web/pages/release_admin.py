@@ -17,7 +17,7 @@ from rollout.errors import DomainError, NotFound
 from rollout.releases import Deployment, Hotfix, Release, ReleaseStatus, Wave
 from rollout.windows import STAFF, Window, WindowKind, WindowStatus, list_windows
 from web.auth import principal
-from web.database import db, now
+from web.database import context, db, now
 from web.pages.display import span_text
 from web.pages.forms import (
     ITEM_KINDS,
@@ -246,7 +246,9 @@ def approve_hotfix(hotfix_id: int):
     """A second release manager approves; the hotfix gets its emergency windows."""
     form = FlaskForm(prefix=f"approve-{hotfix_id}")
     try:
-        releases.approve_hotfix(db(), hotfix_id, actor=principal().actor, now=now())
+        releases.approve_hotfix(
+            db(), hotfix_id, actor=principal().actor, now=now(), context=context()
+        )
     except DomainError as exc:
         db().rollback()
         status = refuse(form, exc)

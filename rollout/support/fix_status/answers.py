@@ -12,11 +12,12 @@ from sqlalchemy.orm import Session
 from rollout.customers import Customer, get_customer
 from rollout.dates import LOCALES
 from rollout.errors import Invalid, NotFound
+from rollout.jira.bugs import get_bug
+from rollout.jira.models import Bug
 from rollout.support import replies
-from rollout.support.bugs import get_bug
 from rollout.support.fix_status.facts import carriers_of
 from rollout.support.fix_status.rule import BugFacts, Carrier, FixStatus, derive_fix_status
-from rollout.support.models import Bug, Ticket, TicketBug
+from rollout.support.models import Ticket, TicketBug
 from rollout.support.tickets import find_ticket, get_ticket
 
 

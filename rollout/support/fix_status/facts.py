@@ -10,9 +10,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from rollout.customers import Environment
+from rollout.jira.models import Bug
 from rollout.releases.models import Deployment, Hotfix, Release, ReleaseItem, hotfix_customer
 from rollout.support.fix_status.rule import Carrier, Slot, Step, Vehicle
-from rollout.support.models import Bug
 from rollout.windows import Window
 
 

@@ -26,8 +26,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from rollout.customers import EnvironmentKind
+from rollout.jira.models import Bug, StatusCategory
 from rollout.releases.models import DeploymentStatus, HotfixStatus, ReleaseStatus
-from rollout.support.models import Bug, StatusCategory
 
 
 class FixState(StrEnum):

@@ -6,24 +6,21 @@ from datetime import timedelta
 
 import pytest
 
-from rollout import releases
-from rollout.releases import ReleaseEvent, events
+from rollout import events, handlers, releases
 from tests.conftest import NOW
+from tests.factories import CONTEXT
 from tests.rollout.releases.helpers import PRODUCTION, planned, wave, world, zero_day
 
 
 @pytest.fixture
-def heard():
-    """Every event emitted during the test, as (event, subject) pairs."""
-    log: list[tuple[ReleaseEvent, object]] = []
-    listeners = {}
-    for event in ReleaseEvent:
-        listeners[event] = events.on(event)(
-            lambda _session, subject, _now, event=event: log.append((event, subject))
+def heard(monkeypatch):
+    """Every event published during the test, in order, after the real handlers ran."""
+    log: list[object] = []
+    for kind, chain in handlers.HANDLERS.items():
+        monkeypatch.setitem(
+            handlers.HANDLERS, kind, (*chain, lambda _session, event, **_: log.append(event))
         )
-    yield log
-    for event, listener in listeners.items():
-        events._listeners[event].remove((listener, False))
+    return log
 
 
 def test_a_release_is_heard_created_scheduled_and_completed_once(session, heard):
@@ -36,11 +33,13 @@ def test_a_release_is_heard_created_scheduled_and_completed_once(session, heard)
     releases.report_outcome(session, production, status="rolled_back", actor="rm", now=done)
     releases.report_outcome(session, production, status="succeeded", actor="ci", now=done)
 
-    kinds = [event for event, _ in heard]
-    assert kinds[:2] == [ReleaseEvent.RELEASE_CREATED, ReleaseEvent.RELEASE_SCHEDULED]
-    assert kinds.count(ReleaseEvent.RELEASE_COMPLETED) == 1
-    assert kinds.count(ReleaseEvent.DEPLOYMENT_SUCCEEDED) == 7  # 6 environments, 1 redeploy
-    assert [s for e, s in heard if e == ReleaseEvent.DEPLOYMENT_ROLLED_BACK] == [production]
+    kinds = [type(event) for event in heard]
+    assert kinds[:2] == [events.ReleaseCreated, events.ReleaseScheduled]
+    assert kinds.count(events.ReleaseCompleted) == 1
+    succeeded = [e.deployments for e in heard if isinstance(e, events.DeploymentsSucceeded)]
+    assert sum(len(d) for d in succeeded) == 7  # 6 environments, 1 redeploy
+    rolled_back = [e.deployments for e in heard if isinstance(e, events.DeploymentsRolledBack)]
+    assert rolled_back == [(production,)]
 
 
 def test_a_hotfix_is_heard_scheduled_on_approval_and_applied_when_everywhere(session, heard):
@@ -48,31 +47,26 @@ def test_a_hotfix_is_heard_scheduled_on_approval_and_applied_when_everywhere(ses
     hotfix = zero_day(session)
     assert heard == []
 
-    releases.approve_hotfix(session, hotfix.id, actor="bob", now=NOW)
+    releases.approve_hotfix(session, hotfix.id, actor="bob", now=NOW, context=CONTEXT)
     for deployment in hotfix.deployments:
         releases.report_outcome(session, deployment, status="succeeded", actor="ci", now=NOW)
 
-    assert [(e, s) for e, s in heard if s is hotfix] == [
-        (ReleaseEvent.HOTFIX_SCHEDULED, hotfix),
-        (ReleaseEvent.HOTFIX_APPLIED, hotfix),
+    assert [e for e in heard if getattr(e, "hotfix", None) is hotfix] == [
+        events.HotfixScheduled(hotfix),
+        events.HotfixApplied(hotfix),
     ]
 
 
-def test_a_batch_listener_hears_a_waves_deployments_in_one_call_and_one_outcome_alone(session):
+def test_a_waves_deployments_are_heard_in_one_event_and_one_outcome_alone(session, heard):
     world(session)
     made = planned(session)
     production = wave(made, PRODUCTION, "us")
-    calls: list[list] = []
-    listener = events.on(ReleaseEvent.DEPLOYMENT_SUCCEEDED, batch=True)(
-        lambda _session, subjects, _now: calls.append(subjects)
-    )
-    try:
-        done = NOW + timedelta(days=40)
-        releases.report_wave(session, production.id, status="succeeded", actor="ci", now=done)
-        (first, *_) = production.deployments
-        releases.report_outcome(session, first, status="rolled_back", actor="rm", now=done)
-        releases.report_outcome(session, first, status="succeeded", actor="ci", now=done)
-    finally:
-        events._listeners[ReleaseEvent.DEPLOYMENT_SUCCEEDED].remove((listener, True))
-    assert calls == [production.deployments, [first]]
+    done = NOW + timedelta(days=40)
+    releases.report_wave(session, production.id, status="succeeded", actor="ci", now=done)
+    (first, *_) = production.deployments
+    releases.report_outcome(session, first, status="rolled_back", actor="rm", now=done)
+    releases.report_outcome(session, first, status="succeeded", actor="ci", now=done)
+
+    succeeded = [e.deployments for e in heard if isinstance(e, events.DeploymentsSucceeded)]
+    assert succeeded == [tuple(production.deployments), (first,)]
     assert len(production.deployments) > 1

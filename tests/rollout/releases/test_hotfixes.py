@@ -20,7 +20,7 @@ from rollout.windows import (
     list_windows,
 )
 from tests.conftest import NOW
-from tests.factories import make_customer, make_region
+from tests.factories import CONTEXT, make_customer, make_region
 from tests.rollout.releases.helpers import (
     DEC,
     JAN,
@@ -48,7 +48,7 @@ def test_a_zero_day_waits_for_approval_and_the_requester_cannot_give_it(session)
 
     for same_person in ("alice", " Alice "):
         with refused(session, Forbidden) as caught:
-            releases.approve_hotfix(session, hotfix.id, actor=same_person, now=NOW)
+            releases.approve_hotfix(session, hotfix.id, actor=same_person, now=NOW, context=CONTEXT)
         assert caught.value.field == "approved_by"
     assert hotfix.approved_by is None
 
@@ -59,7 +59,7 @@ def test_customers_do_not_see_a_zero_day_before_it_is_approved(session):
     acme = get_customer(session, "acme")
     assert releases.list_hotfixes(session, customer=acme) == []
 
-    releases.approve_hotfix(session, hotfix.id, actor="bob", now=NOW)
+    releases.approve_hotfix(session, hotfix.id, actor="bob", now=NOW, context=CONTEXT)
 
     assert releases.list_hotfixes(session, customer=acme) == [hotfix]
     titles = {d.window.title for d in hotfix.deployments}
@@ -70,7 +70,7 @@ def test_approving_a_zero_day_for_everyone_opens_an_emergency_window_in_each_reg
     world(session)
     hotfix = zero_day(session)
 
-    releases.approve_hotfix(session, hotfix.id, actor="bob", now=NOW)
+    releases.approve_hotfix(session, hotfix.id, actor="bob", now=NOW, context=CONTEXT)
 
     assert (hotfix.status, hotfix.approved_by, hotfix.approved_at) == ("scheduled", "bob", NOW)
     windows = {d.window for d in hotfix.deployments}
@@ -86,7 +86,7 @@ def test_approving_a_zero_day_for_everyone_opens_an_emergency_window_in_each_reg
     public = list_windows(session, start=NOW, end=NOW + timedelta(days=1), audience=PUBLIC)
     assert windows <= set(public)
     with refused(session, Conflict, "is scheduled"):
-        releases.approve_hotfix(session, hotfix.id, actor="carol", now=NOW)
+        releases.approve_hotfix(session, hotfix.id, actor="carol", now=NOW, context=CONTEXT)
 
 
 def test_an_emergency_window_waits_for_a_regions_freeze_to_end(session):
@@ -102,7 +102,7 @@ def test_an_emergency_window_waits_for_a_regions_freeze_to_end(session):
     )
     hotfix = zero_day(session)
 
-    releases.approve_hotfix(session, hotfix.id, actor="bob", now=NOW)
+    releases.approve_hotfix(session, hotfix.id, actor="bob", now=NOW, context=CONTEXT)
 
     starts = {d.window.region.slug: d.window.starts_at for d in hotfix.deployments}
     assert starts == {
@@ -126,7 +126,7 @@ def test_an_approval_that_finds_no_emergency_slot_leaves_nothing_behind(session)
 
     # The us window would fit; eu finds none within a week, so neither is kept.
     with refused(session, Conflict, "no free emergency slot within a week") as caught:
-        releases.approve_hotfix(session, hotfix.id, actor="bob", now=NOW)
+        releases.approve_hotfix(session, hotfix.id, actor="bob", now=NOW, context=CONTEXT)
     assert caught.value.field == "windows"
     assert hotfix.status == HotfixStatus.AWAITING_APPROVAL and hotfix.approved_by is None
 
@@ -135,7 +135,7 @@ def test_approving_a_zero_day_patch_opens_a_window_only_that_customer_sees(sessi
     world(session)
     hotfix = zero_day(session, customers=["acme"])
 
-    releases.approve_hotfix(session, hotfix.id, actor="bob", now=NOW)
+    releases.approve_hotfix(session, hotfix.id, actor="bob", now=NOW, context=CONTEXT)
 
     (window,) = {d.window for d in hotfix.deployments}
     assert window.kind == WindowKind.EMERGENCY and window.customer.slug == "acme"

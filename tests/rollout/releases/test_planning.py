@@ -17,7 +17,7 @@ from rollout.releases import (
     ReleaseStatus,
 )
 from tests.conftest import NOW
-from tests.factories import make_customer, make_region
+from tests.factories import CONTEXT, make_customer, make_region
 from tests.rollout.releases.helpers import (
     DEC,
     FEB,
@@ -128,7 +128,7 @@ def test_only_a_draft_or_scheduled_release_can_be_planned(session):
 
 
 def test_the_demo_holds_a_release_of_each_kind_a_zero_day_and_a_patch(session):
-    assert load_demo(session, now=NOW)
+    assert load_demo(session, now=NOW, context=CONTEXT)
     before = snapshot(session)
 
     by_status = {r.status: r for r in releases.list_releases(session)}
@@ -165,12 +165,12 @@ def test_the_demo_holds_a_release_of_each_kind_a_zero_day_and_a_patch(session):
     assert states["stark-production"].current_release is by_status["completed"]
     assert [h.title for h in states["stark-production"].hotfixes] == [patch.title]
 
-    assert not load_demo(session, now=NOW)
+    assert not load_demo(session, now=NOW, context=CONTEXT)
     assert snapshot(session) == before
 
 
 def test_the_demo_release_in_draft_plans_around_the_launch_and_the_moved_window(session):
-    load_demo(session, now=NOW)
+    load_demo(session, now=NOW, context=CONTEXT)
     (draft,) = releases.list_releases(session, statuses={ReleaseStatus.DRAFT})
 
     made = releases.plan_release(session, draft.version, actor="rm", now=NOW)

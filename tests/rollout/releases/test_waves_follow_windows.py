@@ -9,6 +9,7 @@ from rollout import releases
 from rollout.errors import Conflict
 from rollout.windows import change_window
 from tests.conftest import NOW
+from tests.factories import CONTEXT
 from tests.rollout.releases.helpers import (
     DEC,
     JAN,
@@ -35,6 +36,7 @@ def move(session, window, hours: float = 0, days: float = 0, **extra):
         actor="rm",
         now=NOW,
         **extra,
+        context=CONTEXT,
     )
 
 
@@ -75,6 +77,7 @@ def test_cancelling_a_window_that_holds_a_wave_is_refused_naming_the_release(ses
             reason="outage",
             actor="rm",
             now=NOW,
+            context=CONTEXT,
         )
 
 
@@ -93,6 +96,7 @@ def test_a_window_whose_wave_has_finished_can_still_be_cancelled(session):
         reason="outage",
         actor="rm",
         now=NOW,
+        context=CONTEXT,
     )
     assert december.status == "cancelled"
 

@@ -23,7 +23,7 @@ from rollout.windows import (
     window_conflicts,
 )
 from tests.conftest import NOW
-from tests.factories import make_customer, make_policy, make_region
+from tests.factories import CONTEXT, make_customer, make_policy, make_region
 
 NEW_YORK = ZoneInfo("America/New_York")
 TEN_YEARS_ON = NOW.replace(year=NOW.year + 10)
@@ -153,7 +153,7 @@ def test_changing_the_duration_replans_future_windows_as_new_revisions_of_the_sa
     policy = make_policy(session, "us")
     before = {w.id: w.sequence for w in policy_windows(session, policy)}
 
-    update_policy(session, policy.id, duration_minutes=180, actor="test", now=NOW)
+    update_policy(session, policy.id, duration_minutes=180, actor="test", now=NOW, context=CONTEXT)
 
     after = policy_windows(session, policy)
     assert {w.id for w in after} == set(before)
@@ -176,7 +176,7 @@ def test_changing_the_cron_moves_future_windows_to_ten_keeping_their_ids(session
     policy = make_policy(session, "us")
     before = {w.id: local(w.starts_at).date() for w in policy_windows(session, policy)}
 
-    update_policy(session, policy.id, cron="0 10 * * 6#2", actor="test", now=NOW)
+    update_policy(session, policy.id, cron="0 10 * * 6#2", actor="test", now=NOW, context=CONTEXT)
 
     after = policy_windows(session, policy)
     assert len(after) == STORED
@@ -198,7 +198,13 @@ def test_replanning_leaves_announced_skipped_and_hand_moved_windows_alone(sessio
     policy = make_policy(session, "us")
     announced, skipped, moved, *rest = policy_windows(session, policy)
     change_window(
-        session, announced.id, change="announce", expected_sequence=0, actor="test", now=NOW
+        session,
+        announced.id,
+        change="announce",
+        expected_sequence=0,
+        actor="test",
+        now=NOW,
+        context=CONTEXT,
     )
     change_window(
         session,
@@ -208,6 +214,7 @@ def test_replanning_leaves_announced_skipped_and_hand_moved_windows_alone(sessio
         reason="customer launch",
         actor="test",
         now=NOW,
+        context=CONTEXT,
     )
     change_window(
         session,
@@ -218,10 +225,11 @@ def test_replanning_leaves_announced_skipped_and_hand_moved_windows_alone(sessio
         starts_at=moved.starts_at + timedelta(days=1),
         actor="test",
         now=NOW,
+        context=CONTEXT,
     )
     untouched = {w.id: snapshot(w) for w in (announced, skipped, moved)}
 
-    update_policy(session, policy.id, duration_minutes=180, actor="test", now=NOW)
+    update_policy(session, policy.id, duration_minutes=180, actor="test", now=NOW, context=CONTEXT)
 
     after = {w.id: w for w in policy_windows(session, policy)}
     assert len(after) == STORED
@@ -237,12 +245,20 @@ def test_changing_the_cron_keeps_one_window_per_month_around_an_announced_one(se
     make_region(session, "us")
     policy = make_policy(session, "us")
     first, second, *_ = policy_windows(session, policy)
-    change_window(session, first.id, change="announce", expected_sequence=0, actor="test", now=NOW)
+    change_window(
+        session,
+        first.id,
+        change="announce",
+        expected_sequence=0,
+        actor="test",
+        now=NOW,
+        context=CONTEXT,
+    )
     months = {
         w.id: local(w.starts_at).date().replace(day=1) for w in policy_windows(session, policy)
     }
 
-    update_policy(session, policy.id, cron="0 10 * * 6#2", actor="test", now=NOW)
+    update_policy(session, policy.id, cron="0 10 * * 6#2", actor="test", now=NOW, context=CONTEXT)
 
     after = policy_windows(session, policy)
     live = [w for w in after if w.status != WindowStatus.CANCELLED]
@@ -361,7 +377,14 @@ def test_editing_active_until_to_before_active_from_is_invalid(session):
     make_region(session, "us")
     policy = make_policy(session, "us", active_from=date(2027, 1, 1))
     with pytest.raises(Invalid) as caught:
-        update_policy(session, policy.id, active_until=date(2026, 12, 31), actor="test", now=NOW)
+        update_policy(
+            session,
+            policy.id,
+            active_until=date(2026, 12, 31),
+            actor="test",
+            now=NOW,
+            context=CONTEXT,
+        )
     assert caught.value.field == "active_until"
 
 

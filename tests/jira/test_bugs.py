@@ -9,8 +9,7 @@ from datetime import timedelta
 import pytest
 
 from rollout.errors import NotFound
-from rollout.releases import add_item, create_release, request_hotfix
-from rollout.support.bugs import (
+from rollout.jira.bugs import (
     BugRecord,
     delete_bug,
     get_bug,
@@ -19,7 +18,9 @@ from rollout.support.bugs import (
     releases_carrying,
     upsert_bug,
 )
-from rollout.support.models import Priority, StatusCategory, Ticket, TicketBug
+from rollout.jira.models import Priority, StatusCategory
+from rollout.releases import add_item, create_release, request_hotfix
+from rollout.support.models import Ticket, TicketBug
 from tests.conftest import NOW
 from tests.factories import make_customer, make_region
 

@@ -1,8 +1,9 @@
-"""What Rollout owes Jira when its own records change: each hook queues a JiraPush in the
-caller's transaction (so the change and the debt commit together), and the worker makes it.
+"""What Rollout owes Jira when its own records change: each queues a JiraPush in the
+caller's transaction (so the change and the debt commit together, and a Jira outage delays a
+push but never loses it); the Jira worker (`jira_sync.push`) makes it and retries until done.
 
-The release hooks listen to rollout.releases.events (registered when this module is
-imported, which `rollout.support` does); the ticket hooks are called by the ticket use cases.
+The release handlers run on release events (`rollout/handlers.py`); the ticket ones are called
+by the ticket use cases.
 
 Whether a push is wanted (JIRA_PUSH_VERSIONS, JIRA_PUSH_LINKS) and which Jira projects a
 version goes to (JIRA_PROJECTS) is decided when the push is made, not here: the domain does
@@ -16,12 +17,24 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from rollout.releases.events import ReleaseEvent, on
-from rollout.support.jira_push import queue_push
-from rollout.support.models import JiraPush
+from rollout.jira.models import JiraPush, JiraPushStatus
 
-if TYPE_CHECKING:  # rollout.releases calls these hooks: no import cycle at run time
+if TYPE_CHECKING:
     from rollout.releases.models import Release
+
+
+def queue_push(session: Session, *, action: str, payload: dict, now: datetime) -> JiraPush:
+    """Owe Jira `action` with `payload`; the worker makes it and retries until it is done."""
+    push = JiraPush(
+        action=action,
+        payload=payload,
+        status=JiraPushStatus.PENDING,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(push)
+    session.flush()
+    return push
 
 
 def on_release_created(session: Session, release: Release, *, now: datetime) -> JiraPush:
@@ -43,16 +56,6 @@ def on_release_completed(session: Session, release: Release, *, now: datetime) -
         payload={"name": release.version, "release_date": completed.date().isoformat()},
         now=now,
     )
-
-
-@on(ReleaseEvent.RELEASE_CREATED)
-def _release_created(session: Session, release: object, now: datetime) -> None:
-    on_release_created(session, release, now=now)
-
-
-@on(ReleaseEvent.RELEASE_COMPLETED)
-def _release_completed(session: Session, release: object, now: datetime) -> None:
-    on_release_completed(session, release, now=now)
 
 
 def on_ticket_linked(

@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session, joinedload
 
 from rollout.customers import Customer, Environment
 from rollout.errors import Invalid, NotFound
+from rollout.jira.models import Bug, Priority, Severity, StatusCategory
 from rollout.releases.deployments import environments_with_fix
 from rollout.releases.models import Deployment, DeploymentStatus, Hotfix, Release, ReleaseItem
-from rollout.support.models import Bug, Priority, Severity, StatusCategory, Ticket, TicketBug
+from rollout.support.models import Ticket, TicketBug
 
 
 @dataclass(frozen=True)
