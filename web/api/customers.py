@@ -25,19 +25,19 @@ def create_region(data: RegionIn):
 
 
 def list_customers():
-    return [r.Customer.of(c) for c in customers.list_customers(db())]
+    return [r.Customer.read(c) for c in customers.list_customers(db())]
 
 
 def create_customer(data: CustomerIn):
     customer = customers.create_customer(db(), **data.model_dump(), now=now())
     db().commit()
-    return r.Customer.of(customer)
+    return r.Customer.read(customer)
 
 
 def get_customer(slug: str):
     customer = customers.get_customer(db(), slug)
     principal().check_customer(customer)
-    return r.Customer.of(customer)
+    return r.Customer.read(customer)
 
 
 def update_customer(slug: str, data: CustomerPatch):
@@ -46,7 +46,7 @@ def update_customer(slug: str, data: CustomerPatch):
         db(), slug, expected_version=data.revision_read(changes), **changes, now=now()
     )
     db().commit()
-    return r.Customer.of(customer)
+    return r.Customer.read(customer)
 
 
 def rotate_feed_token(slug: str):

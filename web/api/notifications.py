@@ -19,13 +19,13 @@ blueprint = Blueprint("notifications_api", __name__, url_prefix="/api/v1")
 
 
 def list_contacts(slug: str):
-    return [r.Contact.of(c) for c in notifications.list_contacts(db(), _customer(slug))]
+    return [r.Contact.read(c) for c in notifications.list_contacts(db(), _customer(slug))]
 
 
 def create_contact(slug: str, data: ContactIn):
     contact = notifications.create_contact(db(), _customer(slug), **data.model_dump(), now=now())
     db().commit()
-    return r.Contact.of(contact)
+    return r.Contact.read(contact)
 
 
 def update_contact(slug: str, contact_id: str, data: ContactPatch):
@@ -39,7 +39,7 @@ def update_contact(slug: str, contact_id: str, data: ContactPatch):
         **changes,
     )
     db().commit()
-    return r.Contact.of(contact)
+    return r.Contact.read(contact)
 
 
 def delete_contact(slug: str, contact_id: str):

@@ -16,17 +16,17 @@ blueprint = Blueprint("policies_api", __name__, url_prefix="/api/v1")
 
 
 def list_policies(args: RegionQuery):
-    return [r.Policy.of(p) for p in windows.list_policies(db(), region=args.region)]
+    return [r.Policy.read(p) for p in windows.list_policies(db(), region=args.region)]
 
 
 def create_policy(data: PolicyIn):
     policy = windows.create_policy(db(), **data.model_dump(), actor=principal().actor, now=now())
     db().commit()
-    return r.Policy.of(policy)
+    return r.Policy.read(policy)
 
 
 def get_policy(policy_id: str):
-    return r.Policy.of(windows.get_policy(db(), int_id(policy_id)))
+    return r.Policy.read(windows.get_policy(db(), int_id(policy_id)))
 
 
 def update_policy(policy_id: str, data: PolicyPatch):
@@ -41,4 +41,4 @@ def update_policy(policy_id: str, data: PolicyPatch):
         now=now(),
     )
     db().commit()
-    return r.Policy.of(policy)
+    return r.Policy.read(policy)

@@ -14,7 +14,15 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, ClassVar, Literal, Self
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+)
 
 from rollout.customers import EnvironmentKind, Locale, Tier
 from rollout.freezes import FreezeKind, FreezeScope
@@ -53,7 +61,10 @@ LocalTime = Annotated[str, _DATE_TIME]
 SlugOf = Annotated[str, BeforeValidator(lambda v: getattr(v, "slug", v))]
 VersionOf = Annotated[str, BeforeValidator(lambda v: getattr(v, "version", v))]
 Slugs = Annotated[list[str], BeforeValidator(lambda vs: [getattr(v, "slug", v) for v in vs])]
-# The optimistic-lock counter was `sequence` or `version` before it was `revision` everywhere.
+# The optimistic-lock counter: `revision` in every answer, read from whichever the row calls
+# it; `sequence` (windows) and `version` (policies, customers, contacts, webhooks) are its
+# old names, still sent.
+Counter = Annotated[int, Field(validation_alias=AliasChoices("revision", "sequence", "version"))]
 OldRevision = Annotated[int, Field(json_schema_extra={"deprecated": True})]
 
 
@@ -119,7 +130,7 @@ class PublicWindow(Answer):
     local_start: LocalTime
     local_end: LocalTime
     sequence: OldRevision = Field(description="deprecated: read revision")
-    revision: int = Field(description="send it back in PATCH; a stale one gets 409")
+    revision: Counter = Field(description="send it back in PATCH; a stale one gets 409")
     projected: bool
     policy_id: int | None
     reader_timezone: str = Field("", description="with ?tz=: the reader's zone")
@@ -140,7 +151,6 @@ class PublicWindow(Answer):
             customer=window.customer if window.customer_id else None,
             local_start=local(window.starts_at, window.timezone),
             local_end=local(window.ends_at, window.timezone),
-            revision=window.sequence,
             **reader,
         )
 
@@ -154,7 +164,7 @@ class PublicRevision(Answer):
     """One step of a window's history; the public reason is the one given to customers."""
 
     sequence: OldRevision = Field(description="deprecated: read revision")
-    revision: int
+    revision: Counter
     action: WindowAction
     status: WindowStatus
     title: str
@@ -165,7 +175,7 @@ class PublicRevision(Answer):
 
     @classmethod
     def of(cls, revision) -> Self:
-        return cls.read(revision, reason=revision.public_reason, revision=revision.sequence)
+        return cls.read(revision, reason=revision.public_reason)
 
 
 class Revision(PublicRevision):
@@ -173,7 +183,7 @@ class Revision(PublicRevision):
 
     @classmethod
     def of(cls, revision) -> Self:
-        return cls.read(revision, revision=revision.sequence)
+        return cls.read(revision)  # the reason as staff gave it
 
 
 class Policy(Answer):
@@ -187,11 +197,7 @@ class Policy(Answer):
     active_until: date | None
     planned_until: Instant | None
     version: OldRevision = Field(description="deprecated: read revision")
-    revision: int = Field(description="send it back in PATCH; a stale one gets 409")
-
-    @classmethod
-    def of(cls, policy) -> Self:
-        return cls.read(policy, revision=policy.version)
+    revision: Counter = Field(description="send it back in PATCH; a stale one gets 409")
 
 
 class Freeze(Answer):
@@ -221,11 +227,7 @@ class Customer(Answer):
     locale: Locale
     environments: list[EnvironmentName]
     version: OldRevision = Field(description="deprecated: read revision")
-    revision: int = Field(description="send it back in PATCH; a stale one gets 409")
-
-    @classmethod
-    def of(cls, customer) -> Self:
-        return cls.read(customer, revision=customer.version)
+    revision: Counter = Field(description="send it back in PATCH; a stale one gets 409")
 
 
 class FeedToken(Answer):
@@ -701,13 +703,9 @@ class Contact(Answer):
     timezone: str
     subscriptions: list[Topic]
     version: OldRevision = Field(description="deprecated: read revision")
-    revision: int = Field(description="give it back in PATCH: a stale one gets 409")
+    revision: Counter = Field(description="give it back in PATCH: a stale one gets 409")
     created_at: Instant
     updated_at: Instant
-
-    @classmethod
-    def of(cls, contact) -> Self:
-        return cls.read(contact, revision=contact.version)
 
 
 class Webhook(Answer):
@@ -727,7 +725,7 @@ class Webhook(Answer):
     disabled_at: Instant | None
     disabled_reason: str | None
     version: OldRevision = Field(description="deprecated: read revision")
-    revision: int = Field(description="give it back in PATCH or rotate: a stale one gets 409")
+    revision: Counter = Field(description="give it back in PATCH or rotate: a stale one gets 409")
     created_at: Instant
     secret: str = Field("", description="whsec_…: only in the answer that creates or rotates it")
 
@@ -736,7 +734,6 @@ class Webhook(Answer):
         return cls.read(
             endpoint,
             enabled=endpoint.disabled_at is None,
-            revision=endpoint.version,
             secret=HIDDEN if secret is None else secret,
         )
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import wraps
 
-from flask import Flask, jsonify, request
+from flask import jsonify, request
 from pydantic import BaseModel
 
 from rollout.access import Role
@@ -28,7 +28,7 @@ from web.api import (
 )
 from web.api import responses as r
 from web.api.inputs import body, query
-from web.auth import ANY_ROLE, PLANNING, STAFF_ONLY, principal, require
+from web.auth import ANY_ROLE, PLANNING, STAFF_ONLY, require
 
 PREFIX = "/api/v1"
 
@@ -228,18 +228,6 @@ ROUTES = [
 ]  # fmt: skip
 
 
-def register(app: Flask) -> None:
-    """Mount every API blueprint; they take bearer tokens, so CSRF does not apply (nor to the
-    hooks, signed by HMAC)."""
-    from web.api import helpdesk, jira_hooks, openapi
-
-    app.before_request(_refuse_a_bad_token)
-    blueprints = dict.fromkeys(op.blueprint for op in ROUTES)
-    for blueprint in [*blueprints, jira_hooks.blueprint, helpdesk.blueprint, openapi.blueprint]:
-        app.register_blueprint(blueprint)
-        app.extensions["csrf"].exempt(blueprint)
-
-
 def _route(op: Op) -> None:
     op.blueprint.add_url_rule(
         op.path, view_func=_serve(op), methods=[op.method], endpoint=op.view.__name__
@@ -269,10 +257,3 @@ def _serve(op: Op) -> Callable:
 
 for _op in ROUTES:  # once, as @blueprint.route would: every app mounts the same blueprints
     _route(_op)
-
-
-def _refuse_a_bad_token() -> None:
-    # A token that is sent is checked on every API route, public ones too: a wrong or
-    # revoked one gets 401 everywhere instead of being read as no token where none is needed.
-    if request.path.startswith("/api/") and "Authorization" in request.headers:
-        principal()
