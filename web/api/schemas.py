@@ -208,8 +208,10 @@ class WindowPatch(Body):
     )
 
     action: Literal["move", "extend", "cancel", "skip", "announce", "start", "complete"]
-    revision: WholeNumber | None = Field(
-        None, description="the revision you read; a stale one gets 409"
+    revision: WholeNumber = Field(
+        None,
+        description="the revision you read; a stale one gets 409",
+        json_schema_extra=lambda schema: schema.pop("default"),  # absent, but never null
     )
     sequence: WholeNumber = Field(
         description="deprecated: send revision", json_schema_extra={"deprecated": True}
