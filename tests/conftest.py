@@ -18,6 +18,7 @@ from werkzeug.serving import make_server
 from rollout import events, handlers
 from rollout.db import make_engine, make_session_factory
 from rollout.schema import migrate
+from tests.answers import check_answers
 from tests.pgserver import find_pg_bin, throwaway_postgres
 from web import create_app
 from web.settings import Settings
@@ -132,6 +133,7 @@ def app(session_factory, clock, tmp_path):
         instance_path=tmp_path / "instance",
     )
     app.config.update(TESTING=True)
+    check_answers(app)
     return app
 
 

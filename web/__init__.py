@@ -12,7 +12,8 @@ from flask_wtf.csrf import CSRFProtect
 from rollout import events, handlers
 from rollout.db import make_engine, make_session_factory
 from rollout.events import Context
-from web import api, bodies, converters, database, errors, feeds, headers, pages
+from web import bodies, converters, database, errors, feeds, headers, pages
+from web.api import blueprints as api_blueprints
 from web.settings import Settings
 
 csrf = CSRFProtect()
@@ -61,7 +62,7 @@ def create_app(
     csrf.init_app(app)
     errors.init_app(app)
     converters.init_app(app)
-    api.register(app)
+    api_blueprints.register(app)
     feeds.init_app(app)
     pages.register(app)
     return app

@@ -20,7 +20,7 @@ from rollout.customers import get_region
 from rollout.errors import NotFound
 from rollout.validation import is_whole_number
 from rollout.windows import Window, get_window
-from web.api import int_id
+from web.api.inputs import int_id
 from web.database import db, now, public_url
 from web.errors import BadRequest
 

@@ -7,77 +7,42 @@ learn where their fix stands from the fix status, written for them.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app
 
-from rollout.jira.bugs import (
-    environments_with_bug_fix,
-    get_bug,
-    hotfixes_carrying,
-    list_bugs,
-    releases_carrying,
-    ticket_links,
-)
-from web.api.serialize import bug_json, environment_json, utc
-from web.auth import STAFF_ONLY, require
+from rollout.jira import bugs
+from web.api import responses as r
+from web.api.queries import BugQuery
 from web.database import db
 
 blueprint = Blueprint("bugs_api", __name__, url_prefix="/api/v1")
 
 
+def list_bugs(args: BugQuery):
+    found = bugs.list_bugs(db(), status=args.status, release=args.release, customer=args.customer)
+    jira_url = _jira_url()
+    return [r.Bug.of(b, jira_url=jira_url) for b in found]
+
+
+def get_bug(key: str):
+    session = db()
+    found = bugs.get_bug(session, key, field="key")
+    return r.BugDetail.of(
+        found,
+        jira_url=_jira_url(),
+        tickets=[r.BugTicket.of(link) for link in bugs.ticket_links(session, found)],
+        releases=[
+            r.BugRelease.read(release, via=_via(release, found))
+            for release in bugs.releases_carrying(session, found)
+        ],
+        hotfixes=[r.BugHotfix.read(h) for h in bugs.hotfixes_carrying(session, found)],
+        deployed_to=[r.Environment.read(e) for e in bugs.environments_with_bug_fix(session, found)],
+    )
+
+
+def _via(release, bug) -> str:
+    """A release item names the bug, or the bug's Jira fix version names the release."""
+    return "item" if any(i.jira_key == bug.key for i in release.items) else "fix_version"
+
+
 def _jira_url() -> str | None:
     return current_app.extensions["rollout.settings"].jira.url
-
-
-@blueprint.get("/bugs")
-@require(*STAFF_ONLY)
-def bugs():
-    found = list_bugs(
-        db(),
-        status=request.args.get("status"),
-        release=request.args.get("release"),
-        customer=request.args.get("customer"),
-    )
-    jira_url = _jira_url()
-    return jsonify(items=[bug_json(b, jira_url=jira_url) for b in found])
-
-
-@blueprint.get("/bugs/<key>")
-@require(*STAFF_ONLY)
-def bug(key: str):
-    session = db()
-    found = get_bug(session, key, field="key")
-    body = bug_json(found, jira_url=_jira_url())
-    body["tickets"] = [
-        {
-            "external_id": link.ticket.external_id,
-            "url": link.ticket.url,
-            "customer": link.ticket.customer.slug,
-            "subject": link.ticket.subject,
-            "sla_level": link.ticket.sla_level,
-            "linked_at": utc(link.linked_at),
-            "fix_live_at": utc(link.fix_live_at),
-        }
-        for link in ticket_links(session, found)
-    ]
-    body["releases"] = [
-        {
-            "version": r.version,
-            "title": r.title,
-            "status": r.status,
-            "completed_at": utc(r.completed_at),
-            "via": "item" if any(i.jira_key == found.key for i in r.items) else "fix_version",
-        }
-        for r in releases_carrying(session, found)
-    ]
-    body["hotfixes"] = [
-        {
-            "id": h.id,
-            "title": h.title,
-            "status": h.status,
-            "urgency": h.urgency,
-            "customers": [c.slug for c in h.customers],
-        }
-        for h in hotfixes_carrying(session, found)
-    ]
-    body["deployed_to"] = [environment_json(e) for e in environments_with_bug_fix(session, found)]
-    return jsonify(body)

@@ -21,8 +21,8 @@ from sqlalchemy.exc import IntegrityError
 from jira_sync.client import JiraError
 from rollout.errors import DomainError
 from rollout.support import tickets
+from web.api import responses as r
 from web.api.schemas import HelpdeskTicketIn
-from web.api.serialize_support import ticket_json
 from web.api.tickets import jira_lookup
 from web.bodies import json_object
 from web.database import db, now
@@ -78,9 +78,9 @@ def helpdesk_webhook():
         # The same delivery (or ticket) arrived twice at once; the other copy committed.
         session.rollback()
         return jsonify(status="duplicate", note="this delivery was applied already")
-    return jsonify(status="updated" if existed else "created", ticket=ticket_json(ticket)), (
-        200 if existed else 201
-    )
+    return jsonify(
+        status="updated" if existed else "created", ticket=r.dump(r.Ticket.of(ticket))
+    ), (200 if existed else 201)
 
 
 def _link(external_id: str, keys: list[str]) -> None:

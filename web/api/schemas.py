@@ -14,6 +14,7 @@ from pydantic import (
     Field,
     ValidationInfo,
     WithJsonSchema,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -140,6 +141,23 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+class Edit(Body):
+    """A change to a row two people may edit, naming the revision it was made from."""
+
+    revision: WholeNumber | None = Field(
+        None, description="the revision you read; a stale one gets 409"
+    )
+    version: WholeNumber | None = Field(
+        None, description="deprecated: send revision", json_schema_extra={"deprecated": True}
+    )
+
+    def revision_read(self, changes: dict | None = None) -> int | None:
+        """The revision given, under either name; both names are taken out of `changes`."""
+        for name in ("revision", "version"):
+            (changes or {}).pop(name, None)
+        return self.revision if self.revision is not None else self.version
+
+
 class RegionIn(Body):
     slug: Slug = Field(description="lowercase id, e.g. `us`")
     name: Title
@@ -159,10 +177,7 @@ class PolicyIn(Body):
     active_until: IsoDate | None = None
 
 
-class PolicyPatch(Body):
-    version: WholeNumber | None = Field(
-        None, description="the version you read; a stale one gets 409"
-    )
+class PolicyPatch(Edit):
     title: Title | None = None
     cron: Line | None = None
     duration_minutes: DurationMinutes | None = None
@@ -185,8 +200,30 @@ class WindowIn(Body):
 
 
 class WindowPatch(Body):
+    model_config = ConfigDict(
+        # Either name will do: the document says so, rather than requiring the old one.
+        json_schema_extra=lambda schema: schema.update(
+            required=["action"], anyOf=[{"required": ["revision"]}, {"required": ["sequence"]}]
+        )
+    )
+
     action: Literal["move", "extend", "cancel", "skip", "announce", "start", "complete"]
-    sequence: WholeNumber = Field(description="the revision you read; a stale one gets 409")
+    revision: WholeNumber = Field(
+        None,
+        description="the revision you read; a stale one gets 409",
+        json_schema_extra=lambda schema: schema.pop("default"),  # absent, but never null
+    )
+    sequence: WholeNumber = Field(
+        description="deprecated: send revision", json_schema_extra={"deprecated": True}
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _revision_is_the_sequence(cls, data: object) -> object:
+        if isinstance(data, dict) and "revision" in data:
+            return {**data, "sequence": data["revision"]}
+        return data
+
     reason: Text | None = Field(None, description="required for move, extend, cancel, skip")
     starts_at: IsoInstant | None = Field(None, description="move: the new start")
     ends_at: IsoInstant | None = Field(None, description="move or extend: the new end")
@@ -213,10 +250,7 @@ class CustomerIn(Body):
     locale: Literal["en", "fr"] = Field("en", description="the language replies are written in")
 
 
-class CustomerPatch(Body):
-    version: WholeNumber | None = Field(
-        None, description="the version you read; a stale one gets 409"
-    )
+class CustomerPatch(Edit):
     name: Title | None = None
     region: Line | None = None
     tier: Literal["standard", "silver", "gold", "platinum"] | None = None
@@ -328,10 +362,7 @@ class ContactIn(Body):
     )
 
 
-class ContactPatch(Body):
-    version: WholeNumber | None = Field(
-        None, description="the version you read; a stale one gets 409"
-    )
+class ContactPatch(Edit):
     name: Title | None = None
     email: Email | None = None
     role: Line | None = None
@@ -346,10 +377,7 @@ class WebhookIn(Body):
     description: Line = ""
 
 
-class WebhookPatch(Body):
-    version: WholeNumber | None = Field(
-        None, description="the version you read; a stale one gets 409"
-    )
+class WebhookPatch(Edit):
     url: HttpUrl | None = Field(None, description="checked as on creation: https, public address")
     topics: list[TOPIC] | None = None
     description: Line | None = None
@@ -358,10 +386,7 @@ class WebhookPatch(Body):
     )
 
 
-class WebhookRotate(Body):
-    version: WholeNumber | None = Field(
-        None, description="the version you read; a stale one gets 409"
-    )
+class WebhookRotate(Edit):
     grace_hours: WholeNumber = Field(
         24, ge=0, le=168, description="how long the old secret signs too"
     )

@@ -4,7 +4,7 @@ its own tickets and fix statuses alone; triage is for staff."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify
 
 from jira_sync.client import JiraClient, JiraError
 from jira_sync.mapping import MappingError
@@ -14,18 +14,14 @@ from rollout.errors import Invalid
 from rollout.jira.bugs import BugRecord
 from rollout.support import tickets, triage
 from rollout.support.fix_status import answers
-from rollout.validation import is_whole_number
-from web.api import body
+from web.api import responses as r
+from web.api.queries import FixStatusQuery, TriageQuery
 from web.api.schemas import LinkIn, TicketIn, TicketPatch
-from web.api.serialize_support import answer_json, ticket_json, triage_json
-from web.auth import ANY_ROLE, STAFF_ONLY, principal, require
+from web.auth import principal
 from web.database import db, now
 from web.errors import BadRequest, error_body
 
 blueprint = Blueprint("tickets_api", __name__, url_prefix="/api/v1")
-
-TRIAGE_LIMIT = 100
-TRIAGE_MAX = 1000
 
 
 @blueprint.errorhandler(JiraError)
@@ -34,88 +30,66 @@ def jira_failed(exc: JiraError):
     return jsonify(error_body("jira_unavailable", exc.message, "bug")), 502
 
 
-@blueprint.post("/tickets")
-@require(*STAFF_ONLY)
-def create_ticket():
-    data = body(TicketIn)
+def create_ticket(data: TicketIn):
     ticket = tickets.create_ticket(db(), **data.model_dump(), now=now())
     db().commit()
-    return jsonify(ticket_json(ticket)), 201
+    return r.Ticket.of(ticket)
 
 
-@blueprint.get("/tickets/<external_id>")
-@require(*ANY_ROLE)
 def get_ticket(external_id: str):
     """Staff any ticket; a customer token its own customer's (403 otherwise)."""
     who = principal()
     ticket = tickets.get_ticket(db(), external_id)
     who.check_customer(ticket.customer)
-    return jsonify(ticket_json(ticket, staff=who.is_staff))
+    return (r.Ticket if who.is_staff else r.PublicTicket).of(ticket)
 
 
-@blueprint.patch("/tickets/<external_id>")
-@require(*STAFF_ONLY)
-def update_ticket(external_id: str):
-    data = body(TicketPatch)
+def update_ticket(external_id: str, data: TicketPatch):
     ticket = tickets.update_ticket(db(), external_id, **data.model_dump(), now=now())
     db().commit()
-    return jsonify(ticket_json(ticket))
+    return r.Ticket.of(ticket)
 
 
-@blueprint.post("/tickets/<external_id>/links")
-@require(*STAFF_ONLY)
-def link_bug(external_id: str):
+def link_bug(external_id: str, data: LinkIn):
     """Link a bug (idempotent); one Rollout has not synced yet is read from Jira."""
-    data = body(LinkIn)
     tickets.link_bug(
         db(), external_id, data.bug, lookup=jira_lookup(), actor=principal().actor, now=now()
     )
     db().commit()
-    return jsonify(ticket_json(tickets.get_ticket(db(), external_id))), 201
+    return r.Ticket.of(tickets.get_ticket(db(), external_id))
 
 
-@blueprint.delete("/tickets/<external_id>/links/<key>")
-@require(*STAFF_ONLY)
 def unlink_bug(external_id: str, key: str):
     """Remove a link; removing one that is not there is not an error."""
     tickets.unlink_bug(db(), external_id, key, now=now())
     db().commit()
-    return jsonify(ticket_json(tickets.get_ticket(db(), external_id)))
+    return r.Ticket.of(tickets.get_ticket(db(), external_id))
 
 
-@blueprint.get("/fix-status")
-@require(*ANY_ROLE)
-def get_fix_status():
+def get_fix_status(args: FixStatusQuery):
     """`?ticket=EXT-1`, or `?bug=KEY-1&customer=slug` (a customer token: its own by
     default); `lang=en|fr`, else the customer's language."""
     who = principal()
-    lang = request.args.get("lang") or None
-    ticket, bug = request.args.get("ticket"), request.args.get("bug")
-    if bool(ticket) == bool(bug):
+    if bool(args.ticket) == bool(args.bug):
         raise BadRequest("give ticket, or bug with customer", field="ticket")
-    if ticket:
-        found = tickets.get_ticket(db(), ticket, field="ticket")
+    if args.ticket:
+        found = tickets.get_ticket(db(), args.ticket, field="ticket")
         who.check_customer(found.customer)
-        answer = answers.fix_status_for_ticket(db(), ticket, lang=lang, now=now())
+        answer = answers.fix_status_for_ticket(db(), args.ticket, lang=args.lang, now=now())
     else:
-        slug = request.args.get("customer") or (who.customer.slug if who.customer else None)
+        slug = args.customer or (who.customer.slug if who.customer else None)
         if not slug:
             raise Invalid("name the customer whose fix status you want", field="customer")
         who.check_customer(get_customer(db(), slug))
-        answer = answers.fix_status_for_bug(db(), bug, slug, lang=lang, now=now())
-    return jsonify(answer_json(answer))
+        answer = answers.fix_status_for_bug(db(), args.bug, slug, lang=args.lang, now=now())
+    return r.FixStatus.of(answer)
 
 
-@blueprint.get("/triage")
-@require(*STAFF_ONLY)
-def get_triage():
+def get_triage(args: TriageQuery):
     """Bugs owed to customers, highest score first, each with seed 000's vehicle."""
-    raw = request.args.get("limit", str(TRIAGE_LIMIT))
-    if not is_whole_number(raw) or not 1 <= int(raw) <= TRIAGE_MAX:
-        raise BadRequest(f"limit is a whole number from 1 to {TRIAGE_MAX}", field="limit")
-    items = triage.triage(db(), limit=int(raw))
+    items = triage.triage(db(), limit=args.limit)
     jira_url = current_app.extensions["rollout.settings"].jira.url
-    return jsonify(items=[triage_json(i, jira_url=jira_url) for i in items])
+    return [r.TriageItem.of(i, jira_url=jira_url) for i in items]
 
 
 def jira_lookup() -> tickets.Lookup | None:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint
 
 from rollout import windows
 from rollout.customers import get_customer, get_region
 from rollout.errors import Invalid, NotFound
-from web.api import body, instant_arg, int_id, zone_arg
+from web.api import responses as r
+from web.api.inputs import int_id
+from web.api.queries import WindowQuery, ZoneQuery
 from web.api.schemas import WindowIn, WindowPatch
-from web.api.serialize import revision_json, window_json
-from web.auth import PLANNING, audience, principal, require
+from web.auth import audience, principal
 from web.database import context, db, now
 from web.errors import BadRequest
 
@@ -22,56 +23,44 @@ DEFAULT_SPAN = timedelta(days=366)
 MAX_SPAN = timedelta(days=50 * 366)
 
 
-@blueprint.get("/windows")
-def list_windows():
+def list_windows(args: WindowQuery):
     """Public: windows overlapping [from, to), projected past the planning horizon."""
-    start = instant_arg("from", now())
-    end = instant_arg("to", start + DEFAULT_SPAN)
+    start = args.from_ or now()
+    end = args.to or start + DEFAULT_SPAN
     if end <= start:
         raise BadRequest("to must be after from", field="to")
     if end - start > MAX_SPAN:
         raise BadRequest("ask for at most 50 years at a time", field="to")
-    statuses = _statuses(request.args.get("status"))
-    region = request.args.get("region")
-    customer = request.args.get("customer")
-    target = get_customer(db(), customer) if customer else None
+    target = get_customer(db(), args.customer) if args.customer else None
     if target is not None:
         who = principal()
         if who is None:
-            raise NotFound(f"no customer {customer!r}", field="customer")
+            raise NotFound(f"no customer {args.customer!r}", field="customer")
         who.check_customer(target)
     found = windows.list_windows(
         db(),
         start=start,
         end=end,
         audience=audience(),
-        region=get_region(db(), region) if region else None,
+        region=get_region(db(), args.region) if args.region else None,
         customer=target,
-        statuses=statuses,
+        statuses=args.status,
     )
-    staff, zone = audience().staff, zone_arg()
-    return jsonify(items=[window_json(w, staff=staff, reader_zone=zone) for w in found])
+    view = _view()
+    return [view.of(w, reader_zone=args.tz) for w in found]
 
 
-@blueprint.get("/windows/<window_id>")
-def get_window(window_id: str):
+def get_window(window_id: str, args: ZoneQuery):
     """Public for regional windows; a customer's own window only for it and staff."""
-    window = _visible_window(window_id)
-    return jsonify(window_json(window, staff=audience().staff, reader_zone=zone_arg()))
+    return _view().of(_visible_window(window_id), reader_zone=args.tz)
 
 
-@blueprint.get("/windows/<window_id>/history")
 def window_history(window_id: str):
-    window = _visible_window(window_id)
-    staff = audience().staff
-    return jsonify(items=[revision_json(r, staff=staff) for r in window.revisions])
+    view = r.Revision if audience().staff else r.PublicRevision
+    return [view.of(revision) for revision in _visible_window(window_id).revisions]
 
 
-@blueprint.post("/windows")
-@require(*PLANNING)
-def create_window():
-    data = body(WindowIn)
-    override = _override(data)
+def create_window(data: WindowIn):
     window = windows.create_window(
         db(),
         title=data.title,
@@ -82,19 +71,16 @@ def create_window():
         ends_at=data.ends_at,
         timezone=data.timezone,
         justification=data.justification,
-        override_freeze_reason=override,
+        override_freeze_reason=_override(data),
         actor=principal().actor,
         now=now(),
         context=context(),
     )
     db().commit()
-    return jsonify(window_json(window, staff=True)), 201
+    return r.Window.of(window)
 
 
-@blueprint.patch("/windows/<window_id>")
-@require(*PLANNING)
-def change_window(window_id: str):
-    data = body(WindowPatch)
+def change_window(window_id: str, data: WindowPatch):
     window = windows.change_window(
         db(),
         int_id(window_id),
@@ -109,7 +95,11 @@ def change_window(window_id: str):
         context=context(),
     )
     db().commit()
-    return jsonify(window_json(window, staff=True))
+    return r.Window.of(window)
+
+
+def _view() -> type[r.PublicWindow]:
+    return r.Window if audience().staff else r.PublicWindow
 
 
 def _visible_window(raw_id: str) -> windows.Window:
@@ -123,14 +113,3 @@ def _override(data) -> str | None:
     if data.override_freeze and not (data.override_reason or "").strip():
         raise Invalid("override_freeze needs an override_reason", field="override_reason")
     return data.override_reason if data.override_freeze else None
-
-
-def _statuses(raw: str | None) -> set[windows.WindowStatus] | None:
-    if not raw:
-        return None
-    try:
-        return {windows.WindowStatus(s.strip()) for s in raw.split(",")}
-    except ValueError:
-        raise BadRequest(
-            f"status must be among {', '.join(windows.WindowStatus)}", field="status"
-        ) from None
