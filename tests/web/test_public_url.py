@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 from icalendar import Calendar
 
+from tests.conftest import settings_from_env
 from tests.factories import make_policy, make_region
 from web import create_app
 from web.cli import cli
@@ -17,7 +18,7 @@ from web.worker import build_worker
 
 
 def from_env(tmp_path, **env) -> Settings:
-    return Settings.from_env(tmp_path / "instance", {"SECRET_KEY": "s", **env})
+    return settings_from_env(tmp_path, env)
 
 
 def test_production_without_public_url_leaves_it_unset_and_names_it_when_needed(tmp_path):
