@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,7 +23,7 @@ from rollout.notifications.addresses import ADDRESS_CONTROL, check_email
 from rollout.releases.releases import JIRA_KEY
 from rollout.support.fix_live import refresh_links
 from rollout.support.models import Ticket, TicketBug, WebhookReceipt
-from rollout.validation import check_text, refuse_controls
+from rollout.validation import check_text, is_whole_number, refuse_controls
 
 # A help desk's own id (Zendesk 4512, Freshdesk FD-77, Help Scout 1.2:9); it goes in URLs.
 EXTERNAL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
@@ -124,6 +124,40 @@ def get_ticket(session: Session, external_id: str, *, field: str = "external_id"
 def find_ticket(session: Session, external_id: str) -> Ticket | None:
     """The ticket with that help-desk id, or None."""
     return _find(session, external_id.strip()) if isinstance(external_id, str) else None
+
+
+def match_ticket(session: Session, typed: str) -> Ticket | None:
+    """The ticket a support agent means by what they typed or pasted: its id in any case, its
+    URL (or a URL ending in its id), or its number without the help desk's prefix when only
+    one ticket has that number; None if none. A number several tickets share is Invalid,
+    naming them, rather than a guess."""
+    text = typed.strip()
+    if "://" in text:
+        if (by_url := session.scalar(select(Ticket).where(Ticket.url == text))) is not None:
+            return by_url
+        text = next((part for part in reversed(urlsplit(text).path.split("/")) if part), "")
+    if not text:
+        return None
+    if (exact := _find(session, text)) is not None:
+        return exact
+    same_letters = session.scalars(
+        select(Ticket).where(func.upper(Ticket.external_id) == text.upper()).limit(2)
+    ).all()
+    if len(same_letters) == 1:
+        return same_letters[0]
+    if not is_whole_number(text):
+        return None
+    # "4101" for ZD-4101 or FD4101, never for 14101: the number must follow a non-digit.
+    ending = session.scalars(
+        select(Ticket).where(Ticket.external_id.like(f"%{text}")).order_by(Ticket.external_id)
+    ).all()
+    numbered = [t for t in ending if not t.external_id[: -len(text)][-1:].isdigit()]
+    if len(numbered) > 1:
+        ids = ", ".join(t.external_id for t in numbered[:5])
+        raise Invalid(
+            f"several tickets have the number {text} ({ids}): type the whole id", field="q"
+        )
+    return numbered[0] if numbered else None
 
 
 def first_delivery(

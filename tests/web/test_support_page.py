@@ -84,6 +84,33 @@ def test_a_jira_key_shows_every_customer_with_a_ticket_on_it(client, world):
     assert "Saturday 9 January 2027, 10:00–12:00 CET" in only
 
 
+@pytest.mark.parametrize(
+    "typed",
+    ["zd-100", " ZD-100 ", "100", "https://help.example.com/tickets/ZD-100", "HTTPS://x/t/zd-100/"],
+)
+def test_an_agent_finds_a_ticket_by_what_they_paste(client, world, typed):
+    sign_in(client, world, role="support_agent", email="agent@example.com")
+    page = client.get("/support", query_string={"q": typed})
+    assert page.status_code == 200 and "Acme Corp · ticket ZD-100" in page.text
+
+
+def test_a_pasted_jira_url_names_its_key(client, world):
+    sign_in(client, world, role="support_agent", email="agent@example.com")
+    page = client.get("/support", query_string={"q": "https://acme.atlassian.net/browse/ops-1"})
+    assert page.status_code == 200 and "Acme Corp" in page.text and "Initech" in page.text
+
+
+def test_a_number_two_help_desks_share_is_not_guessed(client, world):
+    add_ticket(world, "FD-100", "initech")
+    add_ticket(world, "ZD-1100", "acme")  # ends in 100 too, but its number is 1100
+    world.commit()
+    sign_in(client, world, role="support_agent", email="agent@example.com")
+    both = client.get("/support?q=100")
+    assert both.status_code == 422
+    assert "several tickets have the number 100 (FD-100, ZD-100)" in both.text
+    assert client.get("/support?q=1100").status_code == 200
+
+
 def test_unknown_input_is_said_plainly(client, world):
     sign_in(client, world, role="support_agent", email="agent@example.com")
     missing = client.get("/support?q=NOPE-9")

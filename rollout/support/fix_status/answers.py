@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,7 +19,7 @@ from rollout.support import replies
 from rollout.support.fix_status.facts import carriers_of
 from rollout.support.fix_status.rule import BugFacts, Carrier, FixStatus, derive_fix_status
 from rollout.support.models import Ticket, TicketBug
-from rollout.support.tickets import find_ticket, get_ticket
+from rollout.support.tickets import get_ticket, match_ticket
 
 
 @dataclass(frozen=True)
@@ -124,14 +125,16 @@ def look_up(
     lang: str | None = None,
     now: datetime,
 ) -> list[CustomerAnswer]:
-    """What a support agent typed: a ticket id (its customer's answer) or a Jira key (for
-    `customer`, else for every customer with a ticket on it); NotFound naming `q`."""
+    """What a support agent typed or pasted: a ticket (see `match_ticket`: its customer's
+    answer) or a Jira key or issue URL in any case (for `customer`, else for every customer
+    with a ticket on it); NotFound naming `q`."""
     query = (query or "").strip()
     if not query:
         raise Invalid("type a ticket id or a Jira key", field="q")
-    if (ticket := find_ticket(session, query)) is not None:
+    if (ticket := match_ticket(session, query)) is not None:
         return [fix_status_for_ticket(session, ticket.external_id, lang=lang, now=now)]
-    key = query.upper()
+    # A pasted Jira URL (…/browse/OPS-123) names the key last.
+    key = (urlsplit(query).path.rstrip("/").rsplit("/", 1)[-1] if "://" in query else query).upper()
     if session.scalar(select(Bug.id).where(Bug.key == key)) is None:
         raise NotFound(f"no ticket or synced Jira issue {query!r}", field="q")
     if customer:
