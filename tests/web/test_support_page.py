@@ -194,9 +194,10 @@ def test_an_agent_types_a_ticket_id_and_copies_the_reply(browser, live_server, l
         button = page.locator("button.copy-reply")
         assert button.is_visible()
         button.click()
-        page.wait_for_function(
-            "document.querySelector('button.copy-reply').textContent === 'Copied'"
-        )
+        from playwright.sync_api import expect
+
+        # A locator waits without eval, which the page's Content-Security-Policy forbids.
+        expect(button).to_have_text("Copied")
         assert page.evaluate("navigator.clipboard.readText()") == shown
     finally:
         context.close()
