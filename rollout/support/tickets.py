@@ -126,16 +126,23 @@ def find_ticket(session: Session, external_id: str) -> Ticket | None:
     return _find(session, external_id.strip()) if isinstance(external_id, str) else None
 
 
+def pasted_id(typed: str) -> str:
+    """What an agent typed, or the last part of a URL they pasted (…/tickets/ZD-4101,
+    …/browse/OPS-1): the id or key it names."""
+    text = typed.strip()
+    return urlsplit(text).path.rstrip("/").rsplit("/", 1)[-1] if "://" in text else text
+
+
 def match_ticket(session: Session, typed: str) -> Ticket | None:
     """The ticket a support agent means by what they typed or pasted: its id in any case, its
     URL (or a URL ending in its id), or its number without the help desk's prefix when only
     one ticket has that number; None if none. A number several tickets share is Invalid,
     naming them, rather than a guess."""
-    text = typed.strip()
-    if "://" in text:
-        if (by_url := session.scalar(select(Ticket).where(Ticket.url == text))) is not None:
+    if "://" in typed:
+        by_url = session.scalar(select(Ticket).where(Ticket.url == typed.strip()))
+        if by_url is not None:
             return by_url
-        text = next((part for part in reversed(urlsplit(text).path.split("/")) if part), "")
+    text = pasted_id(typed)
     if not text:
         return None
     if (exact := _find(session, text)) is not None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,7 +18,7 @@ from rollout.support import replies
 from rollout.support.fix_status.facts import carriers_of
 from rollout.support.fix_status.rule import BugFacts, Carrier, FixStatus, derive_fix_status
 from rollout.support.models import Ticket, TicketBug
-from rollout.support.tickets import get_ticket, match_ticket
+from rollout.support.tickets import get_ticket, match_ticket, pasted_id
 
 
 @dataclass(frozen=True)
@@ -133,8 +132,7 @@ def look_up(
         raise Invalid("type a ticket id or a Jira key", field="q")
     if (ticket := match_ticket(session, query)) is not None:
         return [fix_status_for_ticket(session, ticket.external_id, lang=lang, now=now)]
-    # A pasted Jira URL (…/browse/OPS-123) names the key last.
-    key = (urlsplit(query).path.rstrip("/").rsplit("/", 1)[-1] if "://" in query else query).upper()
+    key = pasted_id(query).upper()
     if session.scalar(select(Bug.id).where(Bug.key == key)) is None:
         raise NotFound(f"no ticket or synced Jira issue {query!r}", field="q")
     if customer:
