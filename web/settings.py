@@ -14,7 +14,6 @@ from email.utils import parseaddr
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BeforeValidator, Field, ValidationError, ValidationInfo, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -22,9 +21,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from channels.config import SECURITY_PORTS, NotifySettings, SmtpSettings
 from jira_sync.config import JiraSettings
 from rollout.customers import Tier
+from rollout.errors import Invalid
 from rollout.jira.models import StatusCategory
 from rollout.notifications import DEFAULT_POLICY, NotificationPolicy
 from rollout.notifications.addresses import IPNetwork, parse_allow_list
+from rollout.scheduling import parse_zone
 from rollout.throttle import SigninLimits
 from rollout.validation import is_whole_number
 
@@ -263,8 +264,8 @@ def _status_map(text: str, name: str) -> dict[str, StatusCategory]:
 
 def _zone(text: str, name: str) -> str:
     try:
-        ZoneInfo(text)
-    except (ZoneInfoNotFoundError, ValueError):
+        parse_zone(text, field=name)  # the zone names every window and contact may use
+    except Invalid:
         raise ValueError(f"{name} must be an IANA zone name, not {text!r}") from None
     return text
 
