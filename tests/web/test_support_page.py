@@ -191,11 +191,11 @@ def test_an_agent_types_a_ticket_id_and_copies_the_reply(browser, live_server, l
         shown = page.input_value("textarea.reply")
         assert shown.startswith("Le correctif de OPS-1 fait partie de la version 2027.01")
         assert "(heure de Paris, CET)" in shown
-        button = page.locator("button.copy-reply")
-        assert button.is_visible()
-        button.click()
         from playwright.sync_api import expect
 
+        button = page.locator("button.copy-reply")
+        expect(button).to_be_visible()  # shown by the page's script once it has loaded
+        button.click()
         # A locator waits without eval, which the page's Content-Security-Policy forbids.
         expect(button).to_have_text("Copied")
         assert page.evaluate("navigator.clipboard.readText()") == shown
