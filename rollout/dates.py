@@ -41,7 +41,37 @@ _MONTHS = {
 }
 
 
+# The abbreviations pages use, CLDR's (what a browser's Intl writes, so the page script agrees).
+_SHORT_DAYS = {
+    "en": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
+    "fr": ["lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."],
+}
+_SHORT_MONTHS = {
+    "en": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
+    "fr": [
+        "janv.",
+        "févr.",
+        "mars",
+        "avr.",
+        "mai",
+        "juin",
+        "juil.",
+        "août",
+        "sept.",
+        "oct.",
+        "nov.",
+        "déc.",
+    ],
+}
+
+
 def long_date(local: datetime, locale: str) -> str:
     """`Saturday 12 December 2026`, or `samedi 12 décembre 2026` (the first is `1er`)."""
     day = "1er" if locale == "fr" and local.day == 1 else str(local.day)
     return f"{_DAYS[locale][local.weekday()]} {day} {_MONTHS[locale][local.month - 1]} {local.year}"
+
+
+def short_date(local: datetime, locale: str) -> str:
+    """`Sat 12 Dec 2026`, or `sam. 12 déc. 2026`: no zero padding, whatever the server locale."""
+    weekday, month = _SHORT_DAYS[locale][local.weekday()], _SHORT_MONTHS[locale][local.month - 1]
+    return f"{weekday} {local.day} {month} {local.year}"

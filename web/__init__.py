@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFProtect
 from rollout import events, handlers
 from rollout.db import make_engine, make_session_factory
 from rollout.events import Context
-from web import bodies, converters, database, errors, feeds, headers, pages
+from web import bodies, converters, database, errors, feeds, headers, i18n, pages
 from web.api import blueprints as api_blueprints
 from web.settings import Settings
 
@@ -65,4 +65,5 @@ def create_app(
     api_blueprints.register(app)
     feeds.init_app(app)
     pages.register(app)
+    i18n.init_app(app)
     return app

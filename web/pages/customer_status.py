@@ -7,6 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, make_response, render_template
+from flask_babel import gettext
 
 from rollout import feeds
 from rollout.releases import (
@@ -31,7 +32,7 @@ def status(token: str):
     customer = feeds.customer_for_feed_token(db(), token)
     if customer is None:
         # The same page for a token that never existed and one rotated away: no hint either way.
-        page = render_template("error.html", status=404, message="There is no such page.")
+        page = render_template("error.html", status=404, message=gettext("There is no such page."))
         return _private(make_response(page, 404))
     page = render_template(
         "customer/status.html",

@@ -1,4 +1,5 @@
-"""How the pages write times and histories: always in a named zone, never a bare clock time."""
+"""How the pages write times and histories: always in a named zone, never a bare clock time,
+in the page's language (dates from the tables of `rollout/dates.py`)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,24 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from rollout.windows import Window, WindowAction, WindowRevision
+from flask_babel import gettext
 
+from rollout.dates import short_date
+from rollout.i18n import N_
+from rollout.windows import Window, WindowAction, WindowRevision
+from web.i18n import page_language
+
+# What happened to a window, said of the window (French agrees with "la fenêtre").
 _VERBS = {
-    WindowAction.CREATED: "Scheduled",
-    WindowAction.ANNOUNCED: "Announced",
-    WindowAction.STARTED: "Started",
-    WindowAction.COMPLETED: "Completed",
-    WindowAction.CANCELLED: "Cancelled",
-    WindowAction.SKIPPED: "Skipped",
+    WindowAction.CREATED: N_("Scheduled"),
+    WindowAction.ANNOUNCED: N_("Announced"),
+    WindowAction.STARTED: N_("Started"),
+    WindowAction.COMPLETED: N_("Completed"),
+    WindowAction.CANCELLED: N_("Cancelled"),
+    WindowAction.SKIPPED: N_("Skipped"),
+    WindowAction.REPLANNED: N_("Replanned"),
+    WindowAction.MOVED: N_("Moved"),
+    WindowAction.EXTENDED: N_("Extended"),
 }
 
 
@@ -29,8 +39,8 @@ class HistoryLine:
 
 
 def day_text(value: datetime) -> str:
-    """`Sat 12 Dec 2026` (no zero padding, English names whatever the server locale)."""
-    return f"{_WEEKDAYS[value.weekday()]} {value.day} {_MONTHS[value.month - 1]} {value.year}"
+    """`Sat 12 Dec 2026`, or `sam. 12 déc. 2026` on a French page."""
+    return short_date(value, page_language())
 
 
 def span_text(start: datetime, end: datetime, zone_name: str) -> str:
@@ -78,31 +88,25 @@ def cancel_note(window: Window) -> str:
     """`Skipped: <reason>` or `Cancelled: <reason>`, from a cancelled window's last revision."""
     last = window.revisions[-1] if window.revisions else None
     if last is None or last.action not in (WindowAction.CANCELLED, WindowAction.SKIPPED):
-        return "Cancelled"
-    return f"{_VERBS[last.action]}: {last.reason}" if last.reason else _VERBS[last.action]
+        return gettext("Cancelled")
+    verb = gettext(_VERBS[last.action])
+    return gettext("%(verb)s: %(reason)s", verb=verb, reason=last.reason) if last.reason else verb
 
 
 def _sentence(revision: WindowRevision, previous: WindowRevision | None, zone: str) -> str:
+    span = span_text(revision.starts_at, revision.ends_at, zone)
     if previous is not None and revision.action in (WindowAction.MOVED, WindowAction.REPLANNED):
-        return (
-            f"Moved from {span_text(previous.starts_at, previous.ends_at, zone)} "
-            f"to {span_text(revision.starts_at, revision.ends_at, zone)}"
-        )
+        was = span_text(previous.starts_at, previous.ends_at, zone)
+        return gettext("Moved from %(was)s to %(span)s", was=was, span=span)
     if previous is not None and revision.action == WindowAction.EXTENDED:
-        return (
-            f"Extended to {span_text(revision.starts_at, revision.ends_at, zone)}, "
-            f"was until {_clock(previous.ends_at, zone)}"
-        )
-    verb = _VERBS.get(revision.action, revision.action.capitalize())
+        was = _clock(previous.ends_at, zone)
+        return gettext("Extended to %(span)s, was until %(was)s", span=span, was=was)
     if revision.action == WindowAction.CREATED:
-        return f"{verb} for {span_text(revision.starts_at, revision.ends_at, zone)}"
-    return verb
+        return gettext("Scheduled for %(span)s", span=span)
+    return gettext(_VERBS[revision.action])
 
 
 def _clock(value: datetime, zone: str) -> str:
     local = value.astimezone(ZoneInfo(zone))
     return f"{day_text(local)}, {local:%H:%M} {local.tzname()}"
 
-
-_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")

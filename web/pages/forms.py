@@ -27,6 +27,7 @@ from rollout.errors import DomainError, Invalid
 from rollout.scheduling import localize
 from rollout.validation import check_year, is_whole_number, refuse_controls
 from web.errors import status_of
+from web.i18n import languages
 
 # What a datetime-local input sends: minutes, or seconds when a browser adds them.
 MINUTES = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
@@ -253,17 +254,22 @@ class CustomerSigninForm(FlaskForm):
     token = StringField("API token", default="")
 
 
+def _language_field() -> SelectField:
+    # Named, not coded (`Français`); the domain refuses any other value, next to the field.
+    return SelectField("Language", choices=languages(), validate_choice=False)
+
+
 class ContactForm(FlaskForm):
     name = StringField("Name", default="")
     email = StringField("Email", default="")
     role = StringField("Role", default="")
-    locale = StringField("Language")
+    locale = _language_field()
     timezone = StringField("Time zone")
     topics = SelectMultipleField("Topics", validate_choice=False)
 
 
 class ContactSubscriptionsForm(VersionForm):
-    locale = StringField("Language")
+    locale = _language_field()
     timezone = StringField("Time zone")
     topics = SelectMultipleField("Topics", validate_choice=False)
 

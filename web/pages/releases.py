@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, jsonify, render_template, request, url_for
+from flask_babel import force_locale, gettext
 
 from rollout.customers import EnvironmentKind, Region
 from rollout.errors import NotFound
+from rollout.i18n import N_
 from rollout.releases import (
     ItemKind,
     Release,
@@ -34,18 +36,19 @@ PUBLIC = {
     ReleaseStatus.CANCELLED,
 }
 FILLING = {ReleaseStatus.DRAFT, ReleaseStatus.SCHEDULED}
+# The English; pages translate them where they are shown (`gettext`, `_()`).
 KINDS = {
-    ItemKind.FEATURE: "New features",
-    ItemKind.IMPROVEMENT: "Improvements",
-    ItemKind.FIX: "Fixes",
-    ItemKind.SECURITY: "Security fixes",
+    ItemKind.FEATURE: N_("New features"),
+    ItemKind.IMPROVEMENT: N_("Improvements"),
+    ItemKind.FIX: N_("Fixes"),
+    ItemKind.SECURITY: N_("Security fixes"),
 }
 STATUSES = {
-    ReleaseStatus.DRAFT: "Being prepared",
-    ReleaseStatus.SCHEDULED: "Scheduled",
-    ReleaseStatus.ROLLING_OUT: "Rolling out",
-    ReleaseStatus.COMPLETED: "Completed",
-    ReleaseStatus.CANCELLED: "Cancelled",
+    ReleaseStatus.DRAFT: N_("Being prepared"),
+    ReleaseStatus.SCHEDULED: N_("Scheduled"),
+    ReleaseStatus.ROLLING_OUT: N_("Rolling out"),
+    ReleaseStatus.COMPLETED: N_("Completed"),
+    ReleaseStatus.CANCELLED: N_("Cancelled"),
 }
 ATOM = "http://www.w3.org/2005/Atom"
 # How often the upcoming page asks for new items; small, since it is one cheap query.
@@ -154,13 +157,16 @@ def upcoming_json():
 
 @blueprint.get("/releases.atom")
 def atom():
-    """An Atom 1.0 feed of every release but drafts, with its public notes."""
-    body = atom_feed(list_releases(db(), statuses=PUBLIC), public_url())
+    """An Atom 1.0 feed of every release but drafts, with its public notes, in English."""
+    # One feed for every reader, as the calendar feeds: not in this browser's language.
+    with force_locale("en"):
+        body = atom_feed(list_releases(db(), statuses=PUBLIC), public_url())
     return Response(body, mimetype="application/atom+xml")
 
 
 def upcoming_body(found: Release | None) -> dict:
-    """The upcoming release's version, title, status and public notes by kind, as JSON."""
+    """The upcoming release's version, title, status and public notes by kind, as JSON, its
+    labels in the page's language."""
     if found is None:
         return {"release": None, "groups": []}
     return {
@@ -168,12 +174,12 @@ def upcoming_body(found: Release | None) -> dict:
             "version": found.version,
             "title": found.title,
             "status": str(found.status),
-            "status_label": STATUSES[found.status],
+            "status_label": gettext(STATUSES[found.status]),
         },
         "groups": [
             {
                 "kind": g.kind,
-                "label": g.label,
+                "label": gettext(g.label),
                 "items": [{"id": i.id, "html": i.public_html} for i in g.items],
             }
             for g in note_groups(found)

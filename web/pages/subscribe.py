@@ -9,6 +9,7 @@ from flask import Blueprint, make_response, render_template, request
 
 from rollout import feeds
 from rollout.customers import Region, list_regions
+from rollout.i18n import N_
 from rollout.validation import is_whole_number
 from web.database import db, public_url
 from web.errors import BadRequest
@@ -17,7 +18,8 @@ from web.feeds import MAX_ALARM_MINUTES
 blueprint = Blueprint("subscribe", __name__)
 
 # Minutes before each window the page offers; a feed takes any from 1 to MAX_ALARM_MINUTES.
-ALARMS = {15: "15 minutes before", 60: "1 hour before", 1440: "1 day before"}
+# The labels are English; the page translates them.
+ALARMS = {15: N_("15 minutes before"), 60: N_("1 hour before"), 1440: N_("1 day before")}
 
 
 @dataclass(frozen=True)
@@ -25,7 +27,7 @@ class Subscription:
     """One feed as the page offers it: its address and the links each calendar app takes."""
 
     key: str
-    title: str  # what the page calls it
+    title: str  # what the page calls it (the all-regions feed's in English, translated there)
     name: str  # what the calendar app calls it, as the feed itself does
     url: str  # https (or http on a dev server), without ?alarm
     zone: str
@@ -76,7 +78,7 @@ def public_subscriptions(
     everything = feeds.public_scope()
     return [
         Subscription(
-            "all", "All regions", everything.name, f"{base}/calendars/maintenance.ics", "UTC", alarm
+            "all", N_("All regions"), everything.name, f"{base}/calendars/maintenance.ics", "UTC", alarm
         )
     ] + [
         Subscription(

@@ -1,13 +1,16 @@
 // Rewrites each <time data-end> (a UTC span) into the reader's own zone, naming that zone.
-// The text mirrors the server's "Sat 12 Dec 2026, 09:00–11:00" so both read alike.
+// The text mirrors the server's "Sat 12 Dec 2026, 09:00–11:00" (or, on a French page,
+// "sam. 12 déc. 2026, 09:00–11:00") so both read alike.
 (function () {
   "use strict";
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   if (!zone) {
     return;
   }
-  // en-US only for the weekday and month names: the parts are assembled here, not by locale.
-  const format = new Intl.DateTimeFormat("en-US", {
+  // The page's language for the weekday and month names only (CLDR's abbreviations, as the
+  // server's tables): the parts are assembled here, not by locale.
+  const language = document.documentElement.lang === "fr" ? "fr" : "en-US";
+  const format = new Intl.DateTimeFormat(language, {
     timeZone: zone, weekday: "short", day: "numeric", month: "short", year: "numeric",
     hour: "2-digit", minute: "2-digit", hourCycle: "h23",
   });
@@ -36,9 +39,9 @@
 
   document.querySelectorAll("time[data-end]").forEach(function (element) {
     element.textContent = span(element.dateTime, element.dataset.end) + " " + zone;
-    const label = element.parentElement.querySelector(".label");
+    const label = element.parentElement.querySelector(".label[data-yours]");
     if (label) {
-      label.textContent = "Your time:";
+      label.textContent = label.dataset.yours;
     }
   });
 })();

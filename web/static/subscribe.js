@@ -61,8 +61,8 @@
     const url = privateFeed(pasted.value);
     privateCard.hidden = url === null;
     privateError.hidden = url !== null || pasted.value.trim() === "";
-    privateError.textContent = "That is not a private feed address: it looks like " +
-      base + "/calendars/customers/….ics";
+    // The page's words, in its language.
+    privateError.textContent = privateError.dataset.message;
     if (url !== null) {
       fill(privateCard, url);
     }
@@ -75,12 +75,12 @@
     showPrivate();
   }
 
-  function copy(button) {
+  function copy(button, label) {
     const field = button.parentElement.querySelector("input");
     field.select();
     const done = function () {
-      button.textContent = "Copied";
-      setTimeout(function () { button.textContent = "Copy"; }, 2000);
+      button.textContent = button.dataset.copied;
+      setTimeout(function () { button.textContent = label; }, 2000);
     };
     if (navigator.clipboard && window.isSecureContext) {
       navigator.clipboard.writeText(field.value).then(done, function () {});
@@ -90,8 +90,9 @@
   }
 
   document.querySelectorAll("button.copy").forEach(function (button) {
+    const label = button.textContent;
     button.hidden = false;
-    button.addEventListener("click", function () { copy(button); });
+    button.addEventListener("click", function () { copy(button, label); });
   });
   document.querySelectorAll("input.feed-address").forEach(function (field) {
     field.addEventListener("focus", function () { field.select(); });
