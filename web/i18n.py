@@ -83,10 +83,7 @@ def _select() -> str:
         return ENGLISH
     g.language_negotiated = True
     return (
-        _chosen()
-        or _contact_language()
-        or request.accept_languages.best_match(LOCALES)
-        or ENGLISH
+        _chosen() or _contact_language() or request.accept_languages.best_match(LOCALES) or ENGLISH
     )
 
 

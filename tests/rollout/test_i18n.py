@@ -79,3 +79,9 @@ def test_the_committed_mo_is_its_po_compiled(locale):
         k: v for k, v in fresh._catalog.items() if k != ""
     }, "run `make translations` to compile the .po"
     assert committed.info()["plural-forms"] == fresh.info()["plural-forms"]
+
+
+def test_the_pages_templates_and_labels_are_among_the_texts_checked():
+    used = used_messages()
+    assert (None, "Maintenance schedule") in used  # web/templates/
+    assert (None, "New features") in used  # marked with N_ in web/pages/

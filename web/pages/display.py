@@ -109,4 +109,3 @@ def _sentence(revision: WindowRevision, previous: WindowRevision | None, zone: s
 def _clock(value: datetime, zone: str) -> str:
     local = value.astimezone(ZoneInfo(zone))
     return f"{day_text(local)}, {local:%H:%M} {local.tzname()}"
-

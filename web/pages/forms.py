@@ -255,8 +255,10 @@ class CustomerSigninForm(FlaskForm):
 
 
 def _language_field() -> SelectField:
-    # Named, not coded (`Français`); the domain refuses any other value, next to the field.
-    return SelectField("Language", choices=languages(), validate_choice=False)
+    # Named, not coded (`Français`), each in its own language; the domain refuses any other
+    # value, next to the field.
+    choices = [SelectChoice(code, name, render_kw={"lang": code}) for code, name in languages()]
+    return SelectField("Language", choices=choices, validate_choice=False)
 
 
 class ContactForm(FlaskForm):

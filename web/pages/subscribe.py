@@ -78,7 +78,12 @@ def public_subscriptions(
     everything = feeds.public_scope()
     return [
         Subscription(
-            "all", N_("All regions"), everything.name, f"{base}/calendars/maintenance.ics", "UTC", alarm
+            "all",
+            N_("All regions"),
+            everything.name,
+            f"{base}/calendars/maintenance.ics",
+            "UTC",
+            alarm,
         )
     ] + [
         Subscription(
