@@ -184,3 +184,17 @@ def test_a_customer_outside_the_chosen_region_wins_and_is_explained(manager):
 def test_months_beyond_the_limit_are_clamped_without_complaint(manager):
     page = page_of(manager, "?view=timeline&months=40")
     assert "November 2026 – April 2027" in page  # six months at most
+
+
+def test_every_view_of_the_demo_renders_with_its_event_plan_flagged(client, session):
+    from rollout.demo import load_demo
+    from tests.factories import CONTEXT
+
+    load_demo(session, now=NOW, context=CONTEXT)
+    session.commit()
+    sign_in(client, session)
+    for view in ("list", "grid", "timeline"):
+        for months in ("", "&from=2026-06", "&from=2027-01&customer=initech"):
+            page_of(client, f"?view={view}{months}")
+    page = page_of(client, "?customer=initech&months=3")
+    assert "Conflict: Initech is in its event plan “Initech product launch”" in page
