@@ -46,8 +46,6 @@ class CalendarPage:
     """One view of the agenda: the list's months, the grid's weeks or the timeline's rows."""
 
     agenda: Agenda
-    first_day: date
-    last_day: date
     today: date
     months: list[Month] = field(default_factory=list)
     weeks: list[list[Day]] = field(default_factory=list)
@@ -78,7 +76,7 @@ def calendar_page(
     first, after = shown_days(query)
     # Drop what the slack loaded beyond the days shown, so counts match what is seen.
     agenda.windows = [e for e in agenda.windows if first <= local_day(e) < after]
-    page = CalendarPage(agenda, first, after - timedelta(days=1), now.date())
+    page = CalendarPage(agenda, now.date())
     if query.view == "list":
         page.months = list_months(agenda, query)
     elif query.view == "grid":
