@@ -134,6 +134,15 @@ def load_agenda(
     return Agenda(entries, freezes)
 
 
+def window_agenda(session: Session, window: Window, *, now: datetime) -> AgendaWindow:
+    """One stored window as the calendar shows it: what it carries and its conflicts."""
+    agenda = load_agenda(
+        session, start=window.starts_at, end=window.ends_at, now=now, region=window.region
+    )
+    (entry,) = [e for e in agenda.windows if e.window.id == window.id]
+    return entry
+
+
 def _scope(
     start: datetime, end: datetime, region: Region | None, customer: Customer | None
 ) -> ColumnElement[bool]:

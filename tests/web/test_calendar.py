@@ -198,3 +198,12 @@ def test_every_view_of_the_demo_renders_with_its_event_plan_flagged(client, sess
             page_of(client, f"?view={view}{months}")
     page = page_of(client, "?customer=initech&months=3")
     assert "Conflict: Initech is in its event plan “Initech product launch”" in page
+
+
+def test_the_window_page_shows_the_conflicts_the_calendar_shows(manager, session):
+    from tests.rollout.releases.helpers import DEC, regular
+
+    window = regular(session, "us", DEC)
+    response = manager.get(f"/staff/windows/{window.id}")
+    assert response.status_code == 200
+    assert "Conflict: 2 releases in one window: 2026.12, 2027.02" in response.text

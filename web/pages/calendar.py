@@ -6,6 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from rollout import freezes, windows
 from rollout.access import PLANNERS
+from rollout.agenda import window_agenda
 from rollout.customers import get_region, list_customers, list_regions
 from rollout.errors import DomainError
 from rollout.windows import Change, Window, WindowKind
@@ -175,7 +176,7 @@ def _window_page(found: Window, posted: tuple[str, ChangeForm] | None = None):
         "staff/window.html",
         window=found,
         forms=forms,
-        conflicts=windows.window_conflicts(db(), found),
+        conflicts=[c.text for c in window_agenda(db(), found, now=now()).conflicts],
     )
 
 
