@@ -6,7 +6,6 @@ from rollout.windows.changes import (
     change_window,
     create_window,
     get_window,
-    window_conflicts,
 )
 from rollout.windows.models import (
     MaintenancePolicy,
@@ -50,5 +49,4 @@ __all__ = [
     "plan_policy",
     "plan_windows",
     "update_policy",
-    "window_conflicts",
 ]

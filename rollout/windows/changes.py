@@ -13,7 +13,7 @@ from rollout.customers import get_customer, get_region
 from rollout.db import lock_row
 from rollout.errors import Conflict, Invalid, NotFound
 from rollout.events import Context, WindowChanged, publish
-from rollout.freezes import Freeze, FreezeScope, blocking, list_freezes
+from rollout.freezes import Freeze, blocking, list_freezes
 from rollout.scheduling import Span, parse_zone
 from rollout.validation import check_aware, check_text, optional_text
 from rollout.windows.models import Window, WindowAction, WindowKind, WindowStatus
@@ -202,29 +202,6 @@ def change_window(
                 field="sequence",
             ) from None
     return window
-
-
-def window_conflicts(session: Session, window: Window) -> list[str]:
-    """What is wrong with an existing window now, as sentences: freezes, overlaps, and the
-    event plans of customers a regional window would touch (those do not block the window)."""
-    if window.status == WindowStatus.CANCELLED:
-        return []
-    freezes, others = _neighbours(session, window, window.span)
-    problems = [
-        f"inside freeze {f.describe()}" for f in freezes if not window.freeze_override_reason
-    ]
-    problems += [f"overlaps window #{o.id} {o.title!r}" for o in others]
-    if window.customer_id is None:
-        plans = list_freezes(
-            session, start=window.starts_at, end=window.ends_at, region_id=window.region_id
-        )
-        problems += [
-            f"customer {f.customer.slug} is in its event plan {f.title!r}: deployments to it "
-            "wait for its next allowed window"
-            for f in plans
-            if f.scope == FreezeScope.CUSTOMER
-        ]
-    return problems
 
 
 def _new_span(

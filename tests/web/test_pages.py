@@ -326,7 +326,7 @@ def test_calendar_shows_freezes_and_flags_windows_inside_them(client, session, u
     december = page[page.index('id="month-2026-12"') : page.index('id="month-2027-01"')]
     assert "Holiday freeze" in december
     assert "Thu 10 Dec 2026, 00:00 – Mon 14 Dec 2026, 00:00 UTC" in december
-    assert "Conflict: inside freeze &#39;Holiday freeze&#39;" in december
+    assert "Conflict: inside the freeze “Holiday freeze”" in december
 
 
 def test_calendar_lists_customer_windows_for_staff(client, session, us):

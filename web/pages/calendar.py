@@ -6,19 +6,20 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from rollout import freezes, windows
 from rollout.access import PLANNERS
+from rollout.agenda import window_agenda
 from rollout.customers import get_region, list_customers, list_regions
 from rollout.errors import DomainError
 from rollout.windows import Change, Window, WindowKind
 from web.auth import principal
 from web.database import context, db, now
+from web.pages.calendar_views import page_words, read_query
 from web.pages.display import local_input
 from web.pages.forms import ChangeForm, FreezeForm, WindowForm, in_zone, refuse
-from web.pages.months import calendar
+from web.pages.months import calendar_page
 from web.pages.signin import staff_page
 
 blueprint = Blueprint("calendar", __name__, url_prefix="/staff")
 
-DEFAULT_MONTHS, MAX_MONTHS = 6, 24
 DONE = {
     Change.MOVE: "moved",
     Change.EXTEND: "extended",
@@ -33,15 +34,20 @@ DONE = {
 @blueprint.get("/calendar")
 @staff_page()
 def months():
-    """Every window and freeze, month by month from this one (`?months=` up to 24)."""
-    count = min(max(request.args.get("months", DEFAULT_MONTHS, type=int), 1), MAX_MONTHS)
+    """The windows of a period as a list, a month grid or a timeline, with what each carries
+    and what is wrong with it; the view, period and filters are in the query string."""
+    regions, customers = list_regions(db()), list_customers(db())
+    query = read_query(request.args, regions=regions, customers=customers, today=now().date())
+    page = calendar_page(db(), query, regions=regions, now=now())
     return render_template(
         "staff/calendar.html",
-        months=calendar(db(), now=now(), count=count),
-        count=count,
-        max_months=MAX_MONTHS,
+        query=query,
+        page=page,
+        regions=regions,
+        customers=customers,
         can_plan=_can_plan(),
-    )
+        **page_words(),
+    ), (400 if query.problems else 200)
 
 
 @blueprint.get("/windows/<int:window_id>")
@@ -170,7 +176,7 @@ def _window_page(found: Window, posted: tuple[str, ChangeForm] | None = None):
         "staff/window.html",
         window=found,
         forms=forms,
-        conflicts=windows.window_conflicts(db(), found),
+        conflicts=[c.text for c in window_agenda(db(), found, now=now()).conflicts],
     )
 
 

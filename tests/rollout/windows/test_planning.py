@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from rollout.agenda import window_agenda
 from rollout.errors import Invalid
 from rollout.freezes import create_freeze
 from rollout.windows import (
@@ -20,7 +21,6 @@ from rollout.windows import (
     list_windows,
     plan_windows,
     update_policy,
-    window_conflicts,
 )
 from tests.conftest import NOW
 from tests.factories import CONTEXT, make_customer, make_policy, make_region
@@ -403,5 +403,5 @@ def test_a_customers_event_plan_is_flagged_on_its_regions_window_without_blockin
         now=NOW,
     )
     assert window.status == WindowStatus.PLANNED
-    [problem] = window_conflicts(session, window)
-    assert "initech" in problem and "Initech launch" in problem
+    [problem] = window_agenda(session, window, now=NOW).conflicts
+    assert problem.text.startswith("Initech is in its event plan “Initech launch”")
