@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFProtect
 from rollout import events, handlers
 from rollout.db import make_engine, make_session_factory
 from rollout.events import Context
-from web import bodies, converters, database, errors, feeds, headers, pages
+from web import bodies, converters, database, errors, feeds, headers, health, pages
 from web.api import blueprints as api_blueprints
 from web.settings import Settings
 
@@ -61,6 +61,7 @@ def create_app(
     headers.init_app(app, https=settings.https)
     csrf.init_app(app)
     errors.init_app(app)
+    health.init_app(app)
     converters.init_app(app)
     api_blueprints.register(app)
     feeds.init_app(app)
