@@ -54,9 +54,43 @@ def _log_tail(log: pathlib.Path, lines: int = 30) -> str:
         return "(no server log)"
 
 
+class PostgresServer:
+    """A private PostgreSQL server that a test may stop and start again on the same port."""
+
+    def __init__(self, bin_dir: pathlib.Path, tmp: pathlib.Path, prefix: list[str]):
+        self.bin_dir, self.tmp, self.prefix = bin_dir, tmp, prefix
+        self.data, self.log = tmp / "data", tmp / "server.log"
+        self.port = _free_port()
+        self.url = f"postgresql+psycopg://{USER}@127.0.0.1:{self.port}/{DATABASE}"
+
+    def run(self, tool: str, *args: str) -> subprocess.CompletedProcess[str]:
+        # cwd=tmp: the server user may not be able to enter the caller's cwd.
+        cmd = [*self.prefix, str(self.bin_dir / tool), *args]
+        return subprocess.run(cmd, cwd=self.tmp, capture_output=True, text=True)
+
+    def start(self) -> None:
+        options = (
+            f"-p {self.port} -k {self.tmp} -c listen_addresses=127.0.0.1"
+            " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        )
+        # -w makes pg_ctl wait (up to 60s) until the server accepts connections.
+        start = self.run(
+            "pg_ctl", "start", "-w", "-D", str(self.data), "-l", str(self.log), "-o", options
+        )
+        if start.returncode != 0:
+            output = f"{start.stdout}{start.stderr}\n{_log_tail(self.log)}"
+            raise RuntimeError(f"PostgreSQL failed to start:\n{output}")
+
+    def stop(self, mode: str = "immediate") -> None:
+        """Stop the server; "immediate" may lose the last commits (synchronous_commit=off),
+        "fast" writes them out first, for a test that starts the server again."""
+        if (self.data / "postmaster.pid").exists():
+            self.run("pg_ctl", "stop", "-m", mode, "-w", "-D", str(self.data))
+
+
 @contextlib.contextmanager
-def throwaway_postgres() -> Iterator[str]:
-    """Start a private PostgreSQL server and yield its SQLAlchemy URL."""
+def throwaway_postgres_server() -> Iterator[PostgresServer]:
+    """Start a private PostgreSQL server with an empty database and yield it."""
     bin_dir = find_pg_bin()
     if bin_dir is None:
         raise RuntimeError("PostgreSQL server binaries not found (apt-get install postgresql)")
@@ -75,35 +109,27 @@ def throwaway_postgres() -> Iterator[str]:
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="rollout-pg-"))
     if owner is not None:
         os.chown(tmp, owner.pw_uid, owner.pw_gid)
-    data, log = tmp / "data", tmp / "server.log"
-
-    def run(tool: str, *args: str) -> subprocess.CompletedProcess[str]:
-        # cwd=tmp: the server user may not be able to enter the caller's cwd.
-        cmd = [*prefix, str(bin_dir / tool), *args]
-        return subprocess.run(cmd, cwd=tmp, capture_output=True, text=True)
-
+    server = PostgresServer(bin_dir, tmp, prefix)
     try:
-        init = run("initdb", "-D", str(data), "-A", "trust", "-U", USER, "-E", "UTF8", "--locale=C")
+        init = server.run(
+            "initdb", "-D", str(server.data), "-A", "trust", "-U", USER, "-E", "UTF8", "--locale=C"
+        )
         if init.returncode != 0:
             raise RuntimeError(f"initdb failed in {tmp}:\n{init.stdout}{init.stderr}")
-
-        port = _free_port()
-        options = (
-            f"-p {port} -k {tmp} -c listen_addresses=127.0.0.1"
-            " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        server.start()
+        admin = dict(
+            host="127.0.0.1", port=server.port, user=USER, dbname="postgres", autocommit=True
         )
-        # -w makes pg_ctl wait (up to 60s) until the server accepts connections.
-        start = run("pg_ctl", "start", "-w", "-D", str(data), "-l", str(log), "-o", options)
-        if start.returncode != 0:
-            output = f"{start.stdout}{start.stderr}\n{_log_tail(log)}"
-            raise RuntimeError(f"PostgreSQL failed to start:\n{output}")
-
-        admin = dict(host="127.0.0.1", port=port, user=USER, dbname="postgres", autocommit=True)
         with psycopg.connect(**admin) as conn:
             conn.execute(f"CREATE DATABASE {DATABASE}")
-
-        yield f"postgresql+psycopg://{USER}@127.0.0.1:{port}/{DATABASE}"
+        yield server
     finally:
-        if (data / "postmaster.pid").exists():
-            run("pg_ctl", "stop", "-m", "immediate", "-w", "-D", str(data))
+        server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def throwaway_postgres() -> Iterator[str]:
+    """Start a private PostgreSQL server and yield its SQLAlchemy URL."""
+    with throwaway_postgres_server() as server:
+        yield server.url

@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFProtect
 from rollout import events, handlers
 from rollout.db import make_engine, make_session_factory
 from rollout.events import Context
-from web import bodies, converters, database, errors, feeds, headers, i18n, pages
+from web import bodies, converters, database, errors, feeds, headers, health, i18n, logs, pages
 from web.api import blueprints as api_blueprints
 from web.settings import Settings
 
@@ -59,8 +59,10 @@ def create_app(
         app, max_bytes=settings.max_body_bytes, hook_max_bytes=settings.hook_max_body_bytes
     )
     headers.init_app(app, https=settings.https)
+    logs.init_app(app)
     csrf.init_app(app)
     errors.init_app(app)
+    health.init_app(app)
     converters.init_app(app)
     api_blueprints.register(app)
     feeds.init_app(app)

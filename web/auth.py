@@ -42,6 +42,8 @@ class Principal:
     role: Role
     actor: str
     customer: Customer | None = None
+    # Which token or account, for logs: its row id, never its secret.
+    ref: str | None = None
 
     @property
     def is_staff(self) -> bool:
@@ -113,7 +115,9 @@ def _from_bearer() -> Principal | None:
     found = authenticate_token(db(), token.strip())
     if found is None:
         abort(401, "unknown or revoked token")
-    return Principal(role=found.role, actor=found.actor, customer=found.customer)
+    return Principal(
+        role=found.role, actor=found.actor, customer=found.customer, ref=f"token:{found.id}"
+    )
 
 
 def current_session() -> SigninSession | None:
@@ -174,4 +178,4 @@ def _from_session() -> Principal | None:
     found = current_session()
     if found is None or found.user is None:
         return None
-    return Principal(role=found.user.role, actor=found.user.actor)
+    return Principal(role=found.user.role, actor=found.user.actor, ref=f"user:{found.user.id}")

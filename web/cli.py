@@ -13,7 +13,7 @@ from rollout.demo import load_demo
 from rollout.errors import DomainError
 from rollout.schema import migrate
 from rollout.windows import default_horizon, plan_windows
-from web import create_app
+from web import create_app, logs
 from web.database import system_clock
 from web.jira_cli import jira as jira_commands
 from web.settings import SettingsError
@@ -115,6 +115,7 @@ def demo(obj: _LazyApp) -> None:
 def serve(obj: _LazyApp, host: str, port: int, workers: int) -> None:
     """Serve the web app and API with waitress, a production WSGI server."""
     app = obj.serving()
+    logs.configure(app.extensions["rollout.settings"].log_format)
     server = wsgi_server(app, host=host, port=port, threads=workers)
     public = app.extensions["rollout.settings"].public_url
     click.echo(f"Rollout on http://{host}:{port}/maintenance, linked as {public}")

@@ -12,6 +12,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, request
+from sqlalchemy.exc import OperationalError
 
 from calendars.feeds import FeedEvent, FeedInfo, render_feed
 from calendars.windows import window_as_event, window_link
@@ -56,6 +57,12 @@ class RenderedFeeds:
         with self._lock:
             version, until = self._versions.get(key, (None, now))
             return version if now < until else None
+
+    def last_version(self, key: tuple) -> FeedVersion | None:
+        """The newest version seen, however old: what to serve while the database is away."""
+        with self._lock:
+            version, _until = self._versions.get(key, (None, None))
+            return version
 
     def keep_version(self, key: tuple, version: FeedVersion, *, until: datetime) -> None:
         with self._lock:
@@ -147,17 +154,23 @@ def feed_event(window: Window, contents: list[tuple[str, str | None]] = ()) -> F
 def _serve_public(scope: Callable[[], feeds.FeedScope]) -> Response:
     """Serve a public feed, trusting a stamp of it younger than the freshness setting.
 
-    Within that time a poll costs no database query. Private feeds never take this path: a
-    rotated token must stop working at once.
+    Within that time a poll costs no database query. While the database is away, the last
+    good version is served with its validators, so subscribers keep their calendars. Private
+    feeds never take this path: a rotated token must stop working at once.
     """
     cache: RenderedFeeds = current_app.extensions["rollout.feeds"]
     key = (request.path, public_url(), request.args.get("alarm"))
     version = cache.fresh_version(key, now())
     if version is None:
-        version = _version(scope())
+        try:
+            version = _version(scope())
+        except OperationalError:
+            version = cache.last_version(key)
+            if version is None or cache.get((version.scope_key, version.etag)) is None:
+                raise
+            return _answer(version, scope, private=False)
         seconds = current_app.extensions["rollout.settings"].feed_freshness_seconds
-        if seconds:
-            cache.keep_version(key, version, until=now() + timedelta(seconds=seconds))
+        cache.keep_version(key, version, until=now() + timedelta(seconds=seconds))
     return _answer(version, scope, private=False)
 
 

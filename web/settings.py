@@ -69,6 +69,8 @@ class Settings:
     hook_max_body_bytes: int = 512 * 1024
     # "development" (make run) or "production"; only PUBLIC_URL's default differs.
     environment: str = "production"
+    # How `rollout serve` and `rollout worker` write their logs: "text" or "json" lines.
+    log_format: str = "text"
 
     @classmethod
     def from_env(cls, instance_path: Path, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -165,6 +167,15 @@ def _web_address(text: str, name: str) -> str:
 def _environment(text: str, name: str) -> str:
     if text.lower() not in ENVIRONMENTS:
         raise ValueError(f"{name} must be production or development, not {text.lower()!r}")
+    return text.lower()
+
+
+LOG_FORMATS = ("text", "json")
+
+
+def _log_format(text: str, name: str) -> str:
+    if text.lower() not in LOG_FORMATS:
+        raise ValueError(f"{name} must be text or json, not {text.lower()!r}")
     return text.lower()
 
 
@@ -302,6 +313,8 @@ class Environment(BaseSettings):
     HOOK_MAX_BODY_BYTES: Bytes = None
     HELPDESK_WEBHOOK_SECRET: Secret = None
 
+    LOG_FORMAT: Annotated[str | None, _reader(_log_format)] = None
+
     SMTP_HOST: Text = None
     SMTP_PORT: Port = None
     SMTP_SECURITY: Annotated[str | None, _reader(_smtp_security)] = None
@@ -379,6 +392,7 @@ class Environment(BaseSettings):
                 trusted_proxies=self.TRUSTED_PROXIES,
                 max_body_bytes=self.MAX_BODY_BYTES,
                 hook_max_body_bytes=self.HOOK_MAX_BODY_BYTES,
+                log_format=self.LOG_FORMAT,
             ),
         )
 

@@ -32,6 +32,7 @@ from rollout.notifications.delivery import (
 )
 from rollout.notifications.models import Channel
 from rollout.windows.announcing import keep_ahead
+from web import logs
 from web.jira_worker import jira_passes
 
 log = logging.getLogger("rollout.worker")
@@ -224,8 +225,9 @@ def build_worker(app, *, batch: int = 50) -> Worker:
 @click.pass_obj
 def worker_command(obj, once: bool, batch: int, idle: float) -> None:
     """Deliver notifications (and run the other background passes) until stopped."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    worker = build_worker(obj.serving(), batch=batch)
+    app = obj.serving()
+    logs.configure(app.extensions["rollout.settings"].log_format)
+    worker = build_worker(app, batch=batch)
 
     def stop(_signum, _frame):
         worker.stopping = True  # finish the message in hand, then leave

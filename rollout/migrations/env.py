@@ -2,6 +2,7 @@
 
 from alembic import context
 from sqlalchemy import create_engine
+from sqlalchemy.pool import NullPool
 
 from rollout.schema import metadata
 
@@ -11,7 +12,8 @@ config = context.config
 def run_migrations() -> None:
     connection = config.attributes.get("connection")
     if connection is None:
-        engine = create_engine(config.get_main_option("sqlalchemy.url"))
+        # Called as `alembic` on a URL: no pool outlives the command.
+        engine = create_engine(config.get_main_option("sqlalchemy.url"), poolclass=NullPool)
         with engine.begin() as connection:
             _run(connection)
     else:

@@ -1,0 +1,70 @@
+"""Liveness and readiness for load balancers, and what clients get while the database is away."""
+
+from __future__ import annotations
+
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask import Blueprint, Flask, jsonify, render_template
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from rollout.schema import alembic_config
+from web.database import db
+from web.errors import error_body, wants_json
+
+blueprint = Blueprint("health", __name__)
+
+# Long enough for a database restart or fail-over, short enough that clients come back soon.
+RETRY_AFTER_SECONDS = 5
+UNAVAILABLE = "The service is briefly unavailable. Please try again in a few seconds."
+
+
+@blueprint.get("/healthz")
+def healthz():
+    """The process answers; nothing else is touched, so an outage elsewhere never restarts it."""
+    return _uncached(jsonify(status="ok"))
+
+
+@blueprint.get("/readyz")
+def readyz():
+    """Ready when the database answers and its schema is the one this code was written for."""
+    try:
+        connection = db().connection()
+        connection.execute(text("SELECT 1"))
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    except DBAPIError:
+        return _not_ready("the database does not answer")
+    heads = set(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
+    if current != heads:
+        found = ", ".join(sorted(current)) or "none"
+        return _not_ready(
+            f"the database schema is at {found}, not {', '.join(sorted(heads))}: "
+            "run `rollout init` to migrate it"
+        )
+    return _uncached(jsonify(status="ready"))
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(blueprint)
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(_exc: OperationalError):
+        # The database is down, restarting or refusing connections: say when to come back,
+        # never a 500, and render nothing that would ask the database again (the header
+        # reads the signed-in session).
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
+        if wants_json():
+            return jsonify(error_body("unavailable", UNAVAILABLE)), 503, headers
+        return render_template("unavailable.html", message=UNAVAILABLE), 503, headers
+
+
+def _not_ready(reason: str):
+    response = jsonify(status="unavailable", reason=reason)
+    response.status_code = 503
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return _uncached(response)
+
+
+def _uncached(response):
+    response.headers["Cache-Control"] = "no-store"
+    return response
