@@ -249,10 +249,6 @@ class VersionForm(FlaskForm):
         return int(self.version.data) if self.version.data else None
 
 
-class CustomerSigninForm(FlaskForm):
-    token = StringField("API token", default="")
-
-
 class ContactForm(FlaskForm):
     name = StringField("Name", default="")
     email = StringField("Email", default="")
