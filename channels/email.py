@@ -93,9 +93,7 @@ class SmtpSender:
             # Connecting, STARTTLS and AUTH are about the server and our credentials.
             return _unavailable(exc)
         try:
-            connection.send_message(
-                message, from_addr=self.envelope_from, to_addrs=[to_address]
-            )
+            connection.send_message(message, from_addr=self.envelope_from, to_addrs=[to_address])
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()))
             return _refusal(code, text)

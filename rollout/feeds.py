@@ -166,9 +166,7 @@ def rotate_feed_token(session: Session, customer: str, *, now: datetime) -> tupl
     ):
         old.revoked_at = now
     plaintext = secrets.token_urlsafe(32)
-    token = FeedToken(
-        customer=owner, token_hash=_hash(plaintext), token=plaintext, created_at=now
-    )
+    token = FeedToken(customer=owner, token_hash=_hash(plaintext), token=plaintext, created_at=now)
     session.add(token)
     session.flush()
     return token, plaintext

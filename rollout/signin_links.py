@@ -79,7 +79,11 @@ def request_signin_links(
 
     # Its own account name, so asking for links and failing a staff password never add up.
     throttled_signin(
-        session, account=f"signin-link:{address}", client=client, limits=limits, now=now,
+        session,
+        account=f"signin-link:{address}",
+        client=client,
+        limits=limits,
+        now=now,
         attempt=issue,
     )
     session.execute(delete(SigninLink).where(SigninLink.expires_at <= now - KEEP_SPENT))

@@ -78,9 +78,7 @@ def test_an_address_gets_a_link_for_each_customer_it_is_a_contact_of_in_any_case
     assert sorted(link.contact.customer.slug for link in links) == ["acme", "globex"]
 
 
-def test_an_unknown_address_gets_no_link_but_counts_against_the_limits_as_a_known_one(
-    session, ada
-):
+def test_an_unknown_address_gets_no_link_but_counts_against_the_limits_as_a_known_one(session, ada):
     for _ in range(LIMITS.per_account):
         assert ask(session, "nobody@acme.test") == []
         assert len(ask(session)) == 1
