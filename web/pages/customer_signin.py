@@ -5,6 +5,7 @@ and the browser is signed in as that contact."""
 from __future__ import annotations
 
 import math
+import threading
 
 from flask import (
     Blueprint,
@@ -131,17 +132,22 @@ def _send(issued: list[IssuedLink]) -> None:
             )
         return
     email = link_email(person.name, links)
-    sender = SmtpSender(smtp, public_url=public_url())
-    try:
-        outcome = sender.send_text(
-            to_name=person.name, to_address=person.email, subject=email.subject, text=email.text
-        )
-    finally:
-        sender.close()
-    if outcome.result != Result.DELIVERED:
-        current_app.logger.error(
-            "The sign-in link for %s could not be emailed: %s", person.email, outcome.detail
-        )
+    name, address = person.name, person.email  # plain values: the thread outlives the request
+    sender, logger = SmtpSender(smtp, public_url=public_url()), current_app.logger
+
+    def deliver() -> None:
+        try:
+            outcome = sender.send_text(
+                to_name=name, to_address=address, subject=email.subject, text=email.text
+            )
+        finally:
+            sender.close()
+        if outcome.result != Result.DELIVERED:
+            logger.error("The sign-in link for %s was not emailed: %s", address, outcome.detail)
+
+    # Sent beside the answer, not before it: a known address must not answer more slowly
+    # than an unknown one, or the time taken would tell which addresses are contacts.
+    threading.Thread(target=deliver, name="signin-link", daemon=True).start()
 
 
 def _form(form: LinkRequestForm, status: int, headers: dict | None = None):
