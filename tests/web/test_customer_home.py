@@ -8,11 +8,13 @@ import re
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from rollout import notifications, releases, windows
 from rollout.customers import get_customer
 from rollout.jira.bugs import upsert_bug
 from rollout.notifications import Notification
+from rollout.support.models import Ticket, TicketBug
 from tests.conftest import NOW
 from tests.factories import CONTEXT, make_customer, make_policy, make_region
 from tests.support.test_fix_status_use_cases import bug_record, ticket
@@ -92,11 +94,15 @@ def test_open_tickets_show_their_fix_status_in_plain_words(client, session, acme
     upsert_bug(session, bug_record("OPS-9"), now=NOW)
     ticket(session, "ZD-1", "acme", "OPS-9")
     ticket(session, "ZD-2", "acme")
+    ticket(session, "ZD-3", "acme", "OPS-9")
+    [fixed] = session.scalars(select(TicketBug).join(Ticket).where(Ticket.external_id == "ZD-3"))
+    fixed.fix_live_at = NOW
     session.commit()
     sign_in_contact(client, session)
     page = home(client)
     assert "ZD-1: Export fails" in page and "Not planned" in page
     assert "ZD-2: Export fails" in page and "We are still looking into it." in page
+    assert "ZD-3" not in page  # its fix is live: nothing to wait for
 
 
 def test_an_admin_makes_the_private_addresses_and_replaces_them_only_after_a_warning(
