@@ -143,3 +143,7 @@ def test_an_admin_makes_the_private_addresses_and_is_warned_before_replacing_the
     page.get_by_role("button", name="Yes, replace both addresses").click()
     expect(feed).not_to_have_value(old)
     assert_accessible(page)
+
+    page.get_by_role("link", name="Contacts", exact=True).click()
+    expect(page.get_by_role("heading", name="Add a contact")).to_be_visible()
+    assert_accessible(page)
