@@ -9,7 +9,7 @@ import time
 from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage, MIMEPart
-from email.utils import format_datetime, formataddr, parseaddr
+from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -71,15 +71,29 @@ class SmtpSender:
             message = self.compose(email)
         except Exception as exc:  # the same content would fail the same way on every retry
             return Outcome(Result.FAILED, f"cannot build the message: {type(exc).__name__}: {exc}")
+        return self._deliver(message, email.to_address)
+
+    def send_text(self, *, to_name: str, to_address: str, subject: str, text: str) -> Outcome:
+        """Deliver a plain-text message a person asked for (a sign-in link) at once: no
+        unsubscribe link, no retries after this one."""
+        message = EmailMessage(policy=policy.SMTP)
+        message["From"] = self.settings.sender
+        message["To"] = formataddr((to_name, to_address))
+        message["Subject"] = subject
+        message["Date"] = format_datetime(datetime.now(UTC))
+        message["Message-ID"] = make_msgid(domain=self.domain)
+        message["Auto-Submitted"] = "auto-generated"
+        message.set_content(text, cte="quoted-printable")
+        return self._deliver(message, to_address)
+
+    def _deliver(self, message: EmailMessage, to_address: str) -> Outcome:
         try:
             connection = self._connect()
         except (smtplib.SMTPException, OSError) as exc:
             # Connecting, STARTTLS and AUTH are about the server and our credentials.
             return _unavailable(exc)
         try:
-            connection.send_message(
-                message, from_addr=self.envelope_from, to_addrs=[email.to_address]
-            )
+            connection.send_message(message, from_addr=self.envelope_from, to_addrs=[to_address])
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()))
             return _refusal(code, text)

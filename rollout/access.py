@@ -1,5 +1,6 @@
 """Who may do what: API tokens with roles, staff accounts that sign in to the pages, and the
-server-side sign-in sessions that a sign-out, a password change or a role change ends."""
+server-side sign-in sessions that a sign-out, a password change or a role change ends (and,
+for a customer contact signed in by an emailed link, removing the contact)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import hmac
 import secrets
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, String, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
@@ -16,6 +18,9 @@ from rollout.customers import Customer, get_customer
 from rollout.db import Base, UTCDateTime
 from rollout.errors import Conflict, Invalid, NotFound
 from rollout.validation import check_text
+
+if TYPE_CHECKING:  # resolved by name when the mappers are configured
+    from rollout.notifications.models import Contact
 
 TOKEN_PREFIX = "rol_"
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
@@ -71,7 +76,7 @@ SESSION_LIFETIME = timedelta(hours=12)
 
 
 class SigninSession(Base):
-    """One signed-in browser, of a staff user or of a customer admin holding an API token.
+    """One signed-in browser, of a staff user or of a customer contact.
 
     The cookie carries a random id; only its SHA-256 is kept, so a leaked table signs no one in.
     Deleting the row ends the session, whatever copies of the cookie exist.
@@ -82,11 +87,14 @@ class SigninSession(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     id_hash: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"), index=True)
-    api_token_id: Mapped[int | None] = mapped_column(ForeignKey("api_token.id"), index=True)
+    # Removing the contact ends its sessions with it.
+    contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contact.id", ondelete="CASCADE"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     user: Mapped[StaffUser | None] = relationship(lazy="joined")
-    api_token: Mapped[ApiToken | None] = relationship(lazy="joined")
+    contact: Mapped[Contact | None] = relationship(lazy="joined")
 
 
 def hash_token(token: str) -> str:
@@ -194,17 +202,17 @@ def start_session(
     session: Session,
     *,
     user: StaffUser | None = None,
-    api_token: ApiToken | None = None,
+    contact: Contact | None = None,
     now: datetime,
 ) -> str:
-    """A new session for a staff user or a customer token; its id, for the cookie, only now."""
-    if (user is None) == (api_token is None):
-        raise ValueError("a session belongs to a user or to a token, not both or neither")
+    """A new session for a staff user or a customer contact; its id, for the cookie, only now."""
+    if (user is None) == (contact is None):
+        raise ValueError("a session belongs to a user or to a contact, not both or neither")
     plaintext = secrets.token_urlsafe(32)
     # Sessions nobody ended lapse; tidy them here rather than on every page view.
     session.execute(delete(SigninSession).where(SigninSession.created_at <= now - SESSION_LIFETIME))
     session.add(
-        SigninSession(id_hash=hash_token(plaintext), user=user, api_token=api_token, created_at=now)
+        SigninSession(id_hash=hash_token(plaintext), user=user, contact=contact, created_at=now)
     )
     session.flush()
     return plaintext

@@ -139,9 +139,10 @@ def load_demo(session: Session, *, now: datetime, context: Context) -> bool:
     return True
 
 
-# (customer, name, email, role, locale): who hears of maintenance, one of them in French.
+# (customer, name, email, role, locale): who hears of maintenance, one of them in French; Maria
+# is an admin, who manages Acme's contacts and webhooks on the pages.
 CONTACTS = [
-    ("acme", "Maria Lopez", "maria.lopez@acme.example", "IT operations", "en"),
+    ("acme", "Maria Lopez", "maria.lopez@acme.example", "admin", "en"),
     ("globex", "Operations, Globex", "ops@globex.example", "shared mailbox", "en"),
     ("initech", "Camille Durand", "camille.durand@initech.example", "DSI", "fr"),
 ]

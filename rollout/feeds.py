@@ -29,6 +29,10 @@ class FeedToken(Base):
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
     # 256 random bits: a plain SHA-256 is enough, and lookups stay one indexed query.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Kept as is too, so the customer's signed-in contacts can read their addresses again:
+    # it only reads their schedule, as an unsubscribe token only unsubscribes. None for
+    # tokens made before it was kept.
+    token: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -162,10 +166,20 @@ def rotate_feed_token(session: Session, customer: str, *, now: datetime) -> tupl
     ):
         old.revoked_at = now
     plaintext = secrets.token_urlsafe(32)
-    token = FeedToken(customer=owner, token_hash=_hash(plaintext), created_at=now)
+    token = FeedToken(customer=owner, token_hash=_hash(plaintext), token=plaintext, created_at=now)
     session.add(token)
     session.flush()
     return token, plaintext
+
+
+def live_feed_token(session: Session, customer: Customer) -> FeedToken | None:
+    """The customer's feed token in use, or None before one is made."""
+    return session.scalar(
+        select(FeedToken)
+        .where(FeedToken.customer_id == customer.id, FeedToken.revoked_at.is_(None))
+        .order_by(FeedToken.id.desc())
+        .limit(1)
+    )
 
 
 def customer_for_feed_token(session: Session, plaintext: str) -> Customer | None:

@@ -16,6 +16,7 @@ from rollout import (  # noqa: F401
     jira,
     notifications,
     releases,
+    signin_links,
     support,
     throttle,
     windows,

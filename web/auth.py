@@ -1,5 +1,6 @@
 """Who is calling: bearer tokens for the API; for pages, a cookie naming a sign-in session
-kept in the database, so signing out (or an operator) can end it for every copy of the cookie."""
+kept in the database (of a staff user, or of a customer contact signed in by an emailed link),
+so signing out (or an operator) can end it for every copy of the cookie."""
 
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ from rollout import throttle
 from rollout.access import (
     PLANNERS,
     STAFF_ROLES,
-    ApiToken,
     Role,
     SigninSession,
     StaffUser,
@@ -27,6 +27,8 @@ from rollout.access import (
 )
 from rollout.customers import Customer
 from rollout.errors import Forbidden
+from rollout.notifications import Contact
+from rollout.signin_links import may_manage
 from rollout.windows import PUBLIC, STAFF, Audience
 from web.database import db, now
 
@@ -37,17 +39,25 @@ SESSION_KEY = "sid"
 
 @dataclass(frozen=True)
 class Principal:
-    """The caller: a role, an actor name for history, and for customers their customer."""
+    """The caller: a role, an actor name for history, for customers their customer, and for
+    a customer contact signed in to the pages, that contact."""
 
     role: Role
     actor: str
     customer: Customer | None = None
-    # Which token or account, for logs: its row id, never its secret.
+    contact: Contact | None = None
+    # Which token, account or contact, for logs: its row id, never its secret.
     ref: str | None = None
 
     @property
     def is_staff(self) -> bool:
         return self.role in STAFF_ROLES
+
+    @property
+    def manages_customer(self) -> bool:
+        """Whether the caller may change the customer's contacts and webhooks on the pages:
+        staff, and contacts whose role is admin; other contacts only read."""
+        return self.is_staff or (self.contact is not None and may_manage(self.contact.role))
 
     @property
     def audience(self) -> Audience:
@@ -131,10 +141,10 @@ def current_session() -> SigninSession | None:
     return g.signin_session
 
 
-def begin_session(*, user: StaffUser | None = None, api_token: ApiToken | None = None) -> None:
+def begin_session(*, user: StaffUser | None = None, contact: Contact | None = None) -> None:
     """Sign this browser in with a fresh session, so no one can plant one beforehand."""
     end_current_session()  # signing in over an old session must not leave that one alive
-    session[SESSION_KEY] = start_session(db(), user=user, api_token=api_token, now=now())
+    session[SESSION_KEY] = start_session(db(), user=user, contact=contact, now=now())
     g.pop("signin_session", None)
     g.pop("principal", None)
 
@@ -176,6 +186,15 @@ def client_address() -> str:
 
 def _from_session() -> Principal | None:
     found = current_session()
-    if found is None or found.user is None:
+    if found is None:
         return None
+    if found.contact is not None:
+        contact = found.contact
+        return Principal(
+            role=Role.CUSTOMER,
+            actor=f"contact:{contact.email}",
+            customer=contact.customer,
+            contact=contact,
+            ref=f"contact:{contact.id}",
+        )
     return Principal(role=found.user.role, actor=found.user.actor, ref=f"user:{found.user.id}")

@@ -22,6 +22,7 @@ from rollout.errors import NotFound
 from rollout.validation import is_whole_number
 from rollout.windows import Window, get_window
 from web.api.inputs import int_id
+from web.auth import audience
 from web.database import db, now, public_url
 from web.errors import BadRequest
 
@@ -106,9 +107,10 @@ def customer_feed(token: str):
 
 @blueprint.get("/calendars/windows/<window_id>.ics")
 def window_event(window_id: str):
-    """One public window as a single-event file to open in any calendar."""
+    """One window as a single-event file to open in any calendar: a public one, or one a
+    signed-in reader may see (a customer contact's own customer's)."""
     window = get_window(db(), int_id(window_id))
-    if not window.is_public:
+    if not audience().may_see(window):
         raise NotFound(f"no window #{window.id}", field="id")
     body = render_feed(
         FeedInfo(name=window.title),

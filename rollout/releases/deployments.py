@@ -225,6 +225,17 @@ class EnvironmentState:
     upcoming: list[Deployment] = field(default_factory=list)
     history: list[Deployment] = field(default_factory=list)
 
+    @property
+    def coming(self) -> list[Deployment]:
+        """What a customer is told comes next: the upcoming deployments, less those of a
+        release or hotfix cancelled since they were planned."""
+        return [
+            d
+            for d in self.upcoming
+            if not (d.release is not None and d.release.status == ReleaseStatus.CANCELLED)
+            and not (d.hotfix is not None and d.hotfix.status == HotfixStatus.CANCELLED)
+        ]
+
 
 def environment_states(session: Session, customer: str) -> list[EnvironmentState]:
     """Every environment of `customer` with its state, preview first."""

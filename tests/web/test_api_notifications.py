@@ -14,6 +14,7 @@ from rollout.notifications import Notification, NotificationStatus, notify
 from tests.conftest import NOW
 from tests.factories import bearer, make_customer, make_region, make_token
 from tests.notifications.conftest import LOOPBACK
+from tests.web.contacts import make_contact, sign_in_contact
 from tests.web.test_openapi import response_validator
 from tests.web.test_pages import csrf_token, sign_in
 
@@ -339,19 +340,10 @@ def test_operators_see_failed_notifications_with_their_attempts(client, world, s
     assert session.get(Notification, row.id).status == NotificationStatus.PENDING
 
 
-def test_a_customer_admin_signs_in_with_its_token_and_manages_its_contacts(client, world, session):
-    from rollout import access
-
-    _, token = access.create_token(
-        session, name="acme admin", role="customer", customer="acme", now=NOW
-    )
-    session.commit()
+def test_a_customer_admin_signs_in_by_link_and_manages_its_contacts(client, world, session):
     assert client.get("/customers/acme/notifications").status_code == 302
-    signed = client.post(
-        "/customer/login",
-        data={"csrf_token": csrf_token(client, "/customer/login"), "token": token},
-    )
-    assert signed.headers["Location"] == "/customers/acme/notifications"
+    signed = sign_in_customer_admin(client, session)
+    assert signed.headers["Location"] == "/customer"
     added = client.post(
         "/customers/acme/notifications/contacts",
         data={
@@ -391,20 +383,12 @@ def test_a_customer_admin_signs_in_with_its_token_and_manages_its_contacts(clien
 def test_a_customer_admin_re_enables_an_endpoint_and_is_told_which_field_is_wrong(
     client, world, session
 ):
-    from rollout import access
     from rollout.notifications import WebhookEndpoint
 
     made = add_webhook(client, world)
     endpoint = session.get(WebhookEndpoint, made["id"])
     endpoint.disabled_at, endpoint.disabled_reason = NOW, "410 gone: endpoint disabled"
-    _, token = access.create_token(
-        session, name="acme admin", role="customer", customer="acme", now=NOW
-    )
-    session.commit()
-    client.post(
-        "/customer/login",
-        data={"csrf_token": csrf_token(client, "/customer/login"), "token": token},
-    )
+    sign_in_customer_admin(client, session)
     page = client.get("/customers/acme/notifications").text
     assert "Disabled: 410 gone" in page and "Re-enable" in page
     enabled = client.post(
@@ -452,16 +436,10 @@ def test_rotating_and_turning_a_webhook_off_and_on_each_make_a_new_version(clien
 
 
 def sign_in_customer_admin(client, session):
-    from rollout import access
-
-    _, token = access.create_token(
-        session, name="acme admin", role="customer", customer="acme", now=NOW
-    )
+    """Sign in as Zed, an admin contact of acme: listed after the tests' own contacts."""
+    make_contact(session, email="zed@acme.test", name="Zed Admin", role="admin")
     session.commit()
-    client.post(
-        "/customer/login",
-        data={"csrf_token": csrf_token(client, "/customer/login"), "token": token},
-    )
+    return sign_in_contact(client, session, "zed@acme.test")
 
 
 def rendered_versions(page: str) -> list[int]:
@@ -479,7 +457,8 @@ def test_a_form_on_the_customer_page_saved_after_someone_else_changed_the_row_is
     hook = add_webhook(client, world)
     sign_in_customer_admin(client, session)
     page = client.get("/customers/acme/notifications").text
-    assert rendered_versions(page) == [1, 1]  # the contact's form, then the rotation's
+    # The contact's form, the admin's own, then the rotation's.
+    assert rendered_versions(page) == [1, 1, 1]
     client.patch(
         f"/api/v1/customers/acme/contacts/{contact['id']}",
         headers=world["acme"],
@@ -523,7 +502,7 @@ def test_re_enabling_from_a_page_read_before_the_endpoint_changed_is_refused(
     client.patch(path, headers=world["acme"], json={"enabled": False})
     sign_in_customer_admin(client, session)
     page = client.get("/customers/acme/notifications").text
-    assert "Re-enable" in page and rendered_versions(page) == [2, 2]
+    assert "Re-enable" in page and rendered_versions(page) == [1, 2, 2]  # the admin, the hook
     client.patch(path, headers=world["acme"], json={"url": "http://127.0.0.1:10/in"})
     enabled = client.post(
         f"/customers/acme/notifications/webhooks/{hook['id']}/enable",

@@ -16,7 +16,8 @@ from rollout import access
 from rollout.db import make_engine, make_session_factory
 from rollout.throttle import SigninFailure, SigninLimits
 from tests import conftest
-from tests.factories import make_customer, make_region, make_token
+from tests.factories import make_customer, make_region
+from tests.web.contacts import make_contact, sign_in_contact
 from tests.web.test_pages import PASSWORD, csrf_token, make_user, sign_in
 from web import create_app
 from web.settings import Settings
@@ -152,12 +153,9 @@ def test_setting_the_same_role_again_keeps_the_user_signed_in(client, session):
 def test_a_saved_customer_cookie_is_dead_after_the_customer_signs_out(app, client, session):
     make_region(session, "us")
     make_customer(session, "acme", "us")
-    token = make_token(session, "customer", customer="acme")
+    make_contact(session)
     session.commit()
-    client.post(
-        "/customer/login",
-        data={"csrf_token": csrf_token(client, "/customer/login"), "token": token},
-    )
+    sign_in_contact(client, session)
     saved = cookie_of(client)
     assert with_cookie(app, saved).get("/customers/acme/notifications").status_code == 200
 
@@ -268,24 +266,6 @@ def test_behind_a_trusted_proxy_the_forwarded_address_is_the_client(
     other = {"X-Forwarded-For": "203.0.113.8"}
     assert sign_in_by_form(client, "user9@example.com", "x", headers=paused).status_code == 429
     assert sign_in_by_form(client, "user9@example.com", "x", headers=other).status_code == 401
-
-
-def test_wrong_customer_tokens_pause_that_address_even_for_a_right_token(client, session, clock):
-    make_region(session, "us")
-    make_customer(session, "acme", "us")
-    token = make_token(session, "customer", customer="acme")
-    session.commit()
-
-    def customer_sign_in(value: str):
-        csrf = csrf_token(client, "/customer/login")
-        return client.post("/customer/login", data={"csrf_token": csrf, "token": value})
-
-    for n in range(20):
-        assert customer_sign_in(f"rol_guess{n}").status_code == 401
-    refused = customer_sign_in(token)
-    assert refused.status_code == 429 and refused.headers["Retry-After"] == "900"
-    clock.advance(minutes=15)
-    assert customer_sign_in(token).headers["Location"] == "/customers/acme/notifications"
 
 
 def test_simultaneous_guesses_on_postgresql_get_no_more_than_the_limit(

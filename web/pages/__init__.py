@@ -9,6 +9,8 @@ from rollout.validation import strip_controls
 from web.auth import principal
 from web.pages import (
     calendar,
+    customer_home,
+    customer_signin,
     customer_status,
     display,
     maintenance,
@@ -30,6 +32,8 @@ def register(app: Flask) -> None:
         calendar,
         releases,
         customer_status,
+        customer_signin,
+        customer_home,
         release_admin,
         support,
         notifications,
@@ -37,6 +41,8 @@ def register(app: Flask) -> None:
         app.register_blueprint(module.blueprint)
     app.register_blueprint(notifications.unsubscribe_blueprint)
     app.extensions["csrf"].exempt(notifications.unsubscribe_blueprint)
+    # Its forms check their own CSRF token, to answer a stale page with the form, not a 400.
+    app.extensions["csrf"].exempt(customer_signin.blueprint)
     app.add_template_filter(display.span_text, "span")
     app.add_template_filter(display.utc_iso, "utc_iso")
     app.add_template_filter(display.day_text, "day")

@@ -10,13 +10,7 @@ from flask import Blueprint, make_response, render_template
 from flask_babel import gettext
 
 from rollout import feeds
-from rollout.releases import (
-    Deployment,
-    EnvironmentState,
-    HotfixStatus,
-    ReleaseStatus,
-    environment_states,
-)
+from rollout.releases import environment_states
 from web.database import db, public_url
 from web.pages.display import day_text
 from web.pages.releases import PUBLIC
@@ -37,7 +31,7 @@ def status(token: str):
     page = render_template(
         "customer/status.html",
         customer=customer,
-        states=[(s, _coming(s)) for s in environment_states(db(), customer.slug)],
+        states=[(s, s.coming) for s in environment_states(db(), customer.slug)],
         feed_url=f"{public_url()}/calendars/customers/{token}.ics",
         public_releases=PUBLIC,
         recent=RECENT,
@@ -50,16 +44,6 @@ def moment_text(value: datetime, zone_name: str) -> str:
     local = value.astimezone(ZoneInfo(zone_name))
     text = f"{day_text(local)}, {local:%H:%M} {local.tzname()}"
     return text if zone_name == "UTC" else f"{text} ({zone_name})"
-
-
-def _coming(state: EnvironmentState) -> list[Deployment]:
-    """Upcoming deployments, less those of a release or hotfix cancelled since it was planned."""
-    return [
-        d
-        for d in state.upcoming
-        if not (d.release is not None and d.release.status == ReleaseStatus.CANCELLED)
-        and not (d.hotfix is not None and d.hotfix.status == HotfixStatus.CANCELLED)
-    ]
 
 
 def _private(response):

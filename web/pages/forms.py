@@ -250,10 +250,6 @@ class VersionForm(FlaskForm):
         return int(self.version.data) if self.version.data else None
 
 
-class CustomerSigninForm(FlaskForm):
-    token = StringField("API token", default="")
-
-
 def _language_field() -> SelectField:
     # Named, not coded (`Français`), each in its own language; the domain refuses any other
     # value, next to the field.
@@ -280,3 +276,24 @@ class WebhookForm(FlaskForm):
     url = StringField("HTTPS URL", default="")
     description = StringField("Description", default="")
     topics = SelectMultipleField("Topics", validate_choice=False)
+
+
+# A customer contact's sign-in by emailed link, and their own notification preferences.
+
+
+class LinkRequestForm(FlaskForm):
+    email = EmailLineField(
+        "Your email address",
+        validators=[InputRequired("Type the email address we send your notices to.")],
+        render_kw={"autocomplete": "email"},
+    )
+
+
+class PreferencesForm(VersionForm):
+    locale = SelectField("Language")
+    timezone = LineField("Time zone", validators=[InputRequired("Type a time zone.")])
+    topics = SelectMultipleField("Send me emails about", validate_choice=False)
+
+    def offer(self, languages: list[tuple[str, str]]) -> PreferencesForm:
+        self.locale.choices = [SelectChoice(code, name) for code, name in languages]
+        return self

@@ -1,5 +1,6 @@
-"""Notification pages: one-click unsubscribe (no sign-in, no redirect), a customer admin's
-page for its own contacts and webhooks, and the operators' view of the outbox."""
+"""Notification pages: one-click unsubscribe (no sign-in, no redirect), a customer's page of
+its own contacts and webhooks (changed by its admins, read by its other contacts), and the
+operators' view of the outbox."""
 
 from __future__ import annotations
 
@@ -20,22 +21,14 @@ from flask import (
 from flask_wtf import FlaskForm
 
 from rollout import notifications
-from rollout.access import ApiToken, Role, authenticate_token
 from rollout.customers import Locale, get_customer
 from rollout.errors import Conflict, DomainError
 from rollout.notifications import NotificationStatus
-from web.auth import (
-    begin_session,
-    current_session,
-    end_current_session,
-    principal,
-    throttled_signin,
-)
+from web.auth import principal
 from web.database import db, now
 from web.pages.forms import (
     ContactForm,
     ContactSubscriptionsForm,
-    CustomerSigninForm,
     VersionForm,
     WebhookForm,
 )
@@ -81,49 +74,22 @@ def unsubscribe(token: str):
 
 
 def customer_admin(view):
-    """Staff signed in, or the customer signed in with one of its API tokens."""
+    """Staff, or a signed-in contact of this customer; only contacts who manage it (role
+    admin) may post, the others read the page."""
 
     @wraps(view)
     def wrapper(slug: str, *args, **kwargs):
         customer = get_customer(db(), slug, field="slug")
         who = principal()
-        if who is not None and who.is_staff:
-            return view(customer, *args, **kwargs)
-        token = _customer_token()
-        if token is None:
-            return redirect(url_for(".customer_login", next=request.path))
-        if token.customer_id != customer.id:
+        if who is None:
+            return redirect(url_for("customer_signin.login"))
+        if not who.is_staff and (who.customer is None or who.customer.id != customer.id):
             abort(403, "This page belongs to another customer.")
+        if request.method == "POST" and not who.manages_customer:
+            abort(403, "Only your organisation's admins may change its contacts and webhooks.")
         return view(customer, *args, **kwargs)
 
     return wrapper
-
-
-@blueprint.route("/customer/login", methods=["GET", "POST"])
-def customer_login():
-    """A customer admin signs in with one of the customer's API tokens; too many misses pause it."""
-    form = CustomerSigninForm()
-    if not form.validate_on_submit():
-        return render_template("notifications/login.html", form=form), 422 if form.errors else 200
-    plaintext = form.token.data.strip()
-    # A bare token names no account: only the per-client limit applies.
-    token = throttled_signin(None, lambda: _live_customer_token(plaintext))
-    if token is None:
-        db().commit()  # the failure counts towards the limits
-        form.form_errors.append("That is not a live customer token.")
-        return render_template("notifications/login.html", form=form), 401
-    begin_session(api_token=token)
-    db().commit()
-    return redirect(url_for(".customer_page", slug=token.customer.slug))
-
-
-@blueprint.post("/customer/logout")
-def customer_logout():
-    form = FlaskForm()
-    if form.validate_on_submit():
-        end_current_session()
-        db().commit()
-    return redirect(url_for(".customer_login"))
 
 
 @blueprint.get("/customers/<slug>/notifications")
@@ -144,6 +110,7 @@ def _customer_page(customer, *, form: FlaskForm | None = None, secret=None, stat
         locales=list(Locale),
         form=form or FlaskForm(),
         secret=secret,
+        manages=principal().manages_customer,
     )
     return _private(page, status)
 
@@ -333,22 +300,6 @@ def _change(customer, form: FlaskForm, use_case, done: str, *, shows_secret: boo
         _, secret = result
         return _customer_page(customer, secret=secret)
     return redirect(url_for(".customer_page", slug=customer.slug))
-
-
-def _customer_token() -> ApiToken | None:
-    """The token this browser signed in with, while it is still a live customer token."""
-    found = current_session()
-    return _live(found.api_token) if found is not None else None
-
-
-def _live_customer_token(plaintext: str) -> ApiToken | None:
-    return _live(authenticate_token(db(), plaintext)) if plaintext else None
-
-
-def _live(token: ApiToken | None) -> ApiToken | None:
-    if token is None or token.revoked_at is not None or token.role != Role.CUSTOMER:
-        return None
-    return token
 
 
 def _private(page, status: int = 200):

@@ -138,3 +138,36 @@ def look_up(
     if customer:
         return [fix_status_for_bug(session, key, customer, lang=lang, now=now)]
     return fix_status_by_customer(session, key, lang=lang, now=now)
+
+
+def open_tickets(
+    session: Session, customer: Customer, *, lang: str | None = None, now: datetime, limit: int = 20
+) -> list[CustomerAnswer]:
+    """The customer's tickets still waiting on a fix (a linked bug not yet live for it, or no
+    bug linked yet), newest first, each with its bugs' statuses in the customer's zone."""
+    waiting = select(TicketBug.id).where(
+        TicketBug.ticket_id == Ticket.id, TicketBug.fix_live_at.is_(None)
+    )
+    linked = select(TicketBug.id).where(TicketBug.ticket_id == Ticket.id)
+    tickets = list(
+        session.scalars(
+            select(Ticket)
+            .where(Ticket.customer_id == customer.id, waiting.exists() | ~linked.exists())
+            .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+            .limit(limit)
+        )
+    )
+    bugs = list({link.bug.id: link.bug for t in tickets for link in t.links}.values())
+    carriers = carriers_of(session, bugs, [customer.id])
+    return [
+        answer_for(
+            session,
+            customer,
+            [link.bug for link in ticket.links],
+            lang=lang,
+            now=now,
+            ticket=ticket,
+            carriers=carriers,
+        )
+        for ticket in tickets
+    ]

@@ -1,0 +1,66 @@
+// A customer contact's home: "Copy" beside each private address, shown only when script runs
+// (without it the address is still a read-only field to select by hand), and the countdown to
+// the next downtime, kept going from the time the server wrote into the page.
+(function () {
+  "use strict";
+
+  function copy(button) {
+    const field = document.getElementById(button.dataset.copy);
+    if (!field) {
+      return;
+    }
+    const label = button.textContent;
+    const done = function () {
+      button.textContent = "Copied";
+      setTimeout(function () { button.textContent = label; }, 2000);
+    };
+    field.focus();
+    field.select();
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(field.value).then(done, function () {
+        if (document.execCommand("copy")) {
+          done();
+        }
+      });
+    } else if (document.execCommand("copy")) {
+      done();
+    }
+  }
+
+  document.querySelectorAll("button.copy[data-copy]").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () { copy(button); });
+  });
+
+  const countdown = document.querySelector(".countdown[data-until]");
+  if (!countdown) {
+    return;
+  }
+  const until = Date.parse(countdown.dataset.until);
+  const parts = {};
+  countdown.querySelectorAll("[data-part]").forEach(function (part) {
+    parts[part.dataset.part] = part;
+  });
+
+  function tick() {
+    const left = Math.floor((until - Date.now()) / 1000);
+    if (left <= 0) {
+      countdown.hidden = true;
+      const done = document.querySelector(".countdown-done");
+      if (done) {
+        done.hidden = false;
+      }
+      return;
+    }
+    const values = {
+      days: Math.floor(left / 86400),
+      hours: Math.floor((left % 86400) / 3600),
+      minutes: Math.floor((left % 3600) / 60),
+    };
+    Object.keys(parts).forEach(function (name) {
+      parts[name].textContent = String(values[name]);
+    });
+    setTimeout(tick, 1000 * ((left % 60) || 60));
+  }
+  tick();
+})();
