@@ -2,6 +2,8 @@
 
 from rollout.releases.deployments import (
     EnvironmentState,
+    allowed_outcomes,
+    deployment_history,
     environment_states,
     environments_with_fix,
     find_deployment,
@@ -12,6 +14,7 @@ from rollout.releases.deployments import (
 from rollout.releases.hotfixes import approve_hotfix, get_hotfix, list_hotfixes, request_hotfix
 from rollout.releases.models import (
     Deployment,
+    DeploymentOutcome,
     DeploymentStatus,
     Hotfix,
     HotfixStatus,
@@ -34,6 +37,7 @@ from rollout.releases.waves import move_wave, plan_release, propose_waves, regio
 
 __all__ = [
     "Deployment",
+    "DeploymentOutcome",
     "DeploymentStatus",
     "EnvironmentState",
     "Hotfix",
@@ -45,8 +49,10 @@ __all__ = [
     "ReleaseStatus",
     "Wave",
     "add_item",
+    "allowed_outcomes",
     "approve_hotfix",
     "create_release",
+    "deployment_history",
     "environment_states",
     "environments_with_fix",
     "find_deployment",
