@@ -1,5 +1,13 @@
 """Releases, staged rollout waves, hotfixes and per-customer patches, and deployments."""
 
+from rollout.releases.board import (
+    TIERS,
+    Board,
+    Cell,
+    first_deployments,
+    rollout_board,
+    wave_counts,
+)
 from rollout.releases.deployments import (
     EnvironmentState,
     allowed_outcomes,
@@ -36,6 +44,9 @@ from rollout.releases.releases import (
 from rollout.releases.waves import move_wave, plan_release, propose_waves, region_dates
 
 __all__ = [
+    "TIERS",
+    "Board",
+    "Cell",
     "Deployment",
     "DeploymentOutcome",
     "DeploymentStatus",
@@ -56,6 +67,7 @@ __all__ = [
     "environment_states",
     "environments_with_fix",
     "find_deployment",
+    "first_deployments",
     "get_deployment",
     "get_hotfix",
     "get_release",
@@ -68,6 +80,8 @@ __all__ = [
     "region_dates",
     "report_outcome",
     "report_wave",
+    "rollout_board",
     "request_hotfix",
     "update_release",
+    "wave_counts",
 ]
