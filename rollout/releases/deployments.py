@@ -179,9 +179,9 @@ def _check_outcome(
         raise Conflict(_refusal(subject, current, wanted), field="status")
     reason = None
     if early:
-        reason = check_text(
-            early_reason or "", field="early_reason", max_length=EARLY_REASON_LENGTH
-        )
+        if not (early_reason or "").strip():
+            raise Invalid("Say why the deploy ran early", field="early_reason")
+        reason = check_text(early_reason, field="early_reason", max_length=EARLY_REASON_LENGTH)
     starts = deployment.window.starts_at if deployment.window else deployment.scheduled_for
     ran_early = wanted == DeploymentStatus.SUCCEEDED and starts is not None and now < starts
     if ran_early and not early:

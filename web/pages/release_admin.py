@@ -236,7 +236,8 @@ def hotfix_outcome(hotfix_id: int, deployment_id: int):
             releases.report_outcome(db(), deployment, **_outcome(form))
         except DomainError as exc:
             db().rollback()
-            return _hotfix_page(found, posted=(key, form)), refuse(form, exc)
+            status = refuse(form, exc)
+            return _hotfix_page(found, posted=(key, form)), status
         db().commit()
         flash(f"{deployment.environment.name} recorded as {_recorded(form)}.", "success")
         return redirect(url_for(".hotfix", hotfix_id=hotfix_id, _anchor=key))
