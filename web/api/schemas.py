@@ -293,6 +293,7 @@ class Outcome(Body):
     note: Text = ""
     early: bool = Field(
         False,
+        strict=True,  # JSON's true or false: not 0, 1 or "yes"
         description="true records a success before the deployment's window starts; without "
         "it such a success is refused with 409 naming the field early",
     )
