@@ -1,7 +1,17 @@
 """Releases, staged rollout waves, hotfixes and per-customer patches, and deployments."""
 
+from rollout.releases.board import (
+    TIERS,
+    Board,
+    Cell,
+    first_deployments,
+    rollout_board,
+    wave_counts,
+)
 from rollout.releases.deployments import (
     EnvironmentState,
+    allowed_outcomes,
+    deployment_history,
     environment_states,
     environments_with_fix,
     find_deployment,
@@ -12,6 +22,7 @@ from rollout.releases.deployments import (
 from rollout.releases.hotfixes import approve_hotfix, get_hotfix, list_hotfixes, request_hotfix
 from rollout.releases.models import (
     Deployment,
+    DeploymentOutcome,
     DeploymentStatus,
     Hotfix,
     HotfixStatus,
@@ -33,7 +44,11 @@ from rollout.releases.releases import (
 from rollout.releases.waves import move_wave, plan_release, propose_waves, region_dates
 
 __all__ = [
+    "TIERS",
+    "Board",
+    "Cell",
     "Deployment",
+    "DeploymentOutcome",
     "DeploymentStatus",
     "EnvironmentState",
     "Hotfix",
@@ -45,11 +60,14 @@ __all__ = [
     "ReleaseStatus",
     "Wave",
     "add_item",
+    "allowed_outcomes",
     "approve_hotfix",
     "create_release",
+    "deployment_history",
     "environment_states",
     "environments_with_fix",
     "find_deployment",
+    "first_deployments",
     "get_deployment",
     "get_hotfix",
     "get_release",
@@ -62,6 +80,8 @@ __all__ = [
     "region_dates",
     "report_outcome",
     "report_wave",
+    "rollout_board",
     "request_hotfix",
     "update_release",
+    "wave_counts",
 ]

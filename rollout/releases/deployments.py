@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from rollout.customers import Customer, Environment, get_customer
@@ -19,6 +19,7 @@ from rollout.events import (
 )
 from rollout.releases.models import (
     Deployment,
+    DeploymentOutcome,
     DeploymentStatus,
     Hotfix,
     HotfixStatus,
@@ -28,29 +29,51 @@ from rollout.releases.models import (
     Wave,
 )
 from rollout.releases.releases import get_release
-from rollout.validation import optional_text
+from rollout.validation import check_text, optional_text
 
 # Which outcome may follow which: a failure can be retried or rolled back, a success rolled
-# back, and a rolled-back environment redeployed once the fix for the fix is ready.
+# back, and a rolled-back environment redeployed once the fix for the fix is ready. Menus list
+# them in this order.
 _NEXT = {
-    DeploymentStatus.SCHEDULED: {
+    DeploymentStatus.SCHEDULED: (
         DeploymentStatus.IN_PROGRESS,
         DeploymentStatus.SUCCEEDED,
         DeploymentStatus.FAILED,
-    },
-    DeploymentStatus.IN_PROGRESS: {DeploymentStatus.SUCCEEDED, DeploymentStatus.FAILED},
-    DeploymentStatus.FAILED: {
+    ),
+    DeploymentStatus.IN_PROGRESS: (DeploymentStatus.SUCCEEDED, DeploymentStatus.FAILED),
+    DeploymentStatus.FAILED: (
         DeploymentStatus.IN_PROGRESS,
         DeploymentStatus.SUCCEEDED,
         DeploymentStatus.ROLLED_BACK,
-    },
-    DeploymentStatus.SUCCEEDED: {DeploymentStatus.ROLLED_BACK},
-    DeploymentStatus.ROLLED_BACK: {
+    ),
+    DeploymentStatus.SUCCEEDED: (DeploymentStatus.ROLLED_BACK,),
+    DeploymentStatus.ROLLED_BACK: (
         DeploymentStatus.IN_PROGRESS,
         DeploymentStatus.SUCCEEDED,
         DeploymentStatus.FAILED,
-    },
+    ),
 }
+_STANDS = {
+    DeploymentStatus.SCHEDULED: "is scheduled",
+    DeploymentStatus.IN_PROGRESS: "is in progress",
+    DeploymentStatus.SUCCEEDED: "already succeeded",
+    DeploymentStatus.FAILED: "failed",
+    DeploymentStatus.ROLLED_BACK: "was rolled back",
+}
+_RECORDED = {
+    DeploymentStatus.SCHEDULED: "scheduled",
+    DeploymentStatus.SUCCEEDED: "succeeded",
+    DeploymentStatus.FAILED: "failed",
+}
+EARLY_REASON_LENGTH = 200
+
+
+def allowed_outcomes(*statuses: str) -> list[DeploymentStatus]:
+    """The outcomes that may follow every one of `statuses`, in menu order: one deployment's
+    status, or each status among a wave's deployments (a wave's report is all or nothing)."""
+    if not statuses:
+        return []
+    return [s for s in DeploymentStatus if all(s in _NEXT[DeploymentStatus(c)] for c in statuses)]
 
 
 def get_deployment(session: Session, deployment_id: int) -> Deployment:
@@ -67,66 +90,161 @@ def report_outcome(
     *,
     status: str,
     note: str = "",
+    early: bool = False,
+    early_reason: str | None = None,
     actor: str,
     now: datetime,
 ) -> Deployment:
-    """Record what happened to one deployment and roll the release or hotfix status up."""
-    status = _check_outcome(deployment, status)
-    _apply(deployment, status, note=note, actor=actor, now=now)
-    session.flush()
+    """Record what happened to one deployment and roll the release or hotfix status up. A
+    success before the deployment's window starts needs `early` and a one-line reason."""
+    outcome = _check_outcome(
+        deployment, status, early, early_reason, now=now, subject="This deployment"
+    )
+    note = optional_text(note, field="note") or ""
+    _apply(session, [deployment], outcome, note=note, actor=actor, now=now)
     _roll_up(session, deployment, now)
     session.flush()
-    _announce(session, [deployment], status, now)
+    _announce(session, [deployment], outcome.status, now)
     return deployment
 
 
 def report_wave(
-    session: Session, wave_id: int, *, status: str, note: str = "", actor: str, now: datetime
+    session: Session,
+    wave_id: int,
+    *,
+    status: str,
+    note: str = "",
+    early: bool = False,
+    early_reason: str | None = None,
+    actor: str,
+    now: datetime,
 ) -> list[Deployment]:
     """The same outcome for every deployment of a wave, all or nothing."""
     wave = session.get(Wave, wave_id)
     if wave is None:
         raise NotFound(f"no wave #{wave_id}", field="wave")
+    reported = list(wave.deployments)
     # Check every deployment before touching any, so a refusal leaves the wave as it was.
-    checked = [(d, _check_outcome(d, status)) for d in wave.deployments]
-    for deployment, outcome in checked:
-        _apply(deployment, outcome, note=note, actor=actor, now=now)
-    reported = [d for d, _ in checked]
-    if reported:
-        session.flush()
-        _roll_up(session, reported[0], now)
-        session.flush()
-        _announce(session, reported, reported[0].status, now)
+    outcomes = [
+        _check_outcome(d, status, early, early_reason, now=now, subject=d.environment.name)
+        for d in reported
+    ]
+    if not reported:
+        return reported
+    note = optional_text(note, field="note") or ""
+    # The early reason is kept only on the deployments that did run before their window.
+    for outcome in dict.fromkeys(outcomes):
+        alike = [d for d, o in zip(reported, outcomes, strict=True) if o == outcome]
+        _apply(session, alike, outcome, note=note, actor=actor, now=now)
+    _roll_up(session, reported[0], now)
+    session.flush()
+    _announce(session, reported, outcomes[0].status, now)
     return reported
 
 
-def _check_outcome(deployment: Deployment, status: str) -> DeploymentStatus:
+def deployment_history(session: Session, deployment: Deployment) -> list[DeploymentOutcome]:
+    """Every outcome reported for `deployment`, oldest first."""
+    return list(
+        session.scalars(
+            select(DeploymentOutcome)
+            .where(DeploymentOutcome.deployment_id == deployment.id)
+            .order_by(DeploymentOutcome.id)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    status: DeploymentStatus
+    early_reason: str | None
+
+
+def _check_outcome(
+    deployment: Deployment,
+    status: str,
+    early: bool,
+    early_reason: str | None,
+    *,
+    now: datetime,
+    subject: str,
+) -> _Outcome:
     try:
-        status = DeploymentStatus(status)
+        wanted = DeploymentStatus(status)
     except ValueError:
         raise Invalid(
             f"status must be one of {', '.join(DeploymentStatus)}", field="status"
         ) from None
-    if status not in _NEXT[deployment.status]:
+    current = DeploymentStatus(deployment.status)
+    if wanted not in _NEXT[current]:
+        raise Conflict(_refusal(subject, current, wanted), field="status")
+    reason = None
+    if early:
+        if not (early_reason or "").strip():
+            raise Invalid("Say why the deploy ran early", field="early_reason")
+        reason = check_text(early_reason, field="early_reason", max_length=EARLY_REASON_LENGTH)
+    starts = deployment.window.starts_at if deployment.window else deployment.scheduled_for
+    ran_early = wanted == DeploymentStatus.SUCCEEDED and starts is not None and now < starts
+    if ran_early and not early:
         raise Conflict(
-            f"deployment #{deployment.id} to {deployment.environment.name} is "
-            f"{deployment.status}; it cannot become {status}",
-            field="status",
+            f"{subject}'s window starts {starts:%Y-%m-%d %H:%M} UTC: a success before then "
+            "is recorded only when the deploy ran early, with the reason",
+            field="early",
         )
-    return status
+    return _Outcome(wanted, reason if ran_early else None)
+
+
+def _refusal(subject: str, current: DeploymentStatus, wanted: DeploymentStatus) -> str:
+    """E.g. "This deployment already succeeded; it can be rolled back but not restarted"."""
+
+    def verb(status: DeploymentStatus) -> str:
+        if status == DeploymentStatus.IN_PROGRESS:
+            return "started" if current == DeploymentStatus.SCHEDULED else "restarted"
+        if status == DeploymentStatus.ROLLED_BACK:
+            return "rolled back" + (" again" if current == status else "")
+        return f"recorded as {_RECORDED[status]}" + (" again" if current == status else "")
+
+    allowed = _NEXT[current]
+    can = [verb(s) for s in allowed if s not in _RECORDED]
+    if records := [_RECORDED[s] for s in allowed if s in _RECORDED]:
+        can.append("recorded as " + " or ".join(records))
+    listed = ", ".join(can[:-1]) + " or " + can[-1] if len(can) > 1 else can[0]
+    return f"{subject} {_STANDS[current]}; it can be {listed} but not {verb(wanted)}"
 
 
 def _apply(
-    deployment: Deployment, status: DeploymentStatus, *, note: str, actor: str, now: datetime
+    session: Session,
+    deployments: list[Deployment],
+    outcome: _Outcome,
+    *,
+    note: str,
+    actor: str,
+    now: datetime,
 ) -> None:
-    if status == DeploymentStatus.IN_PROGRESS or deployment.started_at is None:
-        deployment.started_at = now
-    if status != DeploymentStatus.IN_PROGRESS:
-        deployment.finished_at = now
-    deployment.status = status
-    deployment.reported_by = actor
-    deployment.note = optional_text(note, field="note") or ""
-    deployment.updated_at = now
+    for deployment in deployments:
+        if outcome.status == DeploymentStatus.IN_PROGRESS or deployment.started_at is None:
+            deployment.started_at = now
+        if outcome.status != DeploymentStatus.IN_PROGRESS:
+            deployment.finished_at = now
+        deployment.status = outcome.status
+        deployment.reported_by = actor
+        deployment.note = note
+        deployment.updated_at = now
+    session.flush()
+    # A wave reaches thousands of environments: their history rows in one bulk INSERT.
+    session.execute(
+        insert(DeploymentOutcome),
+        [
+            {
+                "deployment_id": d.id,
+                "status": outcome.status,
+                "note": note,
+                "early_reason": outcome.early_reason,
+                "reported_by": actor,
+                "recorded_at": now,
+            }
+            for d in deployments
+        ],
+    )
 
 
 def _roll_up(session: Session, deployment: Deployment, now: datetime) -> None:

@@ -189,3 +189,18 @@ class Deployment(Base):
     hotfix: Mapped[Hotfix | None] = relationship(back_populates="deployments")
     wave: Mapped[Wave | None] = relationship(back_populates="deployments")
     window: Mapped[Window | None] = relationship(lazy="joined")
+
+
+class DeploymentOutcome(Base):
+    """One outcome as it was reported, kept after later ones replace it on the deployment."""
+
+    __tablename__ = "deployment_outcome"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployment.id"), index=True)
+    status: Mapped[DeploymentStatus] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+    # Set only on a success recorded before its window started: why the deploy ran early.
+    early_reason: Mapped[str | None] = mapped_column(Text)
+    reported_by: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -210,9 +210,13 @@ def test_security_notes_held_back_go_out_once_the_release_reaches_every_environm
 
     waves = sorted(release.waves, key=lambda w: w.window.starts_at)
     for wave in waves[:-1]:
-        releases.report_wave(session, wave.id, status="succeeded", actor="ci", now=NOW)
+        releases.report_wave(
+            session, wave.id, status="succeeded", actor="ci", now=wave.window.ends_at
+        )
     assert rows(session, event="release.completed") == []  # not everywhere yet
-    releases.report_wave(session, waves[-1].id, status="succeeded", actor="ci", now=NOW)
+    releases.report_wave(
+        session, waves[-1].id, status="succeeded", actor="ci", now=waves[-1].window.ends_at
+    )
 
     found = rows(session, event="release.completed")
     assert sorted(n.contact_id for n in found) == sorted([people["ada"].id, people["gaston"].id])
@@ -232,7 +236,9 @@ def test_a_release_without_security_items_sends_nothing_more_when_it_completes(s
     releases.add_item(session, "2026.12", kind="fix", summary="s", public_note="Faster.", now=NOW)
     release = releases.plan_release(session, "2026.12", actor="rm", now=NOW)
     for wave in sorted(release.waves, key=lambda w: w.window.starts_at):
-        releases.report_wave(session, wave.id, status="succeeded", actor="ci", now=NOW)
+        releases.report_wave(
+            session, wave.id, status="succeeded", actor="ci", now=wave.window.ends_at
+        )
 
     assert release.status == "completed"
     assert rows(session, event="release.completed") == []
@@ -292,7 +298,9 @@ def test_items_added_after_the_notes_went_out_follow_when_the_release_completes(
         session, "2026.12", kind="feature", summary="s", public_note="Dark mode.", now=NOW
     )
     for wave in sorted(release.waves, key=lambda w: w.window.starts_at):
-        releases.report_wave(session, wave.id, status="succeeded", actor="ci", now=NOW)
+        releases.report_wave(
+            session, wave.id, status="succeeded", actor="ci", now=wave.window.ends_at
+        )
 
     found = rows(session, event="release.completed")
     assert {tuple(i["note"] for i in n.payload["items"]) for n in found} == {("Dark mode.",)}

@@ -116,20 +116,19 @@ def test_deployments_reported_move_the_status_along(world):
         w for w in made.waves if w.environment_kind == "preview" and w.window.region.slug == "us"
     )
     releases.report_wave(
-        world, preview.id, status="succeeded", actor="ci", now=NOW + timedelta(days=20)
+        world, preview.id, status="succeeded", actor="ci", now=preview.window.ends_at
     )
     assert states(fix_status_for_bug(world, "OPS-1", "acme", now=NOW))["OPS-1"] == "in_preview"
     production = releases.find_deployment(world, environment="acme-production", release="2026.12")
-    releases.report_outcome(
-        world, production, status="succeeded", actor="ci", now=NOW + timedelta(days=21)
-    )
+    deployed = production.window.ends_at
+    releases.report_outcome(world, production, status="succeeded", actor="ci", now=deployed)
     answer = fix_status_for_bug(world, "OPS-1", "acme", now=NOW)
     assert answer.items[0].status.state == FixState.DEPLOYED
-    assert answer.items[0].status.since == NOW + timedelta(days=21)
+    assert answer.items[0].status.since == deployed
     # Globex shares the preview wave but not acme's production deployment.
     assert states(fix_status_for_bug(world, "OPS-1", "globex", now=NOW))["OPS-1"] == "in_preview"
     releases.report_outcome(
-        world, production, status="rolled_back", actor="rm", now=NOW + timedelta(days=22)
+        world, production, status="rolled_back", actor="rm", now=deployed + timedelta(days=1)
     )
     assert states(fix_status_for_bug(world, "OPS-1", "acme", now=NOW))["OPS-1"] == "rolled_back"
 

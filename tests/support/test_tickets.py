@@ -34,7 +34,8 @@ from tests.conftest import NOW
 from tests.factories import CONTEXT, make_customer, make_policy, make_region
 from tests.support.test_fix_status_use_cases import bug_record
 
-LATER = NOW + timedelta(days=20)
+# After the windows these tests deploy in: a success then did not run early.
+LATER = NOW + timedelta(days=90)
 
 
 def new_ticket(session, external_id="ZD-1", customer="acme", **overrides):
@@ -239,7 +240,7 @@ def test_a_rollback_keeps_it_while_a_hotfix_still_carries_the_fix(shipped):
         actor="rm",
         now=NOW,
     )
-    hotfix_live = NOW + timedelta(days=20)
+    hotfix_live = max(d.window.ends_at for d in patch.deployments)
     for deployment in patch.deployments:
         releases.report_outcome(
             shipped, deployment, status="succeeded", actor="ci", now=hotfix_live

@@ -79,13 +79,15 @@ def release_status(client, version):
     return call(client, "GET", f"/api/v1/releases/{version}")["status"]
 
 
-def ship(client, manager, version, fix):
-    """Create, plan and report every wave of a release as succeeded; its waves."""
+def ship(client, manager, clock, version, fix):
+    """Create, plan and report every wave of a release as succeeded once its window is over,
+    the clock moved along; its waves."""
     call(client, "POST", "/api/v1/releases", manager, {"version": version, "title": version}, 201)
     item = {"kind": "fix", "jira_key": fix, "summary": "internal", "public_note": "Fixed."}
     call(client, "POST", f"/api/v1/releases/{version}/items", manager, item, 201)
     waves = call(client, "POST", f"/api/v1/releases/{version}/plan", manager)["items"]
-    for wave in waves:
+    for wave in sorted(waves, key=lambda w: w["window"]["ends_at"]):
+        clock.now = max(clock.now, datetime.fromisoformat(wave["window"]["ends_at"]))
         report(client, manager, wave=wave["id"], status="succeeded")
     assert release_status(client, version) == "completed"
     return waves
@@ -259,9 +261,9 @@ def test_a_release_manager_takes_a_release_from_draft_to_completed_through_the_a
 def test_rolling_back_one_production_deployment_puts_that_environment_back_a_release(
     client, world, manager, clock
 ):
-    ship(client, manager, "2026.12", "OPS-1")
+    ship(client, manager, clock, "2026.12", "OPS-1")
     clock.now = datetime(2027, 1, 20, tzinfo=UTC)
-    waves = ship(client, manager, "2027.01", "OPS-2")
+    waves = ship(client, manager, clock, "2027.01", "OPS-2")
     assert current(client, manager) == {"preview": "2027.01", "production": "2027.01"}
     acme_production = next(
         d for w in waves for d in w["deployments"] if d["environment"] == "acme-production"
@@ -307,7 +309,7 @@ def test_rolling_back_one_production_deployment_puts_that_environment_back_a_rel
 
 
 def test_a_zero_day_needs_a_justification_and_another_release_manager_to_approve_it(
-    client, world, manager, second_manager, customer_tokens
+    client, world, manager, second_manager, customer_tokens, clock
 ):
     zero_day = {
         "title": "Upload hardening",
@@ -343,6 +345,7 @@ def test_a_zero_day_needs_a_justification_and_another_release_manager_to_approve
     seen = call(client, "GET", "/api/v1/hotfixes", customer_tokens["acme"])["items"]
     assert [(h["title"], h["public_html"]) for h in seen] == [("Upload hardening", "")]
     assert "RCE" not in json.dumps(seen) and "Exploited" not in json.dumps(seen)
+    clock.now = datetime(2026, 11, 22, 13, 30, tzinfo=UTC)  # in the emergency window
     for environment in ("acme-preview", "acme-production"):
         report(client, manager, environment=environment, hotfix=hotfix["id"], status="succeeded")
     acme = environments(client, customer_tokens["acme"])

@@ -45,9 +45,9 @@ def make_user(session, role="release_manager", email="rm@example.com"):
     return user
 
 
-def sign_in(client, session, role="release_manager", email="rm@example.com"):
+def sign_in(client, session, role="release_manager", email="rm@example.com", *, now=NOW):
     user = make_user(session, role, email)
-    sid = access.start_session(session, user=user, now=NOW)
+    sid = access.start_session(session, user=user, now=now)
     session.commit()
     with client.session_transaction() as cookie:
         cookie["sid"] = sid

@@ -13,6 +13,7 @@ from rollout import feeds, releases, windows
 from rollout.releases import Hotfix, Release, Wave
 from tests.conftest import NOW
 from tests.factories import CONTEXT, bearer, make_customer, make_policy, make_region, make_token
+from tests.rollout.releases.helpers import LATER
 from tests.web.test_pages import csrf_token, post_form, sign_in
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -74,7 +75,9 @@ def wave(session, version: str, kind: str, region: str) -> Wave:
 
 def complete(session, version: str = "2026.12") -> None:
     for each in releases.get_release(session, version).waves:
-        releases.report_wave(session, each.id, status="succeeded", actor="pipeline", now=NOW)
+        releases.report_wave(
+            session, each.id, status="succeeded", actor="pipeline", now=each.window.ends_at
+        )
     session.commit()
 
 
@@ -213,12 +216,9 @@ def acme_token(session, world):
 def test_status_page_shows_each_environments_release_and_next_change_in_customer_time(
     client, session, acme_token
 ):
+    preview = wave(session, "2026.12", "preview", "us")
     releases.report_wave(
-        session,
-        wave(session, "2026.12", "preview", "us").id,
-        status="succeeded",
-        actor="ci",
-        now=NOW,
+        session, preview.id, status="succeeded", actor="ci", now=preview.window.ends_at
     )
     session.commit()
     response = client.get(f"/status/{acme_token}")
@@ -282,7 +282,13 @@ def test_status_page_keeps_a_zero_days_note_hidden_until_it_is_applied_as_the_ap
     assert "TLS hole" not in scheduled
 
     for deployment in hotfix.deployments:
-        releases.report_outcome(session, deployment, status="succeeded", actor="pipeline", now=NOW)
+        releases.report_outcome(
+            session,
+            deployment,
+            status="succeeded",
+            actor="pipeline",
+            now=deployment.window.ends_at,
+        )
     session.commit()
     assert "Closes a TLS hole" in client.get(f"/status/{acme_token}").text
 
@@ -370,8 +376,9 @@ def test_moving_a_wave_that_breaks_the_soak_time_is_refused_with_the_reason(clie
     assert session.get(Wave, production.id).window_id == later.id
 
 
-def test_recording_outcomes_wave_by_wave_completes_the_release(client, session, world):
-    sign_in(client, session)
+def test_recording_outcomes_wave_by_wave_completes_the_release(client, session, world, clock):
+    clock.now = LATER
+    sign_in(client, session, now=LATER)
     page = "/staff/releases/2026.12"
     for each in releases.get_release(session, "2026.12").waves:
         response = post_form(
@@ -388,9 +395,10 @@ def test_recording_outcomes_wave_by_wave_completes_the_release(client, session, 
 
 
 def test_a_rolled_back_environment_is_recorded_and_an_impossible_outcome_refused(
-    client, session, world
+    client, session, world, clock
 ):
-    sign_in(client, session)
+    clock.now = LATER
+    sign_in(client, session, now=LATER)
     page = "/staff/releases/2026.12"
     deployment = wave(session, "2026.12", "preview", "us").deployments[0]
     action = f"{page}/deployments/{deployment.id}/outcome"
@@ -404,7 +412,10 @@ def test_a_rolled_back_environment_is_recorded_and_an_impossible_outcome_refused
     assert rolled.status_code == 302
     again = post_form(client, page, action, {"status": "rolled_back"}, prefix=prefix)
     assert again.status_code == 409
-    assert "is rolled_back; it cannot become rolled_back" in again.text
+    assert "This deployment was rolled back; it can be restarted or recorded as succeeded or " in (
+        again.text
+    )
+    assert "but not rolled back again" in again.text
     staff = client.get(page).text
     assert "login loop" in staff
     session.expire_all()
@@ -415,15 +426,10 @@ def test_release_manager_cancels_a_release_as_the_revision_they_saw(client, sess
     sign_in(client, session)
     page = "/staff/releases/2027.01"
     revision = releases.get_release(session, "2027.01").revision
-    stale = post_form(client, page, f"{page}/cancel", {"revision": revision - 1}, prefix="cancel-")
+    stale = post_form(client, page, f"{page}/cancel", {"revision": revision - 1})
     assert stale.status_code == 409
     assert "changed since revision" in stale.text
-    assert (
-        post_form(
-            client, page, f"{page}/cancel", {"revision": revision}, prefix="cancel-"
-        ).status_code
-        == 302
-    )
+    assert post_form(client, page, f"{page}/cancel", {"revision": revision}).status_code == 302
     session.expire_all()
     assert releases.get_release(session, "2027.01").status == "cancelled"
 
@@ -518,7 +524,7 @@ def test_release_post_without_csrf_token_is_refused(app, client, session, world)
     sign_in(client, session)
     response = client.post(
         "/staff/releases/2027.01/cancel",
-        data={"cancel-revision": releases.get_release(session, "2027.01").revision},
+        data={"revision": releases.get_release(session, "2027.01").revision},
     )
     assert response.status_code == 400
     session.expire_all()

@@ -83,7 +83,7 @@ def move_wave(wave_id: str, data: WavePatch):
 
 def report_deployments(data: DeploymentReport):
     """A pipeline reports one environment's outcome, or the same outcome for a whole wave."""
-    outcome = {"status": data.status, "note": data.note, "actor": principal().actor, "now": now()}
+    outcome = _outcome(data)
     if _whole_wave(data):
         reported = releases.report_wave(db(), data.wave, **outcome)
     else:
@@ -102,11 +102,15 @@ def report_deployments(data: DeploymentReport):
 def update_deployment(deployment_id: str, data: DeploymentPatch):
     """A later outcome for one deployment; `rolled_back` puts the environment back."""
     deployment = releases.get_deployment(db(), int_id(deployment_id))
-    releases.report_outcome(
-        db(), deployment, status=data.status, note=data.note, actor=principal().actor, now=now()
-    )
+    releases.report_outcome(db(), deployment, **_outcome(data))
     db().commit()
     return r.Deployment.of(deployment)
+
+
+def deployment_history(deployment_id: str):
+    """Every outcome reported for one deployment, oldest first, early ones with their reason."""
+    deployment = releases.get_deployment(db(), int_id(deployment_id))
+    return [r.DeploymentOutcome.of(o) for o in releases.deployment_history(db(), deployment)]
 
 
 def request_hotfix(data: HotfixIn):
@@ -143,6 +147,17 @@ def customer_environments(slug: str):
 def environments_with_fix(args: FixQuery):
     """Environments whose live release or hotfix carries the fix for Jira key `fix`."""
     return [r.Environment.read(e) for e in releases.environments_with_fix(db(), args.fix)]
+
+
+def _outcome(data: DeploymentReport | DeploymentPatch) -> dict:
+    return {
+        "status": data.status,
+        "note": data.note,
+        "early": data.early,
+        "early_reason": data.early_reason,
+        "actor": principal().actor,
+        "now": now(),
+    }
 
 
 def _whole_wave(data: DeploymentReport) -> bool:

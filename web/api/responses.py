@@ -382,6 +382,21 @@ class Deployment(PublicDeployment):
     note: str = Field("", description="staff only")
 
 
+class DeploymentOutcome(Answer):
+    """One outcome as it was reported, kept after later ones."""
+
+    status: DeploymentStatus
+    note: str
+    early: bool = Field(description="a success recorded before the deployment's window started")
+    early_reason: str | None = Field(description="with early: why the deploy ran early")
+    reported_by: str
+    recorded_at: Instant
+
+    @classmethod
+    def of(cls, outcome) -> Self:
+        return cls.read(outcome, early=outcome.early_reason is not None)
+
+
 class Wave(Answer):
     id: int
     release: VersionOf

@@ -140,11 +140,17 @@ ROUTES = [
     # Deployments, hotfixes and what each environment runs
     Op("POST", "/deployments", R.report_deployments,
        "Report an outcome for one environment (environment + release or hotfix) or for a "
-       "whole wave (wave alone)", "deployments", [r.Deployment], roles=PLANNING,
+       "whole wave (wave alone); an outcome the current one cannot lead to, or a success "
+       "before the window without early, gets 409", "deployments", [r.Deployment],
+       roles=PLANNING,
        body=schemas.DeploymentReport),
     Op("PATCH", "/deployments/<deployment_id>", R.update_deployment,
-       "A later outcome for one deployment; rolled_back records a rollback", "deployments",
-       r.Deployment, roles=PLANNING, body=schemas.DeploymentPatch),
+       "A later outcome for one deployment; rolled_back records a rollback; an outcome the "
+       "current one cannot lead to, or a success before the window without early, gets 409",
+       "deployments", r.Deployment, roles=PLANNING, body=schemas.DeploymentPatch),
+    Op("GET", "/deployments/<deployment_id>/history", R.deployment_history,
+       "Every outcome reported for one deployment, oldest first", "deployments",
+       [r.DeploymentOutcome]),
     Op("GET", "/hotfixes", R.list_hotfixes,
        "Hotfixes; a customer token sees those for everyone and its own patches", "hotfixes",
        [r.Hotfix], roles=ANY_ROLE),

@@ -287,9 +287,25 @@ class WavePatch(Body):
 DEPLOYMENT_STATUSES = Literal["in_progress", "succeeded", "failed", "rolled_back"]
 
 
-class DeploymentReport(Body):
-    status: DEPLOYMENT_STATUSES
+class Outcome(Body):
+    """What every outcome body says: the status, a note, and whether the deploy ran early."""
+
     note: Text = ""
+    early: bool = Field(
+        False,
+        strict=True,  # JSON's true or false: not 0, 1 or "yes"
+        description="true records a success before the deployment's window starts; without "
+        "it such a success is refused with 409 naming the field early",
+    )
+    early_reason: Line | None = Field(
+        None,
+        description="with early, required (else 422 naming early_reason): why the deploy ran "
+        "early, one line; kept in the deployment's history",
+    )
+
+
+class DeploymentReport(Outcome):
+    status: DEPLOYMENT_STATUSES
     wave: RowId | None = Field(
         None, description="alone: the outcome of the whole wave; with environment: a check"
     )
@@ -298,9 +314,8 @@ class DeploymentReport(Body):
     hotfix: RowId | None = Field(None, description="with environment: the hotfix id")
 
 
-class DeploymentPatch(Body):
+class DeploymentPatch(Outcome):
     status: DEPLOYMENT_STATUSES = Field(description="rolled_back records a rollback")
-    note: Text = ""
 
 
 class HotfixIn(Body):

@@ -206,8 +206,22 @@ class MoveWaveForm(FlaskForm):
 
 
 class OutcomeForm(FlaskForm):
-    status = SelectField("Outcome", choices=OUTCOMES)
+    status = SelectField(
+        "Outcome", choices=OUTCOMES, validators=[InputRequired("Choose an outcome")]
+    )
     note = LineField("Note", validators=[Optional()])
+    early = BooleanField("It ran before its window")
+    early_reason = LineField("Why it ran early", validators=[Optional()])
+    # Whether the deployment's window is still ahead, so a success needs the early fields.
+    before_window = False
+
+    def offer(self, allowed: list[str], *, before_window: bool) -> OutcomeForm:
+        """A menu of only the `allowed` outcomes, after a blank "Choose an outcome"."""
+        self.status.choices = [SelectChoice("", "Choose an outcome")] + [
+            c for c in OUTCOMES if c.value in allowed
+        ]
+        self.before_window = before_window and "succeeded" in allowed
+        return self
 
 
 class RevisionForm(FlaskForm):

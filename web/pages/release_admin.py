@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
@@ -14,13 +14,23 @@ from rollout import releases
 from rollout.access import PLANNERS
 from rollout.customers import list_customers
 from rollout.errors import DomainError, NotFound
-from rollout.releases import Deployment, Hotfix, Release, ReleaseStatus, Wave
+from rollout.releases import (
+    Deployment,
+    DeploymentStatus,
+    Hotfix,
+    HotfixStatus,
+    Release,
+    ReleaseStatus,
+    Wave,
+)
 from rollout.windows import STAFF, Window, WindowKind, WindowStatus, list_windows
 from web.auth import principal
 from web.database import context, db, now
+from web.pages.charts import done_chart
 from web.pages.display import span_text
 from web.pages.forms import (
     ITEM_KINDS,
+    OUTCOMES,
     HotfixForm,
     ItemForm,
     MoveWaveForm,
@@ -36,6 +46,15 @@ blueprint = Blueprint("release_admin", __name__, url_prefix="/staff")
 
 CLOSED = {ReleaseStatus.COMPLETED, ReleaseStatus.CANCELLED}
 PLANNABLE = {ReleaseStatus.DRAFT, ReleaseStatus.SCHEDULED}
+BOARD_WORDS = {
+    "done": "done",
+    "in_progress": "in progress",
+    "failed": "failed",
+    "rolled_back": "rolled back",
+    "late": "late",
+    "scheduled": "scheduled",
+}
+OPEN_HOTFIX = {HotfixStatus.SCHEDULED, HotfixStatus.APPLIED}  # outcomes may be recorded
 # How far ahead a wave may be moved: the planning horizon is 18 months, a year is plenty.
 MOVE_AHEAD = timedelta(days=366)
 # A wave's environments, each with its own outcome form, beyond which the page gets unwieldy;
@@ -129,7 +148,8 @@ def plan(version: str):
 def cancel(version: str):
     """Cancel the release as the revision the editor saw."""
     found = releases.get_release(db(), version)
-    form = RevisionForm(prefix="cancel")
+    # No prefix: the confirmation step (confirm_action) posts plain `revision` and CSRF names.
+    form = RevisionForm()
     return _submit(
         found,
         "cancel",
@@ -162,15 +182,14 @@ def move_wave(version: str, wave_id: int):
 def wave_outcome(version: str, wave_id: int):
     """The same outcome for every environment of a wave, all or nothing."""
     found, wave = _wave(version, wave_id)
-    form = OutcomeForm(prefix=f"wave-{wave_id}")
+    key = f"wave-{wave_id}"
+    form = _posted_outcome(key)
     return _submit(
         found,
-        f"wave-{wave_id}",
+        key,
         form,
-        lambda: releases.report_wave(
-            db(), wave_id, status=form.status.data, note=form.note.data, **_who()
-        ),
-        f"Wave {wave.position} recorded as {form.status.data.replace('_', ' ')}.",
+        lambda: releases.report_wave(db(), wave_id, **_outcome(form)),
+        f"Wave {wave.position} recorded as {_recorded(form)}.",
         f"#wave-{wave_id}",
     )
 
@@ -183,17 +202,46 @@ def deployment_outcome(version: str, deployment_id: int):
     deployment = releases.get_deployment(db(), deployment_id)
     if deployment.release_id != found.id:
         raise NotFound(f"no deployment #{deployment_id} in release {version}", field="id")
-    form = OutcomeForm(prefix=f"deployment-{deployment_id}")
+    key = f"deployment-{deployment_id}"
+    form = _posted_outcome(key)
     return _submit(
         found,
-        f"deployment-{deployment_id}",
+        key,
         form,
-        lambda: releases.report_outcome(
-            db(), deployment, status=form.status.data, note=form.note.data, **_who()
-        ),
-        f"{deployment.environment.name} recorded as {form.status.data.replace('_', ' ')}.",
+        lambda: releases.report_outcome(db(), deployment, **_outcome(form)),
+        f"{deployment.environment.name} recorded as {_recorded(form)}.",
         f"#deployment-{deployment_id}",
     )
+
+
+@blueprint.get("/hotfixes/<int:hotfix_id>")
+@staff_page()
+def hotfix(hotfix_id: int):
+    """One hotfix or patch: its windows and each environment's deployment, with outcomes."""
+    return _hotfix_page(releases.get_hotfix(db(), hotfix_id))
+
+
+@blueprint.post("/hotfixes/<int:hotfix_id>/deployments/<int:deployment_id>/outcome")
+@staff_page(*PLANNERS)
+def hotfix_outcome(hotfix_id: int, deployment_id: int):
+    """What happened to one environment's hotfix, a rollback included."""
+    found = releases.get_hotfix(db(), hotfix_id)
+    deployment = releases.get_deployment(db(), deployment_id)
+    if deployment.hotfix_id != found.id:
+        raise NotFound(f"no deployment #{deployment_id} in hotfix #{hotfix_id}", field="id")
+    key = f"deployment-{deployment_id}"
+    form = _posted_outcome(key)
+    if form.validate():
+        try:
+            releases.report_outcome(db(), deployment, **_outcome(form))
+        except DomainError as exc:
+            db().rollback()
+            status = refuse(form, exc)
+            return _hotfix_page(found, posted=(key, form)), status
+        db().commit()
+        flash(f"{deployment.environment.name} recorded as {_recorded(form)}.", "success")
+        return redirect(url_for(".hotfix", hotfix_id=hotfix_id, _anchor=key))
+    return _hotfix_page(found, posted=(key, form)), 422
 
 
 # Hotfixes
@@ -330,43 +378,121 @@ def _list_page(form: ReleaseForm | None):
 
 
 def _release_page(found: Release, posted: tuple[str, FlaskForm] | None = None):
+    # Counted and sampled by the database: a wave reaches thousands of environments.
+    counts = releases.wave_counts(db(), found)
+    shown = releases.first_deployments(db(), found, per_wave=SHOWN_DEPLOYMENTS)
     forms: dict[str, FlaskForm] = {}
     if _can_plan() and found.status not in CLOSED:
         forms["item"] = ItemForm(prefix="item", formdata=None)
-        forms["cancel"] = RevisionForm(
-            prefix="cancel", formdata=None, data={"revision": found.revision}
-        )
+        forms["cancel"] = RevisionForm(formdata=None, data={"revision": found.revision})
         if found.status in PLANNABLE:
             forms["plan"] = FlaskForm(prefix="plan", formdata=None)
+    sent = dict([posted] if posted else [])
     if _can_plan() and found.status != ReleaseStatus.CANCELLED:
         choices: dict[int, list[tuple[int, str]]] = {}
         for wave in found.waves:
-            if _unstarted(wave):
+            if set(counts[wave.id]) <= {DeploymentStatus.SCHEDULED}:
                 region = wave.window.region_id
                 if region not in choices:
                     choices[region] = _move_choices(wave)
                 forms[f"move-{wave.id}"] = MoveWaveForm(
                     prefix=f"move-{wave.id}", formdata=None, data={"window": wave.window_id}
                 ).offer(choices[region])
-            forms[f"wave-{wave.id}"] = OutcomeForm(prefix=f"wave-{wave.id}", formdata=None)
-            for deployment in wave.deployments[:SHOWN_DEPLOYMENTS]:
+            key = f"wave-{wave.id}"
+            if form := _outcome_form(key, sent, counts[wave.id], wave.window.starts_at):
+                forms[key] = form
+            for deployment in shown[wave.id]:
                 key = f"deployment-{deployment.id}"
-                forms[key] = OutcomeForm(prefix=key, formdata=None)
-    if posted is not None:
-        forms[posted[0]] = posted[1]
+                if form := _outcome_form(key, sent, [deployment.status], _starts(deployment)):
+                    forms[key] = form
+    forms.update(sent)
+    board = releases.rollout_board(db(), found, now=now())
     return render_template(
         "staff/release.html",
         release=found,
         forms=forms,
         kinds={c.value: c.label for c in ITEM_KINDS},
         public=found.status in PUBLIC,
-        shown=SHOWN_DEPLOYMENTS,
-        tally=_tally,
+        shown=shown,
+        counts=counts,
+        board=board,
+        tiers=releases.TIERS,
+        chart=done_chart(board.done_by_day, board.total),
+        board_words=BOARD_WORDS,
+        cancel_consequence=_cancel_consequence(counts),
     )
 
 
-def _unstarted(wave: Wave) -> bool:
-    return all(d.status == "scheduled" for d in wave.deployments)
+def _cancel_consequence(counts: dict[int, dict[DeploymentStatus, int]]) -> str:
+    """What cancelling does, in a sentence: what update_release(cancel=True) takes back."""
+    waiting = sum(c.get(DeploymentStatus.SCHEDULED, 0) for c in counts.values())
+    taken = (
+        f"Its {waiting} planned environment deployment{'' if waiting == 1 else 's'} "
+        "will be taken out of their windows"
+        if waiting
+        else "Nothing is left planned"
+    )
+    return (
+        f"{taken}; what already ran stays recorded. Customers see the release as cancelled "
+        "on its public page and in the release feed (no email is sent). This cannot be undone."
+    )
+
+
+def _hotfix_page(found: Hotfix, posted: tuple[str, FlaskForm] | None = None):
+    sent = dict([posted] if posted else [])
+    deployments = found.deployments
+    forms: dict[str, FlaskForm] = {}
+    if _can_plan() and found.status in OPEN_HOTFIX:
+        for deployment in deployments[:SHOWN_DEPLOYMENTS]:
+            key = f"deployment-{deployment.id}"
+            if form := _outcome_form(key, sent, [deployment.status], _starts(deployment)):
+                forms[key] = form
+    return render_template(
+        "staff/hotfix.html",
+        hotfix=found,
+        deployments=deployments,
+        forms=forms,
+        shown=SHOWN_DEPLOYMENTS,
+        windows=_hotfix_windows(found),
+        tally=_tally(deployments),
+    )
+
+
+def _posted_outcome(key: str) -> OutcomeForm:
+    """The outcome form as posted; every outcome is read, so the domain words a refusal."""
+    return OutcomeForm(prefix=key)
+
+
+def _outcome_form(
+    key: str, sent: dict[str, FlaskForm], statuses, starts_at: datetime | None
+) -> OutcomeForm | None:
+    """The form for `key` (as sent, if it was) offering only what may follow `statuses`;
+    None when nothing may."""
+    allowed = releases.allowed_outcomes(*statuses)
+    if not allowed:
+        return None
+    form = sent.get(key) or OutcomeForm(prefix=key, formdata=None)
+    return form.offer(allowed, before_window=starts_at is not None and now() < starts_at)
+
+
+def _outcome(form: OutcomeForm) -> dict:
+    return {
+        "status": form.status.data,
+        "note": form.note.data,
+        "early": form.early.data,
+        "early_reason": form.early_reason.data,
+        **_who(),
+    }
+
+
+def _recorded(form: OutcomeForm) -> str:
+    """"succeeded, ran early": the outcome as the flash message names it."""
+    label = {c.value: c.label.lower() for c in OUTCOMES}.get(form.status.data, "")
+    return label + (", ran early" if form.early.data else "")
+
+
+def _starts(deployment: Deployment) -> datetime | None:
+    return deployment.window.starts_at if deployment.window else deployment.scheduled_for
 
 
 def _tally(deployments: list[Deployment]) -> list[tuple[str, int]]:

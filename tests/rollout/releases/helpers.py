@@ -13,6 +13,7 @@ from sqlalchemy import select
 from rollout import releases
 from rollout.releases import (
     Deployment,
+    DeploymentOutcome,
     Release,
     ReleaseItem,
     Wave,
@@ -31,6 +32,9 @@ from tests.factories import ZONES, make_customer, make_policy, make_region
 # NOW is Sunday 2026-11-22 12:00Z; the second Saturdays ahead are Dec 12, Jan 9 and Feb 13.
 DEC, JAN, FEB = date(2026, 12, 12), date(2027, 1, 9), date(2027, 2, 13)
 PREVIEW, PRODUCTION = "preview", "production"
+# After every window these tests plan into (and any emergency window of NOW): a success
+# recorded then did not run early.
+LATER = NOW + timedelta(days=90)
 
 
 def world(session) -> None:
@@ -118,7 +122,16 @@ def snapshot(session) -> dict[str, list]:
     session.flush()
     tables = [
         t.__table__
-        for t in (Release, ReleaseItem, Wave, Deployment, Hotfix, Window, WindowRevision)
+        for t in (
+            Release,
+            ReleaseItem,
+            Wave,
+            Deployment,
+            DeploymentOutcome,
+            Hotfix,
+            Window,
+            WindowRevision,
+        )
     ] + [hotfix_customer]
     return {
         t.name: session.execute(select(t).order_by(*t.primary_key.columns)).all() for t in tables

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
 from rollout import events, handlers, releases
 from tests.conftest import NOW
 from tests.factories import CONTEXT
-from tests.rollout.releases.helpers import PRODUCTION, planned, wave, world, zero_day
+from tests.rollout.releases.helpers import LATER, PRODUCTION, planned, wave, world, zero_day
 
 
 @pytest.fixture
@@ -26,7 +24,7 @@ def heard(monkeypatch):
 def test_a_release_is_heard_created_scheduled_and_completed_once(session, heard):
     world(session)
     made = planned(session)
-    done = NOW + timedelta(days=40)
+    done = LATER
     for w in made.waves:
         releases.report_wave(session, w.id, status="succeeded", actor="ci", now=done)
     production = wave(made, PRODUCTION, "us").deployments[0]
@@ -49,7 +47,7 @@ def test_a_hotfix_is_heard_scheduled_on_approval_and_applied_when_everywhere(ses
 
     releases.approve_hotfix(session, hotfix.id, actor="bob", now=NOW, context=CONTEXT)
     for deployment in hotfix.deployments:
-        releases.report_outcome(session, deployment, status="succeeded", actor="ci", now=NOW)
+        releases.report_outcome(session, deployment, status="succeeded", actor="ci", now=LATER)
 
     assert [e for e in heard if getattr(e, "hotfix", None) is hotfix] == [
         events.HotfixScheduled(hotfix),
@@ -61,7 +59,7 @@ def test_a_waves_deployments_are_heard_in_one_event_and_one_outcome_alone(sessio
     world(session)
     made = planned(session)
     production = wave(made, PRODUCTION, "us")
-    done = NOW + timedelta(days=40)
+    done = LATER
     releases.report_wave(session, production.id, status="succeeded", actor="ci", now=done)
     (first, *_) = production.deployments
     releases.report_outcome(session, first, status="rolled_back", actor="rm", now=done)

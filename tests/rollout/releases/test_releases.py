@@ -14,6 +14,7 @@ from rollout.releases import (
 )
 from tests.conftest import NOW
 from tests.rollout.releases.helpers import (
+    LATER,
     PRODUCTION,
     deployment,
     planned,
@@ -69,7 +70,7 @@ def test_an_item_for_an_unknown_release_is_not_found(session):
 def test_no_item_can_be_added_to_a_completed_or_a_cancelled_release(session):
     world(session)
     done = planned(session, "2026.12")
-    succeed_everywhere(session, done, NOW)
+    succeed_everywhere(session, done, LATER)
     release(session, "2027.01")
     releases.update_release(session, "2027.01", cancel=True, now=NOW)
 
@@ -134,11 +135,11 @@ def test_security_items_stay_out_of_public_notes_until_the_release_is_deployed_e
     assert [i.kind for i in releases.public_items(made)] == ["feature", "fix"]
     waves = made.waves
     for w in waves[:-1]:
-        releases.report_wave(session, w.id, status="succeeded", actor="ci", now=NOW)
+        releases.report_wave(session, w.id, status="succeeded", actor="ci", now=LATER)
     assert made.status == ReleaseStatus.ROLLING_OUT
     assert [i.kind for i in releases.public_items(made)] == ["feature", "fix"]
 
-    releases.report_wave(session, waves[-1].id, status="succeeded", actor="ci", now=NOW)
+    releases.report_wave(session, waves[-1].id, status="succeeded", actor="ci", now=LATER)
 
     assert made.status == ReleaseStatus.COMPLETED
     assert [i.kind for i in releases.public_items(made)] == ["feature", "security", "fix"]
@@ -153,7 +154,7 @@ def test_a_rollback_after_completion_reopens_the_rollout_but_keeps_security_note
         session, "2026.12", kind="security", summary="s", public_note="Closed a hole", now=NOW
     )
     made = releases.plan_release(session, "2026.12", actor="rm", now=NOW)
-    done = NOW + timedelta(days=30)
+    done = LATER
     succeed_everywhere(session, made, done)
     acme = deployment(session, "acme-production", release="2026.12")
 
@@ -167,7 +168,7 @@ def test_a_rollback_after_completion_reopens_the_rollout_but_keeps_security_note
 def test_a_rolled_back_environment_is_redeployed_and_the_release_completes(session):
     world(session)
     made = planned(session)
-    first, second = NOW + timedelta(days=30), NOW + timedelta(days=31)
+    first, second = LATER, LATER + timedelta(days=1)
     succeed_everywhere(session, made, first)
     acme = deployment(session, "acme-production", release="2026.12")
     releases.report_outcome(session, acme, status="rolled_back", actor="rm", now=first)
