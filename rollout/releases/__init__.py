@@ -9,7 +9,15 @@ from rollout.releases.deployments import (
     report_outcome,
     report_wave,
 )
-from rollout.releases.hotfixes import approve_hotfix, get_hotfix, list_hotfixes, request_hotfix
+from rollout.releases.hotfixes import (
+    EmergencySlot,
+    approve_hotfix,
+    get_hotfix,
+    list_hotfixes,
+    may_approve,
+    preview_approval,
+    request_hotfix,
+)
 from rollout.releases.models import (
     Deployment,
     DeploymentStatus,
@@ -35,6 +43,7 @@ from rollout.releases.waves import move_wave, plan_release, propose_waves, regio
 __all__ = [
     "Deployment",
     "DeploymentStatus",
+    "EmergencySlot",
     "EnvironmentState",
     "Hotfix",
     "HotfixStatus",
@@ -55,8 +64,10 @@ __all__ = [
     "get_release",
     "list_hotfixes",
     "list_releases",
+    "may_approve",
     "move_wave",
     "plan_release",
+    "preview_approval",
     "propose_waves",
     "public_items",
     "region_dates",
