@@ -43,9 +43,7 @@ class Region(Base):
     timezone: Mapped[str] = mapped_column(String(64))
     # When its customers work (local time): emergency windows are proposed outside them.
     business_opens: Mapped[str] = mapped_column(String(5), default="09:00", server_default="09:00")
-    business_closes: Mapped[str] = mapped_column(
-        String(5), default="17:00", server_default="17:00"
-    )
+    business_closes: Mapped[str] = mapped_column(String(5), default="17:00", server_default="17:00")
     business_days: Mapped[str] = mapped_column(String(7), default="12345", server_default="12345")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -158,10 +158,26 @@ class Edit(Body):
         return self.revision if self.revision is not None else self.version
 
 
+ClockTime = Annotated[Line, _documented(pattern="^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+Weekdays = Annotated[Line, _documented(pattern="^[1-7]{0,7}$")]
+OPENS = "local time its customers start work; emergency windows are proposed outside"
+DAYS = "ISO weekdays its customers work, 1 (Monday) to 7 (Sunday): 12345 is Monday to Friday"
+
+
 class RegionIn(Body):
     slug: Slug = Field(description="lowercase id, e.g. `us`")
     name: Title
     timezone: Line = Field(description="IANA zone, e.g. America/New_York")
+    business_opens: ClockTime = Field("09:00", description=OPENS)
+    business_closes: ClockTime = Field("17:00", description="local time its customers stop work")
+    business_days: Weekdays = Field("12345", description=DAYS)
+
+
+class RegionPatch(Body):
+    name: Title | None = None
+    business_opens: ClockTime | None = Field(None, description=OPENS)
+    business_closes: ClockTime | None = Field(None, description="local time work stops")
+    business_days: Weekdays | None = Field(None, description=DAYS)
 
 
 class PolicyIn(Body):
@@ -313,6 +329,25 @@ class HotfixIn(Body):
         default_factory=list, description="customer slugs: a per-customer patch; empty for all"
     )
     justification: Text | None = Field(None, description="required for a zero_day")
+    emergency_start: IsoInstant | None = Field(
+        None,
+        description="a zero_day's emergency start in every region; default: each "
+        "region's first quarter hour outside its business hours",
+    )
+    emergency_starts: dict[Slug, IsoInstant] = Field(
+        default_factory=dict, description="a zero_day's emergency start by region slug"
+    )
+
+
+class ApprovalIn(Body):
+    start: IsoInstant | None = Field(
+        None,
+        description="the emergency start in every region; default: the requester's, "
+        "else each region's first quarter hour outside its business hours",
+    )
+    starts: dict[Slug, IsoInstant] = Field(
+        default_factory=dict, description="the emergency start by region slug"
+    )
 
 
 class TicketIn(Body):
