@@ -16,6 +16,7 @@ from rollout.releases.hotfixes import (
     list_hotfixes,
     may_approve,
     preview_approval,
+    reached_regions,
     request_hotfix,
 )
 from rollout.releases.models import (
@@ -69,6 +70,7 @@ __all__ = [
     "plan_release",
     "preview_approval",
     "propose_waves",
+    "reached_regions",
     "public_items",
     "region_dates",
     "report_outcome",

@@ -220,6 +220,13 @@ def may_approve(hotfix: Hotfix, actor: str) -> bool:
     return actor.strip().casefold() != hotfix.requested_by.strip().casefold()
 
 
+def reached_regions(session: Session, hotfix: Hotfix) -> list[Region]:
+    """The regions whose customers the hotfix is for, by slug: one emergency start each."""
+    if hotfix.customers:
+        return sorted({c.region for c in hotfix.customers}, key=lambda r: r.slug)
+    return list(session.scalars(select(Region).join(Customer).distinct().order_by(Region.slug)))
+
+
 def _requested_start(hotfix: Hotfix, region: str) -> datetime | None:
     chosen = (hotfix.emergency_starts or {}).get(region)
     return datetime.fromisoformat(chosen) if chosen else hotfix.emergency_start
@@ -234,9 +241,7 @@ def _check_starts(
     now: datetime,
 ) -> None:
     """Chosen starts are in the future and name regions the hotfix reaches."""
-    reached = {c.region.slug for c in hotfix.customers} or {
-        r.slug for r in session.scalars(select(Region).join(Customer).distinct())
-    }
+    reached = {r.slug for r in reached_regions(session, hotfix)}
     for slug, at in [("", start), *starts.items()]:
         field = f"starts.{slug}" if slug else "start"
         if at is None:

@@ -219,6 +219,9 @@ class HotfixForm(FlaskForm):
     urgency = SelectField("Urgency", choices=URGENCIES)
     customers = SelectMultipleField("Only for these customers", validators=[Optional()])
     justification = TextField("Justification (required for a zero-day)")
+    emergency_start = DateTimeLocalField(
+        "Emergency start (UTC, optional)", format=MINUTES, validators=[Optional()]
+    )
     jira_key = LineField("Jira key", validators=[Optional()])
     summary = TextField("Internal summary")
     public_note = TextField("Customer-facing note (Markdown)")
@@ -228,6 +231,40 @@ class HotfixForm(FlaskForm):
             SelectChoice(c.slug, f"{c.name} ({c.region.slug})") for c in customers
         ]
         return self
+
+
+class ApprovalForm(FlaskForm):
+    """A zero-day's emergency start in each region it reaches, typed in the region's zone;
+    `reviewed` holds the starts the approver last saw, so only those are approved."""
+
+    reviewed = StringField(widget=HiddenInput(), default="")
+
+    @classmethod
+    def for_regions(cls, regions: list[Region], **kwargs) -> ApprovalForm:
+        """The form with a start field per region, named `starts.<slug>` as the domain's
+        refusals name them."""
+
+        class Form(cls):
+            pass
+
+        for region in regions:
+            setattr(
+                Form,
+                f"starts.{region.slug}",
+                DateTimeLocalField(
+                    f"Start in {region.name} ({region.timezone})",
+                    format=MINUTES,
+                    validators=[InputRequired("Choose a start, or keep the one proposed")],
+                ),
+            )
+        return Form(**kwargs)
+
+    def starts(self, regions: list[Region]) -> dict[str, datetime]:
+        """The typed starts as instants, by region slug."""
+        return {
+            r.slug: in_zone(self[f"starts.{r.slug}"].data, r.timezone, field=f"starts.{r.slug}")
+            for r in regions
+        }
 
 
 # Notifications: a customer admin's contacts and webhook endpoints. The domain checks every
