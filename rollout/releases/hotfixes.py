@@ -19,7 +19,7 @@ from rollout.customers import Customer, Region, get_customer
 from rollout.db import lock_row
 from rollout.errors import Conflict, Forbidden, Invalid, NotFound
 from rollout.events import Context, HotfixScheduled, publish
-from rollout.freezes import Freeze, blocking, list_freezes
+from rollout.freezes import blocking, list_freezes
 from rollout.releases.models import (
     Deployment,
     DeploymentStatus,
@@ -31,7 +31,7 @@ from rollout.releases.notes import render_note
 from rollout.releases.releases import check_jira_key
 from rollout.scheduling import parse_zone
 from rollout.validation import check_aware, check_text, optional_text
-from rollout.windows import Window, WindowKind, WindowStatus, create_window
+from rollout.windows import Window, WindowKind, WindowStatus, clear_of, create_window
 
 # An emergency window starts at least this long after approval: time to page the on-call
 # engineer. By default it then waits for the end of the region's business hours.
@@ -348,19 +348,10 @@ def _emergency_window(
             return make(start)
         except Conflict as exc:
             last_error = exc
-            after = max(start + QUARTER, _clear_of(session, exc))
+            after = max(start + QUARTER, clear_of(session, exc) or start)
             start = quiet_start(after, zone, hours, timedelta(0))
     reason = f": {last_error.message}" if last_error else ""
     raise Conflict(f"no free emergency slot within a week{reason}", field="windows")
-
-
-def _clear_of(session: Session, refusal: Conflict) -> datetime:
-    """When the window or freezes that refused a slot end (the earliest a retry can work)."""
-    ends = []
-    if (window_id := refusal.details.get("window")) is not None:
-        ends.append(session.get(Window, window_id).ends_at)
-    ends += [session.get(Freeze, f).ends_at for f in refusal.details.get("freezes", [])]
-    return max(ends, default=datetime.min.replace(tzinfo=UTC))
 
 
 def _targets(session: Session, hotfix: Hotfix) -> list[Customer]:

@@ -203,6 +203,22 @@ class Policy(Answer):
     revision: Counter = Field(description="send it back in PATCH; a stale one gets 409")
 
 
+class CoveredWindow(Answer):
+    id: int
+    title: str
+    region: SlugOf
+    customer: SlugOf | None
+    status: WindowStatus
+    starts_at: Instant
+    ends_at: Instant
+    timezone: str
+    carries: list[str] = Field(description="what waited in it when the freeze was made")
+
+    @classmethod
+    def of(cls, covered) -> Self:
+        return cls.read(covered.window, carries=list(covered.carries))
+
+
 class Freeze(Answer):
     id: int
     scope: FreezeScope
@@ -214,6 +230,13 @@ class Freeze(Answer):
     starts_at: Instant
     ends_at: Instant
     created_by: str
+    covered: list[CoveredWindow] = Field(
+        [], description="on creation: the planned windows it covered, as they now stand"
+    )
+
+    @classmethod
+    def declared(cls, declared) -> Self:
+        return cls.read(declared.freeze, covered=[CoveredWindow.of(c) for c in declared.covered])
 
 
 class EnvironmentName(Answer):

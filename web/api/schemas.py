@@ -255,6 +255,15 @@ class FreezeIn(Body):
     customer: Line | None = Field(None, description="customer slug: its event plan")
     kind: Literal["freeze", "event_plan"] | None = None
     reason: Text = ""
+    covered: Literal["cancel", "move", "keep"] | None = Field(
+        None,
+        description="what happens to the planned windows it covers: required when it "
+        "covers any (the refusal lists them); a regular occurrence cancelled is skipped; "
+        "moved goes to the first quarter hour after the freeze outside the region's "
+        "business hours (or to move_to)",
+    )
+    covered_reason: Text | None = Field(None, description="required with covered: keep")
+    move_to: IsoInstant | None = Field(None, description="with covered: move, the new start")
 
 
 class CustomerIn(Body):
