@@ -117,64 +117,68 @@ def declare_freeze(
     with one, the windows are cancelled, moved or kept in the same transaction. `reviewed`
     (the window ids the planner was shown) refuses a choice made over a stale list."""
     choice = _choice(covered)
-    freeze = create_freeze(
-        session,
-        title=title,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        region=region,
-        customer=customer,
-        kind=kind,
-        reason=reason,
-        actor=actor,
-        now=now,
-    )
-    # Read under the regions' locks create_freeze took: a freeze or a plan at the same
-    # moment is either already here or waits for this one.
-    found = covered_windows(session, freeze, now=now)
-    if reviewed is not None and sorted(reviewed) != sorted(c.window.id for c in found):
-        raise Conflict(
-            "the planned windows under this freeze changed since you looked; check them "
-            "again" + (f": {_listing(found)}" if found else " (none now)"),
-            field="covered",
-            details={"windows": [c.window.id for c in found]},
+    # A refusal leaves nothing behind: not the freeze, not a window changed before it.
+    with session.begin_nested():
+        freeze = create_freeze(
+            session,
+            title=title,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            region=region,
+            customer=customer,
+            kind=kind,
+            reason=reason,
+            actor=actor,
+            now=now,
         )
-    if not found:
-        return Declared(freeze, [], None)
-    if choice is None:
-        raise Invalid(
-            f"This freeze covers {len(found)} planned window{'s' if len(found) > 1 else ''}: "
-            f"{_listing(found)}. Choose to cancel, move or keep "
-            f"{'them' if len(found) > 1 else 'it'}.",
-            field="covered",
-            details={"windows": [c.window.id for c in found]},
-        )
-    note = f"freeze {freeze.title!r}"
-    if choice == Covering.KEEP:
-        why = optional_text(covered_reason, field="covered_reason")
-        if not why:
+        # Read under the regions' locks create_freeze took: a freeze or a plan at the same
+        # moment is either already here or waits for this one.
+        found = covered_windows(session, freeze, now=now)
+        if reviewed is not None and sorted(reviewed) != sorted(c.window.id for c in found):
+            raise Conflict(
+                "the planned windows under this freeze changed since you looked; check them "
+                "again" + (f": {_listing(found)}" if found else " (none now)"),
+                field="covered",
+                details={"windows": [c.window.id for c in found]},
+            )
+        if not found:
+            return Declared(freeze, [], None)
+        if choice is None:
             raise Invalid(
-                "Say why the planned windows may stay inside the freeze", field="covered_reason"
+                f"This freeze covers {len(found)} planned window{'s' if len(found) > 1 else ''}: "
+                f"{_listing(found)}. Choose to cancel, move or keep "
+                f"{'them' if len(found) > 1 else 'it'}.",
+                field="covered",
+                details={"windows": [c.window.id for c in found]},
             )
-        freeze.reason = "; ".join(filter(None, [freeze.reason, f"kept windows inside: {why}"]))
-    elif choice == Covering.CANCEL:
-        for item in found:
-            _change(
-                session,
-                item,
-                Change.SKIP if item.window.kind == WindowKind.REGULAR else Change.CANCEL,
-                reason=f"inside {note}",
-                actor=actor,
-                now=now,
-                context=context,
-            )
-    else:
-        if move_to is not None:
-            check_aware(move_to, field="move_to")
-        for item in found:
-            _move(session, item, freeze, move_to, note=note, actor=actor, now=now, context=context)
-    session.flush()
-    return Declared(freeze, found, choice)
+        note = f"freeze {freeze.title!r}"
+        if choice == Covering.KEEP:
+            why = optional_text(covered_reason, field="covered_reason")
+            if not why:
+                raise Invalid(
+                    "Say why the planned windows may stay inside the freeze", field="covered_reason"
+                )
+            freeze.reason = "; ".join(filter(None, [freeze.reason, f"kept windows inside: {why}"]))
+        elif choice == Covering.CANCEL:
+            for item in found:
+                _change(
+                    session,
+                    item,
+                    Change.SKIP if item.window.kind == WindowKind.REGULAR else Change.CANCEL,
+                    reason=f"inside {note}",
+                    actor=actor,
+                    now=now,
+                    context=context,
+                )
+        else:
+            if move_to is not None:
+                check_aware(move_to, field="move_to")
+            for item in found:
+                _move(
+                    session, item, freeze, move_to, note=note, actor=actor, now=now, context=context
+                )
+        session.flush()
+        return Declared(freeze, found, choice)
 
 
 def _choice(covered: str | None) -> Covering | None:
