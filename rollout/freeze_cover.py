@@ -16,9 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rollout.business_hours import QUARTER, quiet_start
+from rollout.customers import get_customer, get_region
 from rollout.errors import Conflict, Invalid
 from rollout.events import Context
-from rollout.freezes import Freeze, binds, create_freeze
+from rollout.freezes import Freeze, FreezeScope, binds, create_freeze
 from rollout.releases.models import Deployment, DeploymentStatus
 from rollout.scheduling import parse_zone
 from rollout.validation import check_aware, optional_text
@@ -78,6 +79,26 @@ def covered_windows(session: Session, freeze: Freeze, *, now: datetime) -> list[
     )
     windows = [w for w in found if binds(freeze, w.region_id, w.customer_id)]
     return [CoveredWindow(w, _carries(session, w)) for w in windows]
+
+
+def would_cover(
+    session: Session,
+    *,
+    starts_at: datetime,
+    ends_at: datetime,
+    region: str | None = None,
+    customer: str | None = None,
+    now: datetime,
+) -> list[CoveredWindow]:
+    """What a freeze with these bounds and scope would cover, for a form to show before the
+    freeze exists; nothing is stored."""
+    probe = Freeze(starts_at=starts_at, ends_at=ends_at, scope=FreezeScope.GLOBAL)
+    if customer:
+        found = get_customer(session, customer)
+        probe.scope, probe.customer_id, probe.region_id = FreezeScope.CUSTOMER, found.id, None
+    elif region:
+        probe.scope, probe.region_id = FreezeScope.REGION, get_region(session, region).id
+    return covered_windows(session, probe, now=now)
 
 
 def _carries(session: Session, window: Window) -> tuple[str, ...]:

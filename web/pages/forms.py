@@ -112,6 +112,14 @@ SCOPES = [
 ]
 
 
+COVERINGS = [
+    SelectChoice("move", "Move each to the first free slot after the freeze"),
+    SelectChoice("move_to", "Move them to a time I choose"),
+    SelectChoice("cancel", "Cancel them (a regular occurrence is skipped)"),
+    SelectChoice("keep", "Keep them inside the freeze"),
+]
+
+
 class FreezeForm(FlaskForm):
     title = LineField("Title", validators=[InputRequired()])
     scope = RadioField("Applies to", choices=SCOPES, default="global")
@@ -120,6 +128,18 @@ class FreezeForm(FlaskForm):
     starts_at = DateTimeLocalField("Starts (UTC)", format=MINUTES, validators=[InputRequired()])
     ends_at = DateTimeLocalField("Ends (UTC)", format=MINUTES, validators=[InputRequired()])
     reason = TextField("Reason")
+    # Shown once the freeze is found to cover planned windows: what happens to them.
+    covered = RadioField(
+        "What happens to these windows",
+        choices=COVERINGS,
+        validators=[Optional()],
+        validate_choice=True,
+    )
+    move_to = DateTimeLocalField("New start (UTC)", format=MINUTES, validators=[Optional()])
+    covered_reason = LineField("Why they may stay inside the freeze", validators=[Optional()])
+    # The ids of the windows the planner was shown: a choice over a list since changed is
+    # refused rather than applied to windows nobody looked at.
+    reviewed = StringField(widget=HiddenInput(), default="")
 
     def offer(self, regions: list[Region], customers: list[Customer]) -> FreezeForm:
         self.region.choices = [SelectChoice("", "—")] + [
@@ -143,6 +163,24 @@ class FreezeForm(FlaskForm):
         return {
             "region": self.region.data if self.scope.data == "region" else None,
             "customer": self.customer.data if self.scope.data == "customer" else None,
+        }
+
+    def choice(self) -> dict:
+        """The use case's covered/move_to/covered_reason/reviewed arguments."""
+        if self.covered.data == "move_to" and self.move_to.data is None:
+            raise Invalid(
+                "Choose the new start, or move them to the first free slot", field="move_to"
+            )
+        reviewed = self.reviewed.data or ""
+        return {
+            "covered": "move" if self.covered.data == "move_to" else self.covered.data or None,
+            "move_to": in_zone(self.move_to.data, "UTC", field="move_to")
+            if self.covered.data == "move_to"
+            else None,
+            "covered_reason": self.covered_reason.data if self.covered.data == "keep" else None,
+            "reviewed": [int(i) for i in reviewed.split() if is_whole_number(i)]
+            if reviewed
+            else None,
         }
 
 
