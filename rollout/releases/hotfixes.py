@@ -194,7 +194,7 @@ def preview_approval(
             session, hotfix_id, start=start, starts=starts, actor=actor, now=now, context=context
         )
         windows = {d.window.id: d.window for d in hotfix.deployments if d.window is not None}
-        chosen = set((starts or {}).keys())
+        named = set(starts or {})
         slots = [
             EmergencySlot(
                 region=w.region.slug,
@@ -203,7 +203,7 @@ def preview_approval(
                 ends_at=w.ends_at,
                 timezone=w.timezone,
                 chosen=bool(
-                    w.region.slug in chosen or start or _requested_start(hotfix, w.region.slug)
+                    w.region.slug in named or start or _requested_start(hotfix, w.region.slug)
                 ),
             )
             for w in windows.values()
@@ -249,8 +249,8 @@ def _check_starts(
         check_aware(at, field=field)
         if slug and slug not in reached:
             raise Invalid(
-                f"hotfix #{hotfix.id or 'new'} reaches no customer in region {slug!r}; it "
-                f"reaches {', '.join(sorted(reached)) or 'none'}",
+                f"the hotfix reaches no customer in region {slug!r}; its regions are "
+                f"{', '.join(sorted(reached)) or 'none'}",
                 field=field,
             )
         if at < now:
