@@ -65,7 +65,7 @@ def parse_hours(opens: str, closes: str, days: str) -> BusinessHours:
     )
     if hours.closes <= hours.opens:
         raise Invalid(
-            "business hours must close after they open (e.g. 09:00 to 17:00)",
+            "business hours must end after they start (e.g. 09:00 to 17:00)",
             field="business_closes",
         )
     return hours

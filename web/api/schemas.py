@@ -328,6 +328,10 @@ class DeploymentPatch(Body):
     note: Text = ""
 
 
+# A map by region slug: keys that are not slugs name no region.
+ONLY_SLUGS = {"additionalProperties": False}
+
+
 class HotfixIn(Body):
     title: Title
     urgency: Literal["zero_day", "normal"]
@@ -344,7 +348,9 @@ class HotfixIn(Body):
         "region's first quarter hour outside its business hours",
     )
     emergency_starts: dict[Slug, IsoInstant] = Field(
-        default_factory=dict, description="a zero_day's emergency start by region slug"
+        default_factory=dict,
+        description="a zero_day's emergency start by region slug",
+        json_schema_extra=ONLY_SLUGS,
     )
 
 
@@ -355,7 +361,9 @@ class ApprovalIn(Body):
         "else each region's first quarter hour outside its business hours",
     )
     starts: dict[Slug, IsoInstant] = Field(
-        default_factory=dict, description="the emergency start by region slug"
+        default_factory=dict,
+        description="the emergency start by region slug",
+        json_schema_extra=ONLY_SLUGS,
     )
 
 
