@@ -8,6 +8,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from rollout.business_hours import BusinessHours, parse_hours
 from rollout.db import Base, UTCDateTime, conflict_on_duplicate
 from rollout.errors import Conflict, Invalid, NotFound
 from rollout.scheduling import parse_zone
@@ -40,7 +41,15 @@ class Region(Base):
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64))
+    # When its customers work (local time): emergency windows are proposed outside them.
+    business_opens: Mapped[str] = mapped_column(String(5), default="09:00", server_default="09:00")
+    business_closes: Mapped[str] = mapped_column(String(5), default="17:00", server_default="17:00")
+    business_days: Mapped[str] = mapped_column(String(7), default="12345", server_default="12345")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    @property
+    def business_hours(self) -> BusinessHours:
+        return parse_hours(self.business_opens, self.business_closes, self.business_days)
 
 
 class Customer(Base):
@@ -78,17 +87,27 @@ class Environment(Base):
 
 
 def create_region(
-    session: Session, *, slug: str, name: str, timezone: str, now: datetime
+    session: Session,
+    *,
+    slug: str,
+    name: str,
+    timezone: str,
+    business_opens: str = "09:00",
+    business_closes: str = "17:00",
+    business_days: str = "12345",
+    now: datetime,
 ) -> Region:
     """A new hosting region computing its windows in `timezone`."""
     check_slug(slug)
     parse_zone(timezone)
+    hours = parse_hours(business_opens, business_closes, business_days)
     taken = Conflict(f"region {slug!r} already exists", field="slug")
     if session.scalar(select(Region.id).where(Region.slug == slug)) is not None:
         raise taken
     region = Region(
         slug=slug, name=check_text(name, field="name"), timezone=timezone, created_at=now
     )
+    _set_hours(region, hours)
     with conflict_on_duplicate(session, taken):  # two may pass the check at once
         session.add(region)
     return region
@@ -105,6 +124,38 @@ def get_region(session: Session, slug: str, *, field: str = "region") -> Region:
 def list_regions(session: Session) -> list[Region]:
     """All regions by slug."""
     return list(session.scalars(select(Region).order_by(Region.slug)))
+
+
+def update_region(
+    session: Session,
+    slug: str,
+    *,
+    name: str | None = None,
+    business_opens: str | None = None,
+    business_closes: str | None = None,
+    business_days: str | None = None,
+) -> Region:
+    """Rename a region or change its business hours (what is not given stays)."""
+    region = get_region(session, slug)
+    if name is not None:
+        region.name = check_text(name, field="name")
+    current = region.business_hours
+    _set_hours(
+        region,
+        parse_hours(
+            business_opens if business_opens is not None else f"{current.opens:%H:%M}",
+            business_closes if business_closes is not None else f"{current.closes:%H:%M}",
+            business_days if business_days is not None else current.days,
+        ),
+    )
+    session.flush()
+    return region
+
+
+def _set_hours(region: Region, hours: BusinessHours) -> None:
+    region.business_opens = f"{hours.opens:%H:%M}"
+    region.business_closes = f"{hours.closes:%H:%M}"
+    region.business_days = hours.days
 
 
 def create_customer(

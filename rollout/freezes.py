@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from sqlalchemy import ForeignKey, String, Text, or_, select
@@ -74,11 +74,18 @@ def create_freeze(
     actor: str,
     now: datetime,
 ) -> Freeze:
-    """A freeze for everyone, for `region`, or for `customer` (an event plan by default)."""
+    """A freeze for everyone, for `region`, or for `customer` (an event plan by default).
+    One already over is refused: it would bind nothing and never be shown again."""
     check_aware(starts_at, field="starts_at")
     check_aware(ends_at, field="ends_at")
     if ends_at <= starts_at:
-        raise Invalid("ends_at must be after starts_at", field="ends_at")
+        raise Invalid("The end must be after the start", field="ends_at")
+    if ends_at <= now:
+        raise Invalid(
+            f"This freeze would already be over: it ends {ends_at.astimezone(UTC):%Y-%m-%d %H:%M}"
+            " UTC, in the past. A freeze must end after now.",
+            field="ends_at",
+        )
     if region and customer:
         raise Invalid("give a region or a customer, not both", field="customer")
     freeze = Freeze(

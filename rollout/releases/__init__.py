@@ -19,7 +19,16 @@ from rollout.releases.deployments import (
     report_outcome,
     report_wave,
 )
-from rollout.releases.hotfixes import approve_hotfix, get_hotfix, list_hotfixes, request_hotfix
+from rollout.releases.hotfixes import (
+    EmergencySlot,
+    approve_hotfix,
+    get_hotfix,
+    list_hotfixes,
+    may_approve,
+    preview_approval,
+    reached_regions,
+    request_hotfix,
+)
 from rollout.releases.models import (
     Deployment,
     DeploymentOutcome,
@@ -50,6 +59,7 @@ __all__ = [
     "Deployment",
     "DeploymentOutcome",
     "DeploymentStatus",
+    "EmergencySlot",
     "EnvironmentState",
     "Hotfix",
     "HotfixStatus",
@@ -73,9 +83,12 @@ __all__ = [
     "get_release",
     "list_hotfixes",
     "list_releases",
+    "may_approve",
     "move_wave",
     "plan_release",
+    "preview_approval",
     "propose_waves",
+    "reached_regions",
     "public_items",
     "region_dates",
     "report_outcome",

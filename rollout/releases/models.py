@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rollout.customers import Customer, Environment, EnvironmentKind
@@ -137,6 +137,12 @@ class Hotfix(Base):
     requested_by: Mapped[str] = mapped_column(String(200))
     approved_by: Mapped[str | None] = mapped_column(String(200))
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A zero-day's emergency start as the requester chose it: one instant for every region,
+    # or per region slug (ISO UTC instants); the approver may choose again.
+    emergency_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    emergency_starts: Mapped[dict[str, str]] = mapped_column(
+        JSON, default=dict, server_default="{}"
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from rollout.customers import Customer, EnvironmentKind
+from rollout.customers import Customer, EnvironmentKind, Region
+from rollout.db import lock_row
 from rollout.errors import Conflict, Invalid, NotFound
 from rollout.events import ReleaseScheduled, publish
 from rollout.freezes import Freeze, FreezeScope, blocking, list_freezes
@@ -148,6 +149,11 @@ def plan_release(session: Session, version: str, *, actor: str, now: datetime) -
     """Replace the release's waves with a fresh proposal; the release becomes scheduled.
     Plans of one release at the same moment queue on it: each replaces the one before."""
     release = get_release(session, version, lock=True)
+    # Freezes are made under their regions' locks, in id order (rollout/freezes.py): planning
+    # under the same ones means a freeze made at this moment is either seen here or, made
+    # after, finds these waves in the windows it covers.
+    for region in session.scalars(select(Region).order_by(Region.id)):
+        lock_row(session, region)
     if release.status not in (ReleaseStatus.DRAFT, ReleaseStatus.SCHEDULED):
         raise Conflict(
             f"release {version} is {release.status}; only a draft or scheduled "

@@ -4,6 +4,7 @@ from rollout.windows.changes import (
     Change,
     allowed_changes,
     change_window,
+    clear_of,
     create_window,
     get_window,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "WindowRevision",
     "WindowStatus",
     "change_window",
+    "clear_of",
     "create_policy",
     "create_window",
     "default_horizon",

@@ -298,6 +298,16 @@ def _check_conflicts(
     return freezes
 
 
+def clear_of(session: Session, refusal: Conflict) -> datetime | None:
+    """When the window or freezes that refused a slot end (the earliest a retry can work),
+    or None when neither refused it."""
+    ends = []
+    if (window_id := refusal.details.get("window")) is not None:
+        ends.append(session.get(Window, window_id).ends_at)
+    ends += [session.get(Freeze, f).ends_at for f in refusal.details.get("freezes", [])]
+    return max(ends, default=None)
+
+
 def _override_note(freezes: list[Freeze], reason: str | None) -> str | None:
     if not freezes:
         return None

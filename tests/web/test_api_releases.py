@@ -462,3 +462,78 @@ def test_customers_read_public_notes_but_cannot_change_releases(client, world, c
     call(client, "GET", "/api/v1/releases/2026.12/waves", acme, status=403)
     call(client, "GET", "/api/v1/environments?fix=OPS-1", acme, status=403)
     assert call(client, "GET", "/api/v1/releases", acme)["items"] == []
+
+
+def test_an_approver_previews_then_chooses_emergency_starts_through_the_api(
+    client, world, manager, second_manager, clock
+):
+    clock.now = datetime(2026, 11, 23, 13, 50, tzinfo=UTC)  # Monday 08:50 in New York
+    hotfix = call(
+        client,
+        "POST",
+        "/api/v1/hotfixes",
+        manager,
+        {
+            "title": "Upload hardening",
+            "urgency": "zero_day",
+            "justification": "Exploited in the wild",
+            "emergency_starts": {"apac": "2026-11-24T15:00:00Z"},
+        },
+        201,
+    )
+    assert hotfix["emergency_starts"] == {"apac": "2026-11-24T15:00:00+00:00"}
+    url = f"/api/v1/hotfixes/{hotfix['id']}"
+
+    preview = call(client, "POST", f"{url}/approval-preview", second_manager)["items"]
+    for slot in preview:
+        response_validator("EmergencySlot").validate(slot)
+    assert [(s["region"], s["local_start"], s["chosen"]) for s in preview] == [
+        ("apac", "2026-11-25T02:00:00+11:00", True),
+        ("eu", "2026-11-23T17:00:00+00:00", False),
+        ("us", "2026-11-23T17:00:00-05:00", False),
+    ]
+    assert call(client, "GET", "/api/v1/hotfixes", manager)["items"][0]["deployments"] == []
+
+    refused = call(
+        client,
+        "POST",
+        f"{url}/approve",
+        second_manager,
+        {"starts": {"us": "2026-11-01T00:00Z"}},
+        422,
+    )
+    assert refused["error"]["field"] == "starts.us"
+    approved = call(
+        client, "POST", f"{url}/approve", second_manager, {"starts": {"eu": "2026-11-23T20:00Z"}}
+    )
+    starts = {d["scheduled_for"] for d in approved["deployments"]}
+    assert starts == {"2026-11-24T15:00:00Z", "2026-11-23T20:00:00Z", "2026-11-23T22:00:00Z"}
+
+
+def test_a_regions_business_hours_are_set_through_the_api(client, world, manager):
+    region = call(
+        client,
+        "PATCH",
+        "/api/v1/regions/us",
+        manager,
+        {"business_opens": "07:30", "business_days": "123456"},
+    )
+    response_validator("Region").validate(region)
+    assert (region["business_opens"], region["business_closes"], region["business_days"]) == (
+        "07:30",
+        "17:00",
+        "123456",
+    )
+    refused = call(
+        client, "PATCH", "/api/v1/regions/us", manager, {"business_closes": "06:00"}, 422
+    )
+    assert refused["error"]["field"] == "business_closes"
+    created = call(
+        client,
+        "POST",
+        "/api/v1/regions",
+        manager,
+        {"slug": "latam", "name": "Latin America", "timezone": "America/Sao_Paulo"},
+        201,
+    )
+    assert (created["business_opens"], created["business_days"]) == ("09:00", "12345")

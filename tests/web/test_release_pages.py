@@ -460,12 +460,50 @@ def test_zero_day_hotfix_needs_a_second_release_manager_to_approve_it(client, se
     assert hotfix.status == "awaiting_approval"
 
     action = f"/staff/hotfixes/{hotfix.id}/approve"
-    own = post_form(client, page, action, {}, prefix=f"approve-{hotfix.id}-")
-    assert own.status_code == 403
-    assert "the requester cannot approve their own hotfix; ask another release manager" in own.text
+    card = client.get(page).text
+    assert "Waiting for a release manager other than rm@example.com" in card
+    assert action not in card, "the requester is not offered the approval"
+    for own in (
+        client.get(action),
+        post_form(client, page, action, {"action": "approve", **TYPED}),
+    ):
+        assert own.status_code == 403
+        assert "the requester cannot approve their own hotfix; ask another" in own.text
+        assert "Approve and schedule" not in own.text
 
     sign_in(client, session, email="second@example.com")
-    approved = post_form(client, page, action, {}, prefix=f"approve-{hotfix.id}-")
+    assert action in client.get(page).text
+    review = client.get(action)
+    assert review.status_code == 200
+    assert "us</strong>:\n            Sun 22 Nov, 07:30 America/New_York (12:30 UTC)" in review.text
+    session.expire_all()
+    assert session.get(Hotfix, hotfix.id).status == "awaiting_approval", "a review writes nothing"
+
+    # A time typed but not yet reviewed is shown, not approved.
+    changed = post_form(
+        client,
+        action,
+        action,
+        {"action": "approve", **TYPED, "reviewed": reviewed(review.text)},
+    )
+    assert changed.status_code == 200
+    assert "Sun 22 Nov, 19:00 America/New_York (Mon 23 Nov, 00:00 UTC)" in changed.text
+    session.expire_all()
+    assert session.get(Hotfix, hotfix.id).status == "awaiting_approval"
+
+    past = post_form(
+        client, action, action, {"action": "review", **TYPED, "starts.us": "2026-11-01T19:00"}
+    )
+    assert past.status_code == 422
+    assert 'value="2026-11-01T19:00"' in past.text, "what was typed stays"
+    assert "is in the past" in past.text
+
+    approved = post_form(
+        client,
+        action,
+        action,
+        {"action": "approve", **TYPED, "reviewed": reviewed(changed.text)},
+    )
     assert approved.status_code == 302
     session.expire_all()
     hotfix = session.get(Hotfix, hotfix.id)
@@ -473,7 +511,15 @@ def test_zero_day_hotfix_needs_a_second_release_manager_to_approve_it(client, se
     listing = client.get(page).text
     assert "by second@example.com" in listing
     assert "Emergency maintenance" in listing
-    assert "Sun 22 Nov 2026, 07:30–08:30 EST (America/New_York)" in listing
+    assert "Sun 22 Nov 2026, 19:00–20:00 EST (America/New_York)" in listing
+
+
+TYPED = {"starts.us": "2026-11-22T19:00", "starts.eu": "2026-11-23T01:00"}
+
+
+def reviewed(page: str) -> str:
+    """The starts a review page showed, as its form sends them back."""
+    return unescape(re.search(r'name="reviewed" type="hidden" value="([^"]*)"', page)[1])
 
 
 def test_release_manager_requests_a_patch_for_one_customer(client, session, world):

@@ -49,6 +49,12 @@ BEYOND_A_SCHEMA = [
         r"^say why you",
         r"must not be before",
         r"must (?:end|be) after",
+        r"^This freeze covers \d+ planned window",  # covered: a choice once windows are found
+        r"^Say why the planned windows may stay",
+        r"^only a zero-day gets an emergency window",
+        r"^the emergency start.* is in the past",
+        r"would already be over",
+        r"reaches no customer in region",
         # a name that must exist: a stored row, an IANA zone, a host in DNS
         r"^no (?:region|customer|environment|release|hotfix|wave|window|bug) ",
         r"^unknown time zone",

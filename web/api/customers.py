@@ -6,7 +6,7 @@ from flask import Blueprint
 
 from rollout import customers, feeds
 from web.api import responses as r
-from web.api.schemas import CustomerIn, CustomerPatch, RegionIn
+from web.api.schemas import CustomerIn, CustomerPatch, RegionIn, RegionPatch
 from web.auth import principal
 from web.database import db, now, public_url
 
@@ -20,6 +20,12 @@ def list_regions():
 
 def create_region(data: RegionIn):
     region = customers.create_region(db(), **data.model_dump(), now=now())
+    db().commit()
+    return r.Region.read(region)
+
+
+def update_region(slug: str, data: RegionPatch):
+    region = customers.update_region(db(), slug, **data.model_dump(exclude_unset=True))
     db().commit()
     return r.Region.read(region)
 

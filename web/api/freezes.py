@@ -6,12 +6,13 @@ from flask import Blueprint
 
 from rollout import freezes
 from rollout.customers import get_customer, get_region
+from rollout.freeze_cover import declare_freeze
 from web.api import responses as r
 from web.api.inputs import int_id
 from web.api.queries import FreezeQuery
 from web.api.schemas import FreezeIn
 from web.auth import principal
-from web.database import db, now
+from web.database import context, db, now
 
 blueprint = Blueprint("freezes_api", __name__, url_prefix="/api/v1")
 
@@ -28,9 +29,11 @@ def list_freezes(args: FreezeQuery):
 
 
 def create_freeze(data: FreezeIn):
-    freeze = freezes.create_freeze(db(), **data.model_dump(), actor=principal().actor, now=now())
+    declared = declare_freeze(
+        db(), **data.model_dump(), actor=principal().actor, now=now(), context=context()
+    )
     db().commit()
-    return r.Freeze.read(freeze)
+    return r.Freeze.declared(declared)
 
 
 def delete_freeze(freeze_id: str):

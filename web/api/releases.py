@@ -11,6 +11,7 @@ from web.api import responses as r
 from web.api.inputs import int_id
 from web.api.queries import FixQuery
 from web.api.schemas import (
+    ApprovalIn,
     DeploymentPatch,
     DeploymentReport,
     HotfixIn,
@@ -127,13 +128,25 @@ def list_hotfixes():
     return [view.of(h) for h in found]
 
 
-def approve_hotfix(hotfix_id: str):
+def approve_hotfix(hotfix_id: str, data: ApprovalIn):
     """A second release manager approves; the requester cannot."""
     hotfix = releases.approve_hotfix(
-        db(), int_id(hotfix_id), actor=principal().actor, now=now(), context=context()
+        db(), int_id(hotfix_id), **data.model_dump(), **_who(), context=context()
     )
     db().commit()
     return r.Hotfix.of(hotfix)
+
+
+def preview_approval(hotfix_id: str, data: ApprovalIn):
+    """Where approving would put each emergency window; nothing is written."""
+    slots = releases.preview_approval(
+        db(), int_id(hotfix_id), **data.model_dump(), **_who(), context=context()
+    )
+    return [r.EmergencySlot.of(s) for s in slots]
+
+
+def _who() -> dict:
+    return {"actor": principal().actor, "now": now()}
 
 
 def customer_environments(slug: str):

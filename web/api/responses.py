@@ -113,6 +113,9 @@ class Region(Answer):
     slug: str
     name: str
     timezone: str
+    business_opens: str = Field(description="HH:MM, local")
+    business_closes: str = Field(description="HH:MM, local")
+    business_days: str = Field(description="ISO weekdays, 12345 is Monday to Friday")
 
 
 class PublicWindow(Answer):
@@ -200,6 +203,22 @@ class Policy(Answer):
     revision: Counter = Field(description="send it back in PATCH; a stale one gets 409")
 
 
+class CoveredWindow(Answer):
+    id: int
+    title: str
+    region: SlugOf
+    customer: SlugOf | None
+    status: WindowStatus
+    starts_at: Instant
+    ends_at: Instant
+    timezone: str
+    carries: list[str] = Field(description="what waited in it when the freeze was made")
+
+    @classmethod
+    def of(cls, covered) -> Self:
+        return cls.read(covered.window, carries=list(covered.carries))
+
+
 class Freeze(Answer):
     id: int
     scope: FreezeScope
@@ -211,6 +230,13 @@ class Freeze(Answer):
     starts_at: Instant
     ends_at: Instant
     created_by: str
+    covered: list[CoveredWindow] = Field(
+        [], description="on creation: the planned windows it covered, as they now stand"
+    )
+
+    @classmethod
+    def declared(cls, declared) -> Self:
+        return cls.read(declared.freeze, covered=[CoveredWindow.of(c) for c in declared.covered])
 
 
 class EnvironmentName(Answer):
@@ -445,12 +471,30 @@ class Hotfix(PublicHotfix):
     requested_by: str = Field("", description="staff only")
     approved_by: str | None = Field(None, description="staff only")
     approved_at: Instant | None = None
+    emergency_start: Instant | None = Field(None, description="staff only: as requested")
+    emergency_starts: dict[str, str] = Field({}, description="staff only: by region slug")
     deployments: list[Deployment] = []
 
     @classmethod
     def of(cls, hotfix) -> Self:
         deployments = [Deployment.of(d) for d in hotfix.deployments]
         return cls.read(hotfix, patch=hotfix.is_patch, deployments=deployments)
+
+
+class EmergencySlot(Answer):
+    """Where an approval would put one emergency window."""
+
+    region: str
+    customer: str | None
+    starts_at: Instant
+    ends_at: Instant
+    timezone: str
+    local_start: LocalTime
+    chosen: bool = Field(description="a chosen start, not the business-hours default")
+
+    @classmethod
+    def of(cls, slot) -> Self:
+        return cls.read(slot, local_start=local(slot.starts_at, slot.timezone))
 
 
 class ReleaseName(Answer):

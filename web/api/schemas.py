@@ -158,10 +158,26 @@ class Edit(Body):
         return self.revision if self.revision is not None else self.version
 
 
+ClockTime = Annotated[Line, _documented(pattern="^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+Weekdays = Annotated[Line, _documented(pattern="^[1-7]{0,7}$")]
+OPENS = "local time its customers start work; emergency windows are proposed outside"
+DAYS = "ISO weekdays its customers work, 1 (Monday) to 7 (Sunday): 12345 is Monday to Friday"
+
+
 class RegionIn(Body):
     slug: Slug = Field(description="lowercase id, e.g. `us`")
     name: Title
     timezone: Line = Field(description="IANA zone, e.g. America/New_York")
+    business_opens: ClockTime = Field("09:00", description=OPENS)
+    business_closes: ClockTime = Field("17:00", description="local time its customers stop work")
+    business_days: Weekdays = Field("12345", description=DAYS)
+
+
+class RegionPatch(Body):
+    name: Title | None = None
+    business_opens: ClockTime | None = Field(None, description=OPENS)
+    business_closes: ClockTime | None = Field(None, description="local time work stops")
+    business_days: Weekdays | None = Field(None, description=DAYS)
 
 
 class PolicyIn(Body):
@@ -239,6 +255,15 @@ class FreezeIn(Body):
     customer: Line | None = Field(None, description="customer slug: its event plan")
     kind: Literal["freeze", "event_plan"] | None = None
     reason: Text = ""
+    covered: Literal["cancel", "move", "keep"] | None = Field(
+        None,
+        description="what happens to the planned windows it covers: required when it "
+        "covers any (the refusal lists them); a regular occurrence cancelled is skipped; "
+        "moved goes to the first quarter hour after the freeze outside the region's "
+        "business hours (or to move_to)",
+    )
+    covered_reason: Text | None = Field(None, description="required with covered: keep")
+    move_to: IsoInstant | None = Field(None, description="with covered: move, the new start")
 
 
 class CustomerIn(Body):
@@ -318,6 +343,10 @@ class DeploymentPatch(Outcome):
     status: DEPLOYMENT_STATUSES = Field(description="rolled_back records a rollback")
 
 
+# A map by region slug: keys that are not slugs name no region.
+ONLY_SLUGS = {"additionalProperties": False}
+
+
 class HotfixIn(Body):
     title: Title
     urgency: Literal["zero_day", "normal"]
@@ -328,6 +357,29 @@ class HotfixIn(Body):
         default_factory=list, description="customer slugs: a per-customer patch; empty for all"
     )
     justification: Text | None = Field(None, description="required for a zero_day")
+    emergency_start: IsoInstant | None = Field(
+        None,
+        description="a zero_day's emergency start in every region; default: each "
+        "region's first quarter hour outside its business hours",
+    )
+    emergency_starts: dict[Slug, IsoInstant] = Field(
+        default_factory=dict,
+        description="a zero_day's emergency start by region slug",
+        json_schema_extra=ONLY_SLUGS,
+    )
+
+
+class ApprovalIn(Body):
+    start: IsoInstant | None = Field(
+        None,
+        description="the emergency start in every region; default: the requester's, "
+        "else each region's first quarter hour outside its business hours",
+    )
+    starts: dict[Slug, IsoInstant] = Field(
+        default_factory=dict,
+        description="the emergency start by region slug",
+        json_schema_extra=ONLY_SLUGS,
+    )
 
 
 class TicketIn(Body):

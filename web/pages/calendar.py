@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from rollout import freezes, windows
@@ -9,11 +11,13 @@ from rollout.access import PLANNERS
 from rollout.agenda import window_agenda
 from rollout.customers import get_region, list_customers, list_regions
 from rollout.errors import DomainError
+from rollout.freeze_cover import declare_freeze, would_cover
 from rollout.windows import Change, Window, WindowKind
 from web.auth import principal
 from web.database import context, db, now
 from web.pages.calendar_views import page_words, read_query
-from web.pages.display import local_input
+from web.pages.customer_status import moment_text
+from web.pages.display import local_and_utc, local_input
 from web.pages.forms import ChangeForm, FreezeForm, WindowForm, in_zone, refuse
 from web.pages.months import calendar_page
 from web.pages.signin import staff_page
@@ -125,37 +129,40 @@ def new_window():
 @blueprint.route("/freezes/new", methods=["GET", "POST"])
 @staff_page(*PLANNERS)
 def new_freeze():
-    """A freeze for everyone, one region or one customer; the times are UTC."""
+    """A freeze for everyone, one region or one customer; the times are UTC. One over planned
+    windows comes back listing them, to choose what happens to them before it is made."""
     form = FreezeForm().offer(list_regions(db()), list_customers(db()))
     if not form.validate_on_submit():
         return _new_freeze_page(form, 422 if form.is_submitted() else 200)
     try:
-        created = freezes.create_freeze(
+        declared = declare_freeze(
             db(),
             title=form.title.data,
             starts_at=in_zone(form.starts_at.data, "UTC", field="starts_at"),
             ends_at=in_zone(form.ends_at.data, "UTC", field="ends_at"),
             reason=form.reason.data,
             **form.target(),
+            **form.choice(),
             actor=principal().actor,
             now=now(),
+            context=context(),
         )
     except DomainError as exc:
         db().rollback()
         return _new_freeze_page(form, refuse(form, exc))
     db().commit()
-    flash(f"Freeze “{created.title}” created.", "success")
+    flash(_freeze_done(declared), "success")
     return redirect(url_for(".months"))
 
 
 @blueprint.post("/freezes/<int:freeze_id>/lift")
 @staff_page(*PLANNERS)
 def lift_freeze(freeze_id: int):
-    """Delete a freeze; windows it blocked are not re-planned by this."""
+    """Delete a freeze (the calendar asked first); windows it blocked are not re-planned."""
     title = freezes.get_freeze(db(), freeze_id).title
     freezes.delete_freeze(db(), freeze_id)
     db().commit()
-    flash(f"Freeze “{title}” lifted.", "success")
+    flash(f"Freeze “{title}” lifted: deployments may go ahead in its time again.", "success")
     return redirect(url_for(".months"))
 
 
@@ -194,4 +201,40 @@ def _new_window_page(form: WindowForm, status: int):
 
 
 def _new_freeze_page(form: FreezeForm, status: int):
-    return render_template("staff/new_freeze.html", form=form), status
+    """The form as typed, with the planned windows the freeze would cover (each in its own
+    zone, with what it carries) and the choice of what happens to them."""
+    covered = []
+    if form.starts_at.data and form.ends_at.data and not form.errors.get("ends_at"):
+        # An unknown region or customer: its own message is beside its field.
+        with suppress(DomainError):
+            covered = would_cover(
+                db(),
+                starts_at=in_zone(form.starts_at.data, "UTC", field="starts_at"),
+                ends_at=in_zone(form.ends_at.data, "UTC", field="ends_at"),
+                **form.target(),
+                now=now(),
+            )
+    if covered:
+        form.reviewed.data = " ".join(str(c.window.id) for c in covered)
+    return render_template("staff/new_freeze.html", form=form, covered=covered), status
+
+
+def _freeze_done(declared) -> str:
+    """What the planner is told: the freeze, when it began if already, and what moved."""
+    freeze = declared.freeze
+    text = f"Freeze “{freeze.title}” created"
+    if freeze.starts_at < now():
+        text += f"; it began already ({moment_text(freeze.starts_at, 'UTC')}) and binds from now"
+    done = {"move": "moved", "cancel": "cancelled", "keep": "kept inside it"}
+    if declared.covered:
+        windows = "; ".join(
+            f"{c.window.region.slug} #{c.window.id}"
+            + (
+                f" to {local_and_utc(c.window.starts_at, c.window.timezone)}"
+                if declared.choice == "move"
+                else ""
+            )
+            for c in declared.covered
+        )
+        text += f". {len(declared.covered)} planned window(s) {done[declared.choice]}: {windows}"
+    return text + "."

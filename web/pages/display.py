@@ -63,6 +63,18 @@ def utc_iso(value: datetime) -> str:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+def local_and_utc(value: datetime, zone_name: str) -> str:
+    """`Mon 7 Dec, 17:00 America/New_York (22:00 UTC)`: what a region's people read, and the
+    instant everyone can compare (with its day when the UTC day differs)."""
+    local, utc = value.astimezone(ZoneInfo(zone_name)), value.astimezone(UTC)
+    day = f"{_WEEKDAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]}"
+    utc_day = f"{_WEEKDAYS[utc.weekday()]} {utc.day} {_MONTHS[utc.month - 1]}, "
+    return (
+        f"{day}, {local:%H:%M} {zone_name} "
+        f"({'' if utc.date() == local.date() else utc_day}{utc:%H:%M} UTC)"
+    )
+
+
 def local_input(value: datetime, zone_name: str) -> datetime:
     """`value` as the naive wall time a datetime-local input shows in `zone_name`."""
     return value.astimezone(ZoneInfo(zone_name)).replace(tzinfo=None, second=0, microsecond=0)

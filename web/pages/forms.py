@@ -113,6 +113,14 @@ SCOPES = [
 ]
 
 
+COVERINGS = [
+    SelectChoice("move", "Move each to the first free slot after the freeze"),
+    SelectChoice("move_to", "Move them to a time I choose"),
+    SelectChoice("cancel", "Cancel them (a regular occurrence is skipped)"),
+    SelectChoice("keep", "Keep them inside the freeze"),
+]
+
+
 class FreezeForm(FlaskForm):
     title = LineField("Title", validators=[InputRequired()])
     scope = RadioField("Applies to", choices=SCOPES, default="global")
@@ -121,6 +129,18 @@ class FreezeForm(FlaskForm):
     starts_at = DateTimeLocalField("Starts (UTC)", format=MINUTES, validators=[InputRequired()])
     ends_at = DateTimeLocalField("Ends (UTC)", format=MINUTES, validators=[InputRequired()])
     reason = TextField("Reason")
+    # Shown once the freeze is found to cover planned windows: what happens to them.
+    covered = RadioField(
+        "What happens to these windows",
+        choices=COVERINGS,
+        validators=[Optional()],
+        validate_choice=True,
+    )
+    move_to = DateTimeLocalField("New start (UTC)", format=MINUTES, validators=[Optional()])
+    covered_reason = LineField("Why they may stay inside the freeze", validators=[Optional()])
+    # The ids of the windows the planner was shown: a choice over a list since changed is
+    # refused rather than applied to windows nobody looked at.
+    reviewed = StringField(widget=HiddenInput(), default="")
 
     def offer(self, regions: list[Region], customers: list[Customer]) -> FreezeForm:
         self.region.choices = [SelectChoice("", "—")] + [
@@ -144,6 +164,24 @@ class FreezeForm(FlaskForm):
         return {
             "region": self.region.data if self.scope.data == "region" else None,
             "customer": self.customer.data if self.scope.data == "customer" else None,
+        }
+
+    def choice(self) -> dict:
+        """The use case's covered/move_to/covered_reason/reviewed arguments."""
+        if self.covered.data == "move_to" and self.move_to.data is None:
+            raise Invalid(
+                "Choose the new start, or move them to the first free slot", field="move_to"
+            )
+        reviewed = self.reviewed.data or ""
+        return {
+            "covered": "move" if self.covered.data == "move_to" else self.covered.data or None,
+            "move_to": in_zone(self.move_to.data, "UTC", field="move_to")
+            if self.covered.data == "move_to"
+            else None,
+            "covered_reason": self.covered_reason.data if self.covered.data == "keep" else None,
+            "reviewed": [int(i) for i in reviewed.split() if is_whole_number(i)]
+            if reviewed
+            else None,
         }
 
 
@@ -234,6 +272,9 @@ class HotfixForm(FlaskForm):
     urgency = SelectField("Urgency", choices=URGENCIES)
     customers = SelectMultipleField("Only for these customers", validators=[Optional()])
     justification = TextField("Justification (required for a zero-day)")
+    emergency_start = DateTimeLocalField(
+        "Emergency start (UTC, optional)", format=MINUTES, validators=[Optional()]
+    )
     jira_key = LineField("Jira key", validators=[Optional()])
     summary = TextField("Internal summary")
     public_note = TextField("Customer-facing note (Markdown)")
@@ -243,6 +284,40 @@ class HotfixForm(FlaskForm):
             SelectChoice(c.slug, f"{c.name} ({c.region.slug})") for c in customers
         ]
         return self
+
+
+class ApprovalForm(FlaskForm):
+    """A zero-day's emergency start in each region it reaches, typed in the region's zone;
+    `reviewed` holds the starts the approver last saw, so only those are approved."""
+
+    reviewed = StringField(widget=HiddenInput(), default="")
+
+    @classmethod
+    def for_regions(cls, regions: list[Region], **kwargs) -> ApprovalForm:
+        """The form with a start field per region, named `starts.<slug>` as the domain's
+        refusals name them."""
+
+        class Form(cls):
+            pass
+
+        for region in regions:
+            setattr(
+                Form,
+                f"starts.{region.slug}",
+                DateTimeLocalField(
+                    f"Start in {region.name} ({region.timezone})",
+                    format=MINUTES,
+                    validators=[InputRequired("Choose a start, or keep the one proposed")],
+                ),
+            )
+        return Form(**kwargs)
+
+    def starts(self, regions: list[Region]) -> dict[str, datetime]:
+        """The typed starts as instants, by region slug."""
+        return {
+            r.slug: in_zone(self[f"starts.{r.slug}"].data, r.timezone, field=f"starts.{r.slug}")
+            for r in regions
+        }
 
 
 # Notifications: a customer admin's contacts and webhook endpoints. The domain checks every

@@ -7,12 +7,12 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 
 from rollout import releases
 from rollout.access import PLANNERS
-from rollout.customers import list_customers
+from rollout.customers import Region, list_customers
 from rollout.errors import DomainError, NotFound
 from rollout.releases import (
     Deployment,
@@ -27,16 +27,18 @@ from rollout.windows import STAFF, Window, WindowKind, WindowStatus, list_window
 from web.auth import principal
 from web.database import context, db, now
 from web.pages.charts import done_chart
-from web.pages.display import span_text
+from web.pages.display import local_and_utc, local_input, span_text, utc_iso
 from web.pages.forms import (
     ITEM_KINDS,
     OUTCOMES,
+    ApprovalForm,
     HotfixForm,
     ItemForm,
     MoveWaveForm,
     OutcomeForm,
     ReleaseForm,
     RevisionForm,
+    in_zone,
     refuse,
 )
 from web.pages.releases import PUBLIC
@@ -271,6 +273,7 @@ def request_hotfix():
             jira_key=(form.jira_key.data or "").strip() or None,
             customers=form.customers.data,
             justification=form.justification.data,
+            emergency_start=in_zone(form.emergency_start.data, "UTC", field="emergency_start"),
             actor=principal().actor,
             now=now(),
         )
@@ -288,21 +291,33 @@ def request_hotfix():
     return redirect(url_for(".hotfixes", _anchor=f"hotfix-{created.id}"))
 
 
-@blueprint.post("/hotfixes/<int:hotfix_id>/approve")
+@blueprint.route("/hotfixes/<int:hotfix_id>/approve", methods=["GET", "POST"])
 @staff_page(*PLANNERS)
 def approve_hotfix(hotfix_id: int):
-    """A second release manager approves; the hotfix gets its emergency windows."""
-    form = FlaskForm(prefix=f"approve-{hotfix_id}")
+    """Review where each emergency window would go (each region's time in its own zone),
+    change the times if need be, then approve exactly the times reviewed."""
+    hotfix = releases.get_hotfix(db(), hotfix_id)
+    regions = releases.reached_regions(db(), hotfix)
+    if request.method == "GET":
+        return _approval_page(hotfix, regions, ApprovalForm.for_regions(regions, formdata=None))
+    form = ApprovalForm.for_regions(regions)
+    if not form.validate():
+        return _approval_page(hotfix, regions, form, status=422)
     try:
+        starts = form.starts(regions)
+        if request.form.get("action") != "approve" or form.reviewed.data != _reviewed(starts):
+            # New times, or only a check: show them before anything is approved.
+            return _approval_page(hotfix, regions, form, starts=starts)
         releases.approve_hotfix(
-            db(), hotfix_id, actor=principal().actor, now=now(), context=context()
+            db(), hotfix_id, starts=starts, actor=principal().actor, now=now(), context=context()
         )
     except DomainError as exc:
         db().rollback()
         status = refuse(form, exc)
-        return _hotfixes_page(approvals={hotfix_id: form}), status
+        return _approval_page(hotfix, regions, form, status=status, preview=False)
     db().commit()
-    flash(f"Hotfix #{hotfix_id} approved and scheduled.", "success")
+    when = "; ".join(f"{r.slug}: {local_and_utc(starts[r.slug], r.timezone)}" for r in regions)
+    flash(f"Hotfix #{hotfix_id} approved and scheduled ({when}).", "success")
     return redirect(url_for(".hotfixes", _anchor=f"hotfix-{hotfix_id}"))
 
 
@@ -500,24 +515,69 @@ def _tally(deployments: list[Deployment]) -> list[tuple[str, int]]:
     return sorted(Counter(str(d.status) for d in deployments).items())
 
 
-def _hotfixes_page(form: HotfixForm | None = None, approvals: dict[int, FlaskForm] | None = None):
+def _hotfixes_page(form: HotfixForm | None = None):
     can_plan = _can_plan()
     if form is None and can_plan:
         form = HotfixForm(prefix="hotfix", formdata=None).offer(list_customers(db()))
-    found = releases.list_hotfixes(db())
-    approvals = approvals or {}
-    if can_plan:
-        for hotfix in found:
-            if hotfix.status == "awaiting_approval" and hotfix.id not in approvals:
-                approvals[hotfix.id] = FlaskForm(prefix=f"approve-{hotfix.id}", formdata=None)
+    actor = principal().actor
     return render_template(
         "staff/hotfixes.html",
-        hotfixes=found,
+        hotfixes=releases.list_hotfixes(db()),
         form=form,
-        approvals=approvals,
+        may_approve=lambda h: can_plan and releases.may_approve(h, actor),
         windows_of=_hotfix_windows,
         tally=_tally,
     )
+
+
+def _approval_page(
+    hotfix: Hotfix,
+    regions: list[Region],
+    form: ApprovalForm,
+    *,
+    starts: dict[str, datetime] | None = None,
+    status: int = 200,
+    preview: bool = True,
+):
+    """The review step: where each emergency window would go with `starts` (default: each
+    region's own), with a start field per region showing those times."""
+    slots: list[releases.EmergencySlot] = []
+    if preview:
+        try:
+            slots = _preview(hotfix, starts)
+            first = {}
+            for slot in slots:
+                first.setdefault(slot.region, slot.starts_at)
+            if len(first) < len(slots) and starts is None:
+                # A patch's customers in one region may get different defaults; what is
+                # approved is one start per region, so show that.
+                slots = _preview(hotfix, first)
+        except DomainError as exc:
+            status = max(status, refuse(form, exc))
+    if slots:
+        zones = {r.slug: r.timezone for r in regions}
+        for slug, at in first.items():
+            form[f"starts.{slug}"].data = local_input(at, zones[slug])
+        form.reviewed.data = _reviewed(first)
+    return render_template(
+        "staff/approve_hotfix.html",
+        hotfix=releases.get_hotfix(db(), hotfix.id),
+        regions=regions,
+        form=form,
+        slots=slots,
+        local_and_utc=local_and_utc,
+    ), status
+
+
+def _preview(hotfix: Hotfix, starts: dict[str, datetime] | None) -> list:
+    return releases.preview_approval(
+        db(), hotfix.id, starts=starts, actor=principal().actor, now=now(), context=context()
+    )
+
+
+def _reviewed(starts: dict[str, datetime]) -> str:
+    """The starts shown, as the form carries them back: `eu=2026-12-07T17:00:00Z ...`."""
+    return " ".join(f"{slug}={utc_iso(at)}" for slug, at in sorted(starts.items()))
 
 
 def _hotfix_windows(hotfix: Hotfix) -> list[Window]:

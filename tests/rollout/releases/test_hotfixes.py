@@ -3,9 +3,11 @@ emergency windows, normal hotfixes in the next regular window, patches for one c
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
-from rollout import releases
+import pytest
+
+from rollout import customers, releases
 from rollout.customers import get_customer
 from rollout.errors import Conflict, Forbidden, Invalid, NotFound
 from rollout.freezes import create_freeze
@@ -89,7 +91,7 @@ def test_approving_a_zero_day_for_everyone_opens_an_emergency_window_in_each_reg
         releases.approve_hotfix(session, hotfix.id, actor="carol", now=NOW, context=CONTEXT)
 
 
-def test_an_emergency_window_waits_for_a_regions_freeze_to_end(session):
+def test_an_emergency_window_waits_for_a_regions_freeze_to_end_then_its_business_hours(session):
     world(session)
     create_freeze(
         session,
@@ -105,9 +107,10 @@ def test_an_emergency_window_waits_for_a_regions_freeze_to_end(session):
     releases.approve_hotfix(session, hotfix.id, actor="bob", now=NOW, context=CONTEXT)
 
     starts = {d.window.region.slug: d.window.starts_at for d in hotfix.deployments}
+    # The freeze ends on Wednesday at 12:07 in Dublin (GMT): the window waits until 17:00.
     assert starts == {
         "us": NOW + timedelta(minutes=30),
-        "eu": NOW + timedelta(days=3, minutes=15),
+        "eu": datetime(2026, 11, 25, 17, 0, tzinfo=UTC),
     }
 
 
@@ -259,3 +262,176 @@ def test_a_patch_for_an_unknown_customer_is_refused_and_leaves_nothing(session):
             now=NOW,
         )
     assert caught.value.field == "customers"
+
+
+# Emergency start times: the business-hours default, or a start chosen at request or approval
+
+MONDAY_1350_UTC = datetime(2026, 11, 23, 13, 50, tzinfo=UTC)  # 08:50 in New York
+
+
+def test_an_emergency_window_defaults_to_after_each_regions_business_hours(session):
+    world(session)
+    make_region(session, "apac")
+    make_customer(session, "wombat", "apac")
+    hotfix = zero_day(session, now=MONDAY_1350_UTC)
+
+    releases.approve_hotfix(session, hotfix.id, actor="bob", now=MONDAY_1350_UTC, context=CONTEXT)
+
+    starts = {d.window.region.slug: d.window.starts_at for d in hotfix.deployments}
+    assert starts == {
+        # 09:20 in New York is business hours: 17:00 EST.
+        "us": datetime(2026, 11, 23, 22, 0, tzinfo=UTC),
+        # 14:20 in Dublin: 17:00 GMT.
+        "eu": datetime(2026, 11, 23, 17, 0, tzinfo=UTC),
+        # 01:20 on Tuesday in Sydney: outside business hours already.
+        "apac": datetime(2026, 11, 23, 14, 30, tzinfo=UTC),
+    }
+
+
+def test_a_region_with_other_business_hours_gets_its_own_default(session):
+    world(session)
+    customers.update_region(session, "us", business_opens="06:00", business_closes="22:00")
+    hotfix = zero_day(session, now=MONDAY_1350_UTC)
+
+    releases.approve_hotfix(session, hotfix.id, actor="bob", now=MONDAY_1350_UTC, context=CONTEXT)
+
+    starts = {d.window.region.slug: d.window.starts_at for d in hotfix.deployments}
+    assert starts["us"] == datetime(2026, 11, 24, 3, 0, tzinfo=UTC)  # 22:00 EST
+
+
+def test_the_approver_chooses_a_start_per_region_or_one_for_all(session):
+    world(session)
+    hotfix = zero_day(session)
+    eu_start = NOW + timedelta(hours=5)
+    every = NOW + timedelta(hours=2)
+
+    releases.approve_hotfix(
+        session,
+        hotfix.id,
+        start=every,
+        starts={"eu": eu_start},
+        actor="bob",
+        now=NOW,
+        context=CONTEXT,
+    )
+
+    starts = {d.window.region.slug: d.window.starts_at for d in hotfix.deployments}
+    assert starts == {"us": every, "eu": eu_start}
+
+
+def test_the_requesters_chosen_start_is_used_unless_the_approver_chooses_again(session):
+    world(session)
+    chosen = NOW + timedelta(hours=3)
+    hotfix = releases.request_hotfix(
+        session,
+        title="CVE",
+        urgency="zero_day",
+        justification="Exploited",
+        emergency_starts={"us": chosen},
+        actor="alice",
+        now=NOW,
+    )
+
+    releases.approve_hotfix(
+        session,
+        hotfix.id,
+        starts={"eu": chosen + timedelta(hours=1)},
+        actor="bob",
+        now=NOW,
+        context=CONTEXT,
+    )
+
+    starts = {d.window.region.slug: d.window.starts_at for d in hotfix.deployments}
+    assert starts == {"us": chosen, "eu": chosen + timedelta(hours=1)}
+
+
+@pytest.mark.parametrize(
+    ("starts", "field", "message"),
+    [
+        ({"us": NOW - timedelta(hours=1)}, "starts.us", "in the past"),
+        ({"apac": NOW + timedelta(hours=1)}, "starts.apac", "reaches no customer in region"),
+    ],
+)
+def test_a_chosen_start_in_the_past_or_for_another_region_is_refused(
+    session, starts, field, message
+):
+    world(session)
+    hotfix = zero_day(session)
+
+    with refused(session, Invalid, message) as caught:
+        releases.approve_hotfix(
+            session, hotfix.id, starts=starts, actor="bob", now=NOW, context=CONTEXT
+        )
+    assert caught.value.field == field
+    assert hotfix.status == HotfixStatus.AWAITING_APPROVAL
+
+
+def test_a_chosen_start_inside_a_freeze_is_refused_not_moved(session):
+    world(session)
+    create_freeze(
+        session,
+        title="EU network work",
+        region="eu",
+        starts_at=NOW,
+        ends_at=NOW + timedelta(days=1),
+        actor="rm",
+        now=NOW,
+    )
+    hotfix = zero_day(session)
+
+    with refused(session, Conflict, "the emergency start chosen for eu") as caught:
+        releases.approve_hotfix(
+            session,
+            hotfix.id,
+            starts={"eu": NOW + timedelta(hours=2)},
+            actor="bob",
+            now=NOW,
+            context=CONTEXT,
+        )
+    assert caught.value.field == "starts.eu"
+    assert hotfix.deployments == []
+
+
+def test_a_normal_hotfix_takes_no_emergency_start(session):
+    world(session)
+
+    with refused(session, Invalid) as caught:
+        releases.request_hotfix(
+            session,
+            title="Fix",
+            urgency="normal",
+            emergency_start=NOW + timedelta(hours=1),
+            actor="alice",
+            now=NOW,
+        )
+    assert caught.value.field == "emergency_start"
+
+
+def test_the_preview_shows_what_the_approval_then_does_and_writes_nothing(session):
+    world(session)
+    hotfix = zero_day(session, now=MONDAY_1350_UTC)
+
+    slots = releases.preview_approval(
+        session, hotfix.id, actor="bob", now=MONDAY_1350_UTC, context=CONTEXT
+    )
+
+    assert [(s.region, s.starts_at, s.timezone, s.chosen) for s in slots] == [
+        ("eu", datetime(2026, 11, 23, 17, 0, tzinfo=UTC), "Europe/Dublin", False),
+        ("us", datetime(2026, 11, 23, 22, 0, tzinfo=UTC), "America/New_York", False),
+    ]
+    assert hotfix.status == HotfixStatus.AWAITING_APPROVAL and hotfix.deployments == []
+    assert not [
+        w
+        for w in list_windows(session, start=NOW, end=NOW + timedelta(days=8), audience=STAFF)
+        if w.kind == WindowKind.EMERGENCY
+    ]
+    releases.approve_hotfix(session, hotfix.id, actor="bob", now=MONDAY_1350_UTC, context=CONTEXT)
+    assert {d.window.starts_at for d in hotfix.deployments} == {s.starts_at for s in slots}
+
+
+def test_only_someone_other_than_the_requester_may_approve(session):
+    world(session)
+    hotfix = zero_day(session)
+
+    assert not releases.may_approve(hotfix, " ALICE")
+    assert releases.may_approve(hotfix, "bob")
