@@ -3,19 +3,12 @@ blocked, no script fails, nothing fails to load."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
-from sqlalchemy import select
 
-from rollout import access, feeds
-from rollout.demo import load_demo
-from rollout.windows import Window
-from tests.factories import CONTEXT
+from tests.web.demo_pages import PUBLIC, STAFF, sign_in
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "a long demo password"
 # Recorded by the page itself: Chromium reports a blocked script or style this way.
 WATCH_POLICY = """
 window.__violations = [];
@@ -23,44 +16,6 @@ document.addEventListener("securitypolicyviolation", (e) => {
   window.__violations.push(`${e.violatedDirective} blocked ${e.blockedURI || "inline"}`);
 });
 """
-PUBLIC = [
-    "/maintenance",
-    "/maintenance/windows/{window}",
-    "/releases",
-    "/releases/2026.10",
-    "/releases/upcoming",
-    "/calendars",
-    "/status/{token}",
-    "/staff/login",
-    "/customer/login",
-]
-STAFF = [
-    "/staff/calendar",
-    "/staff/windows/{window}",
-    "/staff/windows/new",
-    "/staff/freezes/new",
-    "/staff/releases",
-    "/staff/releases/2026.10",
-    "/staff/hotfixes",
-    "/staff/notifications",
-    "/support?q=ZD-4130",
-    "/triage",
-]
-
-
-@pytest.fixture
-def demo(live_server) -> dict[str, str]:
-    """The demo data, an admin who signs in, and what the page paths need."""
-    now = datetime.now(UTC)
-    with live_server.sessions() as session:
-        load_demo(session, now=now, context=CONTEXT)
-        admin = {"email": "admin@example.com", "name": "Admin", "role": "admin"}
-        access.create_user(session, **admin, password=PASSWORD, now=now)
-        _, token = feeds.rotate_feed_token(session, "acme", now=now)
-        public = select(Window.id).where(Window.customer_id.is_(None), Window.starts_at > now)
-        window = session.scalars(public.order_by(Window.starts_at)).first()
-        session.commit()
-    return {"token": token, "window": str(window)}
 
 
 def visit(page, url: str) -> list[str]:
@@ -83,13 +38,7 @@ def test_every_page_runs_under_the_policy_without_a_violation(browser, live_serv
             page = context.new_page()
             found[path] = visit(page, live_server.url + path.format(**demo))
             page.close()
-        page = context.new_page()
-        page.goto(f"{live_server.url}/staff/login")
-        page.fill("input[name=email]", "admin@example.com")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_load_state("networkidle")
-        page.close()
+        sign_in(context, live_server.url)
         for path in STAFF:
             page = context.new_page()
             found[path] = visit(page, live_server.url + path.format(**demo))
