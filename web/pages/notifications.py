@@ -372,7 +372,8 @@ def _change(
     db().commit()
     flash(done, "success")
     if shows_secret:
-        # Kept for the next page only: a reload of it must not show the secret again.
+        # Kept for the next page only, in this browser's own signed cookie, so the secret is
+        # shown once and a reload of the page neither shows it again nor makes another.
         _, session[SECRET_SHOWN_ONCE] = result
     return redirect(url_for(".customer_page", slug=customer.slug), 303)
 
