@@ -73,5 +73,10 @@ def long_date(local: datetime, locale: str) -> str:
 
 def short_date(local: datetime, locale: str) -> str:
     """`Sat 12 Dec 2026`, or `sam. 12 déc. 2026`: no zero padding, whatever the server locale."""
+    return f"{day_and_month(local, locale)} {local.year}"
+
+
+def day_and_month(local: datetime, locale: str) -> str:
+    """`Sat 12 Dec`, or `sam. 12 déc.`, where the year goes without saying."""
     weekday, month = _SHORT_DAYS[locale][local.weekday()], _SHORT_MONTHS[locale][local.month - 1]
-    return f"{weekday} {local.day} {month} {local.year}"
+    return f"{weekday} {local.day} {month}"

@@ -1,7 +1,8 @@
 """Demo data for a newcomer: three regions on the "second Saturday 09:00-11:00" rule, five
-months of history (a completed release, one still rolling out, a per-customer patch) and
-what lies ahead (a release being filled, a zero-day in an emergency window, freezes, an
-announced, a skipped and a moved window).
+months of history (a completed release, one still rolling out, a per-customer patch), what
+lies ahead (a release being filled, a zero-day in an emergency window, freezes, an
+announced, a skipped and a moved window) and, given a password, staff to sign in as.
+The README's tour describes it; tests/rollout/test_demo_tour.py holds the two to each other.
 
 The history is made with the same use cases as everything else, each called with the time
 it happened at: the regions and policies date from five months back, so their windows exist.
@@ -15,7 +16,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rollout.customers import Region, create_customer, create_region
+from rollout.access import Role, create_user
+from rollout.customers import create_customer, create_region
 from rollout.events import Context
 from rollout.freezes import create_freeze
 from rollout.releases import (
@@ -29,7 +31,8 @@ from rollout.releases import (
     report_wave,
     request_hotfix,
 )
-from rollout.support.demo import load_support_demo
+from rollout.schema import metadata
+from rollout.support.demo import AGENT, load_support_demo
 from rollout.windows import (
     STAFF,
     Window,
@@ -127,16 +130,39 @@ ITEMS = {
 }
 
 
-def load_demo(session: Session, *, now: datetime, context: Context) -> bool:
-    """Add the demo data unless it is there; returns whether anything was added."""
-    if session.scalar(select(Region.id).where(Region.slug == "us")) is not None:
+# Who signs in to the demo, all with one password: the zero-day is requested by the first
+# release manager and approved by the second; the agent linked the demo's tickets.
+STAFF_SIGNINS = [
+    (RELEASE_MANAGER, "Alice Moreau", Role.RELEASE_MANAGER),
+    (SECOND_RELEASE_MANAGER, "Bob Okafor", Role.RELEASE_MANAGER),
+    (AGENT, "Sam Reyes", Role.SUPPORT_AGENT),
+]
+
+
+def load_demo(
+    session: Session, *, now: datetime, context: Context, password: str | None = None
+) -> bool:
+    """Add the demo data to an empty database, with `STAFF_SIGNINS` sharing `password` when
+    one is given; returns whether anything was added (nothing is, to a database in use)."""
+    if not is_empty(session):
         return False
     _regions_and_customers(session, since=now - HISTORY, now=now)
     _history(session, now=now, context=context)
     _upcoming(session, now=now, context=context)
     _contacts(session, now=now)
     load_support_demo(session, now=now)
+    if password is not None:
+        for email, name, role in STAFF_SIGNINS:
+            create_user(session, email=email, name=name, role=role, password=password, now=now)
     return True
+
+
+def is_empty(session: Session) -> bool:
+    """Whether no table holds a row: the demo is for a fresh database, never one in use."""
+    return not any(
+        session.execute(select(1).select_from(table).limit(1)).first()
+        for table in metadata.sorted_tables
+    )
 
 
 # (customer, name, email, role, locale): who hears of maintenance, one of them in French; Maria
@@ -294,7 +320,7 @@ def _upcoming(session: Session, *, now: datetime, context: Context) -> None:
         skipped.id,
         change="skip",
         expected_sequence=0,
-        reason="Clashes with the US Independence Day weekend support rota",
+        reason="The operations team is at its annual off-site: no on-call cover that weekend",
         actor=ACTOR,
         now=now,
         context=context,

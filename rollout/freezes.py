@@ -12,7 +12,13 @@ from rollout.customers import Customer, Region, get_customer, get_region
 from rollout.db import Base, UTCDateTime, lock_row
 from rollout.errors import Invalid, NotFound
 from rollout.scheduling import Span, overlaps
-from rollout.validation import check_aware, check_text, optional_text
+from rollout.validation import check_aware, check_order, check_text, optional_text
+
+# One wording for going ahead inside a freeze: the pages' checkbox and reason and the refusals
+# that point at them, so what a refusal asks for is what the page offers.
+OVERRIDE_FREEZE = "Override the freeze"
+OVERRIDE_REASON = "Why override the freeze"
+OVERRIDE_NEEDS_REASON = "say why the freeze may be overridden"
 
 
 class FreezeScope(StrEnum):
@@ -78,8 +84,7 @@ def create_freeze(
     One already over is refused: it would bind nothing and never be shown again."""
     check_aware(starts_at, field="starts_at")
     check_aware(ends_at, field="ends_at")
-    if ends_at <= starts_at:
-        raise Invalid("The end must be after the start", field="ends_at")
+    check_order(starts_at, ends_at)
     if ends_at <= now:
         raise Invalid(
             f"This freeze would already be over: it ends {ends_at.astimezone(UTC):%Y-%m-%d %H:%M}"

@@ -12,6 +12,7 @@ Each cron occurrence gives exactly one window, never two, never on another day.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -52,12 +53,24 @@ def contains(span: Span, at: datetime) -> bool:
 
 
 def parse_zone(name: str, *, field: str = "timezone") -> ZoneInfo:
-    """The IANA zone called `name`, or Invalid naming `field`."""
+    """The IANA zone called `name`, or Invalid naming `field` and the closest zone names."""
     if not isinstance(name, str) or not name or name not in _zone_names():
-        raise Invalid(
-            f"unknown time zone {name!r}; use an IANA name such as Europe/Dublin", field=field
-        )
+        close = suggest_zones(name) if isinstance(name, str) else []
+        hint = f"try {' or '.join(close)}" if close else "use a name such as Europe/Dublin"
+        raise Invalid(f"unknown time zone: {hint}", field=field)
     return ZoneInfo(name)
+
+
+def suggest_zones(name: str, *, limit: int = 3) -> list[str]:
+    """The zone names closest to `name`, read as a whole name or as a city ("paris", "new york")."""
+    wanted = name.strip().lower().replace(" ", "_")
+    if not wanted or len(wanted) > _LONGEST_ZONE:
+        return []
+    keys = _zone_keys()
+    if wanted in keys:  # the city itself, or the name in another case: nothing else to offer
+        return [keys[wanted]]
+    found = difflib.get_close_matches(wanted, keys, n=limit, cutoff=0.75)
+    return list(dict.fromkeys(keys[key] for key in found))
 
 
 def _zone_names() -> set[str]:
@@ -67,7 +80,20 @@ def _zone_names() -> set[str]:
     return _ZONES
 
 
+def _zone_keys() -> dict[str, str]:
+    """Each zone under its lowercased name and its city, the first zone taking a shared city."""
+    global _ZONE_KEYS
+    if _ZONE_KEYS is None:
+        _ZONE_KEYS = {}
+        for zone in sorted(_zone_names()):
+            _ZONE_KEYS.setdefault(zone.lower(), zone)
+            _ZONE_KEYS.setdefault(zone.rsplit("/", 1)[-1].lower(), zone)
+    return _ZONE_KEYS
+
+
 _ZONES: set[str] | None = None
+_ZONE_KEYS: dict[str, str] | None = None
+_LONGEST_ZONE = 64  # beyond any zone's name: no use comparing, and difflib's cost grows
 
 
 def validate_cron(expression: str, *, field: str = "cron") -> str:

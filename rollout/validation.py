@@ -92,6 +92,12 @@ def check_aware(value: datetime, *, field: str) -> datetime:
     return check_year(value, field=field)
 
 
+def check_order(starts_at: datetime, ends_at: datetime, *, field: str = "ends_at") -> None:
+    """Refuse a span that ends at or before its start."""
+    if ends_at <= starts_at:
+        raise Invalid("the end must be after the start", field=field)
+
+
 def check_year(value: D, *, field: str) -> D:
     """`value` (a date or datetime) if its year lies between FIRST_YEAR and LAST_YEAR."""
     if not FIRST_YEAR <= value.year <= LAST_YEAR:

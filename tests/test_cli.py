@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from rollout import access
+from rollout import demo as rollout_demo
 from rollout.db import make_engine, make_session_factory
 from tests.conftest import NOW
 from web.cli import cli
@@ -62,8 +64,48 @@ def test_demo_loads_once_and_a_second_run_adds_nothing(run):
     windows = count(run.url, "maintenance_window")
     second = run("demo")
     assert second.returncode == 0 and "nothing added" in second.stdout
+    assert "not empty" in second.stdout
     assert count(run.url, "maintenance_window") == windows
     assert count(run.url, "customer") == 6 and count(run.url, "region") == 3
+
+
+def test_demo_prints_its_sign_ins_and_their_one_password_once(run):
+    first = run("demo").stdout
+    [password] = re.findall(r"password (\S+) \(shown only now\)", first)
+    for email in ("alice@example.com", "bob@example.com", "sam@example.com"):
+        assert email in first
+    assert password not in run("demo").stdout
+    engine = make_engine(run.url)
+    with make_session_factory(engine)() as session:
+        roles = {
+            email: access.authenticate_user(session, email, password).role
+            for email in ("alice@example.com", "bob@example.com", "sam@example.com")
+        }
+    engine.dispose()
+    assert roles == {
+        "alice@example.com": "release_manager",
+        "bob@example.com": "release_manager",
+        "sam@example.com": "support_agent",
+    }
+    # Generated for each demo, not written in the code.
+    assert password not in Path(rollout_demo.__file__).read_text()
+
+
+def test_demo_refuses_a_database_in_use_and_says_so(run):
+    made = run(
+        "user",
+        "create",
+        "--email",
+        "ops@example.com",
+        "--name",
+        "Ops",
+        env={"ROLLOUT_PASSWORD": "correct horse battery"},
+    )
+    assert made.returncode == 0, made.stderr
+    refused = run("demo")
+    assert refused.returncode == 0 and "not empty" in refused.stdout
+    assert "password" not in refused.stdout
+    assert count(run.url, "region") == 0 and count(run.url, "staff_user") == 1
 
 
 def test_plan_until_extends_the_horizon_and_is_idempotent(run):

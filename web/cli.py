@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import sys
 from datetime import UTC, datetime, time
 
@@ -9,7 +10,7 @@ import click
 from flask import Flask
 
 from rollout import access
-from rollout.demo import load_demo
+from rollout.demo import STAFF_SIGNINS, load_demo
 from rollout.errors import DomainError
 from rollout.schema import migrate
 from rollout.windows import default_horizon, plan_windows
@@ -90,13 +91,25 @@ def init(obj: _LazyApp) -> None:
 @click.pass_obj
 @_domain_errors
 def demo(obj: _LazyApp) -> None:
-    """Load demo regions, policies, customers and freezes (once)."""
+    """Load the demo into an empty database, with staff sign-ins printed once."""
+    password = secrets.token_urlsafe(12)  # only ever printed here, kept hashed
     with obj.session() as session:
         added = load_demo(
-            session, now=system_clock(), context=obj.app.extensions["rollout.context"]
+            session,
+            now=system_clock(),
+            context=obj.app.extensions["rollout.context"],
+            password=password,
         )
         session.commit()
-    click.echo("demo data loaded" if added else "demo data already present; nothing added")
+    if not added:
+        click.echo(
+            "the database is not empty, and the demo loads only into an empty one: nothing added"
+        )
+        return
+    click.echo("demo data loaded")
+    click.echo(f"Sign in at /staff/login as any of these, password {password} (shown only now):")
+    for email, name, role in STAFF_SIGNINS:
+        click.echo(f"  {email:<20} {name}, {role.replace('_', ' ')}")
 
 
 @cli.command()

@@ -35,7 +35,7 @@ from rollout.customers import Customer, Tier
 from rollout.jira.models import Bug, Priority, Severity, StatusCategory
 from rollout.releases.models import HotfixStatus, ReleaseStatus
 from rollout.support.fix_status.facts import carriers_of
-from rollout.support.fix_status.rule import BugFacts
+from rollout.support.fix_status.rule import BugFacts, Vehicle
 from rollout.support.models import Ticket, TicketBug
 
 
@@ -102,7 +102,15 @@ class TriageItem:
     score: float
     recommendation: Recommendation
     held_up: list[HeldUp] = field(default_factory=list)
-    carried_by: list[str] = field(default_factory=list)  # "release 2026.12", "hotfix #3"
+    carriers: list[Vehicle] = field(default_factory=list)  # the releases and hotfixes with the fix
+
+    @property
+    def carried_by(self) -> list[str]:
+        """The carriers as the API names them: "release 2026.12", "hotfix #3"."""
+        return [
+            f"release {v.name}" if v.kind == "release" else f"hotfix #{v.name}"
+            for v in self.carriers
+        ]
 
     @property
     def tickets(self) -> int:
@@ -150,9 +158,7 @@ def triage(session: Session, *, limit: int | None = None) -> list[TriageItem]:
         held = sorted(waiting.get(bug.id, []), key=lambda h: -TIER_WEIGHT.get(h.tier, 1))
         facts = BugFacts.of(bug)
         carried = [
-            f"release {c.vehicle.name}"
-            if c.vehicle.kind == "release"
-            else f"hotfix #{c.vehicle.name}"
+            c.vehicle
             for c in carriers
             if c.status not in (ReleaseStatus.CANCELLED, HotfixStatus.CANCELLED)
             and (c.carries(facts, 0) if c.vehicle.kind == "release" else bug.key in c.jira_keys)
@@ -163,7 +169,7 @@ def triage(session: Session, *, limit: int | None = None) -> list[TriageItem]:
                 score=score(bug.priority, bug.severity, held),
                 recommendation=recommend(bug.priority, bug.severity),
                 held_up=held,
-                carried_by=carried,
+                carriers=carried,
             )
         )
     items.sort(

@@ -13,9 +13,9 @@ from rollout.customers import get_customer, get_region
 from rollout.db import lock_row
 from rollout.errors import Conflict, Invalid, NotFound
 from rollout.events import Context, WindowChanged, publish
-from rollout.freezes import Freeze, blocking, list_freezes
+from rollout.freezes import OVERRIDE_FREEZE, Freeze, blocking, list_freezes
 from rollout.scheduling import Span, parse_zone
-from rollout.validation import check_aware, check_text, optional_text
+from rollout.validation import check_aware, check_order, check_text, optional_text
 from rollout.windows.models import Window, WindowAction, WindowKind, WindowStatus
 from rollout.windows.revisions import record
 
@@ -215,13 +215,13 @@ def _new_span(
         if starts_at is not None:
             raise Invalid("extending keeps the start; give only ends_at", field="starts_at")
         if ends_at is None:
-            raise Invalid("give the new ends_at", field="ends_at")
+            raise Invalid("give the new end", field="ends_at")
         check_aware(ends_at, field="ends_at")
         if ends_at <= window.ends_at:
             raise Invalid("an extension must end later than the window does now", field="ends_at")
         return _checked_span(window.starts_at, ends_at, now=now, check_start=False)
     if starts_at is None:
-        raise Invalid("give the new starts_at", field="starts_at")
+        raise Invalid("give the new start", field="starts_at")
     if ends_at is None:
         # Moving keeps the length unless a new end is given.
         check_aware(starts_at, field="starts_at")
@@ -234,12 +234,11 @@ def _checked_span(
 ) -> Span:
     check_aware(starts_at, field="starts_at")
     check_aware(ends_at, field="ends_at")
-    if ends_at <= starts_at:
-        raise Invalid("ends_at must be after starts_at", field="ends_at")
+    check_order(starts_at, ends_at)
     if ends_at - starts_at > MAX_LENGTH:
         raise Invalid("a window may last at most 7 days", field="ends_at")
     if check_start and starts_at < now - PAST_GRACE:
-        raise Invalid("starts_at is in the past", field="starts_at")
+        raise Invalid("the start is in the past", field="starts_at")
     return Span(starts_at, ends_at)
 
 
@@ -290,8 +289,8 @@ def _check_conflicts(
         )
     if freezes and not (override_reason or "").strip():
         raise Conflict(
-            f"inside freeze {freezes[0].describe()}; to go ahead anyway set "
-            "override_freeze with a reason",
+            f"inside freeze {freezes[0].describe()}; to go ahead anyway, "
+            f"{OVERRIDE_FREEZE.lower()} and say why",
             field="starts_at",
             details={"freezes": [f.id for f in freezes]},
         )

@@ -320,6 +320,23 @@ def test_parse_zone_knows_the_region_zones_and_utc():
     assert parse_zone("UTC") == ZoneInfo("UTC")
 
 
+@pytest.mark.parametrize(
+    "typed, offered",
+    [
+        ("Paris", "try Europe/Paris"),
+        ("europe/dublin", "try Europe/Dublin"),
+        ("new york", "try America/New_York"),
+        ("Sydny", "try Australia/Sydney"),
+        ("Mars/Olympus", "use a name such as Europe/Dublin"),
+        ("x" * 10_000, "use a name such as Europe/Dublin"),
+    ],
+)
+def test_an_unknown_zone_is_refused_offering_the_closest_names(typed, offered):
+    with pytest.raises(Invalid) as caught:
+        parse_zone(typed)
+    assert caught.value.message == f"unknown time zone: {offered}"
+
+
 # --- properties across decades ------------------------------------------------------------------
 
 

@@ -93,7 +93,7 @@ def test_the_staff_window_page_refuses_a_control_character_next_to_the_title(
     sign_in(client, session, role="admin", email="admin@example.com")
     response = new_window(client, title="Database\x01 upgrade")
     assert response.status_code == 422
-    assert "must not contain control characters" in response.text
+    assert "Must not contain control characters" in response.text
     assert session.scalar(select(func.count(Window.id)).where(Window.policy_id.is_(None))) == 0
 
 
@@ -102,7 +102,7 @@ def test_the_staff_release_page_refuses_a_two_line_title(client, session, world)
     fields = {"version": "2027.02", "title": "February\nrelease", "soak_days": "7"}
     response = post_form(client, "/staff/releases", "/staff/releases", fields)
     assert response.status_code == 422
-    assert "must be one line" in response.text
+    assert "Must be one line" in response.text
     assert session.scalar(select(func.count(Release.id))) == 0
 
 

@@ -233,7 +233,7 @@ def test_staff_sign_in_leads_to_the_calendar_and_sign_out_ends_it(client, sessio
         "/staff/login?next=/staff/calendar",
         {"email": "RM@example.com", "password": PASSWORD},
     )
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert response.headers["Location"] == "/staff/calendar"
     calendar = client.get("/staff/calendar")
     assert calendar.status_code == 200
@@ -280,20 +280,24 @@ def test_sign_in_never_redirects_off_the_site(client, session):
     assert response.headers["Location"] == "/staff/calendar"
 
 
-def test_post_without_csrf_token_is_refused(app, client, session, us):
+def test_post_without_csrf_token_is_refused_and_shows_the_form_again_as_typed(
+    app, client, session, us
+):
     # TESTING does not switch Flask-WTF's CSRF check off; say so explicitly all the same.
     app.config["WTF_CSRF_ENABLED"] = True
     make_user(session)
     response = client.post("/staff/login", data={"email": "rm@example.com", "password": PASSWORD})
-    assert response.status_code == 400
-    assert "CSRF" in response.text
+    assert response.status_code == 422
+    assert "open too long" in response.text and 'value="rm@example.com"' in response.text
+    assert "Signed in" not in client.get("/maintenance").text
     sign_in(client, session, email="other@example.com")
     window = window_at(session, DEC_12)
     response = client.post(
         f"/staff/windows/{window.id}/cancel",
         data={"cancel-sequence": 0, "cancel-reason": "no token"},
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
+    assert "open too long" in response.text and 'value="no token"' in response.text
     assert window_at(session, DEC_12).status == "planned"
 
 
@@ -351,7 +355,7 @@ def test_calendar_lists_customer_windows_for_staff(client, session, us):
 def test_release_manager_creates_a_window_read_in_the_regions_zone(client, session, us):
     sign_in(client, session)
     response = new_window(client)
-    assert response.status_code == 302
+    assert response.status_code == 303
     window = window_at(session, datetime(2026, 12, 20, 3, 0, tzinfo=UTC))
     assert window.title == "Database upgrade"
     assert response.headers["Location"] == f"/staff/windows/{window.id}"
@@ -372,7 +376,7 @@ def test_release_manager_moves_a_window_and_its_history_shows_it(client, session
         starts_at="2026-12-19T09:00",
         reason="Clashes with the holiday party",
     )
-    assert response.status_code == 302
+    assert response.status_code == 303
     moved = window_at(session, DEC_12 + timedelta(days=7))
     assert (moved.id, moved.sequence) == (window.id, 1)
     page = client.get(f"/staff/windows/{window.id}").text
@@ -395,14 +399,14 @@ def test_release_manager_extends_and_then_cancels_a_window(client, session, us):
             ends_at="2026-12-12T12:30",
             reason="Index rebuild needs longer",
         ).status_code
-        == 302
+        == 303
     )
     assert window_at(session, DEC_12).ends_at == datetime(2026, 12, 12, 17, 30, tzinfo=UTC)
     assert (
         change(
             client, window.id, "cancel", sequence=1, reason="Release slipped to January"
         ).status_code
-        == 302
+        == 303
     )
     public = client.get("/maintenance").text
     assert "Sat 12 Dec 2026, 09:00–12:30 EST (America/New_York)" in public
@@ -441,7 +445,7 @@ def test_form_error_names_the_field_and_keeps_what_was_typed(client, session, us
     sign_in(client, session)
     response = new_window(client, starts_at="2026-12-19T22:00", ends_at="2026-12-19T21:00")
     assert response.status_code == 422
-    assert re.search(r'id="ends_at-error">ends_at must be after starts_at<', response.text)
+    assert re.search(r'id="ends_at-error">The end must be after the start<', response.text)
     assert 'value="Database upgrade"' in response.text
     response = new_window(client, title="", ends_at="not a time")
     assert response.status_code == 422
@@ -453,9 +457,9 @@ def test_emergency_window_needs_a_justification(client, session, us):
     sign_in(client, session)
     response = new_window(client, kind="emergency")
     assert response.status_code == 422
-    assert 'id="justification-error">an emergency window needs a justification' in response.text
+    assert 'id="justification-error">An emergency window needs a justification' in response.text
     response = new_window(client, kind="emergency", justification="Zero-day in the TLS stack")
-    assert response.status_code == 302
+    assert response.status_code == 303
 
 
 def test_window_inside_a_freeze_is_refused_unless_overridden_with_a_reason(client, session, us):
@@ -471,7 +475,9 @@ def test_window_inside_a_freeze_is_refused_unless_overridden_with_a_reason(clien
     sign_in(client, session)
     refused = new_window(client)
     assert refused.status_code == 409
-    assert 'id="starts_at-error">inside freeze' in refused.text
+    assert 'id="starts_at-error">Inside freeze' in refused.text
+    assert "override the freeze and say why" in refused.text
+    assert "Override the freeze</label>" in refused.text
     unexplained = new_window(client, override_freeze="y")
     assert unexplained.status_code == 422
     assert 'id="override_reason-error"' in unexplained.text
@@ -479,7 +485,7 @@ def test_window_inside_a_freeze_is_refused_unless_overridden_with_a_reason(clien
         new_window(
             client, override_freeze="y", override_reason="Vendor end-of-support date"
         ).status_code
-        == 302
+        == 303
     )
 
 
@@ -496,7 +502,7 @@ def test_release_manager_creates_a_region_freeze_shown_in_its_months(client, ses
     }
     missing_region = post_form(client, "/staff/freezes/new", "/staff/freezes/new", fields)
     assert missing_region.status_code == 422
-    assert 'id="region-error">choose the region' in missing_region.text
+    assert 'id="region-error">Choose the region' in missing_region.text
     response = post_form(
         client, "/staff/freezes/new", "/staff/freezes/new", fields | {"region": "us"}
     )

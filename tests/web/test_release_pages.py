@@ -308,10 +308,10 @@ def test_release_manager_creates_a_release_adds_an_item_and_plans_its_waves(clie
     fields = {"version": "v12", "title": "February release", "soak_days": "7"}
     bad = post_form(client, "/staff/releases", "/staff/releases", fields)
     assert bad.status_code == 422
-    assert 'id="version-error">use a version like 2026.12' in bad.text
+    assert 'id="version-error">Use a version like 2026.12' in bad.text
     taken = post_form(client, "/staff/releases", "/staff/releases", fields | {"version": "2026.12"})
     assert taken.status_code == 409
-    assert "release 2026.12 already exists" in taken.text
+    assert "Release 2026.12 already exists" in taken.text
     created = post_form(
         client, "/staff/releases", "/staff/releases", fields | {"version": "2027.02"}
     )
@@ -327,7 +327,7 @@ def test_release_manager_creates_a_release_adds_an_item_and_plans_its_waves(clie
     }
     bad_key = post_form(client, page, f"{page}/items", item | {"jira_key": "nope"}, prefix="item-")
     assert bad_key.status_code == 422
-    assert 'id="item-jira_key-error">a Jira key looks like OPS-123' in bad_key.text
+    assert 'id="item-jira_key-error">A Jira key looks like OPS-123' in bad_key.text
     assert post_form(client, page, f"{page}/items", item, prefix="item-").status_code == 302
     staff = client.get(page).text
     assert "Null pointer in export" in staff and "OPS-9" in staff
@@ -358,7 +358,7 @@ def test_moving_a_wave_that_breaks_the_soak_time_is_refused_with_the_reason(clie
     prefix = f"move-{production.id}-"
     refused = post_form(client, page, action, {"window": preview.window_id}, prefix=prefix)
     assert refused.status_code == 409
-    assert "acme&#39;s production must start at least 7 days after its preview ends" in refused.text
+    assert "Acme&#39;s production must start at least 7 days after its preview ends" in refused.text
     assert f'id="{prefix}window-error"' in refused.text
     later = next(
         w
@@ -451,7 +451,7 @@ def test_zero_day_hotfix_needs_a_second_release_manager_to_approve_it(client, se
     unjustified = post_form(client, page, page, hotfix_fields(justification=""), prefix="hotfix-")
     assert unjustified.status_code == 422
     assert (
-        'id="hotfix-justification-error">a hotfix outside a regular window needs a justification'
+        'id="hotfix-justification-error">A hotfix outside a regular window needs a justification'
         in unjustified.text
     )
     requested = post_form(client, page, page, hotfix_fields(), prefix="hotfix-")

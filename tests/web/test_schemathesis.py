@@ -44,7 +44,7 @@ BEYOND_A_SCHEMA = [
         r"is in region",
         r"^ask for at most 50 years",
         r"may last at most",
-        r"needs an override_reason",
+        r"^say why the freeze may be overridden",
         r"needs a justification",
         r"^say why you",
         r"must not be before",

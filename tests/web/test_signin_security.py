@@ -68,7 +68,7 @@ def with_cookie(app, value: str):
 def test_sign_in_never_leads_off_the_site_however_next_is_written(client, session, target):
     make_user(session)
     response = sign_in_by_form(client, query=f"?next={target}")
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert response.headers["Location"] == "/staff/calendar"
 
 
@@ -126,7 +126,7 @@ def test_a_new_password_signs_the_user_out_everywhere(app, session):
     assert laptop.get("/staff/calendar").status_code == 302
     assert phone.get("/staff/calendar").status_code == 302
     assert sign_in_by_form(laptop).status_code == 401
-    assert sign_in_by_form(laptop, password="a brand new secret").status_code == 302
+    assert sign_in_by_form(laptop, password="a brand new secret").status_code == 303
 
 
 def test_a_new_role_signs_the_user_out_and_the_next_sign_in_carries_it(app, client, session):
@@ -180,7 +180,7 @@ def test_five_wrong_passwords_pause_the_account_even_for_the_right_one(client, s
     with client.session_transaction() as cookie:
         assert "sid" not in cookie
     clock.advance(minutes=15)
-    assert sign_in_by_form(client).status_code == 302
+    assert sign_in_by_form(client).status_code == 303
 
 
 def test_the_pause_lifts_as_the_oldest_failure_leaves_the_window(client, session, clock):
@@ -193,7 +193,7 @@ def test_the_pause_lifts_as_the_oldest_failure_leaves_the_window(client, session
     # The first failure, five minutes ago, stops counting ten minutes from now.
     assert refused.headers["Retry-After"] == "600"
     clock.advance(minutes=10)
-    assert sign_in_by_form(client).status_code == 302
+    assert sign_in_by_form(client).status_code == 303
 
 
 def test_failures_older_than_the_window_are_not_kept(client, session, clock):
@@ -225,7 +225,7 @@ def test_one_address_guessing_many_accounts_is_paused_but_others_are_not(client,
 
     refused = sign_in_by_form(client)
     assert refused.status_code == 429 and refused.headers["Retry-After"] == "900"
-    assert sign_in_by_form(client, **from_address("10.1.2.3")).status_code == 302
+    assert sign_in_by_form(client, **from_address("10.1.2.3")).status_code == 303
 
 
 def test_signing_in_to_ones_own_account_does_not_clear_guesses_at_others(client, session):
@@ -235,7 +235,7 @@ def test_signing_in_to_ones_own_account_does_not_clear_guesses_at_others(client,
     for _ in range(3):
         sign_in_by_form(client, password="a typo in mine")
     # Forgets this address's 3 misses on its own account, not the 16 at other accounts.
-    assert sign_in_by_form(client).status_code == 302
+    assert sign_in_by_form(client).status_code == 303
     for _ in range(4):
         assert sign_in_by_form(client, "user9@example.com", "a wrong guess").status_code == 401
     assert sign_in_by_form(client, "user9@example.com", "a wrong guess").status_code == 429

@@ -9,6 +9,7 @@ from flask import Blueprint
 from rollout import windows
 from rollout.customers import get_customer, get_region
 from rollout.errors import Invalid, NotFound
+from rollout.freezes import OVERRIDE_NEEDS_REASON
 from web.api import responses as r
 from web.api.inputs import int_id
 from web.api.queries import WindowQuery, ZoneQuery
@@ -111,5 +112,5 @@ def _visible_window(raw_id: str) -> windows.Window:
 
 def _override(data) -> str | None:
     if data.override_freeze and not (data.override_reason or "").strip():
-        raise Invalid("override_freeze needs an override_reason", field="override_reason")
+        raise Invalid(OVERRIDE_NEEDS_REASON, field="override_reason")
     return data.override_reason if data.override_freeze else None

@@ -1,9 +1,11 @@
 """Server-rendered pages: the public schedule and release notes, customers' status pages,
 and the staff calendar, releases and hotfixes."""
 
-from flask import Flask
+from flask import Flask, current_app, render_template, request
+from flask_wtf.csrf import CSRFError, validate_csrf
 from markupsafe import Markup
 from werkzeug.http import HTTP_STATUS_CODES
+from wtforms import ValidationError
 
 from rollout.validation import strip_controls
 from web.auth import principal
@@ -53,6 +55,39 @@ def register(app: Flask) -> None:
     app.add_template_global(lambda code: HTTP_STATUS_CODES.get(code, "Error"), "status_name")
     app.context_processor(lambda: {"who": principal()})
     app.jinja_env.finalize = _printable
+    app.register_error_handler(CSRFError, csrf_refused)
+
+
+EXPIRED_PAGE = (
+    "This page had been open too long (or the form came from another site), so nothing was "
+    "saved. Go back, reload the page and try again."
+)
+
+
+def csrf_refused(_exc: CSRFError):
+    """A page's post whose CSRF token is missing or stale: a view marked `shows_refused_form`
+    shows its form again as typed (the form's own token check refuses it, so nothing is
+    written); any other post gets the reason in plain words."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    if not getattr(view, "shows_refused_form", False) or _carries_a_good_token():
+        return render_template("error.html", status=400, message=EXPIRED_PAGE), 400
+    try:
+        return current_app.ensure_sync(view)(**(request.view_args or {}))
+    except Exception as exc:  # the view's own errors, answered as they are anywhere else
+        return current_app.handle_user_exception(exc)
+
+
+def _carries_a_good_token() -> bool:
+    # Refused for another reason (an HTTPS post without a matching Referer): the form's own
+    # check would pass and the view would act, so it must not be handed the post.
+    for name, value in request.form.items(multi=True):
+        if name.endswith("csrf_token"):
+            try:
+                validate_csrf(value)
+            except ValidationError:
+                continue
+            return True
+    return False
 
 
 def _printable(value):

@@ -18,7 +18,14 @@ from web.database import context, db, now
 from web.pages.calendar_views import page_words, read_query
 from web.pages.customer_status import moment_text
 from web.pages.display import local_and_utc, local_input
-from web.pages.forms import ChangeForm, FreezeForm, WindowForm, in_zone, refuse
+from web.pages.forms import (
+    ChangeForm,
+    FreezeForm,
+    WindowForm,
+    in_zone,
+    refuse,
+    shows_refused_form,
+)
 from web.pages.months import calendar_page
 from web.pages.signin import staff_page
 
@@ -61,7 +68,18 @@ def window(window_id: int):
     return _window_page(windows.get_window(db(), window_id))
 
 
-@blueprint.post(f"/windows/<int:window_id>/<any({', '.join(Change)}):change>")
+CHANGE_URL = f"/windows/<int:window_id>/<any({', '.join(Change)}):change>"
+
+
+@blueprint.get(CHANGE_URL)
+@staff_page()
+def change_form(window_id: int, change: str):
+    """The address a refused change was shown on, reloaded or shared: the window's page."""
+    return redirect(url_for(".window", window_id=window_id, _anchor=f"change-{change}"), 303)
+
+
+@blueprint.post(CHANGE_URL)
+@shows_refused_form
 @staff_page(*PLANNERS)
 def change_window(window_id: int, change: str):
     """Apply one change as the revision the editor saw; new times are in the window's zone."""
@@ -89,10 +107,11 @@ def change_window(window_id: int, change: str):
         return _window_page(found, posted=(change, form)), status
     db().commit()
     flash(f"Window #{window_id} {DONE[Change(change)]}.", "success")
-    return redirect(url_for(".window", window_id=window_id))
+    return redirect(url_for(".window", window_id=window_id), 303)
 
 
 @blueprint.route("/windows/new", methods=["GET", "POST"])
+@shows_refused_form
 @staff_page(*PLANNERS)
 def new_window():
     """A hand-made window; the times are read in the chosen region's zone."""
@@ -123,7 +142,7 @@ def new_window():
         return _new_window_page(form, refuse(form, exc))
     db().commit()
     flash(f"Window #{created.id} “{created.title}” created.", "success")
-    return redirect(url_for(".window", window_id=created.id))
+    return redirect(url_for(".window", window_id=created.id), 303)
 
 
 @blueprint.route("/freezes/new", methods=["GET", "POST"])

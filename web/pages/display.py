@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext
 
-from rollout.dates import short_date
+from rollout.dates import day_and_month, short_date
 from rollout.i18n import N_
 from rollout.windows import Window, WindowAction, WindowRevision
 from web.i18n import page_language
@@ -67,10 +67,9 @@ def local_and_utc(value: datetime, zone_name: str) -> str:
     """`Mon 7 Dec, 17:00 America/New_York (22:00 UTC)`: what a region's people read, and the
     instant everyone can compare (with its day when the UTC day differs)."""
     local, utc = value.astimezone(ZoneInfo(zone_name)), value.astimezone(UTC)
-    day = f"{_WEEKDAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]}"
-    utc_day = f"{_WEEKDAYS[utc.weekday()]} {utc.day} {_MONTHS[utc.month - 1]}, "
+    utc_day = f"{day_and_month(utc, page_language())}, "
     return (
-        f"{day}, {local:%H:%M} {zone_name} "
+        f"{day_and_month(local, page_language())}, {local:%H:%M} {zone_name} "
         f"({'' if utc.date() == local.date() else utc_day}{utc:%H:%M} UTC)"
     )
 

@@ -18,12 +18,14 @@ from wtforms import (
     SelectMultipleField,
     StringField,
     TextAreaField,
+    URLField,
 )
 from wtforms.validators import InputRequired, Optional, StopValidation, ValidationError
 from wtforms.widgets import HiddenInput
 
 from rollout.customers import Customer, Region
 from rollout.errors import DomainError, Invalid
+from rollout.freezes import OVERRIDE_FREEZE, OVERRIDE_NEEDS_REASON, OVERRIDE_REASON
 from rollout.scheduling import localize
 from rollout.validation import check_year, is_whole_number, refuse_controls
 from web.errors import status_of
@@ -68,12 +70,12 @@ class LoginForm(FlaskForm):
 class _OverrideFreeze:
     """Mixin: a freeze may be overridden only with a reason, which goes into the history."""
 
-    override_freeze = BooleanField("Go ahead inside a freeze")
-    override_reason = LineField("Why the freeze may be overridden")
+    override_freeze = BooleanField(OVERRIDE_FREEZE)
+    override_reason = LineField(OVERRIDE_REASON)
 
     def validate_override_reason(self, field) -> None:
         if self.override_freeze.data and not (field.data or "").strip():
-            raise ValidationError("say why the freeze may be overridden")
+            raise ValidationError(OVERRIDE_NEEDS_REASON)
 
     def override(self) -> str | None:
         return self.override_reason.data if self.override_freeze.data else None
@@ -185,14 +187,24 @@ class FreezeForm(FlaskForm):
         }
 
 
+def shows_refused_form(view):
+    """Mark a view that checks its form before acting and shows it again when refused: a post
+    whose CSRF token failed is handed to it, so what was typed comes back with the reason
+    (`csrf_refused` in web/pages/__init__.py); the form's own token check refuses it too."""
+    view.shows_refused_form = True
+    return view
+
+
 def in_zone(wall: datetime | None, zone: str, *, field: str) -> datetime | None:
     """A datetime-local input's naive value as the instant it names in `zone`."""
     return None if wall is None else localize(check_year(wall, field=field), ZoneInfo(zone))
 
 
 def refuse(form: FlaskForm, exc: DomainError) -> int:
-    """Show a domain error next to the field it names (or above the form); the HTTP status."""
-    field = form._fields.get(exc.field or "")
+    """Show a domain error next to the form field it came from (or above the form); the HTTP
+    status. A form whose fields are named unlike the domain's says so in `FROM_DOMAIN`."""
+    name = getattr(form, "FROM_DOMAIN", {}).get(exc.field, exc.field)
+    field = form._fields.get(name or "")
     if field is not None and getattr(field.widget, "input_type", "") != "hidden":
         field.errors = [*field.errors, exc.message]
     else:
@@ -339,31 +351,35 @@ class VersionForm(FlaskForm):
         return int(self.version.data) if self.version.data else None
 
 
-def _language_field() -> SelectField:
+def _language_field(**options) -> SelectField:
     # Named, not coded (`Français`), each in its own language; the domain refuses any other
     # value, next to the field.
     choices = [SelectChoice(code, name, render_kw={"lang": code}) for code, name in languages()]
-    return SelectField("Language", choices=choices, validate_choice=False)
+    return SelectField("Language", choices=choices, validate_choice=False, **options)
 
 
 class ContactForm(FlaskForm):
-    name = StringField("Name", default="")
-    email = StringField("Email", default="")
-    role = StringField("Role", default="")
-    locale = _language_field()
-    timezone = StringField("Time zone")
+    FROM_DOMAIN = {"subscriptions": "topics"}
+
+    name = StringField("Name", default="", id="new-name")
+    email = EmailField("Email", default="", id="new-email")
+    role = StringField("Role", default="", id="new-role")
+    locale = _language_field(id="new-locale")
+    timezone = StringField("Time zone", id="new-timezone")
     topics = SelectMultipleField("Topics", validate_choice=False)
 
 
 class ContactSubscriptionsForm(VersionForm):
+    FROM_DOMAIN = {"subscriptions": "topics"}
+
     locale = _language_field()
     timezone = StringField("Time zone")
     topics = SelectMultipleField("Topics", validate_choice=False)
 
 
 class WebhookForm(FlaskForm):
-    url = StringField("HTTPS URL", default="")
-    description = StringField("Description", default="")
+    url = URLField("HTTPS URL", default="", id="new-url")
+    description = StringField("Description", default="", id="new-description")
     topics = SelectMultipleField("Topics", validate_choice=False)
 
 

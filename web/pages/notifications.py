@@ -16,14 +16,16 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_wtf import FlaskForm
 
 from rollout import notifications
-from rollout.customers import Locale, get_customer
+from rollout.customers import get_customer
 from rollout.errors import Conflict, DomainError
 from rollout.notifications import NotificationStatus
+from rollout.notifications.contacts import ALL_TOPICS
 from web.auth import principal
 from web.database import db, now
 from web.pages.forms import (
@@ -31,6 +33,8 @@ from web.pages.forms import (
     ContactSubscriptionsForm,
     VersionForm,
     WebhookForm,
+    refuse,
+    shows_refused_form,
 )
 from web.pages.signin import staff_page
 
@@ -46,6 +50,8 @@ TOPIC_NAMES = {
     "ticket_updates": "Ticket updates",
 }
 RECENT = 100
+SECRET_SHOWN_ONCE = "webhook_secret"
+EXPIRED_BUTTON = "the page had been open too long, so nothing was done. Try again."
 STALE_FORM = (
     "Someone changed this since you opened the page, so nothing was saved. "
     "It is shown below as it is now: make your change again if it is still needed."
@@ -99,28 +105,49 @@ def customer_page(customer):
     return _customer_page(customer)
 
 
-def _customer_page(customer, *, form: FlaskForm | None = None, secret=None, status=200):
-    """The page, with a refused form's errors or a new webhook secret shown once."""
+def _customer_page(customer, *, refused: tuple[str, FlaskForm] | None = None, status=200):
+    """The page with a fresh form for each change, or a refused one as it was typed; a new
+    webhook secret is shown once, on the first page after it was made."""
+    contacts = notifications.list_contacts(db(), customer)
+    forms: dict[str, FlaskForm] = {
+        "contact": ContactForm(
+            formdata=None, locale=customer.locale, timezone=customer.timezone, topics=ALL_TOPICS
+        ),
+        "webhook": WebhookForm(formdata=None, topics=ALL_TOPICS),
+        "action": FlaskForm(formdata=None),
+    }
+    for contact in contacts:
+        forms[f"contact-{contact.id}"] = ContactSubscriptionsForm(
+            formdata=None,
+            version=contact.version,
+            locale=contact.locale,
+            timezone=contact.timezone,
+            topics=contact.subscriptions,
+        )
+    if refused is not None:
+        key, form = refused
+        forms[key] = form
     page = render_template(
         "notifications/customer.html",
         customer=customer,
-        contacts=notifications.list_contacts(db(), customer),
+        contacts=contacts,
         endpoints=notifications.list_endpoints(db(), customer),
         topics=TOPIC_NAMES,
-        locales=list(Locale),
-        form=form or FlaskForm(),
-        secret=secret,
+        forms=forms,
+        secret=session.pop(SECRET_SHOWN_ONCE, None),
         manages=principal().manages_customer,
     )
     return _private(page, status)
 
 
 @blueprint.post("/customers/<slug>/notifications/contacts")
+@shows_refused_form
 @customer_admin
 def add_contact(customer):
     form = ContactForm()
     return _change(
         customer,
+        "contact",
         form,
         lambda: notifications.create_contact(
             db(),
@@ -138,11 +165,13 @@ def add_contact(customer):
 
 
 @blueprint.post("/customers/<slug>/notifications/contacts/<int:contact_id>")
+@shows_refused_form
 @customer_admin
 def edit_contact(customer, contact_id: int):
     form = ContactSubscriptionsForm()
     return _change(
         customer,
+        f"contact-{contact_id}",
         form,
         lambda: notifications.update_contact(
             db(),
@@ -159,10 +188,12 @@ def edit_contact(customer, contact_id: int):
 
 
 @blueprint.post("/customers/<slug>/notifications/contacts/<int:contact_id>/delete")
+@shows_refused_form
 @customer_admin
 def remove_contact(customer, contact_id: int):
     return _change(
         customer,
+        "action",
         FlaskForm(),
         lambda: notifications.delete_contact(db(), customer, contact_id, now=now()),
         "Contact removed.",
@@ -170,13 +201,15 @@ def remove_contact(customer, contact_id: int):
 
 
 @blueprint.post("/customers/<slug>/notifications/webhooks")
+@shows_refused_form
 @customer_admin
 def add_webhook(customer):
-    """The new endpoint's secret is on the answer page, once; no redirect to lose it."""
+    """The new endpoint's secret is on the page that follows, once."""
     allow = current_app.extensions["rollout.settings"].notifications.allow_private
     form = WebhookForm()
     return _change(
         customer,
+        "webhook",
         form,
         lambda: notifications.create_endpoint(
             db(),
@@ -193,11 +226,13 @@ def add_webhook(customer):
 
 
 @blueprint.post("/customers/<slug>/notifications/webhooks/<int:endpoint_id>/rotate")
+@shows_refused_form
 @customer_admin
 def rotate_webhook(customer, endpoint_id: int):
     form = VersionForm()
     return _change(
         customer,
+        "action",
         form,
         lambda: notifications.rotate_endpoint_secret(
             db(),
@@ -213,11 +248,13 @@ def rotate_webhook(customer, endpoint_id: int):
 
 
 @blueprint.post("/customers/<slug>/notifications/webhooks/<int:endpoint_id>/enable")
+@shows_refused_form
 @customer_admin
 def enable_webhook(customer, endpoint_id: int):
     form = VersionForm()
     return _change(
         customer,
+        "action",
         form,
         lambda: notifications.update_endpoint(
             db(),
@@ -232,10 +269,12 @@ def enable_webhook(customer, endpoint_id: int):
 
 
 @blueprint.post("/customers/<slug>/notifications/webhooks/<int:endpoint_id>/delete")
+@shows_refused_form
 @customer_admin
 def remove_webhook(customer, endpoint_id: int):
     return _change(
         customer,
+        "action",
         FlaskForm(),
         lambda: notifications.delete_endpoint(db(), customer, endpoint_id, now=now()),
         "Endpoint removed.",
@@ -261,45 +300,49 @@ def outbox():
 
 
 @blueprint.post("/staff/notifications/<int:notification_id>/retry")
+@shows_refused_form
 @staff_page()
 def retry(notification_id: int):
-    form = FlaskForm()
-    if not form.validate_on_submit():
-        abort(400, "The form expired; reload the page and try again.")
+    """Send one again; refused or not, back to the outbox, where a reload posts nothing."""
+    back = redirect(url_for(".outbox", status=request.args.get("status")), 303)
+    if not FlaskForm().validate_on_submit():
+        flash(f"Notification #{notification_id} was not retried: {EXPIRED_BUTTON}", "error")
+        return back
     try:
         notifications.retry_notification(db(), notification_id, now=now())
     except DomainError as exc:
         db().rollback()
-        flash(exc.message, "error")
-        return redirect(url_for(".outbox"))
+        flash(f"Notification #{notification_id} was not retried: {exc.message}.", "error")
+        return back
     db().commit()
     flash(f"Notification #{notification_id} will be sent again.", "success")
-    return redirect(url_for(".outbox", status=request.args.get("status")))
+    return back
 
 
-def _change(customer, form: FlaskForm, use_case, done: str, *, shows_secret: bool = False):
-    """Run the use case on a submitted form; a refusal shows the page again with its reason."""
+def _change(
+    customer, key: str, form: FlaskForm, use_case, done: str, *, shows_secret: bool = False
+):
+    """Run the use case on a submitted form, then back to the page (POST/redirect/GET); a
+    refusal shows the page again with the form `key` as it was typed and the reason."""
     if not form.validate_on_submit():
-        if "csrf_token" in form.errors:
-            abort(400, "The form expired; reload the page and try again.")
-        return _customer_page(customer, form=form, status=422)
+        return _customer_page(customer, refused=(key, form), status=422)
     try:
         result = use_case()
     except DomainError as exc:
         db().rollback()
         if isinstance(exc, Conflict) and exc.field == "version":
-            form.form_errors.append(STALE_FORM)
-        else:
-            where = f"{exc.field}: " if exc.field else ""
-            form.form_errors.append(f"{where}{exc.message}")
-        status = 409 if isinstance(exc, Conflict) else 422
-        return _customer_page(customer, form=form, status=status)
+            # Shown above the page, every form on it fresh: what was typed is out of date.
+            stale = FlaskForm(formdata=None)
+            stale.form_errors.append(STALE_FORM)
+            return _customer_page(customer, refused=("action", stale), status=409)
+        return _customer_page(customer, refused=(key, form), status=refuse(form, exc))
     db().commit()
     flash(done, "success")
     if shows_secret:
-        _, secret = result
-        return _customer_page(customer, secret=secret)
-    return redirect(url_for(".customer_page", slug=customer.slug))
+        # Kept for the next page only, in this browser's own signed cookie, so the secret is
+        # shown once and a reload of the page neither shows it again nor makes another.
+        _, session[SECRET_SHOWN_ONCE] = result
+    return redirect(url_for(".customer_page", slug=customer.slug), 303)
 
 
 def _private(page, status: int = 200):

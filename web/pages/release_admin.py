@@ -501,7 +501,7 @@ def _outcome(form: OutcomeForm) -> dict:
 
 
 def _recorded(form: OutcomeForm) -> str:
-    """"succeeded, ran early": the outcome as the flash message names it."""
+    """ "succeeded, ran early": the outcome as the flash message names it."""
     label = {c.value: c.label.lower() for c in OUTCOMES}.get(form.status.data, "")
     return label + (", ran early" if form.early.data else "")
 

@@ -12,7 +12,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from rollout.access import STAFF_ROLES, Role, authenticate_user
 from web.auth import begin_session, end_current_session, principal, throttled_signin
 from web.database import db
-from web.pages.forms import LoginForm
+from web.pages.forms import LoginForm, shows_refused_form
 
 blueprint = Blueprint("signin", __name__, url_prefix="/staff")
 
@@ -41,6 +41,7 @@ def staff_page(*roles: Role) -> Callable:
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
+@shows_refused_form
 def login():
     """The sign-in form; a failure never says whether the email exists; too many pause it."""
     form = LoginForm()
@@ -55,7 +56,7 @@ def login():
     begin_session(user=user)
     db().commit()
     flash(f"Signed in as {user.name}.", "success")
-    return redirect(_safe_next(request.args.get("next")))
+    return redirect(_safe_next(request.args.get("next"), role=user.role), 303)
 
 
 @blueprint.post("/logout")
@@ -67,11 +68,11 @@ def logout():
     return redirect(url_for("maintenance.schedule"))
 
 
-def _safe_next(target: str | None) -> str:
-    """`target` if it is a path on this site, else the calendar: never an open redirect."""
+def _safe_next(target: str | None, *, role: Role) -> str:
+    """`target` if it is a path on this site, else where `role` works: never an open redirect."""
     if target and _is_local_path(target):
         return target
-    return url_for("calendar.months")
+    return url_for("support.lookup" if role == Role.SUPPORT_AGENT else "calendar.months")
 
 
 def _is_local_path(target: str) -> bool:

@@ -3,7 +3,8 @@ each customer, copy the reply; and triage for the release manager. Signed-in sta
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, render_template, request, url_for
+from werkzeug.routing import BuildError
 
 from rollout.customers import list_customers
 from rollout.errors import DomainError
@@ -54,6 +55,7 @@ def lookup():
         answers=answers,
         error=error,
         labels=STATE_LABELS,
+        jira_url=_jira_url(),
     )
     return page, status
 
@@ -67,6 +69,20 @@ def triage_page():
         "support/triage.html",
         items=items,
         vehicles=VEHICLE_LABELS,
-        jira_url=current_app.extensions["rollout.settings"].jira.url,
+        jira_url=_jira_url(),
         shown=TRIAGE_SHOWN,
     )
+
+
+@blueprint.app_template_global()
+def hotfix_url(hotfix_id: int | str) -> str:
+    """A hotfix's own staff page where the app has one, else its entry on the hotfixes list."""
+    try:
+        return url_for("release_admin.hotfix", hotfix_id=int(hotfix_id))
+    except BuildError:
+        return url_for("release_admin.hotfixes", _anchor=f"hotfix-{hotfix_id}")
+
+
+def _jira_url() -> str | None:
+    url = current_app.extensions["rollout.settings"].jira.url
+    return url.rstrip("/") if url else None
