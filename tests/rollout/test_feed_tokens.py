@@ -28,9 +28,7 @@ def test_the_stored_row_holds_no_token_text(session, acme):
     assert all(plaintext not in str(value) for value in row)
 
 
-def test_the_key_it_was_made_with_shows_the_token_again_and_it_finds_its_customer(
-    session, acme
-):
+def test_the_key_it_was_made_with_shows_the_token_again_and_it_finds_its_customer(session, acme):
     token, plaintext = feeds.rotate_feed_token(session, "acme", now=NOW, key=KEY)
     assert feeds.feed_token_text(token, KEY) == plaintext
     assert feeds.customer_for_feed_token(session, plaintext) == acme
