@@ -486,7 +486,7 @@ def _outcome(form: OutcomeForm) -> dict:
 
 
 def _recorded(form: OutcomeForm) -> str:
-    """"succeeded, ran early": the outcome as the flash message names it."""
+    """The outcome as the flash message names it, e.g. "succeeded, ran early"."""
     label = {c.value: c.label.lower() for c in OUTCOMES}.get(form.status.data, "")
     return label + (", ran early" if form.early.data else "")
 
