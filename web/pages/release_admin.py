@@ -183,7 +183,7 @@ def wave_outcome(version: str, wave_id: int):
     """The same outcome for every environment of a wave, all or nothing."""
     found, wave = _wave(version, wave_id)
     key = f"wave-{wave_id}"
-    form = _posted_outcome(key)
+    form = OutcomeForm(prefix=key)
     return _submit(
         found,
         key,
@@ -203,7 +203,7 @@ def deployment_outcome(version: str, deployment_id: int):
     if deployment.release_id != found.id:
         raise NotFound(f"no deployment #{deployment_id} in release {version}", field="id")
     key = f"deployment-{deployment_id}"
-    form = _posted_outcome(key)
+    form = OutcomeForm(prefix=key)
     return _submit(
         found,
         key,
@@ -230,7 +230,7 @@ def hotfix_outcome(hotfix_id: int, deployment_id: int):
     if deployment.hotfix_id != found.id:
         raise NotFound(f"no deployment #{deployment_id} in hotfix #{hotfix_id}", field="id")
     key = f"deployment-{deployment_id}"
-    form = _posted_outcome(key)
+    form = OutcomeForm(prefix=key)
     if form.validate():
         try:
             releases.report_outcome(db(), deployment, **_outcome(form))
@@ -453,14 +453,8 @@ def _hotfix_page(found: Hotfix, posted: tuple[str, FlaskForm] | None = None):
         deployments=deployments,
         forms=forms,
         shown=SHOWN_DEPLOYMENTS,
-        windows=_hotfix_windows(found),
         tally=_tally(deployments),
     )
-
-
-def _posted_outcome(key: str) -> OutcomeForm:
-    """The outcome form as posted; every outcome is read, so the domain words a refusal."""
-    return OutcomeForm(prefix=key)
 
 
 def _outcome_form(
