@@ -180,7 +180,7 @@ def _check_outcome(
     reason = None
     if early:
         if not (early_reason or "").strip():
-            raise Invalid("Say why the deploy ran early", field="early_reason")
+            raise Invalid("say why you deployed before the window", field="early_reason")
         reason = check_text(early_reason, field="early_reason", max_length=EARLY_REASON_LENGTH)
     starts = deployment.window.starts_at if deployment.window else deployment.scheduled_for
     ran_early = wanted == DeploymentStatus.SUCCEEDED and starts is not None and now < starts

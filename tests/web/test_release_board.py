@@ -184,7 +184,8 @@ def test_a_success_before_the_window_is_refused_on_the_page_until_it_says_why_it
         client, PAGE, action, {"status": "succeeded", "early": "y", "early_reason": ""}, prefix
     )
     assert no_reason.status_code == 422
-    assert f'id="{prefix}early_reason-error">Say why the deploy ran early' in no_reason.text
+    reason_error = f'id="{prefix}early_reason-error">say why you deployed before the window'
+    assert reason_error in no_reason.text
     session.expire_all()
     assert releases.get_release(session, "2026.12").status == "scheduled"
 

@@ -20,6 +20,7 @@ from pydantic_core import PydanticCustomError
 
 from rollout.errors import Invalid, NotFound
 from rollout.notifications.addresses import EMAIL
+from rollout.releases.deployments import EARLY_REASON_LENGTH
 from rollout.releases.releases import JIRA_KEY, MAX_SOAK_DAYS, VERSION
 from rollout.support.tickets import EXTERNAL_ID, SLA_LEVELS
 from rollout.validation import MAX_ID, SLUG, YEAR_PATTERN, refuse_controls
@@ -324,6 +325,7 @@ class Outcome(Body):
     )
     early_reason: Line | None = Field(
         None,
+        max_length=EARLY_REASON_LENGTH,
         description="with early, required (else 422 naming early_reason): why the deploy ran "
         "early, one line; kept in the deployment's history",
     )

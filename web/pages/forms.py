@@ -256,6 +256,8 @@ class MoveWaveForm(FlaskForm):
 
 
 class OutcomeForm(FlaskForm):
+    # As posted, every outcome is a choice, so a refused one is refused by the domain in its
+    # words; `offer` narrows the menu a page shows to what may follow.
     status = SelectField(
         "Outcome", choices=OUTCOMES, validators=[InputRequired("Choose an outcome")]
     )

@@ -185,7 +185,7 @@ def wave_outcome(version: str, wave_id: int):
     """The same outcome for every environment of a wave, all or nothing."""
     found, wave = _wave(version, wave_id)
     key = f"wave-{wave_id}"
-    form = _posted_outcome(key)
+    form = OutcomeForm(prefix=key)
     return _submit(
         found,
         key,
@@ -205,7 +205,7 @@ def deployment_outcome(version: str, deployment_id: int):
     if deployment.release_id != found.id:
         raise NotFound(f"no deployment #{deployment_id} in release {version}", field="id")
     key = f"deployment-{deployment_id}"
-    form = _posted_outcome(key)
+    form = OutcomeForm(prefix=key)
     return _submit(
         found,
         key,
@@ -232,7 +232,7 @@ def hotfix_outcome(hotfix_id: int, deployment_id: int):
     if deployment.hotfix_id != found.id:
         raise NotFound(f"no deployment #{deployment_id} in hotfix #{hotfix_id}", field="id")
     key = f"deployment-{deployment_id}"
-    form = _posted_outcome(key)
+    form = OutcomeForm(prefix=key)
     if form.validate():
         try:
             releases.report_outcome(db(), deployment, **_outcome(form))
@@ -468,14 +468,8 @@ def _hotfix_page(found: Hotfix, posted: tuple[str, FlaskForm] | None = None):
         deployments=deployments,
         forms=forms,
         shown=SHOWN_DEPLOYMENTS,
-        windows=_hotfix_windows(found),
         tally=_tally(deployments),
     )
-
-
-def _posted_outcome(key: str) -> OutcomeForm:
-    """The outcome form as posted; every outcome is read, so the domain words a refusal."""
-    return OutcomeForm(prefix=key)
 
 
 def _outcome_form(
@@ -501,7 +495,7 @@ def _outcome(form: OutcomeForm) -> dict:
 
 
 def _recorded(form: OutcomeForm) -> str:
-    """ "succeeded, ran early": the outcome as the flash message names it."""
+    """The outcome as the flash message names it, e.g. "succeeded, ran early"."""
     label = {c.value: c.label.lower() for c in OUTCOMES}.get(form.status.data, "")
     return label + (", ran early" if form.early.data else "")
 
