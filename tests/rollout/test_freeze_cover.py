@@ -145,7 +145,7 @@ def test_a_customers_event_plan_covers_its_own_windows_only(session):
     [
         (NOW - timedelta(days=3), NOW - timedelta(days=1), "would already be over"),
         (NOW - timedelta(days=3), NOW, "would already be over"),
-        (SUNDAY, FRIDAY, "The end must be after the start"),
+        (SUNDAY, FRIDAY, "the end must be after the start"),
     ],
 )
 def test_a_freeze_in_the_past_or_backwards_is_refused(session, starts_at, ends_at, message):

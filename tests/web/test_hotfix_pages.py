@@ -52,7 +52,7 @@ def test_a_normal_hotfix_with_an_emergency_start_is_refused_beside_it(client, se
     )
 
     assert refused.status_code == 422
-    assert 'id="hotfix-emergency_start-error">only a zero-day gets an emergency window' in (
+    assert 'id="hotfix-emergency_start-error">Only a zero-day gets an emergency window' in (
         refused.text
     )
     assert 'value="2026-11-23T03:00"' in refused.text

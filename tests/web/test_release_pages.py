@@ -468,7 +468,7 @@ def test_zero_day_hotfix_needs_a_second_release_manager_to_approve_it(client, se
         post_form(client, page, action, {"action": "approve", **TYPED}),
     ):
         assert own.status_code == 403
-        assert "the requester cannot approve their own hotfix; ask another" in own.text
+        assert "The requester cannot approve their own hotfix; ask another" in own.text
         assert "Approve and schedule" not in own.text
 
     sign_in(client, session, email="second@example.com")
