@@ -12,6 +12,7 @@ from rollout.dates import LOCALES
 from rollout.i18n import TRANSLATIONS
 from web.auth import principal
 from web.errors import BadRequest
+from web.redirects import is_local_path
 
 ENGLISH = "en"
 # The reader's own choice, from the switch in the header; kept a year.
@@ -100,11 +101,8 @@ def _contact_language() -> str | None:
 
 
 def _same_site(target: str) -> str:
-    # Only a path on this site: `next` comes from the form, and must not send anyone elsewhere
-    # (`//host` and `/\host` are other sites to a browser).
-    if target.startswith("/") and not target.startswith(("//", "/\\")) and target.isprintable():
-        return target
-    return url_for("maintenance.schedule")
+    # `next` comes from the form, and must not send anyone elsewhere.
+    return target if is_local_path(target) else url_for("maintenance.schedule")
 
 
 def _vary(response):

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable
 from functools import wraps
-from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
@@ -13,6 +11,7 @@ from rollout.access import STAFF_ROLES, Role, authenticate_user
 from web.auth import begin_session, end_current_session, principal, throttled_signin
 from web.database import db
 from web.pages.forms import LoginForm, shows_refused_form
+from web.redirects import is_local_path
 
 blueprint = Blueprint("signin", __name__, url_prefix="/staff")
 
@@ -70,22 +69,6 @@ def logout():
 
 def _safe_next(target: str | None, *, role: Role) -> str:
     """`target` if it is a path on this site, else where `role` works: never an open redirect."""
-    if target and _is_local_path(target):
+    if target and is_local_path(target):
         return target
     return url_for("support.lookup" if role == Role.SUPPORT_AGENT else "calendar.months")
-
-
-def _is_local_path(target: str) -> bool:
-    # Browsers drop tabs and newlines inside URLs and read a backslash as "/", so "/<tab>/evil"
-    # and "/<backslash>evil" lead off the site as "//evil" does; a newline breaks the header.
-    if "\\" in target or any(
-        char.isspace() or unicodedata.category(char).startswith("C") for char in target
-    ):
-        return False
-    parts = urlsplit(target)
-    return (
-        not parts.scheme
-        and not parts.netloc
-        and target.startswith("/")
-        and not target.startswith("//")
-    )

@@ -4,7 +4,6 @@ each customer, copy the reply; and triage for the release manager. Signed-in sta
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request, url_for
-from werkzeug.routing import BuildError
 
 from rollout.customers import list_customers
 from rollout.errors import DomainError
@@ -76,11 +75,8 @@ def triage_page():
 
 @blueprint.app_template_global()
 def hotfix_url(hotfix_id: int | str) -> str:
-    """A hotfix's own staff page where the app has one, else its entry on the hotfixes list."""
-    try:
-        return url_for("release_admin.hotfix", hotfix_id=int(hotfix_id))
-    except BuildError:
-        return url_for("release_admin.hotfixes", _anchor=f"hotfix-{hotfix_id}")
+    """A hotfix's own staff page."""
+    return url_for("release_admin.hotfix", hotfix_id=int(hotfix_id))
 
 
 def _jira_url() -> str | None:
