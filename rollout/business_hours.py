@@ -37,14 +37,34 @@ class BusinessHours:
         return f"{days} {self.opens:%H:%M}–{self.closes:%H:%M}" if self.days else "never"
 
 
-def quiet_start(now: datetime, zone: ZoneInfo, hours: BusinessHours, lead: timedelta) -> datetime:
-    """The earliest quarter hour at least `lead` after `now` that is outside `hours` in
-    `zone`: Friday 16:50 with a 30-minute lead gives 17:30, Saturday any time 30 minutes on."""
+def quiet_start(
+    now: datetime,
+    zone: ZoneInfo,
+    hours: BusinessHours,
+    lead: timedelta,
+    length: timedelta = timedelta(0),
+) -> datetime:
+    """The earliest quarter hour at least `lead` after `now` from which a window of `length`
+    runs wholly outside `hours` in `zone`: Friday 16:50 with a 30-minute lead gives 17:30,
+    and a two-hour window asked for at 07:00 on a weekday waits for 17:00, not 07:30."""
     start = quarter_hour(now + lead)
-    # At most one business day of quarters to step over (96 in a whole day).
-    while hours.is_open(start, zone):
-        start += QUARTER
+    while (busy := _first_open(start, length, zone, hours)) is not None:
+        start = quarter_hour(busy + timedelta(minutes=1))
     return start
+
+
+def _first_open(
+    start: datetime, length: timedelta, zone: ZoneInfo, hours: BusinessHours
+) -> datetime | None:
+    # Hours are whole minutes: each quarter and the window's last minute tell whether it
+    # touches them.
+    last = start + max(length - timedelta(minutes=1), timedelta(0))
+    at = start
+    while at < last:
+        if hours.is_open(at, zone):
+            return at
+        at += QUARTER
+    return last if hours.is_open(last, zone) else None
 
 
 def quarter_hour(at: datetime) -> datetime:

@@ -250,7 +250,7 @@ def _move(
         _change(session, item, Change.MOVE, starts_at=move_to, ends_at=move_to + length, **moving)
         return
     zone, hours = parse_zone(window.timezone), window.region.business_hours
-    start = quiet_start(freeze.ends_at, zone, hours, timedelta(0))
+    start = quiet_start(freeze.ends_at, zone, hours, timedelta(0), length)
     while start < freeze.ends_at + MOVE_SEARCH:
         try:
             with session.begin_nested():
@@ -272,7 +272,7 @@ def _move(
                     field="covered",
                     details=exc.details,
                 ) from None
-            start = quiet_start(max(start + QUARTER, blocker), zone, hours, timedelta(0))
+            start = quiet_start(max(start + QUARTER, blocker), zone, hours, timedelta(0), length)
     raise Conflict(
         f"no free slot for window #{window.id} {window.title!r} within two weeks after the "
         "freeze; choose a time",

@@ -341,7 +341,7 @@ def _emergency_window(
                 field=f"starts.{region.slug}",
                 details=exc.details,
             ) from None
-    start = quiet_start(now, zone, hours, EMERGENCY_LEAD)
+    start = quiet_start(now, zone, hours, EMERGENCY_LEAD, EMERGENCY_LENGTH)
     last_error = None
     while start < now + EMERGENCY_SEARCH:
         try:
@@ -349,7 +349,7 @@ def _emergency_window(
         except Conflict as exc:
             last_error = exc
             after = max(start + QUARTER, clear_of(session, exc) or start)
-            start = quiet_start(after, zone, hours, timedelta(0))
+            start = quiet_start(after, zone, hours, timedelta(0), EMERGENCY_LENGTH)
     reason = f": {last_error.message}" if last_error else ""
     raise Conflict(f"no free emergency slot within a week{reason}", field="windows")
 

@@ -55,6 +55,26 @@ def test_a_start_in_the_last_quarter_before_nine_is_allowed():
     assert quiet_start(now, NEW_YORK, OFFICE, timedelta(minutes=15)) == utc(2026, 12, 8, 13, 45)
 
 
+def test_a_window_that_would_run_into_the_morning_waits_for_the_evening():
+    # 07:00 EST: a one-hour window from 07:30 ends at 08:30, outside; a two-hour one would end
+    # at 09:30, inside the working day, so it waits for 17:00 EST (22:00 UTC).
+    now = utc(2026, 12, 8, 12, 0)
+    assert quiet_start(now, NEW_YORK, OFFICE, LEAD, timedelta(hours=1)) == utc(2026, 12, 8, 12, 30)
+    assert quiet_start(now, NEW_YORK, OFFICE, LEAD, timedelta(hours=2)) == utc(2026, 12, 8, 22, 0)
+
+
+def test_a_window_may_end_exactly_when_business_opens():
+    # 06:30 EST + 30 minutes: 07:00-09:00 ends as the office opens.
+    now = utc(2026, 12, 8, 11, 30)
+    assert quiet_start(now, NEW_YORK, OFFICE, LEAD, timedelta(hours=2)) == utc(2026, 12, 8, 12, 0)
+
+
+def test_a_friday_evening_window_runs_on_into_the_weekend():
+    # Friday 23:30 EST with two hours: Saturday is closed all day.
+    now = utc(2026, 12, 5, 4, 0)
+    assert quiet_start(now, NEW_YORK, OFFICE, LEAD, timedelta(hours=2)) == utc(2026, 12, 5, 4, 30)
+
+
 def test_us_hours_follow_daylight_time_the_monday_after_spring_forward():
     # Monday 9 March 2026 12:45 UTC + 30 minutes is 09:15 EDT (it would be 08:15 EST):
     # business hours, so 17:00 EDT, which is 21:00 UTC.
@@ -114,6 +134,32 @@ def test_the_start_is_the_earliest_quiet_quarter_hour_after_the_lead(now, zone, 
     earlier = quarter_hour(now + lead)
     while earlier < start:
         assert OFFICE.is_open(earlier, zone)
+        earlier += timedelta(minutes=15)
+
+
+def minutes_open(start: datetime, length: timedelta, zone: ZoneInfo) -> list[datetime]:
+    """Every minute of [start, start + length) inside OFFICE hours, counted one by one."""
+    minutes = int(length.total_seconds() // 60)
+    every = (start + timedelta(minutes=m) for m in range(minutes))
+    return [at for at in every if OFFICE.is_open(at, zone)]
+
+
+@given(
+    now=st.datetimes(
+        min_value=datetime(2026, 1, 1), max_value=datetime(2028, 12, 31), timezones=st.just(UTC)
+    ),
+    zone=st.sampled_from([NEW_YORK, DUBLIN, SYDNEY, ZoneInfo("Asia/Kolkata")]),
+    length=st.integers(min_value=1, max_value=16).map(lambda q: timedelta(minutes=15 * q)),
+)
+def test_a_whole_window_stays_outside_business_hours_and_starts_as_early_as_it_can(
+    now, zone, length
+):
+    start = quiet_start(now, zone, OFFICE, LEAD, length)
+    assert start >= now + LEAD and start.minute % 15 == 0
+    assert minutes_open(start, length, zone) == []
+    earlier = quarter_hour(now + LEAD)
+    while earlier < start:
+        assert minutes_open(earlier, length, zone), f"{earlier} was free for {length}"
         earlier += timedelta(minutes=15)
 
 
