@@ -173,6 +173,33 @@ def test_a_form_posted_without_its_csrf_token_comes_back_as_typed(app, client, s
     assert sent_again.status_code == 303
 
 
+@pytest.mark.parametrize(
+    ("path", "typed", "kept"),
+    [
+        ("/staff/releases", {"version": "2031.04", "title": "Spring"}, 'value="2031.04"'),
+        (
+            "/staff/freezes/new",
+            {"title": "Board week", "reason": "Quarter close"},
+            'value="Board week"',
+        ),
+        (
+            "/staff/hotfixes",
+            {"hotfix-title": "Login loop", "hotfix-urgency": "standard"},
+            'value="Login loop"',
+        ),
+    ],
+)
+def test_release_freeze_and_hotfix_forms_without_their_token_come_back_as_typed(
+    app, client, session, us, path, typed, kept
+):
+    app.config["WTF_CSRF_ENABLED"] = True
+    sign_in(client, session)
+    response = client.post(path, data=typed)
+    assert response.status_code == 422
+    assert "This page had been open too long" in response.text
+    assert kept in response.text
+
+
 def test_a_button_posted_without_its_csrf_token_is_told_so_in_plain_words(app, client, session):
     app.config["WTF_CSRF_ENABLED"] = True
     sign_in(client, session)

@@ -146,6 +146,7 @@ def new_window():
 
 
 @blueprint.route("/freezes/new", methods=["GET", "POST"])
+@shows_refused_form
 @staff_page(*PLANNERS)
 def new_freeze():
     """A freeze for everyone, one region or one customer; the times are UTC. One over planned

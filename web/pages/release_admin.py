@@ -40,6 +40,7 @@ from web.pages.forms import (
     RevisionForm,
     in_zone,
     refuse,
+    shows_refused_form,
 )
 from web.pages.releases import PUBLIC
 from web.pages.signin import staff_page
@@ -75,6 +76,7 @@ def release_list():
 
 
 @blueprint.post("/releases")
+@shows_refused_form
 @staff_page(*PLANNERS)
 def create_release():
     """A new draft release."""
@@ -106,6 +108,7 @@ def release(version: str):
 
 
 @blueprint.post("/releases/<version>/items")
+@shows_refused_form
 @staff_page(*PLANNERS)
 def add_item(version: str):
     """Add an item; its public note is rendered and sanitized by the domain."""
@@ -164,6 +167,7 @@ def cancel(version: str):
 
 
 @blueprint.post("/releases/<version>/waves/<int:wave_id>/move")
+@shows_refused_form
 @staff_page(*PLANNERS)
 def move_wave(version: str, wave_id: int):
     """Put a wave in another of its region's regular windows."""
@@ -180,6 +184,7 @@ def move_wave(version: str, wave_id: int):
 
 
 @blueprint.post("/releases/<version>/waves/<int:wave_id>/outcome")
+@shows_refused_form
 @staff_page(*PLANNERS)
 def wave_outcome(version: str, wave_id: int):
     """The same outcome for every environment of a wave, all or nothing."""
@@ -197,6 +202,7 @@ def wave_outcome(version: str, wave_id: int):
 
 
 @blueprint.post("/releases/<version>/deployments/<int:deployment_id>/outcome")
+@shows_refused_form
 @staff_page(*PLANNERS)
 def deployment_outcome(version: str, deployment_id: int):
     """What happened to one environment, a rollback included."""
@@ -224,6 +230,7 @@ def hotfix(hotfix_id: int):
 
 
 @blueprint.post("/hotfixes/<int:hotfix_id>/deployments/<int:deployment_id>/outcome")
+@shows_refused_form
 @staff_page(*PLANNERS)
 def hotfix_outcome(hotfix_id: int, deployment_id: int):
     """What happened to one environment's hotfix, a rollback included."""
@@ -257,6 +264,7 @@ def hotfixes():
 
 
 @blueprint.post("/hotfixes")
+@shows_refused_form
 @staff_page(*PLANNERS)
 def request_hotfix():
     """A hotfix for everyone or, with customers chosen, a per-customer patch."""
