@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from rollout import access, feeds
 from rollout.demo import load_demo
+from rollout.releases import Hotfix
 from rollout.windows import Window
 from tests.conftest import SECRET_KEY
 from tests.factories import CONTEXT
@@ -28,13 +29,17 @@ PUBLIC = [
 ]
 STAFF = [
     "/staff/calendar",
+    "/staff/calendar?view=grid",
+    "/staff/calendar?view=timeline",
     "/staff/windows/{window}",
     "/staff/windows/new",
     "/staff/freezes/new",
     "/staff/releases",
     "/staff/releases/2026.10",
     "/staff/hotfixes",
+    "/staff/hotfixes/{hotfix}",
     "/staff/notifications",
+    "/customers/acme/notifications",
     "/support?q=ZD-4130",
     "/triage",
 ]
@@ -51,8 +56,9 @@ def demo(live_server) -> dict[str, str]:
         _, token = feeds.rotate_feed_token(session, "acme", now=now, key=SECRET_KEY)
         public = select(Window.id).where(Window.customer_id.is_(None), Window.starts_at > now)
         window = session.scalars(public.order_by(Window.starts_at)).first()
+        hotfix = session.scalar(select(func.min(Hotfix.id)))
         session.commit()
-    return {"token": token, "window": str(window)}
+    return {"token": token, "window": str(window), "hotfix": str(hotfix)}
 
 
 def sign_in(context, base_url: str) -> None:
