@@ -105,7 +105,7 @@ def save_preferences(who: Principal):
             return _home(who, preferences=form, status=409)
         return _home(who, preferences=form, status=refuse(form, exc))
     db().commit()
-    flash(gettext("Your notification preferences are saved."), "success")
+    flash(N_("Your notification preferences are saved."), "success")
     return redirect(url_for(".home"))
 
 
@@ -116,12 +116,12 @@ def rotate_addresses(who: Principal):
     if not who.manages_customer:
         abort(403, gettext("Only your organisation's admins may replace its private addresses."))
     if not FlaskForm().validate_on_submit():
-        flash(gettext(EXPIRED_FORM), "error")
+        flash(EXPIRED_FORM, "error")
         return redirect(url_for(".home"))
     feeds.rotate_feed_token(db(), who.customer.slug, now=now())
     db().commit()
     flash(
-        gettext(
+        N_(
             "New private addresses are made. The old ones no longer work: subscribe your "
             "calendars again and replace your bookmarks with the new addresses below."
         ),

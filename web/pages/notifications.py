@@ -330,7 +330,7 @@ def _change(
 ):
     """Run the use case on a submitted form, then back to the page (POST/redirect/GET); a
     refusal shows the page again with the form `key` as it was typed and the reason. `done`
-    is the English of what the page then says, shown in the page's language."""
+    is the English of what the page then says (base.html shows it in the page's language)."""
     if not form.validate_on_submit():
         return _customer_page(customer, refused=(key, form), status=422)
     try:
@@ -344,7 +344,7 @@ def _change(
             return _customer_page(customer, refused=("action", stale), status=409)
         return _customer_page(customer, refused=(key, form), status=refuse(form, exc))
     db().commit()
-    flash(gettext(done), "success")
+    flash(done, "success")
     if shows_secret:
         # Kept for the next page only, in this browser's own signed cookie, so the secret is
         # shown once and a reload of the page neither shows it again nor makes another.
