@@ -176,7 +176,7 @@ def test_an_unknown_zone_is_refused_in_french_beside_its_field(client, session, 
         },
     )
     assert refused.status_code == 422
-    assert "Nous ne connaissons pas ce fuseau horaire. Noms proches : Europe/Paris" in refused.text
+    assert "Fuseau horaire inconnu : essayez Europe/Paris" in refused.text
     assert 'value="Europe/Pariss"' in refused.text
     empty = client.post(
         "/customer/preferences",
@@ -193,6 +193,22 @@ def test_the_contacts_page_is_french_for_a_french_contact_and_the_outbox_stays_e
     assert lang(page) == "fr"
     assert "<h2>Contacts <span" in page
     assert "Maintenance planifiée" in page and "Seuls les administrateurs" in page
+
+    # An admin who switched to French is refused an unknown zone in French, what was typed kept.
+    sign_in_contact(client, session)
+    switch(client, "fr", "/customers/acme/notifications")
+    refused = client.post(
+        "/customers/acme/notifications/contacts",
+        data={
+            "csrf_token": csrf_token(client, "/customers/acme/notifications"),
+            "name": "Zoé",
+            "email": "zoe@acme.test",
+            "timezone": "Paris",
+        },
+    )
+    assert refused.status_code == 422
+    assert "Fuseau horaire inconnu : essayez Europe/Paris" in refused.text
+    assert 'value="Zoé"' in refused.text
 
     sign_in(client, session)
     outbox = client.get("/staff/notifications", headers=FRENCH).text

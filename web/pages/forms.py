@@ -334,6 +334,23 @@ class ApprovalForm(FlaskForm):
         }
 
 
+def check_zone(form, field) -> None:
+    """A typed zone we know, else the domain's refusal (`parse_zone`) in the page's language:
+    the domain's own message, shared with the API, is English. Empty is left to the form."""
+    typed = (field.data or "").strip()
+    if not typed:
+        return
+    try:
+        parse_zone(typed)
+    except Invalid:
+        close = suggest_zones(typed)
+        raise ValidationError(
+            gettext("unknown time zone: try %(zones)s", zones=f" {gettext('or')} ".join(close))
+            if close
+            else gettext("unknown time zone: use a name such as Europe/Dublin")
+        ) from None
+
+
 # Notifications: a customer admin's contacts and webhook endpoints. The domain checks every
 # value (its messages name the field), so these fields only carry the text to it.
 
@@ -367,7 +384,7 @@ class ContactForm(FlaskForm):
     email = EmailField(N_("Email"), default="", id="new-email")
     role = StringField(N_("Role"), default="", id="new-role")
     locale = _language_field(id="new-locale")
-    timezone = StringField(N_("Time zone"), id="new-timezone")
+    timezone = StringField(N_("Time zone"), id="new-timezone", validators=[check_zone])
     topics = SelectMultipleField(N_("Topics"), validate_choice=False)
 
 
@@ -375,7 +392,7 @@ class ContactSubscriptionsForm(VersionForm):
     FROM_DOMAIN = {"subscriptions": "topics"}
 
     locale = _language_field()
-    timezone = StringField(N_("Time zone"))
+    timezone = StringField(N_("Time zone"), validators=[check_zone])
     topics = SelectMultipleField(N_("Topics"), validate_choice=False)
 
 
@@ -398,24 +415,10 @@ class LinkRequestForm(FlaskForm):
 
 class PreferencesForm(VersionForm):
     locale = SelectField(N_("Language"))
-    timezone = LineField(N_("Time zone"), validators=[InputRequired(N_("Type a time zone."))])
+    timezone = LineField(
+        N_("Time zone"), validators=[InputRequired(N_("Type a time zone.")), check_zone]
+    )
     topics = SelectMultipleField(N_("Send me emails about"), validate_choice=False)
-
-    def validate_timezone(self, field) -> None:
-        # Checked here, not only by the domain (whose message the API shares, in English), so
-        # the contact reads the refusal in the page's language.
-        typed = field.data.strip()
-        try:
-            parse_zone(typed)
-        except Invalid:
-            close = suggest_zones(typed)
-            raise ValidationError(
-                gettext(
-                    "We do not know this time zone. Close names: %(zones)s.", zones=", ".join(close)
-                )
-                if close
-                else gettext("We do not know this time zone: type a name such as Europe/Paris.")
-            ) from None
 
     def offer(self, languages: list[tuple[str, str]]) -> PreferencesForm:
         self.locale.choices = [SelectChoice(code, name) for code, name in languages]
