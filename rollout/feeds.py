@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -27,12 +29,12 @@ class FeedToken(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
-    # 256 random bits: a plain SHA-256 is enough, and lookups stay one indexed query.
+    # 256 bits no one can guess: a plain SHA-256 is enough, and lookups stay one indexed query.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    # Kept as is too, so the customer's signed-in contacts can read their addresses again:
-    # it only reads their schedule, as an unsubscribe token only unsubscribes. None for
-    # tokens made before it was kept.
-    token: Mapped[str | None] = mapped_column(String(64))
+    # The token is HMAC(SECRET_KEY, nonce): a copy of the database alone reveals no address,
+    # yet the service can show the customer's contacts theirs again. None for tokens made
+    # before it was kept.
+    nonce: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -157,16 +159,20 @@ def window_contents(
     return contents
 
 
-def rotate_feed_token(session: Session, customer: str, *, now: datetime) -> tuple[FeedToken, str]:
-    """A new private feed token for `customer`; every older one stops working at once.
-    Rotations at the same moment queue on the customer, each revoking the one before."""
+def rotate_feed_token(
+    session: Session, customer: str, *, now: datetime, key: str
+) -> tuple[FeedToken, str]:
+    """A new private feed token for `customer`, derived with `key`, and its text; every older
+    one stops working at once. Rotations at the same moment queue on the customer, each
+    revoking the one before."""
     owner = lock_row(session, get_customer(session, customer))
     for old in session.scalars(
         select(FeedToken).where(FeedToken.customer_id == owner.id, FeedToken.revoked_at.is_(None))
     ):
         old.revoked_at = now
-    plaintext = secrets.token_urlsafe(32)
-    token = FeedToken(customer=owner, token_hash=_hash(plaintext), token=plaintext, created_at=now)
+    nonce = secrets.token_urlsafe(32)
+    plaintext = _derive(key, nonce)
+    token = FeedToken(customer=owner, token_hash=_hash(plaintext), nonce=nonce, created_at=now)
     session.add(token)
     session.flush()
     return token, plaintext
@@ -180,6 +186,15 @@ def live_feed_token(session: Session, customer: Customer) -> FeedToken | None:
         .order_by(FeedToken.id.desc())
         .limit(1)
     )
+
+
+def feed_token_text(token: FeedToken, key: str) -> str | None:
+    """The token's text, to show again; None when `key` no longer derives it (the secret key
+    changed since) or it was made before its nonce was kept. Such a token still works."""
+    if token.nonce is None:
+        return None
+    plaintext = _derive(key, token.nonce)
+    return plaintext if hmac.compare_digest(_hash(plaintext), token.token_hash) else None
 
 
 def customer_for_feed_token(session: Session, plaintext: str) -> Customer | None:
@@ -212,6 +227,11 @@ def _selection(query, scope: FeedScope, now: datetime):
 def _cutoff(now: datetime) -> datetime:
     # Whole days, so what ages out of a feed changes its ETag once a day, not every poll.
     return datetime.combine(now.date(), time.min, tzinfo=now.tzinfo)
+
+
+def _derive(key: str, nonce: str) -> str:
+    digest = hmac.new(key.encode(), nonce.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 def _hash(plaintext: str) -> str:

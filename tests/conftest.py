@@ -29,6 +29,7 @@ events.use_handlers(handlers.HANDLERS)
 IN_CI = os.environ.get("CI") == "true"
 DATABASES = [d.strip() for d in os.environ.get("TEST_DATABASES", "sqlite,postgresql").split(",")]
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+SECRET_KEY = "test-secret"
 
 
 def missing(what: str) -> None:
@@ -118,7 +119,7 @@ def settings_from_env(tmp_path, env: dict[str, str]) -> Settings:
 def test_settings(database_url: str = "sqlite://") -> Settings:
     return Settings(
         database_url=database_url,
-        secret_key="test-secret",
+        secret_key=SECRET_KEY,
         public_url="http://rollout.test",
         feed_freshness_seconds=0,
     )

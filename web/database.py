@@ -44,6 +44,11 @@ def public_url() -> str:
     return current_app.extensions["rollout.settings"].require_public_url()
 
 
+def secret_key() -> str:
+    """SECRET_KEY, which private feed tokens are derived with: the domain gets it passed in."""
+    return current_app.extensions["rollout.settings"].secret_key
+
+
 def system_clock() -> datetime:
     return datetime.now(UTC)
 

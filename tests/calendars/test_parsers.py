@@ -22,7 +22,7 @@ from rollout.windows import (
 )
 from tests.calendars.clients import PARSERS, Read
 from tests.calendars.test_feeds import in_repeated_hour, switches
-from tests.conftest import NOW
+from tests.conftest import NOW, SECRET_KEY
 from tests.factories import CONTEXT, make_customer, make_policy, make_region
 
 HOST = "rollout.test"  # tests.conftest.test_settings' public URL
@@ -168,7 +168,7 @@ def feeds_to_check(session) -> dict[str, feeds.FeedScope]:
     for slug in ("us", "eu", "apac"):
         region = get_region(session, slug, field="slug")
         found[f"/calendars/regions/{slug}.ics"] = feeds.region_scope(region)
-    token, plaintext = feeds.rotate_feed_token(session, "acme", now=NOW)
+    token, plaintext = feeds.rotate_feed_token(session, "acme", now=NOW, key=SECRET_KEY)
     session.commit()
     found[f"/calendars/customers/{plaintext}.ics"] = feeds.customer_scope(token.customer)
     return found

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from rollout import access, feeds
 from rollout.demo import load_demo
 from rollout.windows import Window
+from tests.conftest import SECRET_KEY
 from tests.factories import CONTEXT
 
 PASSWORD = "a long demo password"
@@ -47,7 +48,7 @@ def demo(live_server) -> dict[str, str]:
         load_demo(session, now=now, context=CONTEXT)
         admin = {"email": ADMIN, "name": "Admin", "role": "admin"}
         access.create_user(session, **admin, password=PASSWORD, now=now)
-        _, token = feeds.rotate_feed_token(session, "acme", now=now)
+        _, token = feeds.rotate_feed_token(session, "acme", now=now, key=SECRET_KEY)
         public = select(Window.id).where(Window.customer_id.is_(None), Window.starts_at > now)
         window = session.scalars(public.order_by(Window.starts_at)).first()
         session.commit()

@@ -10,6 +10,7 @@ import pytest
 from rollout import feeds, releases
 from rollout.customers import create_customer, create_region
 from rollout.windows import create_policy
+from tests.conftest import SECRET_KEY
 
 pytestmark = pytest.mark.browser
 
@@ -58,7 +59,7 @@ def planned(live_server):
                 session, "2026.12", kind=kind, summary="internal", public_note=note, now=now
             )
         releases.plan_release(session, "2026.12", actor="planner", now=now)
-        _, token = feeds.rotate_feed_token(session, "acme", now=now)
+        _, token = feeds.rotate_feed_token(session, "acme", now=now, key=SECRET_KEY)
         session.commit()
     return token
 

@@ -4,14 +4,16 @@ a warning, by admins), their own preferences, and the notices sent lately."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from rollout import notifications, releases, windows
 from rollout.customers import get_customer
+from rollout.feeds import FeedToken
 from rollout.jira.bugs import upsert_bug
 from rollout.notifications import Notification
 from rollout.support.models import Ticket, TicketBug
@@ -124,6 +126,66 @@ def test_an_admin_makes_the_private_addresses_and_replaces_them_only_after_a_war
     assert client.get(status).status_code == 200
     client.post("/customer/addresses/rotate", data={"csrf_token": csrf_token(client, "/customer")})
     assert client.get(status).status_code == 404
+
+
+def make_addresses(client) -> tuple[str, str]:
+    """Press the admin's button; the feed and status paths the home then shows."""
+    client.post("/customer/addresses/rotate", data={"csrf_token": csrf_token(client, "/customer")})
+    page = home(client)
+    feed = re.search(r'value="http://rollout\.test(/calendars/customers/[^"]+\.ics)"', page)
+    status = re.search(r'value="http://rollout\.test(/status/[^"]+)"', page)
+    return feed.group(1), status.group(1)
+
+
+def change_secret_key(app, key: str) -> None:
+    app.config["SECRET_KEY"] = key
+    settings = app.extensions["rollout.settings"]
+    app.extensions["rollout.settings"] = dataclasses.replace(settings, secret_key=key)
+
+
+def test_the_address_shown_works_as_a_feed_and_the_database_holds_no_token_text(
+    client, session, acme
+):
+    sign_in_contact(client, session)
+    feed, status = make_addresses(client)
+    answer = client.get(feed)
+    assert answer.status_code == 200 and answer.mimetype == "text/calendar"
+    assert client.get(status).status_code == 200
+    token = feed.removeprefix("/calendars/customers/").removesuffix(".ics")
+    for row in session.execute(select(FeedToken.__table__)):
+        assert all(token not in str(value) for value in row)
+
+
+def test_after_the_secret_key_changes_the_addresses_still_work_but_only_replacing_shows_them(
+    app, client, session, acme
+):
+    sign_in_contact(client, session)
+    feed, status = make_addresses(client)
+    change_secret_key(app, "a new secret key")
+    sign_in_contact(client, session)  # the old key's sign-in cookies are void too
+    page = home(client)
+    assert "Your private addresses cannot be shown here" in page
+    assert "/calendars/customers/" not in page and "/status/" not in page
+    assert "Yes, replace both addresses" in page and "stop working at once" in page
+    assert client.get(feed).status_code == 200 and client.get(status).status_code == 200
+    new_feed, _ = make_addresses(client)
+    assert client.get(feed).status_code == 404 and client.get(new_feed).status_code == 200
+
+
+def test_addresses_made_before_the_page_could_show_them_are_not_shown_but_may_be_replaced(
+    client, session, acme
+):
+    sign_in_contact(client, session)
+    feed, _ = make_addresses(client)
+    session.execute(update(FeedToken).values(nonce=None))
+    session.commit()
+    page = home(client)
+    assert "Your private addresses cannot be shown here" in page
+    assert "Yes, replace both addresses" in page and client.get(feed).status_code == 200
+    sign_in_contact(client, session, "bob@acme.test")
+    page = home(client)
+    assert "Ask one of your organisation's admins to replace them" in page
+    assert "Yes, replace both addresses" not in page
 
 
 def test_a_contact_who_is_not_an_admin_reads_the_addresses_but_cannot_replace_them(

@@ -12,7 +12,7 @@ from flask import g
 
 from rollout import feeds, notifications, windows
 from rollout.customers import Locale
-from tests.conftest import NOW
+from tests.conftest import NOW, SECRET_KEY
 from tests.factories import CONTEXT, make_customer, make_policy, make_region
 from tests.web.test_pages import DEC_12, csrf_token, sign_in, window_at
 from tests.web.test_release_pages import world  # noqa: F401  (a fixture)
@@ -167,7 +167,7 @@ def test_the_atom_feed_stays_english_for_every_reader(client, world):  # noqa: F
 
 
 def test_a_customers_status_page_reads_in_french(client, session, world):  # noqa: F811
-    _, token = feeds.rotate_feed_token(session, "acme", now=NOW)
+    _, token = feeds.rotate_feed_token(session, "acme", now=NOW, key=SECRET_KEY)
     session.commit()
     page = client.get(f"/status/{token}", headers=FRENCH).text
     assert lang(page) == "fr"

@@ -11,7 +11,7 @@ import pytest
 
 from rollout import feeds, releases, windows
 from rollout.releases import Hotfix, Release, Wave
-from tests.conftest import NOW
+from tests.conftest import NOW, SECRET_KEY
 from tests.factories import CONTEXT, bearer, make_customer, make_policy, make_region, make_token
 from tests.rollout.releases.helpers import LATER
 from tests.web.test_pages import csrf_token, post_form, sign_in
@@ -208,7 +208,7 @@ def test_upcoming_json_has_public_fields_only_and_answers_304_when_unchanged(
 
 @pytest.fixture
 def acme_token(session, world):
-    _, token = feeds.rotate_feed_token(session, "acme", now=NOW)
+    _, token = feeds.rotate_feed_token(session, "acme", now=NOW, key=SECRET_KEY)
     session.commit()
     return token
 
@@ -241,7 +241,7 @@ def test_status_page_shows_each_environments_release_and_next_change_in_customer
 def test_status_page_is_404_without_a_hint_for_an_unknown_or_rotated_token(
     client, session, acme_token
 ):
-    feeds.rotate_feed_token(session, "acme", now=NOW)
+    feeds.rotate_feed_token(session, "acme", now=NOW, key=SECRET_KEY)
     session.commit()
     rotated = client.get(f"/status/{acme_token}")
     unknown = client.get("/status/not-a-token")

@@ -8,7 +8,7 @@ from rollout import customers, feeds
 from web.api import responses as r
 from web.api.schemas import CustomerIn, CustomerPatch, RegionIn, RegionPatch
 from web.auth import principal
-from web.database import db, now, public_url
+from web.database import db, now, public_url, secret_key
 
 blueprint = Blueprint("customers_api", __name__, url_prefix="/api/v1")
 
@@ -58,7 +58,7 @@ def update_customer(slug: str, data: CustomerPatch):
 def rotate_feed_token(slug: str):
     """Create or rotate the customer's private feed; the URL is shown only in this answer."""
     principal().check_customer(customers.get_customer(db(), slug))
-    token, plaintext = feeds.rotate_feed_token(db(), slug, now=now())
+    token, plaintext = feeds.rotate_feed_token(db(), slug, now=now(), key=secret_key())
     db().commit()
     url = f"{public_url()}/calendars/customers/{plaintext}.ics"
     webcal = "webcal://" + url.split("://", 1)[1]

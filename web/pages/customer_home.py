@@ -17,7 +17,7 @@ from rollout.i18n import N_
 from rollout.releases import environment_states
 from rollout.support.fix_status.answers import open_tickets
 from web.auth import Principal, principal
-from web.database import db, now, public_url
+from web.database import db, now, public_url, secret_key
 from web.i18n import languages, page_language
 from web.pages.forms import PreferencesForm, refuse
 from web.pages.notifications import STALE_FORM, TOPIC_NAMES
@@ -118,7 +118,7 @@ def rotate_addresses(who: Principal):
     if not FlaskForm().validate_on_submit():
         flash(EXPIRED_FORM, "error")
         return redirect(url_for(".home"))
-    feeds.rotate_feed_token(db(), who.customer.slug, now=now())
+    feeds.rotate_feed_token(db(), who.customer.slug, now=now(), key=secret_key())
     db().commit()
     flash(
         N_(
@@ -133,6 +133,7 @@ def rotate_addresses(who: Principal):
 def _home(who: Principal, *, preferences: PreferencesForm | None = None, status: int = 200):
     contact, customer, at = who.contact, who.customer, now()
     token = feeds.live_feed_token(db(), customer)
+    shown = feeds.feed_token_text(token, secret_key()) if token else None
     upcoming = windows.list_windows(
         db(),
         start=at,
@@ -152,7 +153,7 @@ def _home(who: Principal, *, preferences: PreferencesForm | None = None, status:
         notices=notifications.list_notifications(
             db(), customer_id=customer.id, limit=RECENT_NOTICES
         ),
-        addresses=_addresses(token.token) if token and token.token else None,
+        addresses=_addresses(shown) if shown else None,
         has_token=token is not None,
         manages=who.manages_customer,
         preferences=preferences or _preferences(contact),

@@ -1,7 +1,9 @@
-"""customer contacts sign in by emailed links; feed tokens readable again by their customer
+"""customer contacts sign in by emailed links; feed tokens keep the nonce they derive from
 
 Sign-in sessions now belong to a staff user or a customer contact, no longer to an API
-token: the table is made anew, so every browser signs in again after the upgrade.
+token: the table is made anew, so every browser signs in again after the upgrade. A feed
+token is now HMAC(SECRET_KEY, nonce) and keeps its nonce, so the customer's home can show it
+again; tokens made before keep working but cannot be shown.
 
 Revision ID: 0008
 Revises: 0007
@@ -75,13 +77,13 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_signin_link_expires_at"), ["expires_at"], unique=False)
 
     with op.batch_alter_table("feed_token", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("token", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("nonce", sa.String(length=64), nullable=True))
 
 
 def downgrade() -> None:
     """Downgrade schema."""
     with op.batch_alter_table("feed_token", schema=None) as batch_op:
-        batch_op.drop_column("token")
+        batch_op.drop_column("nonce")
 
     with op.batch_alter_table("signin_link", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_signin_link_expires_at"))
