@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from rollout.access import hash_token
 from rollout.db import Base, UTCDateTime
 from rollout.errors import Conflict, Invalid, NotFound
+from rollout.i18n import N_, translations
 from rollout.notifications.addresses import check_email
 from rollout.notifications.models import Contact
 from rollout.throttle import SigninLimits, throttled_signin
@@ -22,9 +23,10 @@ LINK_LIFETIME = timedelta(minutes=15)
 # rather than "not a link of ours".
 KEEP_SPENT = timedelta(days=1)
 
-UNKNOWN = "This sign-in link is not one we sent, or part of it was lost when it was copied."
-EXPIRED = "This sign-in link has expired: each link works for 15 minutes after it is sent."
-USED = "This sign-in link has already been used: each link works only once."
+# In English; the sign-in pages show them in the reader's language.
+UNKNOWN = N_("This sign-in link is not one we sent, or part of it was lost when it was copied.")
+EXPIRED = N_("This sign-in link has expired: each link works for 15 minutes after it is sent.")
+USED = N_("This sign-in link has already been used: each link works only once.")
 
 
 class SigninLink(Base):
@@ -140,18 +142,27 @@ class LinkEmail:
     text: str
 
 
-def link_email(name: str, links: list[tuple[str, str]]) -> LinkEmail:
-    """The email carrying the links, as (customer name, address) pairs: one per customer."""
-    lines = [f"Hello {name},", "", "Someone, probably you, asked to sign in to Rollout."]
+def link_email(name: str, links: list[tuple[str, str]], *, locale: str = "en") -> LinkEmail:
+    """The email carrying the links, as (customer name, address) pairs: one per customer, in
+    the contact's language."""
+    _ = translations(locale).gettext
+    lines = [
+        _("Hello %(name)s,") % {"name": name},
+        "",
+        _("Someone, probably you, asked to sign in to Rollout."),
+    ]
     if len(links) == 1:
-        lines += ["", f"Open this link to sign in for {links[0][0]}:", links[0][1]]
+        opening = _("Open this link to sign in for %(customer)s:") % {"customer": links[0][0]}
+        lines += ["", opening, links[0][1]]
     else:
-        lines += ["", "Your address is a contact of several customers. Sign in for one of them:"]
+        lines += ["", _("Your address is a contact of several customers. Sign in for one of them:")]
         for customer, url in links:
-            lines += ["", f"{customer}:", url]
+            lines += ["", _("%(customer)s:") % {"customer": customer}, url]
     lines += [
         "",
-        "Each link works once, within 15 minutes. If you did not ask for it, ignore this "
-        "email: nobody can sign in without the link.",
+        _(
+            "Each link works once, within 15 minutes. If you did not ask for it, ignore this "
+            "email: nobody can sign in without the link."
+        ),
     ]
-    return LinkEmail(subject="Your Rollout sign-in link", text="\n".join(lines) + "\n")
+    return LinkEmail(subject=_("Your Rollout sign-in link"), text="\n".join(lines) + "\n")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from babel import Locale
 from flask import Blueprint, Flask, current_app, g, redirect, request, url_for
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, gettext
 
 from rollout.dates import LOCALES
 from rollout.i18n import TRANSLATIONS
@@ -18,10 +18,29 @@ ENGLISH = "en"
 # The reader's own choice, from the switch in the header; kept a year.
 COOKIE = "language"
 COOKIE_MAX_AGE = 365 * 24 * 60 * 60
-# The blueprints whose pages customers read. None: no blueprint, the error page for an address
-# we do not know. Any other page is staff's, in English whatever the browser asks for.
+# The blueprints, or single endpoints of a blueprint staff share, whose pages customers read.
+# None: no blueprint, the error page for an address we do not know. Any other page is staff's,
+# in English whatever the browser asks for (the outbox beside a customer's contacts page too).
 CUSTOMER_PAGES = frozenset(
-    {"maintenance", "releases", "customer_status", "subscribe", "unsubscribe", "language", None}
+    {
+        "maintenance",
+        "releases",
+        "customer_status",
+        "customer_home",
+        "customer_signin",
+        "subscribe",
+        "unsubscribe",
+        "language",
+        None,
+        "notification_pages.customer_page",
+        "notification_pages.add_contact",
+        "notification_pages.edit_contact",
+        "notification_pages.remove_contact",
+        "notification_pages.add_webhook",
+        "notification_pages.rotate_webhook",
+        "notification_pages.enable_webhook",
+        "notification_pages.remove_webhook",
+    }
 )
 
 blueprint = Blueprint("language", __name__)
@@ -37,6 +56,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(customer_page)
     app.add_template_global(languages)
     app.add_template_filter(language_name)
+    app.add_template_filter(translated)
     app.after_request(_vary)
 
 
@@ -48,7 +68,14 @@ def page_language() -> str:
 
 def customer_page() -> bool:
     """Whether this page is one customers read, in their language."""
-    return request.blueprint in CUSTOMER_PAGES
+    return request.blueprint in CUSTOMER_PAGES or request.endpoint in CUSTOMER_PAGES
+
+
+def translated(text: str) -> str:
+    """A text known only when the page is made (a form's label, a validator's message) in the
+    page's language, when the catalogue has it. Unlike Jinja's `_()`, the result is escaped
+    as any value: such texts may quote what was typed."""
+    return gettext(text) if text else text
 
 
 def language_name(code: str) -> str:

@@ -217,8 +217,9 @@ def test_a_contact_changes_their_own_topics_zone_and_language(client, session, a
     )
     assert saved.headers["Location"] == "/customer"
     page = home(client)
-    assert "Your notification preferences are saved." in page
-    assert "Sat 12 Dec 2026, 23:00 – Sun 13 Dec 2026, 01:00 JST (Asia/Tokyo)" in page
+    # The page that follows is in the language just chosen, the saved message too.
+    assert "Vos préférences de notification sont enregistrées." in page
+    assert "sam. 12 déc. 2026, 23:00 – dim. 13 déc. 2026, 01:00 JST (Asia/Tokyo)" in page
     session.expire_all()
     contact = bob(session)
     assert (contact.locale, contact.timezone) == ("fr", "Asia/Tokyo")

@@ -8,15 +8,17 @@ from datetime import datetime, timedelta
 from functools import wraps
 
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
+from flask_babel import gettext
 from flask_wtf import FlaskForm
 
 from rollout import feeds, notifications, windows
-from rollout.customers import Locale
 from rollout.errors import Conflict, DomainError
+from rollout.i18n import N_
 from rollout.releases import environment_states
 from rollout.support.fix_status.answers import open_tickets
 from web.auth import Principal, principal
 from web.database import db, now, public_url, secret_key
+from web.i18n import languages, page_language
 from web.pages.forms import PreferencesForm, refuse
 from web.pages.notifications import STALE_FORM, TOPIC_NAMES
 from web.pages.support import STATE_LABELS
@@ -26,31 +28,31 @@ blueprint = Blueprint("customer_home", __name__)
 AHEAD = timedelta(days=183)
 RECENT_NOTICES = 10
 DOWNTIME = {windows.WindowStatus.PLANNED, windows.WindowStatus.ANNOUNCED}
-LANGUAGES = [(Locale.EN, "English"), (Locale.FR, "Français")]
+# The English; the page shows them in its language (`translated`).
 EVENT_NAMES = {
-    "window.announced": "Maintenance announced",
-    "window.reminder": "Maintenance reminder",
-    "window.moved": "Maintenance moved",
-    "window.extended": "Maintenance extended",
-    "window.cancelled": "Maintenance cancelled",
-    "window.started": "Maintenance started",
-    "window.completed": "Maintenance completed",
-    "window.emergency": "Emergency maintenance",
-    "release.published": "Release notes",
-    "release.completed": "Release completed",
-    "hotfix.scheduled": "Hotfix scheduled",
-    "hotfix.applied": "Hotfix applied",
-    "ticket.fix_live": "Your ticket's fix is live",
+    "window.announced": N_("Maintenance announced"),
+    "window.reminder": N_("Maintenance reminder"),
+    "window.moved": N_("Maintenance moved"),
+    "window.extended": N_("Maintenance extended"),
+    "window.cancelled": N_("Maintenance cancelled"),
+    "window.started": N_("Maintenance started"),
+    "window.completed": N_("Maintenance completed"),
+    "window.emergency": N_("Emergency maintenance"),
+    "release.published": N_("Release notes"),
+    "release.completed": N_("Release completed"),
+    "hotfix.scheduled": N_("Hotfix scheduled"),
+    "hotfix.applied": N_("Hotfix applied"),
+    "ticket.fix_live": N_("Your ticket's fix is live"),
 }
 STATUS_NAMES = {
-    "pending": "Waiting to be sent",
-    "sending": "Being sent",
-    "delivered": "Delivered",
-    "failed": "Could not be delivered",
-    "dead": "Could not be delivered",
-    "cancelled": "Not sent: no longer needed",
+    "pending": N_("Waiting to be sent"),
+    "sending": N_("Being sent"),
+    "delivered": N_("Delivered"),
+    "failed": N_("Could not be delivered"),
+    "dead": N_("Could not be delivered"),
+    "cancelled": N_("Not sent: no longer needed"),
 }
-EXPIRED_FORM = "This page was open too long to be saved safely. Please make your change again."
+EXPIRED_FORM = N_("This page was open too long to be saved safely. Please make your change again.")
 
 
 def contact_page(view):
@@ -60,7 +62,9 @@ def contact_page(view):
     def wrapper(*args, **kwargs):
         who = principal()
         if who is not None and who.is_staff:
-            abort(403, "This page is a customer contact's home; you are signed in as staff.")
+            abort(
+                403, gettext("This page is a customer contact's home; you are signed in as staff.")
+            )
         if who is None or who.contact is None:
             return redirect(url_for("customer_signin.login"))
         return view(who, *args, **kwargs)
@@ -78,7 +82,7 @@ def home(who: Principal):
 @contact_page
 def save_preferences(who: Principal):
     """The contact's own language, zone and topics; a refusal keeps what they chose."""
-    form = PreferencesForm().offer(LANGUAGES)
+    form = PreferencesForm().offer(languages())
     if not form.validate_on_submit():
         if "csrf_token" in form.errors:
             form.form_errors.append(EXPIRED_FORM)
@@ -101,7 +105,7 @@ def save_preferences(who: Principal):
             return _home(who, preferences=form, status=409)
         return _home(who, preferences=form, status=refuse(form, exc))
     db().commit()
-    flash("Your notification preferences are saved.", "success")
+    flash(N_("Your notification preferences are saved."), "success")
     return redirect(url_for(".home"))
 
 
@@ -110,15 +114,17 @@ def save_preferences(who: Principal):
 def rotate_addresses(who: Principal):
     """New private feed and status addresses; the old ones stop working at once."""
     if not who.manages_customer:
-        abort(403, "Only your organisation's admins may replace its private addresses.")
+        abort(403, gettext("Only your organisation's admins may replace its private addresses."))
     if not FlaskForm().validate_on_submit():
         flash(EXPIRED_FORM, "error")
         return redirect(url_for(".home"))
     feeds.rotate_feed_token(db(), who.customer.slug, now=now(), key=secret_key())
     db().commit()
     flash(
-        "New private addresses are made. The old ones no longer work: subscribe your "
-        "calendars again and replace your bookmarks with the new addresses below.",
+        N_(
+            "New private addresses are made. The old ones no longer work: subscribe your "
+            "calendars again and replace your bookmarks with the new addresses below."
+        ),
         "success",
     )
     return redirect(url_for(".home", _anchor="addresses"))
@@ -143,7 +149,7 @@ def _home(who: Principal, *, preferences: PreferencesForm | None = None, status:
         downtime=upcoming[0] if upcoming else None,
         countdown=_countdown(upcoming[0].starts_at, at) if upcoming else None,
         states=environment_states(db(), customer.slug),
-        tickets=open_tickets(db(), customer, lang=contact.locale, now=at),
+        tickets=open_tickets(db(), customer, lang=page_language(), now=at),
         notices=notifications.list_notifications(
             db(), customer_id=customer.id, limit=RECENT_NOTICES
         ),
@@ -170,7 +176,7 @@ def _preferences(contact) -> PreferencesForm:
         timezone=contact.timezone,
         topics=list(contact.subscriptions),
     )
-    return form.offer(LANGUAGES)
+    return form.offer(languages())
 
 
 def _addresses(token: str) -> dict[str, str]:

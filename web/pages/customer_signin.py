@@ -16,10 +16,12 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext
 from flask_wtf import FlaskForm
 
 from channels.email import SmtpSender
 from rollout.errors import DomainError, Invalid, TooManyAttempts
+from rollout.i18n import N_
 from rollout.notifications.delivery import Result
 from rollout.signin_links import (
     IssuedLink,
@@ -38,8 +40,8 @@ from web.pages.forms import LinkRequestForm
 blueprint = Blueprint("customer_signin", __name__)
 
 SENT_TO = "signin_link_sent_to"
-NOT_AN_ADDRESS = "That is not an email address: type it like ops@example.com."
-EXPIRED_FORM = "This page was open too long to be sent safely. Please send it again."
+NOT_AN_ADDRESS = N_("That is not an email address: type it like ops@example.com.")
+EXPIRED_FORM = N_("This page was open too long to be sent safely. Please send it again.")
 
 
 @blueprint.route("/customer/login", methods=["GET", "POST"])
@@ -65,8 +67,11 @@ def login():
         db().rollback()
         minutes = math.ceil(exc.retry_after / 60)
         form.form_errors.append(
-            f"Too many sign-in links were asked for lately. Please wait {minutes} min and "
-            "try again."
+            gettext(
+                "Too many sign-in links were asked for lately. Please wait %(minutes)s min and "
+                "try again.",
+                minutes=minutes,
+            )
         )
         return _form(form, 429, {"Retry-After": str(exc.retry_after)})
     db().commit()  # the links exist before anyone can click them
@@ -131,7 +136,7 @@ def _send(issued: list[IssuedLink]) -> None:
                 "SMTP_HOST is not set: no sign-in link could be emailed to %s", person.email
             )
         return
-    email = link_email(person.name, links)
+    email = link_email(person.name, links, locale=str(person.locale))
     name, address = person.name, person.email  # plain values: the thread outlives the request
     sender, logger = SmtpSender(smtp, public_url=public_url()), current_app.logger
 

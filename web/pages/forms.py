@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -26,7 +27,8 @@ from wtforms.widgets import HiddenInput
 from rollout.customers import Customer, Region
 from rollout.errors import DomainError, Invalid
 from rollout.freezes import OVERRIDE_FREEZE, OVERRIDE_NEEDS_REASON, OVERRIDE_REASON
-from rollout.scheduling import localize
+from rollout.i18n import N_
+from rollout.scheduling import localize, parse_zone, suggest_zones
 from rollout.validation import check_year, is_whole_number, refuse_controls
 from web.errors import status_of
 from web.i18n import languages
@@ -334,10 +336,27 @@ class ApprovalForm(FlaskForm):
         }
 
 
+def check_zone(form, field) -> None:
+    """A typed zone we know, else the domain's refusal (`parse_zone`) in the page's language:
+    the domain's own message, shared with the API, is English. Empty is left to the form."""
+    typed = (field.data or "").strip()
+    if not typed:
+        return
+    try:
+        parse_zone(typed)
+    except Invalid:
+        close = suggest_zones(typed)
+        raise ValidationError(
+            gettext("unknown time zone: try %(zones)s", zones=f" {gettext('or')} ".join(close))
+            if close
+            else gettext("unknown time zone: use a name such as Europe/Dublin")
+        ) from None
+
+
 # Notifications: a customer admin's contacts and webhook endpoints. The domain checks every
 # value (its messages name the field), so these fields only carry the text to it.
 
-DAMAGED = "the form is damaged; reload the page"
+DAMAGED = N_("the form is damaged; reload the page")
 
 
 class VersionForm(FlaskForm):
@@ -357,32 +376,32 @@ def _language_field(**options) -> SelectField:
     # Named, not coded (`Français`), each in its own language; the domain refuses any other
     # value, next to the field.
     choices = [SelectChoice(code, name, render_kw={"lang": code}) for code, name in languages()]
-    return SelectField("Language", choices=choices, validate_choice=False, **options)
+    return SelectField(N_("Language"), choices=choices, validate_choice=False, **options)
 
 
 class ContactForm(FlaskForm):
     FROM_DOMAIN = {"subscriptions": "topics"}
 
-    name = StringField("Name", default="", id="new-name")
-    email = EmailField("Email", default="", id="new-email")
-    role = StringField("Role", default="", id="new-role")
+    name = StringField(N_("Name"), default="", id="new-name")
+    email = EmailField(N_("Email"), default="", id="new-email")
+    role = StringField(N_("Role"), default="", id="new-role")
     locale = _language_field(id="new-locale")
-    timezone = StringField("Time zone", id="new-timezone")
-    topics = SelectMultipleField("Topics", validate_choice=False)
+    timezone = StringField(N_("Time zone"), id="new-timezone", validators=[check_zone])
+    topics = SelectMultipleField(N_("Topics"), validate_choice=False)
 
 
 class ContactSubscriptionsForm(VersionForm):
     FROM_DOMAIN = {"subscriptions": "topics"}
 
     locale = _language_field()
-    timezone = StringField("Time zone")
-    topics = SelectMultipleField("Topics", validate_choice=False)
+    timezone = StringField(N_("Time zone"), validators=[check_zone])
+    topics = SelectMultipleField(N_("Topics"), validate_choice=False)
 
 
 class WebhookForm(FlaskForm):
-    url = URLField("HTTPS URL", default="", id="new-url")
-    description = StringField("Description", default="", id="new-description")
-    topics = SelectMultipleField("Topics", validate_choice=False)
+    url = URLField(N_("HTTPS URL"), default="", id="new-url")
+    description = StringField(N_("Description"), default="", id="new-description")
+    topics = SelectMultipleField(N_("Topics"), validate_choice=False)
 
 
 # A customer contact's sign-in by emailed link, and their own notification preferences.
@@ -390,16 +409,18 @@ class WebhookForm(FlaskForm):
 
 class LinkRequestForm(FlaskForm):
     email = EmailLineField(
-        "Your email address",
-        validators=[InputRequired("Type the email address we send your notices to.")],
+        N_("Your email address"),
+        validators=[InputRequired(N_("Type the email address we send your notices to."))],
         render_kw={"autocomplete": "email"},
     )
 
 
 class PreferencesForm(VersionForm):
-    locale = SelectField("Language")
-    timezone = LineField("Time zone", validators=[InputRequired("Type a time zone.")])
-    topics = SelectMultipleField("Send me emails about", validate_choice=False)
+    locale = SelectField(N_("Language"))
+    timezone = LineField(
+        N_("Time zone"), validators=[InputRequired(N_("Type a time zone.")), check_zone]
+    )
+    topics = SelectMultipleField(N_("Send me emails about"), validate_choice=False)
 
     def offer(self, languages: list[tuple[str, str]]) -> PreferencesForm:
         self.locale.choices = [SelectChoice(code, name) for code, name in languages]

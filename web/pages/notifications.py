@@ -19,11 +19,13 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext
 from flask_wtf import FlaskForm
 
 from rollout import notifications
 from rollout.customers import get_customer
 from rollout.errors import Conflict, DomainError
+from rollout.i18n import N_
 from rollout.notifications import NotificationStatus
 from rollout.notifications.contacts import ALL_TOPICS
 from web.auth import principal
@@ -42,17 +44,18 @@ blueprint = Blueprint("notification_pages", __name__)
 # Mail providers POST the one-click unsubscribe without any token of ours: no CSRF check.
 unsubscribe_blueprint = Blueprint("unsubscribe", __name__)
 
+# The English; customer pages show them in their language (`translated`).
 TOPIC_NAMES = {
-    "maintenance": "Planned maintenance",
-    "emergency_maintenance": "Emergency maintenance",
-    "hotfixes": "Hotfixes and patches",
-    "release_notes": "Release notes",
-    "ticket_updates": "Ticket updates",
+    "maintenance": N_("Planned maintenance"),
+    "emergency_maintenance": N_("Emergency maintenance"),
+    "hotfixes": N_("Hotfixes and patches"),
+    "release_notes": N_("Release notes"),
+    "ticket_updates": N_("Ticket updates"),
 }
 RECENT = 100
 SECRET_SHOWN_ONCE = "webhook_secret"
 EXPIRED_BUTTON = "the page had been open too long, so nothing was done. Try again."
-STALE_FORM = (
+STALE_FORM = N_(
     "Someone changed this since you opened the page, so nothing was saved. "
     "It is shown below as it is now: make your change again if it is still needed."
 )
@@ -90,9 +93,12 @@ def customer_admin(view):
         if who is None:
             return redirect(url_for("customer_signin.login"))
         if not who.is_staff and (who.customer is None or who.customer.id != customer.id):
-            abort(403, "This page belongs to another customer.")
+            abort(403, gettext("This page belongs to another customer."))
         if request.method == "POST" and not who.manages_customer:
-            abort(403, "Only your organisation's admins may change its contacts and webhooks.")
+            abort(
+                403,
+                gettext("Only your organisation's admins may change its contacts and webhooks."),
+            )
         return view(customer, *args, **kwargs)
 
     return wrapper
@@ -160,7 +166,7 @@ def add_contact(customer):
             subscriptions=form.topics.data,
             now=now(),
         ),
-        "Contact added.",
+        N_("Contact added."),
     )
 
 
@@ -183,7 +189,7 @@ def edit_contact(customer, contact_id: int):
             subscriptions=form.topics.data,
             now=now(),
         ),
-        "Subscriptions saved.",
+        N_("Subscriptions saved."),
     )
 
 
@@ -196,7 +202,7 @@ def remove_contact(customer, contact_id: int):
         "action",
         FlaskForm(),
         lambda: notifications.delete_contact(db(), customer, contact_id, now=now()),
-        "Contact removed.",
+        N_("Contact removed."),
     )
 
 
@@ -220,7 +226,7 @@ def add_webhook(customer):
             allow=allow,
             now=now(),
         ),
-        "Endpoint added.",
+        N_("Endpoint added."),
         shows_secret=True,
     )
 
@@ -242,7 +248,7 @@ def rotate_webhook(customer, endpoint_id: int):
             expected_version=form.expected_version(),
             now=now(),
         ),
-        "New secret made; the old one keeps signing for 24 hours.",
+        N_("New secret made; the old one keeps signing for 24 hours."),
         shows_secret=True,
     )
 
@@ -264,7 +270,7 @@ def enable_webhook(customer, endpoint_id: int):
             expected_version=form.expected_version(),
             now=now(),
         ),
-        "Endpoint enabled again.",
+        N_("Endpoint enabled again."),
     )
 
 
@@ -277,7 +283,7 @@ def remove_webhook(customer, endpoint_id: int):
         "action",
         FlaskForm(),
         lambda: notifications.delete_endpoint(db(), customer, endpoint_id, now=now()),
-        "Endpoint removed.",
+        N_("Endpoint removed."),
     )
 
 
@@ -323,7 +329,8 @@ def _change(
     customer, key: str, form: FlaskForm, use_case, done: str, *, shows_secret: bool = False
 ):
     """Run the use case on a submitted form, then back to the page (POST/redirect/GET); a
-    refusal shows the page again with the form `key` as it was typed and the reason."""
+    refusal shows the page again with the form `key` as it was typed and the reason. `done`
+    is the English of what the page then says (base.html shows it in the page's language)."""
     if not form.validate_on_submit():
         return _customer_page(customer, refused=(key, form), status=422)
     try:

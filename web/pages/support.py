@@ -7,6 +7,7 @@ from flask import Blueprint, current_app, render_template, request, url_for
 
 from rollout.customers import list_customers
 from rollout.errors import DomainError
+from rollout.i18n import N_
 from rollout.support.fix_status.answers import look_up
 from rollout.support.triage import triage
 from web.database import db, now
@@ -15,14 +16,15 @@ from web.pages.signin import staff_page
 
 blueprint = Blueprint("support", __name__)
 
+# Marked for the catalogue: a customer's home shows them in its language.
 STATE_LABELS = {
-    "not_planned": "Not planned",
-    "planned": "Planned",
-    "in_preview": "On preview",
-    "deployed": "Live",
-    "hotfix_scheduled": "Hotfix scheduled",
-    "rolled_back": "Rolled back",
-    "wont_fix": "Won't fix",
+    "not_planned": N_("Not planned"),
+    "planned": N_("Planned"),
+    "in_preview": N_("On preview"),
+    "deployed": N_("Live"),
+    "hotfix_scheduled": N_("Hotfix scheduled"),
+    "rolled_back": N_("Rolled back"),
+    "wont_fix": N_("Won't fix"),
 }
 VEHICLE_LABELS = {
     "hotfix_now": "Hotfix now",

@@ -1,6 +1,7 @@
 // A customer contact's home: "Copy" beside each private address, shown only when script runs
 // (without it the address is still a read-only field to select by hand), and the countdown to
-// the next downtime, kept going from the time the server wrote into the page.
+// the next downtime, kept going from the time the server wrote into the page. Words come from
+// the page, in its language: this script changes only numbers and swaps in `data-copied`.
 (function () {
   "use strict";
 
@@ -11,7 +12,7 @@
     }
     const label = button.textContent;
     const done = function () {
-      button.textContent = "Copied";
+      button.textContent = button.dataset.copied;
       setTimeout(function () { button.textContent = label; }, 2000);
     };
     field.focus();
