@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 LOCALES = ("en", "fr")
 _DAYS = {
@@ -69,6 +69,16 @@ def long_date(local: datetime, locale: str) -> str:
     """`Saturday 12 December 2026`, or `samedi 12 décembre 2026` (the first is `1er`)."""
     day = "1er" if locale == "fr" and local.day == 1 else str(local.day)
     return f"{_DAYS[locale][local.weekday()]} {day} {_MONTHS[locale][local.month - 1]} {local.year}"
+
+
+def month_and_year(day: date, locale: str) -> str:
+    """`December 2026`, or `décembre 2026`."""
+    return f"{_MONTHS[locale][day.month - 1]} {day.year}"
+
+
+def weekday_names(locale: str) -> tuple[str, ...]:
+    """The days of the week, Monday first: `Monday`…, or `lundi`…."""
+    return tuple(_DAYS[locale])
 
 
 def short_date(local: datetime, locale: str) -> str:

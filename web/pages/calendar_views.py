@@ -12,6 +12,7 @@ from werkzeug.datastructures import MultiDict
 
 from rollout.agenda import MOVED
 from rollout.customers import Customer, Region
+from rollout.dates import month_and_year, weekday_names
 from rollout.validation import is_whole_number
 from rollout.windows import WindowKind, WindowStatus
 
@@ -157,26 +158,13 @@ def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-_MONTH_NAMES = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+# Staff pages are in English.
+WEEKDAYS = weekday_names("en")
 
 
 def month_name(first: date) -> str:
     """`December 2026`, in English whatever the server's locale."""
-    return f"{_MONTH_NAMES[first.month - 1]} {first.year}"
+    return month_and_year(first, "en")
 
 
 def period_name(query: CalendarQuery) -> str:

@@ -1,37 +1,8 @@
-// A customer contact's home: "Copy" beside each private address, shown only when script runs
-// (without it the address is still a read-only field to select by hand), and the countdown to
-// the next downtime, kept going from the time the server wrote into the page. Words come from
-// the page, in its language: this script changes only numbers and swaps in `data-copied`.
+// A customer contact's home: the countdown to the next downtime, kept going from the time the
+// server wrote into the page. Words come from the page, in its language: this script changes
+// only numbers. (Its copy buttons are copy.js's.)
 (function () {
   "use strict";
-
-  function copy(button) {
-    const field = document.getElementById(button.dataset.copy);
-    if (!field) {
-      return;
-    }
-    const label = button.textContent;
-    const done = function () {
-      button.textContent = button.dataset.copied;
-      setTimeout(function () { button.textContent = label; }, 2000);
-    };
-    field.focus();
-    field.select();
-    if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(field.value).then(done, function () {
-        if (document.execCommand("copy")) {
-          done();
-        }
-      });
-    } else if (document.execCommand("copy")) {
-      done();
-    }
-  }
-
-  document.querySelectorAll("button.copy[data-copy]").forEach(function (button) {
-    button.hidden = false;
-    button.addEventListener("click", function () { copy(button); });
-  });
 
   const countdown = document.querySelector(".countdown[data-until]");
   if (!countdown) {

@@ -1,5 +1,6 @@
-// The support page: a "Copy reply" button beside each reply, shown only when script runs
-// (without it the reply is still a read-only text area to select by hand).
+// A "Copy" button beside a read-only field (a support reply, a private address), shown only
+// when script runs: without it the field is still there to select by hand. The button names
+// its field in `data-copy`; `data-copied` is what it says once copied, in the page's language.
 (function () {
   "use strict";
 
@@ -10,7 +11,7 @@
     }
     const label = button.textContent;
     const done = function () {
-      button.textContent = "Copied";
+      button.textContent = button.dataset.copied || "Copied";
       button.classList.add("copied");
       setTimeout(function () {
         button.textContent = label;
@@ -30,7 +31,7 @@
     }
   }
 
-  document.querySelectorAll("button.copy-reply").forEach(function (button) {
+  document.querySelectorAll("button[data-copy]").forEach(function (button) {
     button.hidden = false;
     button.addEventListener("click", function () { copy(button); });
   });
