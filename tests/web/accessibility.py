@@ -12,6 +12,8 @@ from tests.conftest import missing
 AXE = Path(__file__).parents[1] / "js" / "node_modules" / "axe-core" / "axe.min.js"
 # What a test may never let through; "moderate" and "minor" are advice, not failures.
 BLOCKING = ("critical", "serious")
+DESKTOP = {"width": 1366, "height": 900}
+PHONE = {"width": 390, "height": 844}
 
 
 @cache

@@ -1,21 +1,19 @@
-"""Every page of the demo passes axe-core at desktop and phone sizes: no critical or serious
-violation (moderate ones, such as a missing landmark around a notice, are left as advice)."""
+"""Every page of the demo passes axe-core at phone size: no critical or serious violation
+(moderate ones, such as a missing landmark around a notice, are left as advice). The desktop
+size is checked on the same visit as the Content-Security-Policy (test_browser_policy.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.web.accessibility import assert_accessible
+from tests.web.accessibility import PHONE, accessibility_problems, assert_accessible
 from tests.web.demo_pages import PUBLIC, STAFF, sign_in
 
 pytestmark = pytest.mark.browser
 
-SIZES = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
 
-
-@pytest.mark.parametrize("size", SIZES)
-def test_every_demo_page_passes_axe(browser, live_server, demo, size):
-    context = browser.new_context(viewport=SIZES[size])
+def test_every_demo_page_passes_axe_on_a_phone(browser, live_server, demo):
+    context = browser.new_context(viewport=PHONE)
     try:
         page = context.new_page()
         for path in PUBLIC:
@@ -30,9 +28,7 @@ def test_every_demo_page_passes_axe(browser, live_server, demo, size):
 
 
 def test_the_check_fails_on_a_page_with_an_unlabelled_button(browser, live_server):
-    """The sweep above would pass blindly if axe never ran: show it a violation."""
-    from tests.web.accessibility import accessibility_problems
-
+    """The sweeps would pass blindly if axe never ran: show it a violation."""
     page = browser.new_page()
     try:
         page.goto(f"{live_server.url}/maintenance", wait_until="networkidle")
