@@ -3,6 +3,7 @@ Retry-After (never a 500), public feeds from their last good body, recovery with
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 import pytest
@@ -82,6 +83,16 @@ def test_readyz_is_ready_on_a_migrated_database(fresh_database_url, client_on):
     response = client_on(fresh_database_url).get("/readyz")
     assert response.status_code == 200
     assert response.json == {"status": "ready"}
+
+
+def test_readyz_names_a_database_never_migrated_and_logs_nothing_of_alembic(
+    client_on, tmp_path, caplog
+):
+    with caplog.at_level(logging.INFO):
+        response = client_on(f"sqlite:///{tmp_path / 'empty.db'}").get("/readyz")
+    assert response.status_code == 503
+    assert response.json["reason"].startswith("the database schema is at none, not ")
+    assert [r for r in caplog.records if r.name.startswith("alembic")] == []
 
 
 def test_readyz_names_a_schema_behind_the_code_and_how_to_migrate(fresh_database_url, client_on):
