@@ -41,6 +41,15 @@ def make_policy(session: Session, region: str = "us", *, now: datetime = NOW, **
     return windows.create_policy(session, region=region, now=now, **(fields | overrides))
 
 
+def two_regions_with_customers(session: Session, *, now: datetime) -> None:
+    """Regions us (New York) and eu (Dublin) on the monthly policy, with Acme (gold) in us and
+    Globex (gold) in eu: what the browser tests plan releases and hotfixes over."""
+    for region, customer in (("us", "acme"), ("eu", "globex")):
+        make_region(session, region, now=now)
+        make_policy(session, region, now=now, actor="planner")
+        make_customer(session, customer, region, tier="gold", now=now)
+
+
 def make_token(
     session: Session, role: str = "admin", customer: str | None = None, name: str | None = None
 ) -> str:

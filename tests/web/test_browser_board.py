@@ -9,8 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from rollout import access, releases
-from rollout.customers import create_customer, create_region
-from rollout.windows import create_policy
+from tests.factories import two_regions_with_customers
 from tests.web.accessibility import assert_accessible
 
 pytestmark = pytest.mark.browser
@@ -24,19 +23,7 @@ def world(live_server) -> int:
     """Regions us and eu with a customer each, a release manager, and a patch for Acme."""
     now = datetime.now(UTC)
     with live_server.sessions() as session:
-        for slug, zone in (("us", "America/New_York"), ("eu", "Europe/Dublin")):
-            create_region(session, slug=slug, name=f"Region {slug}", timezone=zone, now=now)
-            create_policy(
-                session,
-                region=slug,
-                title="Monthly maintenance",
-                cron="0 9 * * 6#2",
-                duration_minutes=120,
-                actor="planner",
-                now=now,
-            )
-        create_customer(session, slug="acme", name="Acme", region="us", tier="gold", now=now)
-        create_customer(session, slug="globex", name="Globex", region="eu", tier="gold", now=now)
+        two_regions_with_customers(session, now=now)
         access.create_user(
             session, email=EMAIL, name="Rita", role="release_manager", password=PASSWORD, now=now
         )

@@ -4,26 +4,18 @@ downtime in their own zone on their home; every page passes axe-core."""
 
 from __future__ import annotations
 
-import dataclasses
 import re
-import threading
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from werkzeug.serving import make_server
 
-from channels.config import NotifySettings
 from rollout import windows
 from rollout.customers import get_customer
 from rollout.db import make_engine, make_session_factory
-from tests import conftest
 from tests.factories import make_customer, make_policy, make_region
-from tests.notifications.conftest import smtp_settings
-from tests.notifications.servers import smtp_server
 from tests.web.accessibility import assert_accessible
-from tests.web.contacts import make_contact
-from web import create_app
+from tests.web.contacts import make_contact, site_with_mail
 
 pytestmark = pytest.mark.browser
 
@@ -51,18 +43,8 @@ def mailed_site(fresh_database_url, tmp_path):
             customer=get_customer(session, "acme"),
         )[0]
         session.commit()
-    with smtp_server() as (inbox, port):
-        settings = dataclasses.replace(
-            conftest.test_settings(fresh_database_url),
-            notifications=NotifySettings(smtp=smtp_settings(port)),
-        )
-        app = create_app(settings, session_factory=sessions, instance_path=tmp_path / "site")
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        yield f"http://127.0.0.1:{server.server_port}", inbox, downtime
-        server.shutdown()
-        thread.join(timeout=10)
+    with site_with_mail(fresh_database_url, sessions, tmp_path / "site") as (url, inbox):
+        yield url, inbox, downtime
     engine.dispose()
 
 

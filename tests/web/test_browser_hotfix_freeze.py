@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from rollout import access, releases
-from rollout.customers import create_customer, create_region
-from rollout.windows import Window, WindowKind, WindowStatus, create_policy
+from rollout.windows import Window, WindowKind, WindowStatus
+from tests.factories import two_regions_with_customers
 from tests.web.accessibility import assert_accessible
 
 pytestmark = pytest.mark.browser
@@ -27,19 +27,7 @@ def world(live_server) -> Window:
     release 2026.12 planned; the first us window it uses."""
     now = datetime.now(UTC)
     with live_server.sessions() as session:
-        for slug, zone in (("us", "America/New_York"), ("eu", "Europe/Dublin")):
-            create_region(session, slug=slug, name=f"Region {slug}", timezone=zone, now=now)
-            create_policy(
-                session,
-                region=slug,
-                title="Monthly maintenance",
-                cron="0 9 * * 6#2",
-                duration_minutes=120,
-                actor="planner",
-                now=now,
-            )
-        create_customer(session, slug="acme", name="Acme", region="us", tier="gold", now=now)
-        create_customer(session, slug="globex", name="Globex", region="eu", tier="gold", now=now)
+        two_regions_with_customers(session, now=now)
         for email in (REQUESTER, APPROVER):
             access.create_user(
                 session,

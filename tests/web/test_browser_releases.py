@@ -8,9 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from rollout import feeds, releases
-from rollout.customers import create_customer, create_region
-from rollout.windows import create_policy
 from tests.conftest import SECRET_KEY
+from tests.factories import two_regions_with_customers
 
 pytestmark = pytest.mark.browser
 
@@ -36,19 +35,7 @@ def planned(live_server):
     """Two regions with customers and release 2026.12 planned; Acme's private token."""
     now = datetime.now(UTC)
     with live_server.sessions() as session:
-        for slug, zone in (("us", "America/New_York"), ("eu", "Europe/Dublin")):
-            create_region(session, slug=slug, name=f"Region {slug}", timezone=zone, now=now)
-            create_policy(
-                session,
-                region=slug,
-                title="Monthly maintenance",
-                cron="0 9 * * 6#2",
-                duration_minutes=120,
-                actor="planner",
-                now=now,
-            )
-        create_customer(session, slug="acme", name="Acme", region="us", tier="gold", now=now)
-        create_customer(session, slug="globex", name="Globex", region="eu", tier="gold", now=now)
+        two_regions_with_customers(session, now=now)
         releases.create_release(session, version="2026.12", title="December release", now=now)
         for kind, note in (
             ("feature", "Reports can be **scheduled** and sent by email to a whole team"),
