@@ -25,9 +25,14 @@ def unfolded(body: bytes) -> list[str]:
 
 
 def without_controls(text: str) -> str:
-    """What a reader should get back: controls gone, but tabs and line breaks (as LF)."""
+    """What a reader should get back: controls and the two non-characters XML forbids
+    (U+FFFE, U+FFFF) gone, but tabs and line breaks (as LF)."""
     text = text.replace("\r\n", "\n")
-    return "".join(c for c in text if c in "\t\n" or not (ord(c) < 0x20 or ord(c) == 0x7F))
+    return "".join(
+        c
+        for c in text
+        if c in "\t\n" or not (ord(c) < 0x20 or ord(c) == 0x7F or c in "\ufffe\uffff")
+    )
 
 
 def test_single_window_file_escapes_the_calendar_name_like_any_text(client, session):
