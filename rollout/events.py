@@ -58,6 +58,13 @@ class ReleaseCompleted:
 
 
 @dataclass(frozen=True, slots=True)
+class ReleaseCancelled:
+    """Cancelled before it completed: its planned deployments are gone."""
+
+    release: Release
+
+
+@dataclass(frozen=True, slots=True)
 class HotfixScheduled:
     """Approved: its emergency windows and deployments exist."""
 
@@ -96,6 +103,7 @@ Event = (
     | ReleaseCreated
     | ReleaseScheduled
     | ReleaseCompleted
+    | ReleaseCancelled
     | HotfixScheduled
     | HotfixApplied
     | DeploymentsSucceeded

@@ -21,6 +21,7 @@ from rollout.events import (
     Handler,
     HotfixApplied,
     HotfixScheduled,
+    ReleaseCancelled,
     ReleaseCompleted,
     ReleaseCreated,
     ReleaseScheduled,
@@ -67,6 +68,12 @@ def notify_release_completed(
     session: Session, event: ReleaseCompleted, *, now: datetime, context: Context | None
 ) -> None:
     triggers.release_completed(session, event.release, now=now)
+
+
+def notify_release_cancelled(
+    session: Session, event: ReleaseCancelled, *, now: datetime, context: Context | None
+) -> None:
+    triggers.release_cancelled(session, event.release, now=now)
 
 
 def owe_jira_release(
@@ -122,6 +129,7 @@ HANDLERS: dict[type, tuple[Handler, ...]] = {
     ReleaseCreated: (owe_jira_version,),
     ReleaseScheduled: (notify_release_published,),
     ReleaseCompleted: (notify_release_completed, owe_jira_release),
+    ReleaseCancelled: (notify_release_cancelled,),
     HotfixScheduled: (notify_hotfix_scheduled,),
     HotfixApplied: (),
     DeploymentsSucceeded: (notify_hotfix_applied, record_fix_live),

@@ -204,13 +204,21 @@ def notify_each(
 
 
 def cancel_pending(
-    session: Session, *, coalesce_key: str, reason: str, now: datetime, event: str | None = None
+    session: Session,
+    *,
+    reason: str,
+    now: datetime,
+    coalesce_key: str | None = None,
+    dedupe_key: str | None = None,
+    event: str | None = None,
 ) -> int:
-    """Cancel the not-yet-claimed messages of a group (e.g. a window's old reminders)."""
-    query = update(Notification).where(
-        Notification.coalesce_key == coalesce_key,
-        Notification.status == NotificationStatus.PENDING,
-    )
+    """Cancel the not-yet-claimed messages of a group (e.g. a window's old reminders) or of
+    one trigger (its `key`)."""
+    query = update(Notification).where(Notification.status == NotificationStatus.PENDING)
+    if coalesce_key is not None:
+        query = query.where(Notification.coalesce_key == coalesce_key)
+    if dedupe_key is not None:
+        query = query.where(Notification.dedupe_key == dedupe_key)
     if event is not None:
         query = query.where(Notification.event == event)
     result = session.execute(

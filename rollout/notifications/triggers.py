@@ -16,7 +16,7 @@ from rollout.customers import Customer, Tier
 from rollout.errors import Invalid
 from rollout.notifications.addresses import check_email
 from rollout.notifications.contacts import new_contact
-from rollout.notifications.models import Contact, Notification, Topic
+from rollout.notifications.models import Contact, Notification, NotificationStatus, Topic
 from rollout.notifications.outbox import (
     Merged,
     Message,
@@ -324,6 +324,36 @@ def release_completed(session: Session, release, *, now: datetime) -> int:
         key=f"release:{release.version}:completed",
         due_at=now,
         now=now,
+    )
+
+
+def release_cancelled(session: Session, release, *, now: datetime) -> int:
+    """Those who got a release's notes hear it is cancelled, if they still take release
+    notes; notes still queued are withdrawn instead, so nobody first hears of a release by
+    its cancellation."""
+    published = f"release:{release.version}:published"
+    cancel_pending(session, dedupe_key=published, reason="release cancelled", now=now)
+    told = set(
+        session.scalars(
+            select(Notification.recipient).where(
+                Notification.dedupe_key == published,
+                Notification.status.in_((NotificationStatus.DELIVERED, NotificationStatus.SENDING)),
+            )
+        )
+    )
+    if not told:
+        return 0
+    customers = list(session.scalars(select(Customer).order_by(Customer.id)))
+    return notify(
+        session,
+        event="release.cancelled",
+        customers=customers,
+        topic=Topic.RELEASE_NOTES,
+        payload=_release_payload(release, []),
+        key=f"release:{release.version}:cancelled",
+        due_at=now,
+        now=now,
+        to=[r for r in recipients(session, customers, Topic.RELEASE_NOTES) if r.key in told],
     )
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from rollout.db import conflict_on_duplicate, lock_row
 from rollout.errors import Conflict, Invalid, NotFound
-from rollout.events import ReleaseCreated, publish
+from rollout.events import ReleaseCancelled, ReleaseCreated, publish
 from rollout.releases.models import (
     DeploymentStatus,
     ItemKind,
@@ -107,6 +107,8 @@ def update_release(
                     session.delete(deployment)
     release.updated_at = now
     session.flush()
+    if cancel:
+        publish(session, ReleaseCancelled(release), now=now)
     return release
 
 

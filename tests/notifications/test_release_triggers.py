@@ -15,7 +15,7 @@ from rollout.notifications import (
     ticket_fix_live,
 )
 from rollout.notifications.content import render_email
-from rollout.notifications.models import Contact
+from rollout.notifications.models import Contact, NotificationStatus
 from rollout.support import Ticket
 from tests.conftest import NOW
 from tests.factories import CONTEXT, make_customer, make_policy, make_region
@@ -309,3 +309,65 @@ def test_items_added_after_the_notes_went_out_follow_when_the_release_completes(
     assert by_contact[people["gaston"].id].subject == (
         "Version 2026.12 déployée : ses notes complétées"
     )
+
+
+def plan_december(session) -> None:
+    releases.create_release(session, version="2026.12", title="December", now=NOW)
+    releases.add_item(
+        session, "2026.12", kind="fix", summary="s", public_note="Faster exports.", now=NOW
+    )
+    releases.plan_release(session, "2026.12", actor="rm", now=NOW)
+
+
+def mark_delivered(session, event: str) -> None:
+    for row in rows(session, event=event):
+        row.status = NotificationStatus.DELIVERED
+    session.flush()
+
+
+def test_those_sent_a_releases_notes_hear_when_it_is_cancelled_in_their_language(session, people):
+    plan_december(session)
+    mark_delivered(session, "release.published")
+    late = add_contact(session, people["acme"], "late@acme.test", name="Late")  # never told
+
+    releases.update_release(session, "2026.12", cancel=True, now=NOW)
+
+    found = {n.contact_id: n for n in rows(session, event="release.cancelled")}
+    assert set(found) == {people["ada"].id, people["gaston"].id} and late.id not in found
+    english = render_email(found[people["ada"].id], base_url=BASE_URL)
+    french = render_email(found[people["gaston"].id], base_url=BASE_URL)
+    assert english.subject == "Release 2026.12 is cancelled"
+    assert "environments that do not run it yet will not get it" in english.text
+    assert french.subject == "La version 2026.12 est annulée"
+    assert "Faster exports" not in english.text
+
+
+def test_notes_still_queued_when_a_release_is_cancelled_are_withdrawn_not_followed(session, people):
+    plan_december(session)
+
+    releases.update_release(session, "2026.12", cancel=True, now=NOW)
+
+    assert {n.status for n in rows(session, event="release.published")} == {
+        NotificationStatus.CANCELLED
+    }
+    assert rows(session, event="release.cancelled") == []
+
+
+def test_a_contact_who_stopped_taking_release_notes_is_not_told_of_the_cancellation(
+    session, people
+):
+    plan_december(session)
+    mark_delivered(session, "release.published")
+    people["gaston"].subscriptions = ["maintenance"]
+
+    releases.update_release(session, "2026.12", cancel=True, now=NOW)
+
+    assert [n.contact_id for n in rows(session, event="release.cancelled")] == [people["ada"].id]
+
+
+def test_a_release_cancelled_before_it_was_planned_tells_nobody(session, people):
+    releases.create_release(session, version="2026.12", title="December", now=NOW)
+
+    releases.update_release(session, "2026.12", cancel=True, now=NOW)
+
+    assert rows(session) == []

@@ -40,6 +40,7 @@ EVENT_NAMES = {
     "window.emergency": N_("Emergency maintenance"),
     "release.published": N_("Release notes"),
     "release.completed": N_("Release completed"),
+    "release.cancelled": N_("Release cancelled"),
     "hotfix.scheduled": N_("Hotfix scheduled"),
     "hotfix.applied": N_("Hotfix applied"),
     "ticket.fix_live": N_("Your ticket's fix is live"),

@@ -457,7 +457,8 @@ def _cancel_consequence(counts: dict[int, dict[DeploymentStatus, int]]) -> str:
     )
     return (
         f"{taken}; what already ran stays recorded. Customers see the release as cancelled "
-        "on its public page and in the release feed (no email is sent). This cannot be undone."
+        "on its public page and in the release feed, and those sent its notes are told by "
+        "email and webhook. This cannot be undone."
     )
 
 
