@@ -17,7 +17,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from flask import Flask, Response, current_app, request
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, multiprocess
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    multiprocess,
+)
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import choose_encoder
 from sqlalchemy import text
@@ -27,6 +34,9 @@ from rollout.db import read_only
 from rollout.gauges import take_readings
 
 log = logging.getLogger("rollout.metrics")
+
+# No `_created` series: a multiprocess scrape has none, and one process alone should read alike.
+disable_created_metrics()
 
 # This module's own registry rather than the library's global one, so that a single process
 # serves exactly these families. Every metric has labels: a labelled metric opens its file in
