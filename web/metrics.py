@@ -80,7 +80,7 @@ PROCESSES = Gauge(
 UNMATCHED = "(unmatched)"
 # Methods named one by one; anything else a client invents is one label.
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-# Enough for a slow query or two, short enough that a stuck database cannot hold a scrape.
+# Past this a query is cancelled (PostgreSQL) and the scrape answers without the database.
 SCRAPE_STATEMENT_TIMEOUT_MS = 5000
 
 
