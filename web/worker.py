@@ -188,7 +188,7 @@ def _sleep(worker: Worker, seconds: float) -> None:
         time.sleep(min(0.2, until - time.monotonic()))
 
 
-def build_worker(app, *, batch: int = 50) -> Worker:
+def build_worker(app, *, batch: int = 50, lease: timedelta = LEASE) -> Worker:
     """A worker over `app`'s database, clock and notification settings; SettingsError
     without PUBLIC_URL, which every email links back to."""
     from channels.email import SmtpSender
@@ -213,6 +213,7 @@ def build_worker(app, *, batch: int = 50) -> Worker:
             settings.notifications.allow_private, ca_bundle=settings.notifications.ca_bundle
         ),
         batch=batch,
+        lease=lease,
     )
 
 
@@ -222,12 +223,20 @@ def build_worker(app, *, batch: int = 50) -> Worker:
 @click.option(
     "--idle", default=5.0, show_default=True, type=click.FloatRange(0.1, 300), help="seconds"
 )
+@click.option(
+    "--lease",
+    default=int(LEASE.total_seconds()),
+    show_default=True,
+    type=click.IntRange(5, 3600),
+    help="seconds a claimed batch stays this worker's: how long the rows of a worker that "
+    "died mid-batch wait before another worker takes them",
+)
 @click.pass_obj
-def worker_command(obj, once: bool, batch: int, idle: float) -> None:
+def worker_command(obj, once: bool, batch: int, idle: float, lease: int) -> None:
     """Deliver notifications (and run the other background passes) until stopped."""
     app = obj.serving()
     logs.configure(app.extensions["rollout.settings"].log_format)
-    worker = build_worker(app, batch=batch)
+    worker = build_worker(app, batch=batch, lease=timedelta(seconds=lease))
 
     def stop(_signum, _frame):
         worker.stopping = True  # finish the message in hand, then leave
