@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 import click
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
 from rollout.events import Context
 from rollout.notifications.delivery import (
@@ -140,8 +141,8 @@ class CalendarPass:
                     session, notice=self.notice, now=now, context=self.context
                 )
                 session.commit()
-            except IntegrityError:
-                log.info("another worker planned the same windows first")
+            except (IntegrityError, StaleDataError):  # a new window, or a policy's revision
+                log.info("another worker planned or announced the same windows first")
                 return 0
         if planned or announced:
             log.info("planned %d window(s), announced %d", planned, announced)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import requests
 import trustme
+from aiosmtpd.controller import Controller
 from sqlalchemy.orm import sessionmaker
 
 from rollout import access, events, handlers
@@ -27,7 +29,7 @@ from rollout.demo import load_demo
 from rollout.events import Context
 from rollout.notifications import DEFAULT_POLICY
 from rollout.schema import migrate
-from tests.notifications.servers import Inbox, free_port, smtp_server
+from tests.notifications.servers import free_port
 from tests.pgserver import throwaway_postgres_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,6 +39,41 @@ NGINX_CONF = ROOT / "deploy" / "nginx.conf"
 PRODUCTION_UPSTREAMS = (8001, 8002, 8003)
 SMTP_FROM = "Rollout <maintenance@rollout.test>"
 STARTUP_SECONDS = 60
+
+
+MESSAGE_ID = re.compile(rb"^Message-ID:[ \t]*(<[^>\r\n]+>)", re.IGNORECASE | re.MULTILINE)
+
+
+@dataclass
+class Sink:
+    """An SMTP server taking every message, keeping each one's Message-ID and recipients:
+    a header found by a pattern, since parsing thousands of messages would cost more than
+    the workers' sending them."""
+
+    received: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+
+    async def handle_DATA(self, server, session, envelope):
+        found = MESSAGE_ID.search(envelope.content)
+        self.received.append((found[1].decode() if found else "", tuple(envelope.rcpt_tos)))
+        return "250 2.0.0 OK"
+
+    @property
+    def count(self) -> int:
+        return len(self.received)
+
+    def message_ids(self) -> list[str]:
+        return [message_id for message_id, _ in self.received]
+
+
+@contextlib.contextmanager
+def smtp_sink() -> contextlib.AbstractContextManager[tuple[Sink, int]]:
+    sink, port = Sink(), free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield sink, port
+    finally:
+        controller.stop()
 
 
 class ClusterError(RuntimeError):
@@ -108,7 +145,7 @@ class Cluster:
     secret_key: str
     url: str
     ca_file: Path
-    inbox: Inbox
+    sink: Sink
     nginx: Process
     web: list[Process]
     workers: list[Process]
@@ -175,13 +212,24 @@ def _write_certificate(directory: Path) -> Path:
     return directory / "ca.pem"
 
 
-def _wait_until_ready(process: Process, url: str, *, verify: str | bool = True) -> None:
+def loopback_client(ca_file: Path | None = None) -> requests.Session:
+    """An HTTP client for the cluster: no proxy or CA bundle from the environment (which
+    would override `verify`), trusting the cluster's own CA."""
+    http = requests.Session()
+    http.trust_env = False
+    if ca_file is not None:
+        http.verify = str(ca_file)
+    return http
+
+
+def _wait_until_ready(process: Process, url: str, *, ca_file: Path | None = None) -> None:
     deadline = time.monotonic() + STARTUP_SECONDS
+    http = loopback_client(ca_file)
     while time.monotonic() < deadline:
         if not process.running:
             raise ClusterError(f"{process.name} exited while starting:\n{process.tail()}")
         with contextlib.suppress(requests.RequestException):
-            if requests.get(url, timeout=2, verify=verify).status_code == 200:
+            if http.get(url, timeout=2).status_code == 200:
                 return
         time.sleep(0.1)
     raise ClusterError(f"{process.name} not ready after {STARTUP_SECONDS}s:\n{process.tail()}")
@@ -239,7 +287,7 @@ def running_cluster(
         sessions = make_session_factory(engine)
         password = secrets.token_urlsafe(12)
         tokens = seed(sessions, password=password)
-        inbox, smtp_port = stack.enter_context(smtp_server())
+        sink, smtp_port = stack.enter_context(smtp_sink())
 
         http_port, https_port = free_port(), free_port()
         url = f"https://127.0.0.1:{https_port}"
@@ -300,7 +348,7 @@ def running_cluster(
             secret_key=secret_key,
             url=url,
             ca_file=ca_file,
-            inbox=inbox,
+            sink=sink,
             nginx=nginx,
             web=web,
             workers=worker_processes,
@@ -314,5 +362,5 @@ def running_cluster(
             process.start()
         for process in web:
             _wait_until_ready(process, f"{cluster.backend(process)}/readyz")
-        _wait_until_ready(nginx, f"{url}/healthz", verify=str(ca_file))
+        _wait_until_ready(nginx, f"{url}/healthz", ca_file=ca_file)
         yield cluster
