@@ -21,7 +21,11 @@ $(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
 
 # The demo runs as development: links and feed UIDs point at 127.0.0.1:$PORT without PUBLIC_URL.
 run: export ROLLOUT_ENV ?= development
+# The demo's metrics are summed here; a `rollout worker` given the same directory joins them.
+# Emptied at each start: what the last run's processes counted is of no use to this one.
+run: export PROMETHEUS_MULTIPROC_DIR ?= $(CURDIR)/instance/metrics
 run: $(VENV)/.installed
+	mkdir -p "$$PROMETHEUS_MULTIPROC_DIR" && rm -f "$$PROMETHEUS_MULTIPROC_DIR"/*.db
 	$(BIN)/rollout init && $(BIN)/rollout demo && $(BIN)/rollout serve --port $${PORT:-5000}
 
 test: $(VENV)

@@ -12,7 +12,19 @@ from flask_wtf.csrf import CSRFProtect
 from rollout import events, handlers
 from rollout.db import make_engine, make_session_factory
 from rollout.events import Context
-from web import bodies, converters, database, errors, feeds, headers, health, i18n, logs, pages
+from web import (
+    bodies,
+    converters,
+    database,
+    errors,
+    feeds,
+    headers,
+    health,
+    i18n,
+    logs,
+    metrics,
+    pages,
+)
 from web.api import blueprints as api_blueprints
 from web.settings import Settings
 
@@ -63,6 +75,7 @@ def create_app(
     csrf.init_app(app)
     errors.init_app(app)
     health.init_app(app)
+    metrics.init_app(app)
     converters.init_app(app)
     api_blueprints.register(app)
     feeds.init_app(app)

@@ -14,7 +14,7 @@ from rollout.demo import STAFF_SIGNINS, load_demo
 from rollout.errors import DomainError
 from rollout.schema import migrate
 from rollout.windows import default_horizon, plan_windows
-from web import create_app, logs
+from web import create_app, logs, metrics
 from web.database import system_clock
 from web.jira_cli import jira as jira_commands
 from web.settings import SettingsError
@@ -112,6 +112,21 @@ def demo(obj: _LazyApp) -> None:
         click.echo(f"  {email:<20} {name}, {role.replace('_', ' ')}")
 
 
+class BindAddress(click.ParamType):
+    """HOST:PORT, with an IPv6 host in brackets ([::1]:9100)."""
+
+    name = "HOST:PORT"
+
+    def convert(self, value, param, ctx) -> tuple[str, int]:
+        if isinstance(value, tuple):
+            return value
+        host, _, port = value.rpartition(":")
+        host = host.removeprefix("[").removesuffix("]")
+        if not host or not (port.isascii() and port.isdigit() and 0 < int(port) < 65536):
+            self.fail(f"give HOST:PORT, e.g. 127.0.0.1:9100, not {value!r}", param, ctx)
+        return host, int(port)
+
+
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option(
@@ -124,12 +139,27 @@ def demo(obj: _LazyApp) -> None:
     type=click.IntRange(1, 256),
     help="request-handling threads",
 )
+@click.option(
+    "--metrics-bind",
+    type=BindAddress(),
+    help="also answer GET /metrics, without a token, on this HOST:PORT (e.g. 127.0.0.1:9100)",
+)
 @click.pass_obj
-def serve(obj: _LazyApp, host: str, port: int, workers: int) -> None:
+def serve(
+    obj: _LazyApp, host: str, port: int, workers: int, metrics_bind: tuple[str, int] | None
+) -> None:
     """Serve the web app and API with waitress, a production WSGI server."""
     app = obj.serving()
     logs.configure(app.extensions["rollout.settings"].log_format)
     server = wsgi_server(app, host=host, port=port, threads=workers)
+    if metrics_bind is not None:
+        try:
+            metrics.serve_listener(app, host=metrics_bind[0], port=metrics_bind[1])
+        except OSError as exc:
+            raise click.ClickException(
+                f"cannot answer metrics on {metrics_bind[0]}:{metrics_bind[1]}: {exc.strerror}"
+            ) from None
+    metrics.process_started(app, "web")
     public = app.extensions["rollout.settings"].public_url
     click.echo(f"Rollout on http://{host}:{port}/maintenance, linked as {public}")
     server.run()

@@ -25,6 +25,7 @@ from web.api.inputs import int_id
 from web.auth import audience
 from web.database import db, now, public_url
 from web.errors import BadRequest
+from web.metrics import FEED_ANSWERS
 
 blueprint = Blueprint("feeds", __name__)
 
@@ -201,6 +202,7 @@ def _answer(
         "Referrer-Policy": "no-referrer",
     }
     if _not_modified(version.etag, version.last_modified):
+        FEED_ANSWERS.labels("not_modified").inc()
         return Response(status=304, headers=headers)
     cache: RenderedFeeds = current_app.extensions["rollout.feeds"]
     key = (version.scope_key, version.etag)
@@ -209,10 +211,14 @@ def _answer(
         # Headers only: a HEAD never renders, so the length is not known.
         response = Response(status=200, headers=headers, mimetype="text/calendar")
         response.automatically_set_content_length = False
+        FEED_ANSWERS.labels("headers_only").inc()
         return response
     if body is None:
         body = _render(scope())
         cache.put(key, body)
+        FEED_ANSWERS.labels("rendered").inc()
+    else:
+        FEED_ANSWERS.labels("cached").inc()
     return Response(body, headers=headers, mimetype="text/calendar")
 
 

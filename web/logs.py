@@ -11,6 +11,8 @@ from time import perf_counter
 
 from flask import Flask, g, request
 
+from web import metrics
+
 log = logging.getLogger("rollout.requests")
 
 # A proxy's id is kept only when it cannot break a log line or a header.
@@ -55,16 +57,16 @@ def init_app(app: Flask) -> None:
         # A request refused before `start` ran (a body too large) still gets an id.
         request_id = g.get("request_id") or uuid.uuid4().hex
         response.headers["X-Request-ID"] = request_id
+        seconds = perf_counter() - g.get("request_started", perf_counter())
         fields = {
             "request_id": request_id,
             "method": request.method,
             "route": request.url_rule.rule if request.url_rule else None,
             "status": response.status_code,
-            "duration_ms": round(
-                (perf_counter() - g.get("request_started", perf_counter())) * 1000, 1
-            ),
+            "duration_ms": round(seconds * 1000, 1),
             "principal": _principal_ref(),
         }
+        metrics.count_request(fields["method"], fields["route"], fields["status"], seconds)
         log.info(
             "%s %s %s %.1fms principal=%s id=%s",
             fields["method"],

@@ -4,6 +4,7 @@ when the app is built, and the typed settings the rest of the code reads from th
 # No `from __future__ import annotations`: the field types below are built by calls
 # (whole_number(...)), which pydantic must see as values.
 
+import os
 import re
 import secrets
 import ssl
@@ -71,6 +72,11 @@ class Settings:
     environment: str = "production"
     # How `rollout serve` and `rollout worker` write their logs: "text" or "json" lines.
     log_format: str = "text"
+    # The bearer token GET /metrics asks for (None: /metrics is not served on the main port).
+    metrics_token: str | None = field(default=None, repr=False)
+    # Where the processes on this host keep their metrics, summed when scraped
+    # (PROMETHEUS_MULTIPROC_DIR; None: each process reports only itself).
+    metrics_dir: Path | None = None
 
     @classmethod
     def from_env(cls, instance_path: Path, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -177,6 +183,25 @@ def _log_format(text: str, name: str) -> str:
     if text.lower() not in LOG_FORMATS:
         raise ValueError(f"{name} must be text or json, not {text.lower()!r}")
     return text.lower()
+
+
+# Anything shorter is guessable by whoever can reach the port.
+METRICS_TOKEN_LENGTH = 16
+
+
+def _metrics_token(text: str, name: str) -> str:
+    if len(text) < METRICS_TOKEN_LENGTH:
+        raise ValueError(f"{name} must be at least {METRICS_TOKEN_LENGTH} characters long")
+    return text
+
+
+def _metrics_dir(text: str, name: str) -> Path:
+    # prometheus_client reads the same variable when it loads and writes there on the first
+    # count: a wrong path stops start-up here instead.
+    path = Path(text).absolute()
+    if not (path.is_dir() and os.access(path, os.W_OK | os.X_OK)):
+        raise ValueError(f"{name} must be an existing directory Rollout can write to, not {text!r}")
+    return path
 
 
 def _smtp_security(text: str, name: str) -> str:
@@ -314,6 +339,8 @@ class Environment(BaseSettings):
     HELPDESK_WEBHOOK_SECRET: Secret = None
 
     LOG_FORMAT: Annotated[str | None, _reader(_log_format)] = None
+    METRICS_TOKEN: Annotated[str | None, _reader(_metrics_token), Field(repr=False)] = None
+    PROMETHEUS_MULTIPROC_DIR: Annotated[Path | None, _reader(_metrics_dir)] = None
 
     SMTP_HOST: Text = None
     SMTP_PORT: Port = None
@@ -393,6 +420,8 @@ class Environment(BaseSettings):
                 max_body_bytes=self.MAX_BODY_BYTES,
                 hook_max_body_bytes=self.HOOK_MAX_BODY_BYTES,
                 log_format=self.LOG_FORMAT,
+                metrics_token=self.METRICS_TOKEN,
+                metrics_dir=self.PROMETHEUS_MULTIPROC_DIR,
             ),
         )
 

@@ -33,7 +33,7 @@ from rollout.notifications.delivery import (
 )
 from rollout.notifications.models import Channel
 from rollout.windows.announcing import keep_ahead
-from web import logs
+from web import logs, metrics
 from web.jira_worker import jira_passes
 
 log = logging.getLogger("rollout.worker")
@@ -103,6 +103,7 @@ def deliver_notifications(worker: Worker) -> int:
                 duration_ms=int((time.monotonic() - started) * 1000),
             )
             session.commit()
+        metrics.DELIVERIES.labels(item.channel, outcome.result).inc()
         if status is None:
             log.warning("notification %s: lease lost before its outcome was recorded", item.id)
     return len(claimed)
@@ -238,6 +239,7 @@ def worker_command(obj, once: bool, batch: int, idle: float, lease: int) -> None
     app = obj.serving()
     logs.configure(app.extensions["rollout.settings"].log_format)
     worker = build_worker(app, batch=batch, lease=timedelta(seconds=lease))
+    metrics.process_started(app, "worker")
 
     def stop(_signum, _frame):
         worker.stopping = True  # finish the message in hand, then leave
