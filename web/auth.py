@@ -136,7 +136,8 @@ def _from_bearer() -> Principal | None:
     if status != TokenStatus.ACTIVE:
         abort(401, "unknown or revoked token")
     if found.use_is_due(at):
-        after_session(lambda own: _record_use(own, found.id, at))
+        token_id = found.id  # read now: the row is expired once the request's session ends
+        after_session(lambda own: _record_use(own, token_id, at))
     return Principal(
         role=found.role, actor=found.actor, customer=found.customer, ref=f"token:{found.id}"
     )

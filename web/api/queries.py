@@ -239,4 +239,8 @@ def _yes_or_no(raw: str | None, info: ValidationInfo) -> bool:
 class TokenQuery(Query):
     all: Annotated[
         bool, BeforeValidator(_yes_or_no), WithJsonSchema({"enum": ["true", "false", "1", "0"]})
-    ] = Field(False, description="true: revoked and expired tokens too")
+    ] = Field(
+        False,
+        description="true: revoked and expired tokens too",
+        json_schema_extra={"default": "false"},
+    )
