@@ -150,6 +150,7 @@ class Cluster:
     web: list[Process]
     workers: list[Process]
     sessions: sessionmaker
+    metrics_token: str = ""
     staff_password: str = ""
     tokens: dict[str, str] = field(default_factory=dict)
 
@@ -236,8 +237,8 @@ def _wait_until_ready(process: Process, url: str, *, ca_file: Path | None = None
 
 
 def seed(sessions: sessionmaker, *, password: str) -> dict[str, str]:
-    """The demo, its staff signing in with `password`, and two release managers' API tokens
-    (a zero-day needs a second one to approve it); returns the tokens by name."""
+    """The demo, its staff signing in with `password`, two release managers' API tokens (a
+    zero-day needs a second one to approve it) and an admin's; returns the tokens by name."""
     now = datetime.now(UTC)
     with sessions() as session:
         load_demo(
@@ -247,10 +248,12 @@ def seed(sessions: sessionmaker, *, password: str) -> dict[str, str]:
             password=password,
         )
         tokens = {
-            name: access.create_token(
-                session, name=name, role="release_manager", customer=None, now=now
-            )[1]
-            for name in ("pipeline", "second-approver")
+            name: access.create_token(session, name=name, role=role, now=now)[1]
+            for name, role in (
+                ("pipeline", "release_manager"),
+                ("second-approver", "release_manager"),
+                ("operator", "admin"),
+            )
         }
         session.commit()
     return tokens
@@ -279,6 +282,7 @@ def running_cluster(
         directory.chmod(0o755)
         (directory / "logs").mkdir(exist_ok=True)
         (directory / "nginx").mkdir(exist_ok=True)
+        (directory / "metrics").mkdir(exist_ok=True)
         if database_url is None:
             database_url = stack.enter_context(throwaway_postgres_server()).url
         engine = make_engine(database_url)
@@ -292,7 +296,7 @@ def running_cluster(
         http_port, https_port = free_port(), free_port()
         url = f"https://127.0.0.1:{https_port}"
         ca_file = _write_certificate(directory)
-        secret_key = secrets.token_urlsafe(32)
+        secret_key, metrics_token = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         env = os.environ | {
             "PYTHONPATH": str(ROOT),
             "DATABASE_URL": database_url,
@@ -303,6 +307,9 @@ def running_cluster(
             "SMTP_PORT": str(smtp_port),
             "SMTP_SECURITY": "none",
             "SMTP_FROM": SMTP_FROM,
+            "METRICS_TOKEN": metrics_token,
+            # One directory for the host's processes: any web process's /metrics sums them.
+            "PROMETHEUS_MULTIPROC_DIR": str(directory / "metrics"),
         }
         rollout = [sys.executable, "-m", "web.cli"]
         logs = directory / "logs"
@@ -353,6 +360,7 @@ def running_cluster(
             web=web,
             workers=worker_processes,
             sessions=sessions,
+            metrics_token=metrics_token,
             staff_password=password,
             tokens=tokens,
         )

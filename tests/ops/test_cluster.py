@@ -14,10 +14,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
-from sqlalchemy import select
+from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import func, select
 
 from rollout.customers import get_customer
-from rollout.notifications import Notification, NotificationStatus
+from rollout.notifications import DeliveryAttempt, Notification, NotificationStatus
 from rollout.notifications.contacts import new_contact
 from tests.conftest import missing
 from tests.ops.cluster import NGINX, Cluster, loopback_client, running_cluster
@@ -386,6 +387,34 @@ def test_the_cluster_serves_a_mixed_load_with_no_errors_and_delivers_everything_
     load.call(staff, "POST", "/staff/logout", data={"csrf_token": CSRF.search(calendar.text)[1]})
     assert not any(signed_in(cluster, process, staff) for process in cluster.web)
 
+    # A token revoked through one process is refused at once by every process.
+    operator = load.client(cluster.tokens["operator"])
+    made = load.call(
+        operator, "POST", "/api/v1/tokens", json={"name": "short-lived", "role": "release_manager"}
+    )
+    assert made.status_code == 201, made.text
+    doomed = made.json()["token"]
+    assert {token_answer(cluster, p, doomed) for p in cluster.web} == {200}
+    assert load.call(operator, "DELETE", f"/api/v1/tokens/{made.json()['id']}").status_code == 200
+    revoked_at = time.monotonic()
+    assert {token_answer(cluster, p, doomed) for p in cluster.web} == {401}
+    assert time.monotonic() - revoked_at < 1
+
+    # Metrics: not through nginx; any process answers the sum over all of them.
+    metrics_token = {"Authorization": f"Bearer {cluster.metrics_token}"}
+    assert load.call(load.client(), "GET", "/metrics", headers=metrics_token).status_code == 404
+    with cluster.sessions() as session:
+        delivered = session.scalar(
+            select(func.count()).where(DeliveryAttempt.outcome == "delivered")
+        )
+    answered = sum(answered_requests(process) for process in cluster.web)
+    for process in cluster.web:
+        metrics = scrape(cluster, process)
+        assert metrics["processes"] == {"web": 3, "worker": 2}, process.name
+        assert metrics["requests"] == answered, process.name
+        # A worker killed between recording a delivery and counting it loses that count.
+        assert delivered - 1 <= metrics["delivered"] <= delivered, process.name
+
     assert not [p.name for p in cluster.processes if "Traceback" in p.log.read_text()]
     print(
         f"{len(expected)} emergency emails delivered {delivered_in:.1f}s after the approval; "
@@ -404,6 +433,44 @@ def signed_in(cluster: Cluster, process, staff: requests.Session) -> bool:
     )
     assert answer.status_code in (200, 302, 303), answer.status_code
     return answer.status_code == 200
+
+
+def token_answer(cluster: Cluster, process, token: str) -> int:
+    """How this process, asked directly, answers an API call with `token`."""
+    answer = loopback_client().get(
+        f"{cluster.backend(process)}/api/v1/customers",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    return answer.status_code
+
+
+def scrape(cluster: Cluster, process) -> dict:
+    """One process's /metrics: processes by role, requests answered (scrapes left out) and
+    emails delivered."""
+    answer = loopback_client().get(
+        f"{cluster.backend(process)}/metrics",
+        headers={"Authorization": f"Bearer {cluster.metrics_token}"},
+        timeout=30,
+    )
+    assert answer.status_code == 200, answer.text
+    found = {"processes": {}, "requests": 0, "delivered": 0}
+    for family in text_string_to_metric_families(answer.text):
+        for sample in family.samples:
+            labels = sample.labels
+            if sample.name == "rollout_processes":
+                found["processes"][labels["role"]] = sample.value
+            elif sample.name == "rollout_requests_total" and labels["route"] != "/metrics":
+                found["requests"] += sample.value
+            elif sample.name == "rollout_deliveries_total" and labels["outcome"] == "delivered":
+                found["delivered"] += sample.value
+    return found
+
+
+def answered_requests(process) -> int:
+    """The requests a web process logged answering, scrapes of /metrics left out."""
+    lines = process.log.read_text().splitlines()
+    return sum(" rollout.requests " in line and " /metrics " not in line for line in lines)
 
 
 def server_errors_in_access_log(cluster: Cluster) -> list[str]:
