@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,8 +40,6 @@ NGINX_CONF = ROOT / "deploy" / "nginx.conf"
 PRODUCTION_UPSTREAMS = (8001, 8002, 8003)
 SMTP_FROM = "Rollout <maintenance@rollout.test>"
 STARTUP_SECONDS = 60
-
-
 MESSAGE_ID = re.compile(rb"^Message-ID:[ \t]*(<[^>\r\n]+>)", re.IGNORECASE | re.MULTILINE)
 
 
@@ -66,7 +65,8 @@ class Sink:
 
 
 @contextlib.contextmanager
-def smtp_sink() -> contextlib.AbstractContextManager[tuple[Sink, int]]:
+def smtp_sink() -> Iterator[tuple[Sink, int]]:
+    """A Sink on a free loopback port; yields it and the port."""
     sink, port = Sink(), free_port()
     controller = Controller(sink, hostname="127.0.0.1", port=port)
     controller.start()
@@ -267,7 +267,7 @@ def running_cluster(
     web_processes: int = 3,
     workers: int = 2,
     lease_seconds: int = 10,
-) -> contextlib.AbstractContextManager[Cluster]:
+) -> Iterator[Cluster]:
     """Start every piece (a throwaway PostgreSQL unless `database_url` names an empty one),
     load the demo, yield the cluster, and stop everything on the way out, failures included.
     Workers hold a batch for `lease_seconds`, so a killed one's rows come back soon."""
