@@ -118,10 +118,17 @@ class Process:
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> None:
         """Signal the process and wait for it; one that outlives `timeout` is killed."""
-        if not self.running:
+        self.signal(sig)
+        self.wait(timeout)
+
+    def signal(self, sig: int) -> None:
+        if self.running:
+            assert self.popen is not None
+            self.popen.send_signal(sig)
+
+    def wait(self, timeout: float) -> None:
+        if self.popen is None:
             return
-        assert self.popen is not None
-        self.popen.send_signal(sig)
         try:
             self.popen.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -170,6 +177,15 @@ class Cluster:
             tail = access_log.read_text(errors="replace").splitlines()[-lines:]
             parts.append(f"==== nginx access log ({access_log})\n" + "\n".join(tail))
         return "\n\n".join(parts)
+
+
+def _stop_all(processes: list[Process], timeout: float = 15) -> None:
+    """SIGTERM to every process at once (a worker finishes the message in hand), then wait
+    for each; one still running after `timeout` is killed."""
+    for process in processes:
+        process.signal(signal.SIGTERM)
+    for process in processes:
+        process.wait(timeout)
 
 
 def render_nginx_conf(
@@ -364,9 +380,8 @@ def running_cluster(
             staff_password=password,
             tokens=tokens,
         )
-        # Stopped in reverse: workers and nginx first, then the web processes behind it.
+        stack.callback(_stop_all, cluster.processes)
         for process in [*web, nginx, *worker_processes]:
-            stack.callback(process.stop)
             process.start()
         for process in web:
             _wait_until_ready(process, f"{cluster.backend(process)}/readyz")
