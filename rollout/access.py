@@ -1,6 +1,7 @@
-"""Who may do what: API tokens with roles, staff accounts that sign in to the pages, and the
-server-side sign-in sessions that a sign-out, a password change or a role change ends (and,
-for a customer contact signed in by an emailed link, removing the contact)."""
+"""Who may do what: API tokens with roles (listed, revoked, expiring), staff accounts that
+sign in to the pages (disabled and enabled, never leaving no admin), and the server-side
+sign-in sessions that a sign-out, a password change, a role change or disabling the account
+ends (and, for a customer contact signed in by an emailed link, removing the contact)."""
 
 from __future__ import annotations
 
@@ -11,18 +12,20 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, String, delete, select
+from sqlalchemy import ForeignKey, String, delete, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from rollout.customers import Customer, get_customer
 from rollout.db import Base, UTCDateTime
 from rollout.errors import Conflict, Invalid, NotFound
-from rollout.validation import check_text
+from rollout.validation import check_aware, check_text
 
 if TYPE_CHECKING:  # resolved by name when the mappers are configured
     from rollout.notifications.models import Contact
 
 TOKEN_PREFIX = "rol_"
+# A token's last use is written at most this often: an exact time would cost a write per call.
+LAST_USED_EVERY = timedelta(minutes=1)
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
 
@@ -48,12 +51,33 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # To the minute (LAST_USED_EVERY), not to the call.
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     customer: Mapped[Customer | None] = relationship(lazy="joined")
 
     @property
     def actor(self) -> str:
         return f"token:{self.name}"
+
+    def status(self, now: datetime) -> TokenStatus:
+        """Whether the token works at `now`, and if not, why."""
+        if self.revoked_at is not None:
+            return TokenStatus.REVOKED
+        if self.expires_at is not None and self.expires_at <= now:
+            return TokenStatus.EXPIRED
+        return TokenStatus.ACTIVE
+
+    def use_is_due(self, now: datetime) -> bool:
+        """Whether its last use is stale enough to be written again (see `record_token_use`)."""
+        return self.last_used_at is None or self.last_used_at <= now - LAST_USED_EVERY
+
+
+class TokenStatus(StrEnum):
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
 
 
 class StaffUser(Base):
@@ -65,6 +89,8 @@ class StaffUser(Base):
     role: Mapped[Role] = mapped_column(String(32))
     password_hash: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # A disabled user cannot sign in and has no session; the account and its history stay.
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def actor(self) -> str:
@@ -103,10 +129,19 @@ def hash_token(token: str) -> str:
 
 
 def create_token(
-    session: Session, *, name: str, role: str, customer: str | None = None, now: datetime
+    session: Session,
+    *,
+    name: str,
+    role: str,
+    customer: str | None = None,
+    expires_at: datetime | None = None,
+    now: datetime,
 ) -> tuple[ApiToken, str]:
-    """A new API token and its plaintext, which is never stored and shown only now."""
+    """A new API token and its plaintext, which is never stored and shown only now; with
+    `expires_at`, it stops working then."""
     role = _role(role)
+    if expires_at is not None:
+        check_expiry(expires_at, now=now)
     owner = None
     if role == Role.CUSTOMER:
         if not customer:
@@ -121,16 +156,67 @@ def create_token(
         customer=owner,
         token_hash=hash_token(plaintext),
         created_at=now,
+        expires_at=expires_at,
     )
     session.add(token)
     session.flush()
     return token, plaintext
 
 
-def authenticate_token(session: Session, plaintext: str) -> ApiToken | None:
-    """The live token matching `plaintext`, or None."""
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(plaintext)))
-    return token if token is not None and token.revoked_at is None else None
+def check_expiry(expires_at: datetime, *, now: datetime) -> datetime:
+    """`expires_at` if it is an aware time after `now`: a token born expired is a mistake."""
+    check_aware(expires_at, field="expires_at")
+    if expires_at <= now:
+        raise Invalid("the expiry must be in the future", field="expires_at")
+    return expires_at
+
+
+def find_token(session: Session, plaintext: str) -> ApiToken | None:
+    """The token matching `plaintext`, whatever its `status`, or None."""
+    return session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(plaintext)))
+
+
+def record_token_use(session: Session, token_id: int, *, now: datetime) -> bool:
+    """Write that the token was used at `now`, unless that was written under LAST_USED_EVERY
+    ago; whether this call wrote it. One conditional UPDATE, for a transaction of its own:
+    processes racing to write it queue on the row and the losers change nothing."""
+    written = session.execute(
+        update(ApiToken)
+        .where(
+            ApiToken.id == token_id,
+            or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= now - LAST_USED_EVERY),
+        )
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return written.rowcount == 1
+
+
+def list_tokens(session: Session, *, everything: bool = False, now: datetime) -> list[ApiToken]:
+    """Tokens that work at `now`, oldest first; with `everything`, revoked and expired too."""
+    query = select(ApiToken).order_by(ApiToken.id)
+    if not everything:
+        query = query.where(
+            ApiToken.revoked_at.is_(None),
+            or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now),
+        )
+    return list(session.scalars(query))
+
+
+def revoke_token(session: Session, token_id: int, *, now: datetime) -> ApiToken:
+    """Revoke the token for good; revoking it again keeps the first time (NotFound if none)."""
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound(f"no token #{token_id}", field="token")
+    # Conditional, so two revoking at once both succeed and the first time stays.
+    session.execute(
+        update(ApiToken)
+        .where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(token)
+    return token
 
 
 def create_user(
@@ -159,7 +245,8 @@ def create_user(
 
 
 def authenticate_user(session: Session, email: str, password: str) -> StaffUser | None:
-    """The staff user with this email and password, or None."""
+    """The staff user with this email and password, or None; a disabled one too, so the
+    page can say so once the password proved who is asking."""
     user = session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
     if user is None:
         hash_password(password)  # spend the same time whether or not the user exists
@@ -179,15 +266,62 @@ def set_password(
 
 
 def set_role(session: Session, *, email: str, role: str) -> StaffUser:
-    """A new role for the user; their sessions end, so they sign in again under it."""
+    """A new role for the user; their sessions end, so they sign in again under it. The last
+    enabled admin keeps theirs (Conflict)."""
     user = get_user(session, email)
     role = _role(role)
     if role == Role.CUSTOMER:
         raise Invalid("staff accounts are admin, release_manager or support_agent", field="role")
     if role != user.role:
+        _keep_an_admin(session, user, "demote")
         user.role = role
         end_user_sessions(session, user)
     return user
+
+
+def list_users(session: Session) -> list[StaffUser]:
+    """Every staff user, by email."""
+    return list(session.scalars(select(StaffUser).order_by(StaffUser.email)))
+
+
+def disable_user(session: Session, *, email: str, now: datetime) -> StaffUser:
+    """Refuse the user's sign-ins from now on and end their sessions; the last enabled admin
+    cannot be disabled (Conflict). Disabling a disabled user changes nothing."""
+    user = get_user(session, email)
+    if user.disabled_at is None:
+        _keep_an_admin(session, user, "disable")
+        user.disabled_at = now
+        end_user_sessions(session, user)
+        session.flush()
+    return user
+
+
+def enable_user(session: Session, *, email: str) -> StaffUser:
+    """Let a disabled user sign in again (with the same password)."""
+    user = get_user(session, email)
+    user.disabled_at = None
+    session.flush()
+    return user
+
+
+def _keep_an_admin(session: Session, user: StaffUser, verb: str) -> None:
+    if user.role != Role.ADMIN:
+        return
+    # Lock every enabled admin, in one order, before counting: of two admins disabling each
+    # other at once, the second waits, then finds only itself left and is refused. (SQLite
+    # runs writers one at a time already.)
+    admins = session.scalars(
+        select(StaffUser.id)
+        .where(StaffUser.role == Role.ADMIN, StaffUser.disabled_at.is_(None))
+        .order_by(StaffUser.id)
+        .with_for_update()
+    ).all()
+    if admins == [user.id]:
+        raise Conflict(
+            f"{user.email} is the last enabled admin: make another admin first, "
+            f"then {verb} this one",
+            field="email",
+        )
 
 
 def get_user(session: Session, email: str) -> StaffUser:
@@ -219,13 +353,17 @@ def start_session(
 
 
 def find_session(session: Session, plaintext: str, *, now: datetime) -> SigninSession | None:
-    """The live session with this id, or None once it has been ended or has lapsed."""
-    return session.scalar(
+    """The live session with this id, or None once it has been ended or has lapsed, or its
+    user is disabled (a sign-in racing the disabling may have left one behind)."""
+    found = session.scalar(
         select(SigninSession).where(
             SigninSession.id_hash == hash_token(plaintext),
             SigninSession.created_at > now - SESSION_LIFETIME,
         )
     )
+    if found is not None and found.user is not None and found.user.disabled_at is not None:
+        return None
+    return found
 
 
 def end_session(session: Session, plaintext: str) -> None:

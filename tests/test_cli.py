@@ -19,6 +19,7 @@ from rollout import access
 from rollout import demo as rollout_demo
 from rollout.db import make_engine, make_session_factory
 from tests.conftest import NOW
+from tests.factories import make_customer, make_region
 from web.cli import cli
 
 ROLLOUT = str(Path(sys.executable).parent / "rollout")
@@ -129,6 +130,13 @@ def test_plan_until_extends_the_horizon_and_is_idempotent(run):
         ("token", "create", "--role", "customer", "--customer", "nobody", "--name", "x"),
         ("serve", "--port", "99999"),
         ("user", "create", "--email", "not-an-email", "--name", "X", "--password", "long enough!"),
+        ("token", "create", "--role", "admin", "--name", "x", "--expires", "2027-02-30"),
+        ("token", "create", "--role", "admin", "--name", "x", "--expires", "soon"),
+        ("token", "create", "--role", "admin", "--name", "x", "--expires", "2001-01-01"),
+        ("token", "revoke", "12345"),
+        ("token", "revoke", "abc"),
+        ("user", "disable", "nobody@example.com"),
+        ("user", "enable", "nobody@example.com"),
     ],
 )
 def test_bad_arguments_get_a_message_and_a_non_zero_exit(
@@ -268,3 +276,103 @@ def test_user_sign_out_ends_every_session_and_names_an_unknown_user(staff_db):
     assert live_sessions(sessions, signed_in) == 0
     unknown = CliRunner().invoke(cli, ["user", "sign-out", "--email", "nobody@example.com"])
     assert unknown.exit_code == 1 and "email: no user 'nobody@example.com'" in unknown.output
+
+
+def cli_ok(*args: str) -> str:
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_bad_expiry_dates_are_named_in_the_message(fresh_database_url, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", fresh_database_url)
+    monkeypatch.setenv("SECRET_KEY", "cli-test")
+    for given, said in [
+        ("2027-02-30", "'2027-02-30' is neither a date (YYYY-MM-DD) nor days (e.g. 90d)"),
+        ("2001-01-01", "the expiry must be in the future"),
+    ]:
+        result = CliRunner().invoke(
+            cli, ["token", "create", "--role", "admin", "--name", "x", "--expires", given]
+        )
+        assert result.exit_code == 2
+        assert "Invalid value for '--expires'" in result.output and said in result.output
+
+
+def test_tokens_are_listed_without_secrets_and_revoked_by_id(staff_db):
+    sessions, _ = staff_db
+    with sessions() as session:
+        make_region(session, "us")
+        make_customer(session, "acme", "us")
+        session.commit()
+    pipeline = cli_ok("token", "create", "--role", "release_manager", "--name", "pipeline").split()[
+        0
+    ]
+    cli_ok(
+        "token",
+        "create",
+        "--role",
+        "customer",
+        "--customer",
+        "acme",
+        "--name",
+        "acme bot",
+        "--expires",
+        "90d",
+    )
+    with sessions() as session:
+        used = access.find_token(session, pipeline)
+        access.record_token_use(session, used.id, now=NOW)
+        session.commit()
+
+    listed = cli_ok("token", "list")
+
+    header, first, second = listed.splitlines()
+    assert header.split() == [
+        "ID",
+        "NAME",
+        "ROLE",
+        "CUSTOMER",
+        "CREATED",
+        "LAST",
+        "USED",
+        "EXPIRES",
+        "REVOKED",
+        "STATUS",
+    ]
+    assert "pipeline" in first and "release_manager" in first and "2026-11-22 12:00" in first
+    assert "acme bot" in second and "acme" in second and "never" in second
+    assert pipeline not in listed and access.hash_token(pipeline) not in listed
+
+    revoked = cli_ok("token", "revoke", str(used.id))
+    assert revoked.startswith(f"token {used.id} (pipeline) revoked at ")
+    assert "pipeline" not in cli_ok("token", "list")
+    everything = cli_ok("token", "list", "--all")
+    assert "revoked" in everything.splitlines()[1]
+    assert cli_ok("token", "revoke", str(used.id)) == revoked  # again: the first time stays
+
+
+def test_a_disabled_user_is_signed_out_listed_as_such_and_enabled_again(staff_db):
+    sessions, signed_in = staff_db
+    out = cli_ok("user", "disable", "RM@example.com")
+    assert out == "rm@example.com is disabled; signed out everywhere\n"
+    assert live_sessions(sessions, signed_in) == 0
+    [row] = cli_ok("user", "list").splitlines()[1:]
+    assert row.split()[:3] == ["rm@example.com", "R", "release_manager"] and row.count("-") > 2
+    assert row.split()[-2] != "-"  # the disabled date
+    assert cli_ok("user", "enable", "rm@example.com") == "rm@example.com may sign in again\n"
+    [row] = cli_ok("user", "list").splitlines()[1:]
+    assert row.endswith("-")
+
+
+def test_the_last_enabled_admin_is_neither_disabled_nor_demoted(staff_db):
+    cli_ok("user", "set-role", "--email", "rm@example.com", "--role", "admin")
+    for args in (
+        ["user", "disable", "rm@example.com"],
+        ["user", "set-role", "--email", "rm@example.com", "--role", "support_agent"],
+    ):
+        refused = CliRunner().invoke(cli, args)
+        assert refused.exit_code == 1
+        assert "rm@example.com is the last enabled admin: make another admin first" in (
+            refused.output
+        )
+    assert "admin" in cli_ok("user", "list").splitlines()[1]

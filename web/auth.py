@@ -4,6 +4,7 @@ so signing out (or an operator) can end it for every copy of the cookie."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
@@ -12,6 +13,8 @@ from ipaddress import ip_address
 from typing import TypeVar
 
 from flask import abort, current_app, g, request, session
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from rollout import throttle
 from rollout.access import (
@@ -20,9 +23,11 @@ from rollout.access import (
     Role,
     SigninSession,
     StaffUser,
-    authenticate_token,
+    TokenStatus,
     end_session,
     find_session,
+    find_token,
+    record_token_use,
     start_session,
 )
 from rollout.customers import Customer
@@ -30,11 +35,12 @@ from rollout.errors import Forbidden
 from rollout.notifications import Contact
 from rollout.signin_links import may_manage
 from rollout.windows import PUBLIC, STAFF, Audience
-from web.database import db, now
+from web.database import after_session, db, now
 
 T = TypeVar("T")
 # The one thing the cookie holds once signed in: the id of a row in signin_session.
 SESSION_KEY = "sid"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -122,12 +128,29 @@ def _from_bearer() -> Principal | None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         abort(401, "send Authorization: Bearer <token>")
-    found = authenticate_token(db(), token.strip())
-    if found is None:
+    at = now()
+    found = find_token(db(), token.strip())
+    status = found.status(at) if found is not None else None
+    if status == TokenStatus.EXPIRED:
+        abort(401, f"token expired at {found.expires_at:%Y-%m-%d %H:%M} UTC")
+    if status != TokenStatus.ACTIVE:
         abort(401, "unknown or revoked token")
+    if found.use_is_due(at):
+        token_id = found.id  # read now: the row is expired once the request's session ends
+        after_session(lambda own: _record_use(own, token_id, at))
     return Principal(
         role=found.role, actor=found.actor, customer=found.customer, ref=f"token:{found.id}"
     )
+
+
+def _record_use(session: Session, token_id: int, at) -> None:
+    # Bookkeeping: losing a race or a busy database must never fail the call it follows.
+    try:
+        record_token_use(session, token_id, now=at)
+        session.commit()
+    except SQLAlchemyError:
+        session.rollback()
+        log.warning("could not record the use of token %s", token_id, exc_info=True)
 
 
 def current_session() -> SigninSession | None:

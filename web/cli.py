@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import sys
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 
 import click
 from flask import Flask
@@ -13,6 +14,7 @@ from rollout import access
 from rollout.demo import STAFF_SIGNINS, load_demo
 from rollout.errors import DomainError
 from rollout.schema import migrate
+from rollout.validation import MAX_ID
 from rollout.windows import default_horizon, plan_windows
 from web import create_app, logs, metrics
 from web.database import system_clock
@@ -211,21 +213,94 @@ def token() -> None:
     """API tokens."""
 
 
+class Expiry(click.ParamType):
+    """When a token stops working: a date (00:00 UTC that day) or a number of days from now."""
+
+    name = "YYYY-MM-DD|Nd"
+
+    def convert(self, value, param, ctx) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        now = system_clock()
+        if days := re.fullmatch(r"([0-9]{1,5})d", value.strip()):
+            at = now + timedelta(days=int(days[1]))
+        else:
+            try:
+                day = datetime.strptime(value.strip(), "%Y-%m-%d")
+            except ValueError:
+                self.fail(f"{value!r} is neither a date (YYYY-MM-DD) nor days (e.g. 90d)", param)
+            at = day.replace(tzinfo=UTC)
+        try:
+            return access.check_expiry(at, now=now)
+        except DomainError as exc:
+            self.fail(exc.message, param)
+
+
 @token.command("create")
 @click.option("--role", required=True, type=click.Choice([r.value for r in access.Role]))
 @click.option("--customer", help="customer slug (customer tokens only)")
 @click.option("--name", required=True, help="what the token is for, e.g. 'deploy pipeline'")
+@click.option(
+    "--expires",
+    type=Expiry(),
+    help="stop working at 00:00 UTC on this date, or this many days from now (90d)",
+)
 @click.pass_obj
 @_domain_errors
-def token_create(obj: _LazyApp, role: str, customer: str | None, name: str) -> None:
+def token_create(
+    obj: _LazyApp, role: str, customer: str | None, name: str, expires: datetime | None
+) -> None:
     """Create a token and print it once; only its hash is kept."""
     with obj.session() as session:
         _, plaintext = access.create_token(
-            session, name=name, role=role, customer=customer, now=system_clock()
+            session,
+            name=name,
+            role=role,
+            customer=customer,
+            expires_at=expires,
+            now=system_clock(),
         )
         session.commit()
     click.echo(plaintext)
     click.echo("store it now: it cannot be shown again", err=True)
+
+
+@token.command("list")
+@click.option("--all", "everything", is_flag=True, help="include revoked and expired tokens")
+@click.pass_obj
+def token_list(obj: _LazyApp, everything: bool) -> None:
+    """The tokens that work (with --all, every token): never their secrets."""
+    now = system_clock()
+    with obj.session() as session:
+        tokens = access.list_tokens(session, everything=everything, now=now)
+        rows = [
+            (
+                str(t.id),
+                t.name,
+                t.role,
+                t.customer.slug if t.customer else "-",
+                _when(t.created_at),
+                _when(t.last_used_at, "never"),
+                _when(t.expires_at),
+                _when(t.revoked_at),
+                t.status(now),
+            )
+            for t in tokens
+        ]
+    headers = ("ID", "NAME", "ROLE", "CUSTOMER", "CREATED", "LAST USED", "EXPIRES", "REVOKED")
+    _table([*headers, "STATUS"], rows)
+
+
+@token.command("revoke")
+@click.argument("token_id", metavar="ID", type=click.IntRange(1, MAX_ID))
+@click.pass_obj
+@_domain_errors
+def token_revoke(obj: _LazyApp, token_id: int) -> None:
+    """Revoke a token (its ID from `token list`): every process refuses it from its next call."""
+    with obj.session() as session:
+        revoked = access.revoke_token(session, token_id, now=system_clock())
+        session.commit()
+    click.echo(f"token {revoked.id} ({revoked.name}) revoked at {_when(revoked.revoked_at)}")
 
 
 @cli.group()
@@ -307,6 +382,53 @@ def user_sign_out(obj: _LazyApp, email: str) -> None:
         ended = access.end_user_sessions(session, access.get_user(session, email))
         session.commit()
     click.echo(f"ended {ended} session(s)")
+
+
+@user.command("list")
+@click.pass_obj
+def user_list(obj: _LazyApp) -> None:
+    """Every staff user, with their role and whether they are disabled."""
+    with obj.session() as session:
+        rows = [
+            (u.email, u.name, u.role, _when(u.created_at), _when(u.disabled_at))
+            for u in access.list_users(session)
+        ]
+    _table(["EMAIL", "NAME", "ROLE", "CREATED", "DISABLED"], rows)
+
+
+@user.command("disable")
+@click.argument("email")
+@click.pass_obj
+@_domain_errors
+def user_disable(obj: _LazyApp, email: str) -> None:
+    """Refuse a staff user's sign-ins and end their sessions; never the last enabled admin."""
+    with obj.session() as session:
+        disabled = access.disable_user(session, email=email, now=system_clock())
+        session.commit()
+    click.echo(f"{disabled.email} is disabled; signed out everywhere")
+
+
+@user.command("enable")
+@click.argument("email")
+@click.pass_obj
+@_domain_errors
+def user_enable(obj: _LazyApp, email: str) -> None:
+    """Let a disabled staff user sign in again."""
+    with obj.session() as session:
+        enabled = access.enable_user(session, email=email)
+        session.commit()
+    click.echo(f"{enabled.email} may sign in again")
+
+
+def _when(at: datetime | None, missing: str = "-") -> str:
+    return f"{at:%Y-%m-%d %H:%M}" if at else missing
+
+
+def _table(headers: list[str], rows: list[tuple[str, ...]]) -> None:
+    """Columns as wide as their widest cell, for a person reading a terminal."""
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=True)]
+    for row in [headers, *rows]:
+        click.echo("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
 
 
 cli.add_command(jira_commands)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from flask import Flask, current_app, g, request
@@ -26,6 +27,13 @@ def db() -> Session:
         session = current_app.extensions["rollout.sessions"]()
         g.db = read_only(session) if request.method in _READING else session
     return g.db
+
+
+def after_session(job: Callable[[Session], None]) -> None:
+    """Run `job` once this request's session is closed, in a short transaction of its own
+    that it commits: a write a GET may make (its session only reads), or one that must not
+    queue behind the request's own (a SQLite writer holds the database until it ends)."""
+    g.setdefault("after_session", []).append(job)
 
 
 def context() -> Context:
@@ -58,3 +66,6 @@ def _close_session(_exc: BaseException | None) -> None:
     if session is not None:
         session.rollback()
         session.close()
+    for job in g.pop("after_session", []):
+        with current_app.extensions["rollout.sessions"]() as own:
+            job(own)

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 import click
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
 from rollout.events import Context
 from rollout.notifications.delivery import (
@@ -141,8 +142,8 @@ class CalendarPass:
                     session, notice=self.notice, now=now, context=self.context
                 )
                 session.commit()
-            except IntegrityError:
-                log.info("another worker planned the same windows first")
+            except (IntegrityError, StaleDataError):  # a new window, or a policy's revision
+                log.info("another worker planned or announced the same windows first")
                 return 0
         if planned or announced:
             log.info("planned %d window(s), announced %d", planned, announced)
@@ -189,7 +190,7 @@ def _sleep(worker: Worker, seconds: float) -> None:
         time.sleep(min(0.2, until - time.monotonic()))
 
 
-def build_worker(app, *, batch: int = 50) -> Worker:
+def build_worker(app, *, batch: int = 50, lease: timedelta = LEASE) -> Worker:
     """A worker over `app`'s database, clock and notification settings; SettingsError
     without PUBLIC_URL, which every email links back to."""
     from channels.email import SmtpSender
@@ -214,6 +215,7 @@ def build_worker(app, *, batch: int = 50) -> Worker:
             settings.notifications.allow_private, ca_bundle=settings.notifications.ca_bundle
         ),
         batch=batch,
+        lease=lease,
     )
 
 
@@ -223,12 +225,20 @@ def build_worker(app, *, batch: int = 50) -> Worker:
 @click.option(
     "--idle", default=5.0, show_default=True, type=click.FloatRange(0.1, 300), help="seconds"
 )
+@click.option(
+    "--lease",
+    default=int(LEASE.total_seconds()),
+    show_default=True,
+    type=click.IntRange(5, 3600),
+    help="seconds a claimed batch stays this worker's: how long the rows of a worker that "
+    "died mid-batch wait before another worker takes them",
+)
 @click.pass_obj
-def worker_command(obj, once: bool, batch: int, idle: float) -> None:
+def worker_command(obj, once: bool, batch: int, idle: float, lease: int) -> None:
     """Deliver notifications (and run the other background passes) until stopped."""
     app = obj.serving()
     logs.configure(app.extensions["rollout.settings"].log_format)
-    worker = build_worker(app, batch=batch)
+    worker = build_worker(app, batch=batch, lease=timedelta(seconds=lease))
     metrics.process_started(app, "worker")
 
     def stop(_signum, _frame):

@@ -19,14 +19,8 @@ def test_token_is_stored_only_as_a_hash_and_authenticates(session):
         session, name="pipeline", role="release_manager", now=NOW
     )
     assert plaintext not in token.token_hash and len(plaintext) >= 43
-    assert access.authenticate_token(session, plaintext).id == token.id
-    assert access.authenticate_token(session, plaintext + "x") is None
-
-
-def test_revoked_token_no_longer_authenticates(session):
-    token, plaintext = access.create_token(session, name="old", role="admin", now=NOW)
-    token.revoked_at = NOW
-    assert access.authenticate_token(session, plaintext) is None
+    assert access.find_token(session, plaintext).id == token.id
+    assert access.find_token(session, plaintext + "x") is None
 
 
 def test_customer_token_belongs_to_exactly_one_customer(session):
@@ -141,3 +135,82 @@ def test_a_sign_in_lapses_after_its_lifetime_and_a_new_one_tidies_lapsed_ones(se
     assert session.scalars(select(access.SigninSession)).all() == [
         access.find_session(session, fresh, now=later)
     ]
+
+
+def test_a_token_expires_at_its_time_and_refuses_an_expiry_already_past(session):
+    token, _ = access.create_token(
+        session, name="ci", role="admin", expires_at=NOW + timedelta(days=1), now=NOW
+    )
+    assert token.status(NOW) == access.TokenStatus.ACTIVE
+    assert token.status(NOW + timedelta(days=1)) == access.TokenStatus.EXPIRED
+    for past in (NOW, NOW - timedelta(days=1)):
+        with pytest.raises(Invalid) as refused:
+            access.create_token(session, name="x", role="admin", expires_at=past, now=NOW)
+        assert refused.value.field == "expires_at"
+
+
+def test_listing_leaves_out_revoked_and_expired_tokens_unless_asked(session):
+    live, _ = access.create_token(session, name="live", role="admin", now=NOW)
+    lapsing, _ = access.create_token(
+        session, name="lapsing", role="admin", expires_at=NOW + timedelta(hours=1), now=NOW
+    )
+    revoked, _ = access.create_token(session, name="revoked", role="admin", now=NOW)
+    access.revoke_token(session, revoked.id, now=NOW)
+    later = NOW + timedelta(hours=1)
+    assert access.list_tokens(session, now=NOW) == [live, lapsing]
+    assert access.list_tokens(session, now=later) == [live]
+    assert access.list_tokens(session, everything=True, now=later) == [live, lapsing, revoked]
+
+
+def test_revoking_again_keeps_the_first_time_and_an_unknown_token_is_not_found(session):
+    token, _ = access.create_token(session, name="old", role="admin", now=NOW)
+    access.revoke_token(session, token.id, now=NOW)
+    again = access.revoke_token(session, token.id, now=NOW + timedelta(hours=1))
+    assert again.revoked_at == NOW and again.status(NOW) == access.TokenStatus.REVOKED
+    with pytest.raises(NotFound) as unknown:
+        access.revoke_token(session, token.id + 1, now=NOW)
+    assert unknown.value.field == "token"
+
+
+def test_a_tokens_use_is_written_at_most_once_a_minute(session):
+    token, _ = access.create_token(session, name="busy", role="admin", now=NOW)
+    assert token.use_is_due(NOW)
+    assert access.record_token_use(session, token.id, now=NOW)
+    soon = NOW + access.LAST_USED_EVERY - timedelta(seconds=1)
+    assert not access.record_token_use(session, token.id, now=soon)
+    session.refresh(token)
+    assert token.last_used_at == NOW and not token.use_is_due(soon)
+    assert access.record_token_use(session, token.id, now=NOW + access.LAST_USED_EVERY)
+
+
+def test_disabling_a_user_ends_their_sessions_and_enabling_lets_them_back(session):
+    staff_user(session, "admin@example.com", role="admin")
+    user = staff_user(session)
+    sid = access.start_session(session, user=user, now=NOW)
+
+    access.disable_user(session, email="RM@example.com", now=NOW)
+
+    assert user.disabled_at == NOW and access.find_session(session, sid, now=NOW) is None
+    assert [u.email for u in access.list_users(session)] == ["admin@example.com", user.email]
+    # A session started as the user was being disabled is dead too.
+    late = access.start_session(session, user=user, now=NOW)
+    assert access.find_session(session, late, now=NOW) is None
+    access.enable_user(session, email="rm@example.com")
+    assert user.disabled_at is None and access.find_session(session, late, now=NOW) is not None
+
+
+def test_the_last_enabled_admin_can_be_neither_disabled_nor_demoted(session):
+    first = staff_user(session, "first@example.com", role="admin")
+    staff_user(session, "second@example.com", role="admin")
+    access.disable_user(session, email="second@example.com", now=NOW)
+    for change in (
+        lambda: access.disable_user(session, email="first@example.com", now=NOW),
+        lambda: access.set_role(session, email="first@example.com", role="release_manager"),
+    ):
+        with pytest.raises(Conflict, match="last enabled admin") as refused:
+            change()
+        assert refused.value.field == "email"
+    assert first.role == "admin" and first.disabled_at is None
+    access.enable_user(session, email="second@example.com")
+    access.set_role(session, email="first@example.com", role="release_manager")
+    assert first.role == "release_manager"

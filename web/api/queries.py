@@ -226,3 +226,21 @@ class NotificationQuery(Query):
     limit: NotificationLimit = Field(
         100, description=f"at most this many (1-{NOTIFICATIONS_MAX}, default 100)"
     )
+
+
+def _yes_or_no(raw: str | None, info: ValidationInfo) -> bool:
+    if raw in (None, "", "false", "0"):
+        return False
+    if raw in ("true", "1"):
+        return True
+    raise BadRequest(f"{info.field_name} is true or false", field=info.field_name)
+
+
+class TokenQuery(Query):
+    all: Annotated[
+        bool, BeforeValidator(_yes_or_no), WithJsonSchema({"enum": ["true", "false", "1", "0"]})
+    ] = Field(
+        False,
+        description="true: revoked and expired tokens too",
+        json_schema_extra={"default": "false"},
+    )

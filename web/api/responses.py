@@ -24,6 +24,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from rollout.access import Role, TokenStatus
 from rollout.customers import EnvironmentKind, Locale, Tier
 from rollout.freezes import FreezeKind, FreezeScope
 from rollout.jira.models import Priority, Severity, StatusCategory
@@ -794,6 +795,29 @@ class Webhook(Answer):
             endpoint,
             enabled=endpoint.disabled_at is None,
             secret=HIDDEN if secret is None else secret,
+        )
+
+
+class Token(Answer):
+    """An API token as admins read it: never its secret nor the secret's hash."""
+
+    id: int
+    name: str
+    role: Role
+    customer: SlugOf | None
+    status: TokenStatus
+    created_at: Instant
+    last_used_at: Instant | None = Field(description="to the minute; null if never used")
+    expires_at: Instant | None
+    revoked_at: Instant | None
+    token: str = Field("", description="rol_…: only in the answer that creates it")
+
+    @classmethod
+    def of(cls, token, *, now: datetime, plaintext: str | None = None) -> Self:
+        return cls.read(
+            token,
+            status=token.status(now),
+            token=HIDDEN if plaintext is None else plaintext,
         )
 
 

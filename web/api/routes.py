@@ -24,6 +24,7 @@ from web.api import (
     releases,
     schemas,
     tickets,
+    tokens,
     windows,
 )
 from web.api import responses as r
@@ -62,6 +63,7 @@ class Op:
 MANAGERS = (Role.ADMIN, Role.RELEASE_MANAGER, Role.SUPPORT_AGENT, Role.CUSTOMER)
 FEED_OWNERS = (Role.ADMIN, Role.RELEASE_MANAGER, Role.CUSTOMER)
 RETRIERS = (Role.ADMIN, Role.RELEASE_MANAGER, Role.SUPPORT_AGENT)
+ADMIN = (Role.ADMIN,)
 JIRA_KEY_PATH = {"key": {"type": "string", "pattern": schemas.JIRA_KEY.pattern}}
 
 C, P, R, T, N = customers, policies, releases, tickets, notifications
@@ -239,6 +241,16 @@ ROUTES = [
        "when it is expired, its recipient is gone or no longer takes its topic, or it was "
        "cancelled for good (superseded by a later notice)", "notifications", r.Notification,
        roles=RETRIERS),
+    # API tokens
+    Op("GET", "/tokens", tokens.list_tokens,
+       "Tokens that work (all=true: revoked and expired too); never their secrets", "tokens",
+       [r.Token], roles=ADMIN, query=queries.TokenQuery),
+    Op("POST", "/tokens", tokens.create_token,
+       "Create a token; its secret is in this answer only", "tokens", r.Token, 201, ADMIN,
+       schemas.TokenIn),
+    Op("DELETE", "/tokens/<token_id>", tokens.revoke_token,
+       "Revoke a token: every process refuses it from its next call; again changes nothing",
+       "tokens", r.Token, roles=ADMIN),
 ]  # fmt: skip
 
 

@@ -459,3 +459,12 @@ class WebhookRotate(Edit):
     grace_hours: WholeNumber = Field(
         24, ge=0, le=168, description="how long the old secret signs too"
     )
+
+
+class TokenIn(Body):
+    name: Title = Field(description="what the token is for, e.g. deploy pipeline")
+    role: Literal["admin", "release_manager", "support_agent", "customer"]
+    customer: Slug | None = Field(None, description="customer slug: customer tokens only")
+    expires_at: IsoInstant | None = Field(
+        None, description="it stops working then; in the future; default never"
+    )

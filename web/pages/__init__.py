@@ -22,6 +22,7 @@ from web.pages import (
     signin,
     subscribe,
     support,
+    tokens,
 )
 
 
@@ -39,6 +40,7 @@ def register(app: Flask) -> None:
         release_admin,
         support,
         notifications,
+        tokens,
     ):
         app.register_blueprint(module.blueprint)
     app.register_blueprint(notifications.unsubscribe_blueprint)

@@ -42,7 +42,8 @@ def staff_page(*roles: Role) -> Callable:
 @blueprint.route("/login", methods=["GET", "POST"])
 @shows_refused_form
 def login():
-    """The sign-in form; a failure never says whether the email exists; too many pause it."""
+    """The sign-in form; a failure never says whether the email exists; too many pause it;
+    a disabled account is told so."""
     form = LoginForm()
     if not form.validate_on_submit():
         return render_template("staff/login.html", form=form), 422 if form.errors else 200
@@ -52,6 +53,9 @@ def login():
         db().commit()  # the failure counts towards the limits
         form.form_errors.append("Wrong email or password.")
         return render_template("staff/login.html", form=form), 401
+    if user.disabled_at is not None:  # said only to whoever knows the password
+        form.form_errors.append("This account is disabled. Ask an admin to enable it.")
+        return render_template("staff/login.html", form=form), 403
     begin_session(user=user)
     db().commit()
     flash(f"Signed in as {user.name}.", "success")
