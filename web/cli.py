@@ -17,6 +17,7 @@ from rollout.windows import default_horizon, plan_windows
 from web import create_app, logs
 from web.database import system_clock
 from web.jira_cli import jira as jira_commands
+from web.serving import serve_until_stopped
 from web.settings import SettingsError
 from web.worker import worker_command
 
@@ -124,15 +125,23 @@ def demo(obj: _LazyApp) -> None:
     type=click.IntRange(1, 256),
     help="request-handling threads",
 )
+@click.option(
+    "--drain",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(0, 300),
+    help="seconds the requests in flight get to finish after SIGTERM",
+)
 @click.pass_obj
-def serve(obj: _LazyApp, host: str, port: int, workers: int) -> None:
-    """Serve the web app and API with waitress, a production WSGI server."""
+def serve(obj: _LazyApp, host: str, port: int, workers: int, drain: float) -> None:
+    """Serve the web app and API with waitress, a production WSGI server, until SIGTERM."""
     app = obj.serving()
     logs.configure(app.extensions["rollout.settings"].log_format)
     server = wsgi_server(app, host=host, port=port, threads=workers)
     public = app.extensions["rollout.settings"].public_url
     click.echo(f"Rollout on http://{host}:{port}/maintenance, linked as {public}")
-    server.run()
+    serve_until_stopped(server, drain_seconds=drain)
+    click.echo("stopped")
 
 
 def wsgi_server(app: Flask, *, host: str, port: int, threads: int):
