@@ -15,6 +15,7 @@ from rollout.errors import DomainError
 from rollout.schema import migrate
 from rollout.windows import default_horizon, plan_windows
 from web import create_app, logs
+from web.check import check_command
 from web.database import system_clock
 from web.jira_cli import jira as jira_commands
 from web.serving import serve_until_stopped
@@ -288,6 +289,7 @@ def user_sign_out(obj: _LazyApp, email: str) -> None:
     click.echo(f"ended {ended} session(s)")
 
 
+cli.add_command(check_command)
 cli.add_command(jira_commands)
 cli.add_command(worker_command)
 
