@@ -288,8 +288,8 @@ def worker_command(obj, once: bool, batch: int, idle: float) -> None:
     def stop(_signum, _frame):
         # Finish the message in hand, hand the rest of the batch back, then leave: within
         # the in-hand send's timeout (SMTP: 20 s per exchange with the server; a webhook: 3 s
-        # to connect, 10 s to answer). A second signal ends the process at once; the message
-        # then in hand waits out its lease.
+        # to connect, 10 s to answer). A second signal ends the process at once; what it
+        # still held waits out its lease.
         worker.stopping = True
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
