@@ -23,7 +23,7 @@ def connect(port: int) -> socket.socket:
 
 
 def wait_until_serving(port: int, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60  # a loaded machine starts Python slowly
     while True:
         try:
             connect(port).close()
