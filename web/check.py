@@ -4,6 +4,7 @@ would use it, one line each; for an operator after a deploy or a change of crede
 from __future__ import annotations
 
 import click
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from channels.config import SmtpSettings
@@ -53,8 +54,10 @@ def _line(what: str, problem: str | None, fine: str = "") -> bool:
 
 
 def _database(url: str) -> tuple[str | None, str]:
-    connect_args = {"connect_timeout": CONNECT_TIMEOUT_SECONDS} if "postgresql" in url else {}
-    engine = make_engine(url, connect_args=connect_args)
+    postgresql = make_url(url).get_backend_name() == "postgresql"
+    engine = make_engine(
+        url, connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS} if postgresql else {}
+    )
     where = engine.url.render_as_string(hide_password=True)
     try:
         with engine.connect() as connection:
