@@ -134,23 +134,61 @@ class SmtpSender:
             except (smtplib.SMTPException, OSError):
                 self.close()
         if self._connection is None:
-            s = self.settings
-            context = ssl.create_default_context()
-            if s.security == "tls":
-                connection = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=context)
-            else:
-                connection = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
-            try:
-                if s.security == "starttls":
-                    connection.starttls(context=context)
-                if s.username:
-                    connection.login(s.username, s.password or "")
-            except BaseException:
-                connection.close()
-                raise
-            self._connection = connection
+            self._connection = _open(self.settings)
         self._used = time.monotonic()
         return self._connection
+
+
+def smtp_problem(settings: SmtpSettings) -> str | None:
+    """Connect, EHLO, STARTTLS and log in as delivering would, sending nothing: what went
+    wrong in plain words, naming the setting to look at, or None."""
+    where = f"the SMTP server at {settings.host}:{settings.port}"
+    try:
+        connection = _open(settings)
+    except smtplib.SMTPAuthenticationError as exc:
+        return (
+            f"{where} refused the login ({_detail(exc.smtp_code, exc.smtp_error)}): "
+            "check SMTP_USERNAME and SMTP_PASSWORD"
+        )
+    except smtplib.SMTPNotSupportedError as exc:  # an extension it did not offer in EHLO
+        if "STARTTLS" in str(exc):
+            return f"{where} does not offer STARTTLS: set SMTP_SECURITY to tls or none"
+        return f"{where} offers no login (AUTH) over this connection, yet SMTP_USERNAME is set"
+    except ssl.SSLError as exc:
+        reason = getattr(exc, "verify_message", None) or exc.reason or exc
+        return f"TLS with {where} failed ({reason}): check SMTP_SECURITY and SMTP_PORT"
+    except smtplib.SMTPResponseException as exc:
+        return f"{where} refused us: {_detail(exc.smtp_code, exc.smtp_error)}"
+    except smtplib.SMTPServerDisconnected as exc:  # e.g. TLS expected, or not SMTP at all
+        return f"{where} broke off ({exc}): check SMTP_SECURITY and SMTP_PORT"
+    except smtplib.SMTPException as exc:
+        return f"{where}: {exc}"
+    except OSError as exc:
+        return f"cannot reach {where}: {exc.strerror or exc}"
+    try:
+        connection.quit()
+    except (smtplib.SMTPException, OSError):
+        connection.close()
+    return None
+
+
+def _open(s: SmtpSettings) -> smtplib.SMTP:
+    """A connection to the server, greeted, with TLS and the login as configured."""
+    context = ssl.create_default_context()
+    if s.security == "tls":
+        connection = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=context)
+    else:
+        connection = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+    try:
+        connection.ehlo_or_helo_if_needed()
+        if s.security == "starttls":
+            connection.starttls(context=context)
+        if s.username:
+            connection.login(s.username, s.password or "")
+    except BaseException:
+        connection.close()
+        raise
+    return connection
 
 
 def _detail(code: int, text: bytes | str) -> str:

@@ -135,13 +135,17 @@ class JiraClient:
         if self._zone is None:
             configured = self.settings.timezone
             if configured is None:
-                me = self._call("read the Jira user's profile", self.jira.myself)
+                me = self.myself()
                 configured = me.get("timeZone") or "UTC"
             self._zone = configured
         try:
             return ZoneInfo(self._zone)
         except (ZoneInfoNotFoundError, ValueError):
             return ZoneInfo("UTC")
+
+    def myself(self) -> dict[str, Any]:
+        """The API user's profile (GET myself): proof the credentials are accepted."""
+        return self._call("read the Jira user's profile", self.jira.myself)
 
     def first_cursor(self) -> str:
         return "token:" if self.deployment == "cloud" else "start:0:0"

@@ -17,8 +17,10 @@ from rollout.schema import migrate
 from rollout.validation import MAX_ID
 from rollout.windows import default_horizon, plan_windows
 from web import create_app, logs, metrics
+from web.check import check_command
 from web.database import system_clock
 from web.jira_cli import jira as jira_commands
+from web.serving import serve_until_stopped
 from web.settings import SettingsError
 from web.worker import worker_command
 
@@ -146,11 +148,23 @@ class BindAddress(click.ParamType):
     type=BindAddress(),
     help="also answer GET /metrics, without a token, on this HOST:PORT (e.g. 127.0.0.1:9100)",
 )
+@click.option(
+    "--drain",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(0, 300),
+    help="seconds the requests in flight get to finish after SIGTERM",
+)
 @click.pass_obj
 def serve(
-    obj: _LazyApp, host: str, port: int, workers: int, metrics_bind: tuple[str, int] | None
+    obj: _LazyApp,
+    host: str,
+    port: int,
+    workers: int,
+    metrics_bind: tuple[str, int] | None,
+    drain: float,
 ) -> None:
-    """Serve the web app and API with waitress, a production WSGI server."""
+    """Serve the web app and API with waitress, a production WSGI server, until SIGTERM."""
     app = obj.serving()
     logs.configure(app.extensions["rollout.settings"].log_format)
     server = wsgi_server(app, host=host, port=port, threads=workers)
@@ -164,7 +178,8 @@ def serve(
     metrics.process_started(app, "web")
     public = app.extensions["rollout.settings"].public_url
     click.echo(f"Rollout on http://{host}:{port}/maintenance, linked as {public}")
-    server.run()
+    serve_until_stopped(server, drain_seconds=drain)
+    click.echo("stopped")
 
 
 def wsgi_server(app: Flask, *, host: str, port: int, threads: int):
@@ -431,6 +446,7 @@ def _table(headers: list[str], rows: list[tuple[str, ...]]) -> None:
         click.echo("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
 
 
+cli.add_command(check_command)
 cli.add_command(jira_commands)
 cli.add_command(worker_command)
 

@@ -6,7 +6,7 @@ from functools import cache
 
 from alembic.script import ScriptDirectory
 from flask import Blueprint, Flask, jsonify, render_template
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from rollout.schema import alembic_config
@@ -30,10 +30,22 @@ def healthz():
 def readyz():
     """Ready when the database answers and its schema is the one this code was written for."""
     try:
-        connection = db().connection()
+        problem = readiness_problem(db().connection())
+    except DBAPIError:
+        problem = "the database does not answer"
+    if problem is not None:
+        return _not_ready(problem)
+    return _uncached(jsonify(status="ready"))
+
+
+def readiness_problem(connection: Connection) -> str | None:
+    """Why this database cannot serve this code, in plain words and without secrets (it does
+    not answer; its schema is not at the newest migration), or None: /readyz and
+    `rollout check` decide it here."""
+    try:
         connection.execute(text("SELECT 1"))
     except DBAPIError:
-        return _not_ready("the database does not answer")
+        return "the database does not answer"
     try:
         # Read as SQL, not through Alembic's MigrationContext, which logs a line per probe.
         current = set(connection.scalars(text("SELECT version_num FROM alembic_version")))
@@ -42,11 +54,11 @@ def readyz():
     heads = _migration_heads()
     if current != heads:
         found = ", ".join(sorted(current)) or "none"
-        return _not_ready(
+        return (
             f"the database schema is at {found}, not {', '.join(sorted(heads))}: "
             "run `rollout init` to migrate it"
         )
-    return _uncached(jsonify(status="ready"))
+    return None
 
 
 def init_app(app: Flask) -> None:

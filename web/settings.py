@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator, Field, ValidationError, ValidationInfo, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from channels.config import SECURITY_PORTS, NotifySettings, SmtpSettings
 from jira_sync.config import JiraSettings
@@ -88,8 +90,19 @@ class Settings:
                 Environment() if environ is None else Environment.model_validate(dict(environ))
             )
         except ValidationError as exc:
-            raise SettingsError(_first_message(exc)) from None
+            raise SettingsError(_messages(exc)[0]) from None
         return variables.settings(instance_path)
+
+    @staticmethod
+    def problems(environ: Mapping[str, str] | None = None) -> list[str]:
+        """Every variable `environ` (default os.environ) holds wrongly, each in a sentence
+        naming it; empty when all are usable. Variables that go together are judged once
+        each alone is right."""
+        try:
+            Environment() if environ is None else Environment.model_validate(dict(environ))
+        except ValidationError as exc:
+            return _messages(exc)
+        return []
 
     @property
     def https(self) -> bool:
@@ -168,6 +181,21 @@ def _web_address(text: str, name: str) -> str:
             f"not {text!r}"
         )
     return text.rstrip("/")
+
+
+def _database(text: str, name: str) -> str:
+    try:
+        drivername = make_url(text).drivername
+    except ArgumentError:
+        drivername = ""
+    if drivername.partition("+")[0] not in ("postgresql", "sqlite"):
+        # Not repeated back: the address may hold the database password.
+        raise ValueError(
+            f"{name} must be a PostgreSQL or SQLite address, e.g. "
+            "postgresql://rollout:password@db.example.com:5432/rollout or "
+            "sqlite:////var/lib/rollout/rollout.db"
+        )
+    return text
 
 
 def _environment(text: str, name: str) -> str:
@@ -324,7 +352,7 @@ class Environment(BaseSettings):
         case_sensitive=True, enable_decoding=False, extra="ignore", frozen=True
     )
 
-    DATABASE_URL: Text = None
+    DATABASE_URL: Annotated[str | None, _reader(_database)] = None
     SECRET_KEY: Secret = None
     ROLLOUT_ENV: Annotated[str | None, _reader(_environment)] = None
     PUBLIC_URL: Annotated[str | None, _reader(_web_address)] = None
@@ -488,12 +516,14 @@ def _seconds(value: int | None) -> timedelta | None:
     return None if value is None else timedelta(seconds=value)
 
 
-def _first_message(exc: ValidationError) -> str:
+def _messages(exc: ValidationError) -> list[str]:
     # Our readers raise ValueError in the user's words, naming the variable: pass it on as is.
-    error = exc.errors()[0]
-    if isinstance(cause := error.get("ctx", {}).get("error"), ValueError):
-        return str(cause)
-    return f"{'.'.join(map(str, error['loc']))}: {error['msg']}"
+    return [
+        str(cause)
+        if isinstance(cause := error.get("ctx", {}).get("error"), ValueError)
+        else f"{'.'.join(map(str, error['loc']))}: {error['msg']}"
+        for error in exc.errors()
+    ]
 
 
 def _database_url(given: str | None, instance_path: Path) -> str:

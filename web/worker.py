@@ -29,6 +29,7 @@ from rollout.notifications.delivery import (
     claim_due,
     prepare_claimed,
     record_outcome,
+    release_claim,
     renew_lease,
 )
 from rollout.notifications.models import Channel
@@ -64,8 +65,9 @@ Pass = Callable[[Worker], int]
 
 def deliver_notifications(worker: Worker) -> int:
     """Claim one batch of due notifications, send each, record each outcome as it comes;
-    returns how many were handled. A worker killed midway leaves its rows claimed until
-    the lease runs out, when any worker takes them again (same message ids)."""
+    returns how many were handled. A worker told to stop finishes the message in hand and
+    hands the rest back at once; one killed midway leaves its rows claimed until the lease
+    runs out, when any worker takes them again (same message ids)."""
     channels = tuple(
         c
         for c, sender in ((Channel.EMAIL, worker.email), (Channel.WEBHOOK, worker.webhooks))
@@ -84,7 +86,11 @@ def deliver_notifications(worker: Worker) -> int:
         claimed = prepare_claimed(session, token, base_url=worker.base_url, now=worker.clock())
         session.commit()
     renewed = time.monotonic()
+    handled = 0
     for item in claimed:
+        if worker.stopping:
+            _release(worker, token)
+            break
         if time.monotonic() - renewed > worker.lease.total_seconds() / 3:
             with worker.sessions() as session:
                 renew_lease(session, token, now=worker.clock(), lease=worker.lease)
@@ -92,6 +98,7 @@ def deliver_notifications(worker: Worker) -> int:
             renewed = time.monotonic()
         started = time.monotonic()
         outcome = _send(worker, item)
+        duration_ms = int((time.monotonic() - started) * 1000)
         with worker.sessions() as session:
             status = record_outcome(
                 session,
@@ -100,13 +107,49 @@ def deliver_notifications(worker: Worker) -> int:
                 worker=worker.name,
                 now=worker.clock(),
                 rng=worker.rng,
-                duration_ms=int((time.monotonic() - started) * 1000),
+                duration_ms=duration_ms,
             )
             session.commit()
         metrics.DELIVERIES.labels(item.channel, outcome.result).inc()
+        _log_attempt(item, outcome, duration_ms)
         if status is None:
             log.warning("notification %s: lease lost before its outcome was recorded", item.id)
-    return len(claimed)
+        handled += 1
+    return handled
+
+
+def _release(worker: Worker, token: str) -> None:
+    with worker.sessions() as session:
+        released = release_claim(session, token, now=worker.clock())
+        session.commit()
+    log.info(
+        "stopping: released %d unsent notification(s) to other workers",
+        released,
+        extra={"fields": {"event": "released", "released": released}},
+    )
+
+
+def _log_attempt(item: Claimed, outcome: Outcome, duration_ms: int) -> None:
+    # What an operator traces a message by; never its content, address or signature.
+    fields = {
+        "event": "delivery",
+        "notification": item.id,
+        "channel": str(item.channel),
+        "attempt": item.attempt,
+        "outcome": str(outcome.result),
+        "code": outcome.code,
+        "duration_ms": duration_ms,
+    }
+    log.info(
+        "delivery notification=%s channel=%s attempt=%s outcome=%s code=%s %dms",
+        item.id,
+        item.channel,
+        item.attempt,
+        outcome.result,
+        outcome.code or "-",
+        duration_ms,
+        extra={"fields": fields},
+    )
 
 
 PASSES: list[Pass] = [deliver_notifications]
@@ -158,18 +201,31 @@ def run(worker: Worker, passes: list[Pass] | None = None, *, once: bool = False,
     while not worker.stopping:
         done = 0
         for one in passes:
+            if worker.stopping:
+                break
+            started = time.monotonic()
             try:
-                done += one(worker)
+                items = one(worker)
             except Exception:
                 if once:
                     raise
                 log.exception("worker pass %s failed; trying again shortly", one.__name__)
+                continue
+            if items:
+                _log_pass(one.__name__, items, started)
+            done += items
         total += done
         if once and done == 0:
             break
         if done == 0:
             _sleep(worker, idle)
     return total
+
+
+def _log_pass(name: str, items: int, started: float) -> None:
+    duration_ms = int((time.monotonic() - started) * 1000)
+    fields = {"event": "pass", "pass": name, "items": items, "duration_ms": duration_ms}
+    log.info("pass %s: %d item(s) in %dms", name, items, duration_ms, extra={"fields": fields})
 
 
 def _send(worker: Worker, item: Claimed) -> Outcome:
@@ -242,7 +298,13 @@ def worker_command(obj, once: bool, batch: int, idle: float, lease: int) -> None
     metrics.process_started(app, "worker")
 
     def stop(_signum, _frame):
-        worker.stopping = True  # finish the message in hand, then leave
+        # Finish the message in hand, hand the rest of the batch back, then leave: within
+        # the in-hand send's timeout (SMTP: 20 s per exchange with the server; a webhook: 3 s
+        # to connect, 10 s to answer). A second signal ends the process at once; what it
+        # still held waits out its lease.
+        worker.stopping = True
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)

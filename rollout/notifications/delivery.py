@@ -169,6 +169,27 @@ def renew_lease(session: Session, token: str, *, now: datetime, lease: timedelta
     )
 
 
+def release_claim(session: Session, token: str, *, now: datetime) -> int:
+    """Hand back the rows of a claim not yet sent (a worker stopping mid-batch), due at once
+    for any worker and with the attempt the claim counted undone; returns how many."""
+    result = session.execute(
+        update(Notification)
+        .where(
+            Notification.claim_token == token,
+            Notification.status == NotificationStatus.SENDING,
+        )
+        .values(
+            status=NotificationStatus.PENDING,
+            claim_token=None,
+            locked_until=None,
+            attempts=Notification.attempts - 1,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
 def record_outcome(
     session: Session,
     claimed: Claimed,
