@@ -147,7 +147,7 @@ def create_token(
         if not customer:
             raise Invalid("a customer token needs the customer it belongs to", field="customer")
         owner = get_customer(session, customer)
-    elif customer:
+    elif customer is not None:
         raise Invalid("only customer tokens belong to a customer", field="customer")
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
