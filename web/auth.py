@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
+from datetime import datetime
 from functools import wraps
 from ipaddress import ip_address
 from typing import TypeVar
@@ -143,7 +144,7 @@ def _from_bearer() -> Principal | None:
     )
 
 
-def _record_use(session: Session, token_id: int, at) -> None:
+def _record_use(session: Session, token_id: int, at: datetime) -> None:
     # Bookkeeping: losing a race or a busy database must never fail the call it follows.
     try:
         record_token_use(session, token_id, now=at)

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from rollout import access
-from tests.conftest import NOW, test_settings
+from tests import conftest
+from tests.conftest import NOW
 from tests.factories import bearer, make_customer, make_region, make_token
 from web import create_app
 
@@ -158,7 +159,9 @@ def two_processes(fresh_database_url, tmp_path):
     """Two apps, each with its own engine and connections, over one committed database: as
     two `rollout serve` processes behind one proxy."""
     apps = [
-        create_app(test_settings(fresh_database_url), instance_path=tmp_path / f"instance-{n}")
+        create_app(
+            conftest.test_settings(fresh_database_url), instance_path=tmp_path / f"instance-{n}"
+        )
         for n in range(2)
     ]
     yield [app.test_client() for app in apps]
