@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from rollout.access import Role
 from web.api import (
+    audit,
     bugs,
     customers,
     deploy_check,
@@ -239,6 +240,11 @@ ROUTES = [
        "when it is expired, its recipient is gone or no longer takes its topic, or it was "
        "cancelled for good (superseded by a later notice)", "notifications", r.Notification,
        roles=RETRIERS),
+    # The audit trail
+    Op("GET", "/audit", audit.list_audit,
+       "Who created, changed or deleted what, newest first, each field before and after "
+       "(secrets only as changed); admins only", "audit", r.AuditPage, roles=(Role.ADMIN,),
+       query=queries.AuditQuery),
 ]  # fmt: skip
 
 
