@@ -294,3 +294,24 @@ def list_entries(
     if before is not None:
         query = query.where(AuditEntry.id < before)
     return list(session.scalars(query))
+
+
+def actor_names(session: Session, actors: set[str]) -> dict[str, str]:
+    """Who each `user:ID`, `token:ID` and `contact:ID` among `actors` is, for people: a user's
+    name and email, a token's name, a contact's name and customer; one query per kind."""
+    ids: dict[str, set[int]] = {"user": set(), "token": set(), "contact": set()}
+    for actor in actors:
+        kind, _, row = actor.partition(":")
+        if kind in ids and row.isascii() and row.isdigit():
+            ids[kind].add(int(row))
+    names = {}
+    if ids["user"]:
+        for user in session.scalars(select(StaffUser).where(StaffUser.id.in_(ids["user"]))):
+            names[f"user:{user.id}"] = f"{user.name} ({user.email})"
+    if ids["token"]:
+        for token in session.scalars(select(ApiToken).where(ApiToken.id.in_(ids["token"]))):
+            names[f"token:{token.id}"] = f"token “{token.name}”"
+    if ids["contact"]:
+        for contact in session.scalars(select(Contact).where(Contact.id.in_(ids["contact"]))):
+            names[f"contact:{contact.id}"] = f"{contact.name} ({contact.customer.name})"
+    return names

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from datetime import timedelta
+from html import unescape
 
 import pytest
 from click.testing import CliRunner
@@ -18,6 +20,7 @@ from rollout.audit import AuditEntry
 from tests.conftest import NOW
 from tests.factories import CONTEXT, bearer, make_customer, make_policy, make_region, make_token
 from tests.notifications.conftest import LOOPBACK
+from tests.web.test_pages import sign_in
 from web import cli as rollout_cli
 from web.worker import CalendarPass, Worker
 
@@ -336,3 +339,62 @@ def test_only_admins_read_the_audit(client, world):
     assert client.get("/api/v1/audit").status_code == 401
     manager = client.get("/api/v1/audit", headers=world["release_manager"]["headers"])
     assert manager.status_code == 403
+
+
+def text_of(html: str) -> str:
+    """A page's text as a person reads it: tags dropped, spaces collapsed."""
+    return " ".join(unescape(re.sub(r"<[^>]+>", "", html)).split())
+
+
+def test_the_audit_page_shows_an_admin_who_did_what_by_name_with_before_and_after(
+    client, world, session
+):
+    sign_in(client, session, role="admin", email="ada@example.com")
+    manager = world["release_manager"]
+    body = {"version": "2026.12", "title": "Dec"}
+    made = call(client, "POST", "/api/v1/releases", manager, body, 201)
+    call(client, "PATCH", "/api/v1/releases/2026.12", manager, {"title": "Later", "revision": 1})
+
+    page = client.get(f"/staff/audit?kind=release&row={made['id']}")
+
+    assert page.status_code == 200
+    assert 'aria-current="page">Audit</a>' in page.text
+    assert '<option value="release" selected>' in page.text
+    rows = [text_of(row) for row in re.findall(r"<tr id=\"entry-.*?</tr>", page.text, re.S)]
+    assert len(rows) == 2
+    assert rows[0].startswith("2026-11-22 12:00 UTC token “release_manager token")
+    assert f"changed release #{made['id']}: 2026.12 title: Dec → Later" in rows[0]
+    assert "created release" in rows[1] and "version: 2026.12" in rows[1]
+
+
+def test_the_audit_page_pages_back_with_the_filters_kept(client, world, session):
+    sign_in(client, session, role="admin", email="ada@example.com")
+    for n in range(26):  # with acme's, 54 environments
+        make_customer(session, f"customer-{n}", "us")
+    session.commit()
+
+    first = client.get("/staff/audit?kind=environment").text
+    assert first.count('<tr id="entry-') == 50
+    older = unescape(re.search(r'<a href="([^"]+)" rel="next">Older entries', first).group(1))
+    assert "kind=environment" in older
+    second = client.get(older).text
+    assert second.count('<tr id="entry-') == 4
+    assert "Older entries" not in second and ">Newest</a>" in second
+
+
+def test_a_bad_filter_on_the_page_is_said_beside_its_field(client, world, session):
+    sign_in(client, session, role="admin", email="ada@example.com")
+
+    page = client.get("/staff/audit?kind=release&row=twelve")
+
+    assert page.status_code == 400
+    error = re.search(r'<p class="error" id="filter-row-error"[^>]*>(.*?)</p>', page.text, re.S)
+    assert "release:12" in unescape(error.group(1))
+    assert 'name="row" value="twelve"' in page.text and 'aria-invalid="true"' in page.text
+
+
+def test_only_admins_see_the_audit_page_and_its_link(client, world, session):
+    assert client.get("/staff/audit").status_code == 302
+    sign_in(client, session, role="release_manager")
+    assert client.get("/staff/audit").status_code == 403
+    assert "/staff/audit" not in client.get("/staff/releases").text

@@ -10,6 +10,7 @@ from wtforms import ValidationError
 from rollout.validation import strip_controls
 from web.auth import principal
 from web.pages import (
+    audit,
     calendar,
     customer_home,
     customer_signin,
@@ -39,6 +40,7 @@ def register(app: Flask) -> None:
         release_admin,
         support,
         notifications,
+        audit,
     ):
         app.register_blueprint(module.blueprint)
     app.register_blueprint(notifications.unsubscribe_blueprint)
