@@ -42,6 +42,7 @@ STAFF = [
     "/customers/acme/notifications",
     "/support?q=ZD-4130",
     "/triage",
+    "/staff/audit",
 ]
 
 
