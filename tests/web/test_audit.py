@@ -323,7 +323,7 @@ def test_the_audit_filters_by_actor_prefix_and_time_and_pages_with_a_cursor(clie
         ("limit=0", "limit", "1 to 500"),
         ("limit=501", "limit", "1 to 500"),
         ("from=yesterday", "from", "ISO 8601"),
-        ("from=2026-11-22&to=2026-11-21", "to", "later than from"),
+        ("from=2026-11-22&to=2026-11-21", "to", "must be after from"),
         ("actor=" + "x" * 201, "actor", "200 characters"),
     ],
 )

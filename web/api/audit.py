@@ -30,7 +30,7 @@ class Page:
 def audit_page(args: AuditQuery) -> Page:
     """The entries `args` ask for, as the API and the staff page read them."""
     if args.from_ and args.to and args.to <= args.from_:
-        raise BadRequest("to must be later than from", field="to")
+        raise BadRequest("to must be after from", field="to")
     kind, row_id = args.entity or (None, None)
     found = audit.list_entries(
         db(),
