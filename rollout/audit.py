@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from enum import Enum, StrEnum
+from functools import cache
 from typing import Any
 
 from sqlalchemy import JSON, Index, String, event, insert, inspect, or_, select
@@ -155,7 +156,7 @@ def _created(_mapper, _connection, row: Base) -> None:
     spec = AUDITED[type(row)]
     state = inspect(row)
     changes = []
-    for key in _columns(row, spec):
+    for key in _columns(type(row)):
         if key in state.dict:
             value = state.dict[key]
             if key in spec.secret:
@@ -172,7 +173,7 @@ def _changed(_mapper, _connection, row: Base) -> None:
     spec = AUDITED[type(row)]
     attrs = inspect(row).attrs
     changes = []
-    for key in _columns(row, spec):
+    for key in _columns(type(row)):
         history = attrs[key].history
         if not history.has_changes():
             continue
@@ -200,33 +201,34 @@ def _deleted(_mapper, _connection, row: Base) -> None:
         {"field": key, "secret": True}
         if key in spec.secret
         else {"field": key, "before": _plain(state.dict[key]), "after": None}
-        for key in _columns(row, spec)
+        for key in _columns(type(row))
         if key in state.dict and state.dict[key] is not None
     ]
     _pend(row, spec, Action.DELETED, changes)
 
 
-def _columns(row: Base, spec: Audited) -> list[str]:
-    mapper = inspect(type(row))
+@cache
+def _columns(model: type[Base]) -> tuple[str, ...]:
+    """The model's columns worth recording: not its id, optimistic-lock counter or noise."""
+    spec, mapper = AUDITED[model], inspect(model)
     counter = mapper.version_id_col
-    return [
+    return tuple(
         column.key
         for column in mapper.column_attrs
-        if column.key not in spec.noisy
-        and column.key not in _ALWAYS_NOISY
-        and column.key != "id"
+        if column.key not in spec.noisy | _ALWAYS_NOISY | {"id"}
         and (counter is None or column.columns[0] is not counter)
-    ]
+    )
 
 
 def _pend(row: Base, spec: Audited, action: Action, changes: list[dict]) -> None:
+    # Read from what is loaded: loading now could query a row the flush just deleted.
+    loaded = inspect(row).dict
     session = Session.object_session(row)
-    label = getattr(row, spec.label) if spec.label else ""
     session.info.setdefault(_PENDING, []).append(
         {
             "entity": spec.kind,
-            "entity_id": row.id,
-            "label": (label or "")[:200],
+            "entity_id": loaded["id"],
+            "label": str(loaded.get(spec.label) or "")[:200] if spec.label else "",
             "action": action,
             "changes": changes,
         }
