@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from enum import Enum, StrEnum
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 from sqlalchemy import JSON, Index, String, event, insert, inspect, or_, select
@@ -106,7 +106,7 @@ AUDITED: dict[type[Base], Audited] = {
     StaffUser: Audited("staff_user", "email", secret=frozenset({"password_hash"})),
 }
 KINDS = {spec.kind: model for model, spec in AUDITED.items()}
-# Kept by every row and said by the entry itself: its time, and the optimistic-lock counters.
+# Said by the entry itself (its time). Optimistic-lock counters are left out too (`_columns`).
 _ALWAYS_NOISY = frozenset({"updated_at"})
 
 
@@ -118,7 +118,7 @@ class Author:
 
     actor: str | Callable[[], str]
     request_id: str | None = None
-    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    clock: Callable[[], datetime] = field(default=partial(datetime.now, UTC))
 
 
 def author_info(actor: str | Callable[[], str], **more: Any) -> dict[str, Author]:

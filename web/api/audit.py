@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import Blueprint
 
 from rollout import audit
@@ -19,12 +21,12 @@ def list_audit(args: AuditQuery):
     return r.AuditPage(items=[r.AuditEntry.read(e) for e in page.entries], next_cursor=page.next)
 
 
+@dataclass(frozen=True)
 class Page:
-    """Entries of one page and the cursor for the page after it (None: this is the last)."""
+    """One page of entries, and the cursor for the page after it (None: this is the last)."""
 
-    def __init__(self, entries: list[audit.AuditEntry], limit: int) -> None:
-        self.entries = entries[:limit]
-        self.next = str(self.entries[-1].id) if len(entries) > limit else None
+    entries: list[audit.AuditEntry]
+    next: str | None = None
 
 
 def audit_page(args: AuditQuery) -> Page:
@@ -42,4 +44,5 @@ def audit_page(args: AuditQuery) -> Page:
         before=args.cursor,
         limit=args.limit + 1,  # one more tells whether there is a next page
     )
-    return Page(found, args.limit)
+    shown = found[: args.limit]
+    return Page(shown, str(shown[-1].id) if len(found) > args.limit else None)

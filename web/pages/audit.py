@@ -25,7 +25,7 @@ PER_PAGE = 50
 def audit_log():
     """The entries the filters ask for; a filter that does not parse is shown beside its field."""
     filters = {name: request.args.get(name, "").strip() for name in FILTERS}
-    error, page = None, Page([], PER_PAGE)
+    error, page = None, Page([])
     try:
         page = audit_page(_query(filters))
     except DomainError as exc:
