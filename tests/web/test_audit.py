@@ -17,6 +17,8 @@ from sqlalchemy import select
 from channels.config import NotifySettings
 from rollout import access
 from rollout.audit import AuditEntry
+from rollout.feeds import FeedToken
+from rollout.notifications import Contact
 from tests.conftest import NOW
 from tests.factories import CONTEXT, bearer, make_customer, make_policy, make_region, make_token
 from tests.notifications.conftest import LOOPBACK
@@ -254,6 +256,42 @@ def test_users_and_tokens_made_from_the_cli_are_the_clis_and_keep_no_password_or
     for secret in ("correct horse", "another horse", user.password_hash, plaintext):
         assert secret not in stored
     assert access.hash_token(plaintext) not in stored
+
+
+def test_no_secret_of_any_row_appears_in_any_audit_entry(client, world, session, app):
+    app.extensions["rollout.settings"] = dataclasses.replace(
+        app.extensions["rollout.settings"], notifications=NotifySettings(allow_private=LOOPBACK)
+    )
+    admin = world["admin"]
+    base = "/api/v1/customers/acme"
+    contact = {"name": "Ada Ops", "email": "ops@acme.test"}
+    made = call(client, "POST", f"{base}/contacts", admin, contact, 201)
+    unsubscribe = session.scalar(select(Contact.unsubscribe_token).where(Contact.id == made["id"]))
+    call(client, "DELETE", f"{base}/contacts/{made['id']}", admin, None, 204)
+    hook = call(client, "POST", f"{base}/webhooks", admin, {"url": "http://127.0.0.1:9/in"}, 201)
+    call(client, "POST", f"{base}/webhooks/{hook['id']}/rotate", admin, {"revision": 1})
+    call(client, "POST", f"{base}/feed-token", admin, None, 201)
+    feed = call(client, "POST", f"{base}/feed-token", admin, None, 201)
+    user = access.create_user(
+        session, email="ops@example.com", name="Ops", role="admin", password="p" * 12, now=NOW
+    )
+    access.set_password(session, email="ops@example.com", password="q" * 12)
+    session.commit()
+
+    stored = json.dumps([[e.label, e.changes] for e in session.scalars(select(AuditEntry))])
+    secrets = [
+        hook["secret"],
+        feed["url"].rsplit("/", 1)[-1].removesuffix(".ics"),
+        unsubscribe,
+        user.password_hash,
+        "p" * 12,
+        "q" * 12,
+        *(f"{t.token_hash}" for t in session.scalars(select(access.ApiToken))),
+        *(f"{t.token_hash} {t.nonce}" for t in session.scalars(select(FeedToken))),
+    ]
+    for secret in secrets:
+        for part in secret.split():
+            assert part not in stored
 
 
 def test_windows_the_worker_plans_are_recorded_as_that_workers(client, world, session_factory):
