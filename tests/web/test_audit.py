@@ -427,7 +427,7 @@ def test_a_bad_filter_on_the_page_is_said_beside_its_field(client, world, sessio
 
     assert page.status_code == 400
     error = re.search(r'<p class="error" id="filter-row-error"[^>]*>(.*?)</p>', page.text, re.S)
-    assert "release:12" in unescape(error.group(1))
+    assert "The record id is a whole number, such as 12." in unescape(error.group(1))
     assert 'name="row" value="twelve"' in page.text and 'aria-invalid="true"' in page.text
 
 

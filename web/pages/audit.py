@@ -18,6 +18,8 @@ from web.pages.signin import staff_page
 
 blueprint = Blueprint("audit_pages", __name__)
 PER_PAGE = 50
+# The form's fields: a kind and a row id make the API's `entity`; dates are whole UTC days.
+FILTERS = ("kind", "row", "actor", "from", "to", "cursor")
 
 
 @blueprint.get("/staff/audit")
@@ -30,8 +32,12 @@ def audit_log():
         page = audit_page(_query(filters))
     except DomainError as exc:
         error = exc
-        if exc.field == "entity":  # the API's one filter is two fields here
-            error.field = "row" if filters["row"] else "kind"
+        if exc.field == "entity":  # the API's one filter is two fields here, said their way
+            error = (
+                BadRequest("the record id is a whole number, such as 12", field="row")
+                if filters["row"]
+                else BadRequest("choose a kind of record from the list", field="kind")
+            )
     names = audit.actor_names(db(), {e.actor for e in page.entries})
     answer = render_template(
         "audit/index.html",
@@ -44,10 +50,6 @@ def audit_log():
         shown=shown_value,
     )
     return answer, 400 if error else 200
-
-
-# The form's fields: a kind and a row id make the API's `entity`; dates are whole UTC days.
-FILTERS = ("kind", "row", "actor", "from", "to", "cursor")
 
 
 def _query(filters: dict[str, str]) -> AuditQuery:
