@@ -16,7 +16,7 @@ from sqlalchemy import ForeignKey, String, delete, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from rollout.customers import Customer, get_customer
-from rollout.db import Base, UTCDateTime
+from rollout.db import Base, UTCDateTime, lock_row
 from rollout.errors import Conflict, Invalid, NotFound
 from rollout.validation import check_aware, check_text
 
@@ -208,14 +208,12 @@ def revoke_token(session: Session, token_id: int, *, now: datetime) -> ApiToken:
     token = session.get(ApiToken, token_id)
     if token is None:
         raise NotFound(f"no token #{token_id}", field="token")
-    # Conditional, so two revoking at once both succeed and the first time stays.
-    session.execute(
-        update(ApiToken)
-        .where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
-        .values(revoked_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    session.refresh(token)
+    # Locked and read afresh, so two revoking at once both succeed and the first time stays;
+    # an ORM write, so the audit trail sees it.
+    lock_row(session, token)
+    if token.revoked_at is None:
+        token.revoked_at = now
+        session.flush()
     return token
 
 

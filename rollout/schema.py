@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from rollout import (  # noqa: F401
     access,
+    audit,
     customers,
     feeds,
     freezes,

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import sessionmaker
 from werkzeug.serving import make_server
 
-from rollout import events, handlers
+from rollout import audit, events, handlers
 from rollout.db import make_engine, make_session_factory
 from rollout.schema import migrate
 from tests.answers import check_answers
@@ -25,6 +25,7 @@ from web.settings import Settings
 
 # The tests call use cases without an app: they hand over the event table as the app does.
 events.use_handlers(handlers.HANDLERS)
+audit.record_writes()
 
 IN_CI = os.environ.get("CI") == "true"
 DATABASES = [d.strip() for d in os.environ.get("TEST_DATABASES", "sqlite,postgresql").split(",")]

@@ -9,7 +9,7 @@ from pathlib import Path
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from rollout import events, handlers
+from rollout import audit, events, handlers
 from rollout.db import make_engine, make_session_factory
 from rollout.events import Context
 from web import (
@@ -43,6 +43,7 @@ def create_app(
     read from the environment must give PUBLIC_URL when the app is to serve (SettingsError);
     the CLI's commands that write nothing customers read build it with `serving=False`."""
     events.use_handlers(handlers.HANDLERS)
+    audit.record_writes()
     app = Flask(
         __name__,
         instance_path=str(instance_path) if instance_path else None,

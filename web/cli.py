@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 import secrets
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
+from functools import partial
 
 import click
 from flask import Flask
+from sqlalchemy.orm import Session
 
-from rollout import access
+from rollout import access, audit
 from rollout.demo import STAFF_SIGNINS, load_demo
 from rollout.errors import DomainError
 from rollout.schema import migrate
@@ -59,8 +62,13 @@ class _LazyApp:
             raise click.ClickException(str(exc)) from None
         return self.app
 
-    def session(self):
-        return self.app.extensions["rollout.sessions"]()
+    @property
+    def sessions(self) -> Callable[[], Session]:
+        """Sessions whose writes the audit records as the CLI's."""
+        return partial(self.app.extensions["rollout.sessions"], info=audit.author_info("cli"))
+
+    def session(self) -> Session:
+        return self.sessions()
 
     def close(self) -> None:
         if self._app is not None and "rollout.engine" in self._app.extensions:

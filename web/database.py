@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from flask import Flask, current_app, g, request
 from sqlalchemy.orm import Session
 
+from rollout import audit
 from rollout.db import read_only
 from rollout.events import Context
 
@@ -22,9 +23,11 @@ def init_app(app: Flask, session_factory, clock) -> None:
 
 
 def db() -> Session:
-    """This request's session; the view commits it once when its use case succeeds."""
+    """This request's session; the view commits it once when its use case succeeds. Its
+    writes are audited as the caller's (looked up when they flush), with the request's id."""
     if "db" not in g:
-        session = current_app.extensions["rollout.sessions"]()
+        author = audit.author_info(_caller, request_id=g.get("request_id"), clock=now)
+        session = current_app.extensions["rollout.sessions"](info=author)
         g.db = read_only(session) if request.method in _READING else session
     return g.db
 
@@ -55,6 +58,13 @@ def public_url() -> str:
 def secret_key() -> str:
     """SECRET_KEY, which private feed tokens are derived with: the domain gets it passed in."""
     return current_app.extensions["rollout.settings"].secret_key
+
+
+def _caller() -> str:
+    # Only a caller this request already looked up (a write needs one, bar the hooks, which
+    # name themselves): finding one here could query in the middle of a flush.
+    who = g.get("principal")
+    return who.ref if who is not None and who.ref else "anonymous"
 
 
 def system_clock() -> datetime:

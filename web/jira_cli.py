@@ -45,7 +45,7 @@ def sync(obj, projects: tuple[str, ...], full: bool) -> None:
     client = _connect(settings)
     try:
         outcomes = run_sync(
-            obj.app.extensions["rollout.sessions"],
+            obj.sessions,
             client,
             settings,
             projects=wanted,
@@ -76,7 +76,7 @@ def sync(obj, projects: tuple[str, ...], full: bool) -> None:
 def push(obj, requeue: bool, limit: int) -> None:
     """Make the changes Rollout owes Jira (one pass over what is due)."""
     settings = _settings(obj)
-    sessions = obj.app.extensions["rollout.sessions"]
+    sessions = obj.sessions
     now = system_clock()
     with sessions() as session:
         if requeue:
@@ -109,7 +109,7 @@ def push(obj, requeue: bool, limit: int) -> None:
 def status(obj) -> None:
     """Where each project's sync stands and what is queued for Jira."""
     _settings(obj)
-    with obj.app.extensions["rollout.sessions"]() as session:
+    with obj.sessions() as session:
         for state in session.scalars(select(JiraSyncState).order_by(JiraSyncState.project)):
             through = (
                 f"{state.synced_through:%Y-%m-%d %H:%M} UTC" if state.synced_through else "never"

@@ -12,12 +12,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 import click
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from rollout import audit
 from rollout.events import Context
 from rollout.notifications.delivery import (
     LEASE,
@@ -44,7 +46,7 @@ log = logging.getLogger("rollout.worker")
 class Worker:
     """What every pass needs: sessions, the clock, the channels, and who this worker is."""
 
-    sessions: sessionmaker
+    sessions: Callable[..., Session]
     clock: Callable[[], datetime]
     base_url: str
     email: EmailSender | None = None
@@ -54,6 +56,12 @@ class Worker:
     lease: timedelta = LEASE
     rng: random.Random = field(default_factory=random.Random)
     stopping: bool = False
+
+    def __post_init__(self) -> None:
+        # Everything the worker writes, the audit records as this worker's.
+        self.sessions = partial(
+            self.sessions, info=audit.author_info(f"worker:{self.name}", clock=self.clock)
+        )
 
     def close(self) -> None:
         if self.email is not None and hasattr(self.email, "close"):

@@ -364,21 +364,18 @@ def _why_skip(row: Notification, now: datetime) -> str | None:
 
 
 def _disable_endpoint(session: Session, notification_id: int, why: str, now: datetime) -> None:
-    endpoint_id = session.scalar(
-        select(Notification.endpoint_id).where(Notification.id == notification_id)
+    # Through the ORM, locked and read afresh: its version counter goes up (an edit made from
+    # a view read before the endpoint went off is then refused as stale) and the audit sees it.
+    endpoint = session.scalar(
+        select(WebhookEndpoint)
+        .join(Notification, Notification.endpoint_id == WebhookEndpoint.id)
+        .where(Notification.id == notification_id, WebhookEndpoint.disabled_at.is_(None))
+        .with_for_update(of=WebhookEndpoint)
+        .execution_options(populate_existing=True)
     )
-    if endpoint_id is None:
+    if endpoint is None:
         return
-    session.execute(
-        update(WebhookEndpoint)
-        .where(WebhookEndpoint.id == endpoint_id, WebhookEndpoint.disabled_at.is_(None))
-        # By hand, as the ORM's version counter is not kept by a bulk update: an edit made
-        # from a view read before the endpoint went off is then refused as stale.
-        .values(
-            disabled_at=now,
-            disabled_reason=why,
-            updated_at=now,
-            version=WebhookEndpoint.version + 1,
-        )
-        .execution_options(synchronize_session=False)
-    )
+    endpoint.disabled_at = now
+    endpoint.disabled_reason = why
+    endpoint.updated_at = now
+    session.flush()

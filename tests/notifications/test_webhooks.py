@@ -9,8 +9,10 @@ from datetime import timedelta
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from channels.webhooks import WebhookSender, retry_after_of
+from rollout.audit import AuditEntry
 from rollout.errors import Invalid
 from rollout.notifications import NotificationStatus, create_endpoint, rotate_endpoint_secret
 from rollout.notifications.addresses import check_webhook_url
@@ -121,6 +123,23 @@ def test_an_endpoint_that_is_gone_gets_nothing_more(
     run(make_worker(), once=True)
     assert receiver.received == []
     assert _reload(session, endpoint).disabled_reason.startswith("410")
+
+
+def test_the_worker_that_turned_a_gone_endpoint_off_is_in_the_audit(
+    session, endpoint, receiver, make_worker, clock
+):
+    announce_soon(session, clock)
+    receiver.script = [(410, {})]
+    worker = make_worker()
+    run(worker, once=True)
+
+    [entry] = session.scalars(
+        select(AuditEntry).where(AuditEntry.entity == "webhook", AuditEntry.action == "changed")
+    )
+    assert entry.actor == f"worker:{worker.name}" and entry.entity_id == endpoint.id
+    changed = {c["field"]: (c["before"], c["after"]) for c in entry.changes}
+    assert changed["disabled_reason"][0] is None
+    assert changed["disabled_reason"][1].startswith("410")
 
 
 def test_an_endpoint_re_enabled_after_a_410_gets_what_it_missed_when_staff_send_it_again(

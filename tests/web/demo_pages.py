@@ -43,6 +43,7 @@ STAFF = [
     "/support?q=ZD-4130",
     "/triage",
     "/staff/tokens",
+    "/staff/audit",
 ]
 
 

@@ -19,6 +19,7 @@ from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy.exc import IntegrityError
 
 from jira_sync.client import JiraError
+from rollout import audit
 from rollout.errors import DomainError
 from rollout.support import tickets
 from web.api import responses as r
@@ -64,7 +65,7 @@ def helpdesk_webhook():
         raise BadRequest(f"send {DELIVERY}: one id per delivery, kept on retries", field=DELIVERY)
     fields = HelpdeskTicketIn.model_validate(json_object(raw)).model_dump()
     keys = fields.pop("bugs")
-    session = db()
+    session = audit.attribute(db(), "hook:helpdesk")
     if not tickets.first_delivery(
         session, source="helpdesk", identifier=delivery, now=now(), field=DELIVERY
     ):

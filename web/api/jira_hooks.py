@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from jira_sync.mapping import MappingError
 from jira_sync.webhook import apply_event, signature_valid
+from rollout import audit
 from rollout.support.tickets import first_delivery
 from web.bodies import json_object
 from web.database import db, now
@@ -32,7 +33,7 @@ def jira_webhook():
         message = "missing or wrong X-Hub-Signature (sha256 HMAC of the body)"
         return jsonify(error_body("unauthorized", message, "X-Hub-Signature")), 401
     event = json_object(raw)
-    session = db()
+    session = audit.attribute(db(), "hook:jira")
     delivery = request.headers.get(DELIVERY)
     if delivery and not first_delivery(
         session, source="jira", identifier=delivery, now=now(), field=DELIVERY

@@ -20,11 +20,12 @@ from pydantic import (
     model_validator,
 )
 
+from rollout.audit import KINDS
 from rollout.errors import Invalid
 from rollout.notifications import NotificationStatus
 from rollout.releases.releases import JIRA_KEY
 from rollout.scheduling import parse_zone
-from rollout.validation import YEAR_PATTERN, check_year, is_whole_number
+from rollout.validation import MAX_ID, YEAR_PATTERN, check_year, is_whole_number
 from rollout.windows import WindowStatus
 from web.errors import BadRequest
 
@@ -244,3 +245,67 @@ class TokenQuery(Query):
         description="true: revoked and expired tokens too",
         json_schema_extra={"default": "false"},
     )
+
+
+AUDIT_MAX = 500
+AuditLimit = _limit_of(AUDIT_MAX)
+ACTOR_LENGTH = 200
+_KIND = "|".join(KINDS)
+
+
+def _row_id(raw: str) -> int | None:
+    return int(raw) if is_whole_number(raw) and 1 <= int(raw) <= MAX_ID else None
+
+
+def _audited(raw: str | None) -> tuple[str, int | None] | None:
+    """`release` (every release) or `release:12` (that one)."""
+    if not raw:
+        return None
+    kind, colon, row = raw.partition(":")
+    row_id = _row_id(row) if colon else None
+    if kind not in KINDS or (colon and row_id is None):
+        message = (
+            f"entity is a kind of record ({', '.join(KINDS)}), or a kind and a row id "
+            "such as release:12"
+        )
+        raise BadRequest(message, field="entity")
+    return kind, row_id
+
+
+def _actor(raw: str | None) -> str | None:
+    if raw and len(raw) > ACTOR_LENGTH:
+        raise BadRequest(f"actor is at most {ACTOR_LENGTH} characters", field="actor")
+    return raw or None
+
+
+def _cursor(raw: str | None) -> int | None:
+    if not raw:
+        return None
+    if (row_id := _row_id(raw)) is None:
+        raise BadRequest("cursor is the next_cursor of an earlier page", field="cursor")
+    return row_id
+
+
+class AuditQuery(Query):
+    entity: Annotated[
+        tuple[str, int | None] | None,
+        BeforeValidator(_audited),
+        WithJsonSchema({"type": "string", "pattern": rf"^(?:(?:{_KIND})(?::[0-9]+)?)?$"}),
+    ] = Field(None, description="a kind of record (release) or one record (release:12)")
+    actor: Annotated[
+        str | None,
+        BeforeValidator(_actor),
+        WithJsonSchema({**_TEXT, "maxLength": ACTOR_LENGTH}),
+    ] = Field(
+        None,
+        description="user:3, token:5, contact:7, hook:jira, cli, worker:NAME; a prefix "
+        "such as worker or user finds them all",
+    )
+    from_: Instant = Field(None, alias="from", description="written at or after this instant")
+    to: Instant = Field(None, description="written before this instant")
+    cursor: Annotated[
+        int | None,
+        BeforeValidator(_cursor),
+        WithJsonSchema({"type": "string", "pattern": "^[0-9]*$"}),
+    ] = Field(None, description="next_cursor from the previous page")
+    limit: AuditLimit = Field(100, description=f"at most this many (1-{AUDIT_MAX}, default 100)")

@@ -867,6 +867,34 @@ class NotificationList(Answer):
     items: list[Notification]
 
 
+class FieldChange(Answer):
+    """One field of an audited change; a secret's values are never kept, only that it changed."""
+
+    field: str
+    before: Any = Field(None, description="absent for a secret")
+    after: Any = Field(None, description="absent for a secret")
+    secret: bool = False
+
+
+class AuditEntry(Answer):
+    """Who created, changed or deleted which record, when, field by field."""
+
+    id: int
+    at: Instant
+    actor: str = Field(examples=["user:3", "token:5", "hook:jira", "worker:host:41", "cli"])
+    request_id: str | None
+    entity: str = Field(examples=["release"])
+    entity_id: int
+    label: str = Field(description="the record's name when it was written, e.g. its version")
+    action: Literal["created", "changed", "deleted"]
+    changes: list[FieldChange]
+
+
+class AuditPage(Answer):
+    items: list[AuditEntry]
+    next_cursor: str | None = Field(description="pass as ?cursor= for older entries")
+
+
 class ErrorDetail(Answer):
     model_config = ConfigDict(extra="allow")  # a few errors add details (e.g. problems)
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from rollout.access import Role
 from web.api import (
+    audit,
     bugs,
     customers,
     deploy_check,
@@ -251,6 +252,11 @@ ROUTES = [
     Op("DELETE", "/tokens/<token_id>", tokens.revoke_token,
        "Revoke a token: every process refuses it from its next call; again changes nothing",
        "tokens", r.Token, roles=ADMIN),
+    # The audit trail
+    Op("GET", "/audit", audit.list_audit,
+       "Who created, changed or deleted what, newest first, each field before and after "
+       "(secrets only as changed); admins only", "audit", r.AuditPage, roles=(Role.ADMIN,),
+       query=queries.AuditQuery),
 ]  # fmt: skip
 
 

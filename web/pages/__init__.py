@@ -10,6 +10,7 @@ from wtforms import ValidationError
 from rollout.validation import strip_controls
 from web.auth import principal
 from web.pages import (
+    audit,
     calendar,
     customer_home,
     customer_signin,
@@ -41,6 +42,7 @@ def register(app: Flask) -> None:
         support,
         notifications,
         tokens,
+        audit,
     ):
         app.register_blueprint(module.blueprint)
     app.register_blueprint(notifications.unsubscribe_blueprint)

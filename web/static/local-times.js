@@ -37,6 +37,12 @@
     return from + " – " + day(end) + ", " + end.hour + ":" + end.minute;
   }
 
+  // A single moment (the audit's): the day and the time, in the reader's zone.
+  document.querySelectorAll("time[data-instant]").forEach(function (element) {
+    const at = parts(element.dateTime);
+    element.textContent = day(at) + ", " + at.hour + ":" + at.minute + " " + zone;
+  });
+
   document.querySelectorAll("time[data-end]").forEach(function (element) {
     element.textContent = span(element.dateTime, element.dataset.end) + " " + zone;
     const label = element.parentElement.querySelector(".label[data-yours]");

@@ -1,0 +1,319 @@
+"""The audit trail: who created, changed or deleted which row, when, and each field's value
+before and after, written in the same transaction as the change (so a change refused or
+rolled back leaves no trace here).
+
+One listener records every flush, over the one table of audited models below: use cases
+never call it. Whoever opens a session says who is writing (`attribute`, or `info=` on the
+session factory through `author_info`): the web layer from the signed-in caller, the hooks,
+the worker and the CLI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from enum import Enum, StrEnum
+from functools import cache, partial
+from typing import Any
+
+from sqlalchemy import JSON, Index, String, event, insert, inspect, or_, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from rollout.access import ApiToken, StaffUser
+from rollout.customers import Customer, Environment, Region
+from rollout.db import Base, UTCDateTime
+from rollout.feeds import FeedToken
+from rollout.freezes import Freeze
+from rollout.notifications.models import Contact, WebhookEndpoint
+from rollout.releases.models import Deployment, Hotfix, Release, ReleaseItem, Wave
+from rollout.windows.models import MaintenancePolicy, Window
+
+# session.info keys: who writes through the session, and the rows its flush is recording.
+AUTHOR = "rollout.audit.author"
+_PENDING = "rollout.audit.pending"
+# Written when a session's opener said nothing: a gap to find, never a refused write.
+UNKNOWN_ACTOR = "unknown"
+
+
+class Action(StrEnum):
+    CREATED = "created"
+    CHANGED = "changed"
+    DELETED = "deleted"
+
+
+class AuditEntry(Base):
+    """One row created, changed or deleted. `changes` lists each field as
+    `{"field", "before", "after"}`, or `{"field", "secret": true}` for a secret, whose values
+    are never kept."""
+
+    __tablename__ = "audit_entry"
+    # One row's story (?entity=release:12), newest first.
+    __table_args__ = (Index("ix_audit_entry_entity", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # Who: token:ID, user:ID, contact:ID, hook:jira, worker:NAME, cli, anonymous.
+    actor: Mapped[str] = mapped_column(String(200), index=True)
+    request_id: Mapped[str | None] = mapped_column(String(128))
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[int]
+    # The row's name for people when it was written (a release's version, a customer's slug).
+    label: Mapped[str] = mapped_column(String(200), default="")
+    action: Mapped[Action] = mapped_column(String(16))
+    changes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+
+@dataclass(frozen=True)
+class Audited:
+    """How one model is audited: its kind as readers name it, the attribute that names a row
+    for people, columns never kept (secrets: recorded only as changed) or not worth a row
+    (noisy: changed on every use), and collections recorded by each member's name."""
+
+    kind: str
+    label: str | None = None
+    secret: frozenset[str] = frozenset()
+    noisy: frozenset[str] = frozenset()
+    collections: Mapping[str, str] = field(default_factory=dict)
+
+
+# Not audited, on purpose: the outbox and its delivery attempts (bookkeeping the worker
+# writes per message; /staff/notifications shows it), sign-in sessions, links and the
+# throttle's failure counts (written by every sign-in, and holding sign-in ids), the Jira
+# mirror and what Rollout owes Jira (Jira is its record), help-desk tickets (the help desk's),
+# window revisions (the windows' own public history) and deployment outcomes (each
+# deployment's own history; the deployment's change is audited). Bulk statements write
+# deployments by the thousand when a release is planned or a wave or window moves: they
+# follow the audited change of the release, wave or window that caused them.
+AUDITED: dict[type[Base], Audited] = {
+    Region: Audited("region", "slug"),
+    Customer: Audited("customer", "slug"),
+    Environment: Audited("environment", "name"),
+    MaintenancePolicy: Audited("policy", "title", noisy=frozenset({"planned_until"})),
+    Window: Audited("window", "title"),
+    Freeze: Audited("freeze", "title"),
+    Release: Audited("release", "version"),
+    ReleaseItem: Audited("release_item", "summary"),
+    Wave: Audited("wave", "name"),
+    Deployment: Audited("deployment"),
+    Hotfix: Audited("hotfix", "title", collections={"customers": "slug"}),
+    Contact: Audited("contact", "email", secret=frozenset({"unsubscribe_token"})),
+    WebhookEndpoint: Audited("webhook", "url", secret=frozenset({"secret", "previous_secret"})),
+    FeedToken: Audited("feed_token", secret=frozenset({"token_hash", "nonce"})),
+    ApiToken: Audited(
+        "api_token", "name", secret=frozenset({"token_hash"}), noisy=frozenset({"last_used_at"})
+    ),
+    StaffUser: Audited("staff_user", "email", secret=frozenset({"password_hash"})),
+}
+KINDS = {spec.kind: model for model, spec in AUDITED.items()}
+# Said by the entry itself (its time). Optimistic-lock counters are left out too (`_columns`).
+_ALWAYS_NOISY = frozenset({"updated_at"})
+
+
+@dataclass(frozen=True)
+class Author:
+    """Who writes through a session: an actor (or how to find it when the session flushes,
+    for a web request whose caller is looked up after the session opens), the request's id,
+    and the clock the entries' times come from."""
+
+    actor: str | Callable[[], str]
+    request_id: str | None = None
+    clock: Callable[[], datetime] = field(default=partial(datetime.now, UTC))
+
+
+def author_info(actor: str | Callable[[], str], **more: Any) -> dict[str, Author]:
+    """`info=` for a session (or a session factory's call): writes through it are `actor`'s."""
+    return {AUTHOR: Author(actor, **more)}
+
+
+def attribute(session: Session, actor: str) -> Session:
+    """From now on, writes through `session` are `actor`'s (the request id and clock kept)."""
+    known = session.info.get(AUTHOR)
+    kept = {"request_id": known.request_id, "clock": known.clock} if known else {}
+    session.info.update(author_info(actor, **kept))
+    return session
+
+
+def record_writes() -> None:
+    """Audit every flush of every session in this process (idempotent); each program calls
+    it once at start-up, as it hands over the event handlers."""
+    if event.contains(Session, "after_flush", _write_entries):
+        return
+    event.listen(Session, "before_flush", _start_flush)
+    event.listen(Session, "after_flush", _write_entries)
+    for model in AUDITED:
+        event.listen(model, "after_insert", _created)
+        event.listen(model, "after_update", _changed)
+        event.listen(model, "after_delete", _deleted)
+
+
+def _start_flush(session: Session, _context, _instances) -> None:
+    # A flush that failed part way left its rows here; they never happened.
+    session.info[_PENDING] = []
+
+
+def _created(_mapper, _connection, row: Base) -> None:
+    spec = AUDITED[type(row)]
+    state = inspect(row)
+    changes = []
+    for key in _columns(type(row)):
+        if key in state.dict:
+            value = state.dict[key]
+            if key in spec.secret:
+                changes.append({"field": key, "secret": True})
+            elif value is not None:
+                changes.append({"field": key, "before": None, "after": _plain(value)})
+    for key, name in spec.collections.items():
+        if members := [getattr(m, name) for m in state.dict.get(key, ())]:
+            changes.append({"field": key, "before": [], "after": members})
+    _pend(row, spec, Action.CREATED, changes)
+
+
+def _changed(_mapper, _connection, row: Base) -> None:
+    spec = AUDITED[type(row)]
+    attrs = inspect(row).attrs
+    changes = []
+    for key in _columns(type(row)):
+        history = attrs[key].history
+        if not history.has_changes():
+            continue
+        before = history.deleted[0] if history.deleted else None
+        after = history.added[0] if history.added else None
+        if key in spec.secret:
+            changes.append({"field": key, "secret": True})
+        elif _plain(before) != _plain(after):
+            changes.append({"field": key, "before": _plain(before), "after": _plain(after)})
+    for key, name in spec.collections.items():
+        history = attrs[key].history
+        if history.added or history.deleted:
+            kept = [getattr(m, name) for m in history.unchanged]
+            before = kept + [getattr(m, name) for m in history.deleted]
+            after = kept + [getattr(m, name) for m in history.added]
+            changes.append({"field": key, "before": sorted(before), "after": sorted(after)})
+    if changes:
+        _pend(row, spec, Action.CHANGED, changes)
+
+
+def _deleted(_mapper, _connection, row: Base) -> None:
+    spec = AUDITED[type(row)]
+    state = inspect(row)
+    changes = [
+        {"field": key, "secret": True}
+        if key in spec.secret
+        else {"field": key, "before": _plain(state.dict[key]), "after": None}
+        for key in _columns(type(row))
+        if key in state.dict and state.dict[key] is not None
+    ]
+    _pend(row, spec, Action.DELETED, changes)
+
+
+@cache
+def _columns(model: type[Base]) -> tuple[str, ...]:
+    """The model's columns worth recording: not its id, optimistic-lock counter or noise."""
+    spec, mapper = AUDITED[model], inspect(model)
+    counter = mapper.version_id_col
+    return tuple(
+        column.key
+        for column in mapper.column_attrs
+        if column.key not in spec.noisy | _ALWAYS_NOISY | {"id"}
+        and (counter is None or column.columns[0] is not counter)
+    )
+
+
+def _pend(row: Base, spec: Audited, action: Action, changes: list[dict]) -> None:
+    # Read from what is loaded: loading now could query a row the flush just deleted.
+    loaded = inspect(row).dict
+    session = Session.object_session(row)
+    session.info.setdefault(_PENDING, []).append(
+        {
+            "entity": spec.kind,
+            "entity_id": loaded["id"],
+            "label": str(loaded.get(spec.label) or "")[:200] if spec.label else "",
+            "action": action,
+            "changes": changes,
+        }
+    )
+
+
+def _write_entries(session: Session, _context) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    author = session.info.get(AUTHOR) or Author(UNKNOWN_ACTOR)
+    actor = author.actor() if callable(author.actor) else author.actor
+    at = author.clock()
+    stamp = {"at": at, "actor": actor[:200], "request_id": author.request_id}
+    # The flush's own connection: the entries commit or roll back with the change.
+    session.connection().execute(insert(AuditEntry), [stamp | row for row in pending])
+
+
+def _plain(value: Any) -> Any:
+    """`value` as JSON keeps it: instants in UTC with Z, enums by value."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime):
+        if value.tzinfo is None:  # a wall time, e.g. a policy's occurrence
+            return value.isoformat()
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def list_entries(
+    session: Session,
+    *,
+    entity: str | None = None,
+    entity_id: int | None = None,
+    actor: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    before: int | None = None,
+    limit: int = 100,
+) -> list[AuditEntry]:
+    """Entries newest first, at most `limit`, older than entry `before` (the cursor).
+    `actor` matches itself and the actors it prefixes: `worker` finds every worker."""
+    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+    if entity is not None:
+        query = query.where(AuditEntry.entity == entity)
+    if entity_id is not None:
+        query = query.where(AuditEntry.entity_id == entity_id)
+    if actor is not None:
+        escaped = actor.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(
+            or_(AuditEntry.actor == actor, AuditEntry.actor.like(f"{escaped}:%", escape="\\"))
+        )
+    if since is not None:
+        query = query.where(AuditEntry.at >= since)
+    if until is not None:
+        query = query.where(AuditEntry.at < until)
+    if before is not None:
+        query = query.where(AuditEntry.id < before)
+    return list(session.scalars(query))
+
+
+def actor_names(session: Session, actors: set[str]) -> dict[str, str]:
+    """Who each `user:ID`, `token:ID` and `contact:ID` among `actors` is, for people: a user's
+    name and email, a token's name, a contact's name and customer; one query per kind."""
+    ids: dict[str, set[int]] = {"user": set(), "token": set(), "contact": set()}
+    for actor in actors:
+        kind, _, row = actor.partition(":")
+        if kind in ids and row.isascii() and row.isdigit():
+            ids[kind].add(int(row))
+    names = {}
+    if ids["user"]:
+        for user in session.scalars(select(StaffUser).where(StaffUser.id.in_(ids["user"]))):
+            names[f"user:{user.id}"] = f"{user.name} ({user.email})"
+    if ids["token"]:
+        for token in session.scalars(select(ApiToken).where(ApiToken.id.in_(ids["token"]))):
+            names[f"token:{token.id}"] = f"token “{token.name}”"
+    if ids["contact"]:
+        for contact in session.scalars(select(Contact).where(Contact.id.in_(ids["contact"]))):
+            names[f"contact:{contact.id}"] = f"{contact.name} ({contact.customer.name})"
+    return names
