@@ -21,6 +21,7 @@ from rollout.scheduling import (
     occurrences,
     overlaps,
     parse_zone,
+    suggest_zones,
     validate_cron,
 )
 
@@ -399,6 +400,11 @@ def test_an_unknown_zone_is_refused_offering_the_closest_names(typed, offered):
     with pytest.raises(Invalid) as caught:
         parse_zone(typed)
     assert caught.value.message == f"unknown time zone: {offered}"
+
+
+def test_at_most_the_number_of_names_asked_for_is_offered():
+    assert suggest_zones("America/Indiana", limit=1) == ["America/Indianapolis"]
+    assert len(suggest_zones("America/Indiana")) == 3
 
 
 # --- properties across decades ------------------------------------------------------------------
