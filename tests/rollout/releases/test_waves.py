@@ -38,6 +38,10 @@ def monthly(region_id: int, *, first: int = 1, months: int = 6, hour: int = 9) -
     return slots
 
 
+def slot(window_id: int, region_id: int, start: datetime, hours: int = 2) -> Slot:
+    return Slot(window_id, region_id, Span(start, start + timedelta(hours=hours)))
+
+
 def freeze(
     scope: FreezeScope,
     start: datetime,
@@ -160,23 +164,40 @@ def test_a_global_freeze_over_every_window_is_a_conflict_naming_the_windows():
     slots = {US: monthly(US)}
     forever = freeze(FreezeScope.GLOBAL, NOW, NOW + timedelta(days=3650))
 
-    with pytest.raises(Conflict, match="frozen") as refused:
+    with pytest.raises(Conflict) as refused:
         propose_waves(targets(1, "acme", US), slots, [forever], soak=SOAK, now=NOW)
     assert refused.value.field == "windows"
+    assert refused.value.message == (
+        "every preview window for acme is frozen within the planned horizon"
+    )
 
 
 def test_no_window_at_all_is_a_conflict_naming_the_windows():
-    with pytest.raises(Conflict, match="no preview window for acme") as refused:
+    with pytest.raises(Conflict) as refused:
         propose_waves(targets(1, "acme", US), {}, [], soak=SOAK, now=NOW)
     assert refused.value.field == "windows"
+    assert refused.value.message == (
+        "no preview window for acme after 2026-11-22 12:00Z within the planned horizon; "
+        "plan further ahead with `rollout plan --until`"
+    )
 
 
 def test_no_window_after_the_soak_is_a_conflict_naming_the_windows():
     slots = {US: monthly(US, months=1)}
 
-    with pytest.raises(Conflict, match="no production window for acme") as refused:
+    with pytest.raises(Conflict) as refused:
         propose_waves(targets(1, "acme", US), slots, [], soak=SOAK, now=NOW)
     assert refused.value.field == "windows"
+    assert refused.value.message.startswith("no production window for acme after 2026-12-08 11:00Z")
+
+
+def test_a_customer_without_a_preview_environment_gets_production_a_soak_after_now():
+    production_only = [t for t in targets(1, "acme", US) if t.kind == PRODUCTION]
+    slots = {US: [slot(1, US, NOW + SOAK - timedelta(hours=1)), slot(2, US, NOW + SOAK)]}
+
+    waves = propose_waves(production_only, slots, [], soak=SOAK, now=NOW)
+
+    assert [(w.kind, w.slot.window_id) for w in waves] == [(PRODUCTION, 2)]
 
 
 def test_slots_given_out_of_order_still_give_the_earliest_window():
@@ -194,10 +215,6 @@ def test_windows_that_began_before_now_are_never_chosen():
     waves = propose_waves(targets(1, "acme", US), slots, [], soak=SOAK, now=NOW)
 
     assert waves[0].slot.window_id == 100
-
-
-def slot(window_id: int, region_id: int, start: datetime, hours: int = 2) -> Slot:
-    return Slot(window_id, region_id, Span(start, start + timedelta(hours=hours)))
 
 
 def test_a_production_window_starting_exactly_when_the_soak_ends_is_taken():
