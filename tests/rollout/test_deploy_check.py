@@ -114,6 +114,39 @@ def test_a_freeze_binds_from_its_first_instant_and_not_at_its_end(session, world
     assert [allowed(h) for h in (0, 1, 2, 3)] == [True, False, True, True]
 
 
+def test_a_freeze_starting_a_microsecond_after_the_instant_does_not_bind_it(session, world):
+    window(session, FIRST)
+    freeze(session, FIRST + timedelta(microseconds=1), FIRST + DAY)
+
+    assert check_deploy(session, at=FIRST, region="us").allowed
+    assert not check_deploy(session, at=FIRST + timedelta(microseconds=1), region="us").allowed
+
+
+def test_a_region_freeze_binds_that_regions_windows_and_its_next_one(session, world):
+    window(session, FIRST)
+    frozen_later = window(session, FIRST + 3 * DAY)
+    after_it = window(session, FIRST + 10 * DAY)
+    window(session, FIRST, region="eu")
+    holiday = freeze(session, FIRST - DAY, FIRST + 5 * DAY, region="us")
+
+    us = check_deploy(session, at=FIRST, customer="acme")
+    eu = check_deploy(session, at=FIRST, customer="initech")
+
+    assert not us.allowed and us.freezes == [holiday]
+    assert us.next_window == after_it != frozen_later
+    assert eu.allowed and eu.freezes == []
+
+
+def test_a_customers_event_plan_over_a_later_window_makes_the_next_one_later(session, world):
+    window(session, FIRST)
+    during_launch = window(session, FIRST + 3 * DAY)
+    after_it = window(session, FIRST + 10 * DAY)
+    freeze(session, FIRST + 2 * DAY, FIRST + 5 * DAY, title="Launch", customer="acme")
+
+    assert check_deploy(session, at=FIRST, customer="acme").next_window == after_it
+    assert check_deploy(session, at=FIRST, customer="globex").next_window == during_launch
+
+
 def test_a_customers_event_plan_binds_that_customer_and_not_its_region(session, world):
     window(session, FIRST)
     launch = freeze(session, FIRST - DAY, FIRST + DAY, title="Launch", customer="acme")
@@ -209,6 +242,18 @@ def test_a_check_without_a_target_or_an_aware_instant_is_refused_naming_the_fiel
     with pytest.raises(Invalid) as refused:
         check_deploy(session, **({"at": FIRST} | asked))
     assert refused.value.field == field
+
+
+def test_a_check_naming_no_target_asks_for_one(session, world):
+    with pytest.raises(Invalid) as neither:
+        check_deploy(session, at=FIRST)
+    assert neither.value.message == "name a region or a customer"
+
+
+def test_a_customer_named_with_another_region_is_refused_naming_its_own(session, world):
+    with pytest.raises(Invalid) as refused:
+        check_deploy(session, at=FIRST, region="eu", customer="acme")
+    assert refused.value.message == "customer 'acme' is in region 'us'"
 
 
 def test_a_customer_named_with_its_own_region_is_checked(session, world):
