@@ -137,9 +137,10 @@ def test_a_url_that_is_not_one_webhook_can_use_is_refused_saying_why(url, messag
     assert refusal(url).startswith(message)
 
 
-def test_a_url_of_exactly_two_thousand_characters_is_accepted():
+def test_a_url_of_two_thousand_characters_is_accepted_and_one_more_is_not():
     url = "https://hooks.example.com/" + "a" * (2000 - len("https://hooks.example.com/"))
     assert check_webhook_url(url, resolver=public) == url
+    assert refusal(url + "a") == "not a URL"
 
 
 @pytest.mark.parametrize("failure", [OSError("no such host"), UnicodeError("label too long")])
