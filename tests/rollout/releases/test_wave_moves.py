@@ -64,6 +64,25 @@ def test_moving_a_wave_into_a_customers_freeze_is_refused(session):
     assert caught.value.field == "window"
 
 
+def test_moving_a_wave_into_its_regions_freeze_is_refused_naming_the_freeze(session):
+    world(session)
+    made = planned(session)
+    february = regular(session, "us", FEB)
+    holiday = create_freeze(
+        session,
+        title="US holiday",
+        region="us",
+        starts_at=february.starts_at,
+        ends_at=february.ends_at,
+        actor="rm",
+        now=NOW,
+    )
+
+    with refused(session, Conflict) as caught:
+        releases.move_wave(session, wave(made, PRODUCTION, "us").id, window_id=february.id, now=NOW)
+    assert caught.value.message == f"acme is frozen then: {holiday.describe()}"
+
+
 def test_moving_production_inside_the_soak_time_is_refused(session):
     world(session)
     made = planned(session)
