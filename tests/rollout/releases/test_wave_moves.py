@@ -9,6 +9,7 @@ from rollout import releases
 from rollout.errors import Conflict, Invalid
 from rollout.freezes import create_freeze
 from tests.conftest import NOW
+from tests.factories import make_customer
 from tests.rollout.releases.helpers import (
     DEC,
     FEB,
@@ -81,6 +82,45 @@ def test_moving_a_wave_into_its_regions_freeze_is_refused_naming_the_freeze(sess
     with refused(session, Conflict) as caught:
         releases.move_wave(session, wave(made, PRODUCTION, "us").id, window_id=february.id, now=NOW)
     assert caught.value.message == f"acme is frozen then: {holiday.describe()}"
+
+
+def test_a_freeze_of_a_customer_outside_the_wave_does_not_stop_it_moving(session):
+    world(session)
+    made = planned(session)
+    february = regular(session, "us", FEB)
+    create_freeze(
+        session,
+        title="Initech launch",
+        customer="initech",  # in eu's waves only
+        starts_at=february.starts_at,
+        ends_at=february.ends_at,
+        actor="rm",
+        now=NOW,
+    )
+
+    releases.move_wave(session, wave(made, PRODUCTION, "us").id, window_id=february.id, now=NOW)
+
+    assert wave(made, PRODUCTION, "us").window == february
+
+
+def test_of_two_customers_frozen_in_the_window_the_refusal_names_the_first_by_name(session):
+    world(session)
+    make_customer(session, "aardvark", "us")  # made last, first by name
+    made = planned(session)
+    february = regular(session, "us", FEB)
+    for customer in ("acme", "aardvark"):
+        create_freeze(
+            session,
+            title=f"{customer} launch",
+            customer=customer,
+            starts_at=february.starts_at,
+            ends_at=february.ends_at,
+            actor="rm",
+            now=NOW,
+        )
+
+    with refused(session, Conflict, "^aardvark is frozen then: 'aardvark launch'"):
+        releases.move_wave(session, wave(made, PRODUCTION, "us").id, window_id=february.id, now=NOW)
 
 
 def test_moving_production_inside_the_soak_time_is_refused(session):
