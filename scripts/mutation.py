@@ -192,9 +192,9 @@ def main(argv: list[str]) -> int:
         print(f"no module in scope matches {wanted!r}; the modules are: {known}")
         return 2
     env = {**os.environ, "TEST_DATABASES": "sqlite"}
-    equivalent = equivalent_mutants()
     results = []
     for module in chosen:
+        equivalent = equivalent_mutants()  # read again: one may be added during a long run
         print(f"=== {module.path} with {' '.join(module.tests)}", flush=True)
         ran = subprocess.run(
             [sys.executable, __file__, "--run", module.path], cwd=ROOT, env=env, check=False
