@@ -13,6 +13,7 @@ Each cron occurrence gives exactly one window, never two, never on another day.
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -73,26 +74,21 @@ def suggest_zones(name: str, *, limit: int = 3) -> list[str]:
     return list(dict.fromkeys(keys[key] for key in found))
 
 
-def _zone_names() -> set[str]:
-    global _ZONES
-    if _ZONES is None:
-        _ZONES = available_timezones() | {"UTC"}
-    return _ZONES
+@functools.cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(available_timezones() | {"UTC"})
 
 
+@functools.cache
 def _zone_keys() -> dict[str, str]:
     """Each zone under its lowercased name and its city, the first zone taking a shared city."""
-    global _ZONE_KEYS
-    if _ZONE_KEYS is None:
-        _ZONE_KEYS = {}
-        for zone in sorted(_zone_names()):
-            _ZONE_KEYS.setdefault(zone.lower(), zone)
-            _ZONE_KEYS.setdefault(zone.rsplit("/", 1)[-1].lower(), zone)
-    return _ZONE_KEYS
+    keys: dict[str, str] = {}
+    for zone in sorted(_zone_names()):
+        keys.setdefault(zone.lower(), zone)
+        keys.setdefault(zone.rsplit("/", 1)[-1].lower(), zone)
+    return keys
 
 
-_ZONES: set[str] | None = None
-_ZONE_KEYS: dict[str, str] | None = None
 _LONGEST_ZONE = 64  # beyond any zone's name: no use comparing, and difflib's cost grows
 
 

@@ -7,15 +7,11 @@ import json
 from datetime import timedelta
 
 import pytest
-from hypothesis import example, given, settings
-from hypothesis import strategies as st
 from sqlalchemy import select
 
 from channels.webhooks import WebhookSender, retry_after_of
 from rollout.audit import AuditEntry
-from rollout.errors import Invalid
 from rollout.notifications import NotificationStatus, create_endpoint, rotate_endpoint_secret
-from rollout.notifications.addresses import check_webhook_url
 from tests.conftest import NOW
 from tests.factories import bearer, make_customer, make_region, make_token
 from tests.notifications.conftest import LOOPBACK
@@ -228,61 +224,6 @@ def test_an_address_that_turns_private_after_registration_is_refused_at_delivery
     row = announcement(session)
     assert row.status == NotificationStatus.FAILED
     assert "127.0.0.1" in row.last_error and receiver.received == []
-
-
-def public(host, port):
-    return ["93.184.216.34"]
-
-
-@pytest.mark.parametrize(
-    ("url", "answer", "problem"),
-    [
-        ("http://hooks.example.com/x", ["93.184.216.34"], "https"),
-        ("https://127.0.0.1/hook", ["127.0.0.1"], "private"),
-        ("https://intranet.example.com/", ["10.0.0.5"], "private"),
-        ("https://metadata.example.com/", ["169.254.169.254"], "private"),
-        ("https://v6.example.com/", ["::1"], "private"),
-        ("https://mapped.example.com/", ["::ffff:192.168.1.1"], "private"),
-        ("https://both.example.com/", ["93.184.216.34", "192.168.0.7"], "private"),
-        ("https://user:pw@hooks.example.com/", ["93.184.216.34"], "credentials"),
-        ("ftp://hooks.example.com/", ["93.184.216.34"], "https"),
-        ("https://nowhere.invalid/", OSError("no such host"), "resolve"),
-    ],
-)
-def test_webhook_urls_must_be_https_and_public(url, answer, problem):
-    def resolver(host, port):
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
-
-    with pytest.raises(Invalid) as refused:
-        check_webhook_url(url, resolver=resolver)
-    assert refused.value.field == "url"
-    assert problem in refused.value.message
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.text() | st.builds(str.__add__, st.sampled_from(["https://", "https://["]), st.text()))
-@example("https://[::1/x")
-@example("https://[not-an-address]/x")
-def test_any_text_as_a_webhook_url_is_accepted_or_refused_naming_the_field(url):
-    try:
-        check_webhook_url(url, resolver=public)
-    except Invalid as refused:
-        assert refused.field == "url"
-
-
-@pytest.mark.parametrize(
-    "address",
-    ["64:ff9b::808:808", "2002:808:808::1", "::8.8.8.8", "::ffff:8.8.8.8", "2606:4700::1111"],
-)
-def test_ipv6_forms_carrying_a_public_ipv4_address_are_accepted(address):
-    assert check_webhook_url(f"https://[{address}]/in", resolver=lambda h, p: [h])
-
-
-def test_a_public_https_url_is_accepted_and_the_allow_list_opens_loopback():
-    assert check_webhook_url("https://hooks.example.com/in", resolver=public)
-    assert check_webhook_url("http://127.0.0.1:9/x", allow=LOOPBACK, resolver=lambda h, p: [h])
 
 
 def test_the_body_is_the_same_json_on_every_attempt(session, endpoint, receiver, clock):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -11,7 +13,17 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from rollout.errors import Invalid
-from rollout.scheduling import Occurrence, Span, occurrences, overlaps, parse_zone, validate_cron
+from rollout.scheduling import (
+    Occurrence,
+    Span,
+    contains,
+    localize,
+    occurrences,
+    overlaps,
+    parse_zone,
+    suggest_zones,
+    validate_cron,
+)
 
 NEW_YORK = ZoneInfo("America/New_York")
 DUBLIN = ZoneInfo("Europe/Dublin")
@@ -222,7 +234,16 @@ def test_start_in_the_autumn_fold_takes_the_first_instant_and_gives_one_window(
     assert occurrence.local_start == local
     assert occurrence.span.start == first_instant
     assert wall(occurrence.span.start, zone) == local
-    assert len(instants_of(local, zone)) == 2 and instants_of(local, zone)[0] == first_instant
+    # Two wall hours from the first 01:30 (or 02:30) live through the doubled hour: three hours.
+    assert occurrence.span.end - occurrence.span.start == TWO_HOURS + timedelta(hours=1)
+    assert wall(occurrence.span.end, zone) == local + TWO_HOURS
+
+
+@pytest.mark.parametrize(("zone_name", "local", "first_instant"), FOLDS)
+def test_a_wall_time_marked_as_the_second_pass_of_a_fold_still_means_the_first_instant(
+    zone_name, local, first_instant
+):
+    assert localize(local.replace(fold=1), ZONES[zone_name]) == first_instant
 
 
 def test_us_half_past_one_on_fall_back_night_is_daylight_time():
@@ -267,7 +288,8 @@ def test_days_one_to_seven_on_saturday_is_the_first_saturday_not_every_day():
 # --- validation -------------------------------------------------------------------------------
 
 
-WRONG_FIELD_COUNT = ["0 9 * *", "0 9 * * 6 2026", "", "   ", "@monthly"]
+# croniter reads a sixth field as seconds: "0 9 * * 6 */15" would fire four times at 09:00.
+WRONG_FIELD_COUNT = ["0 9 * *", "0 9 * * 6 2026", "0 9 * * 6 */15", "", "   ", "@monthly"]
 OUT_OF_RANGE = [
     "60 9 * * 6",
     "0 24 * * 6",
@@ -280,7 +302,8 @@ OUT_OF_RANGE = [
     "-1 9 * * 6",
 ]
 GARBAGE = ["every saturday", "a b c d e", "0 9 * * sat#x", "0 9 ? * 6;", "0 9 * * 6#2 #"]
-NEVER_HAPPENS = ["0 9 30 2 *", "0 9 31 4 *", "0 9 31 11 *"]
+# Day and weekday must both hold: 31 April is never a Saturday, read as OR it is every one.
+NEVER_HAPPENS = ["0 9 30 2 *", "0 9 31 4 *", "0 9 31 11 *", "0 9 31 4 6"]
 # Several firings a day would let a start pushed out of a DST gap land on the next one.
 SEVERAL_A_DAY = ["*/30 * * * *", "0 * * * 6", "0,30 9 * * 6#2", "0 9-11 * * 6"]
 
@@ -294,16 +317,44 @@ def test_validate_cron_refuses_bad_expressions_naming_the_cron_field(expression)
     assert caught.value.field == "cron"
 
 
+@pytest.mark.parametrize("expression", WRONG_FIELD_COUNT)
+def test_a_rule_without_exactly_five_fields_is_refused_for_its_field_count(expression):
+    with pytest.raises(Invalid) as caught:
+        validate_cron(expression)
+    assert caught.value.message == (
+        "cron expression needs five fields: minute hour day month weekday"
+    )
+
+
+@pytest.mark.parametrize("expression", SEVERAL_A_DAY + ["a b c d e", "-1 9 * * 6"])
+def test_a_rule_firing_more_than_once_a_day_is_refused_saying_so(expression):
+    with pytest.raises(Invalid) as caught:
+        validate_cron(expression)
+    assert caught.value.message == (
+        "a maintenance rule fires at most once a day: give one minute and one hour, "
+        "e.g. '0 9 * * 6#2'"
+    )
+
+
+@pytest.mark.parametrize("expression", NEVER_HAPPENS + OUT_OF_RANGE[:-1] + ["0 9 * * sat#x"])
+def test_a_rule_croniter_cannot_read_or_that_never_happens_is_refused_quoting_it(expression):
+    with pytest.raises(Invalid) as caught:
+        validate_cron(expression)
+    assert caught.value.message.startswith(f"invalid cron expression {expression!r}")
+
+
 @pytest.mark.parametrize("expression", [None, 9, ["0", "9", "*", "*", "6"]])
 def test_validate_cron_refuses_non_strings_naming_the_cron_field(expression):
     with pytest.raises(Invalid) as caught:
         validate_cron(expression)
     assert caught.value.field == "cron"
+    assert caught.value.message == "cron expression must be a string"
 
 
 def test_validate_cron_normalises_whitespace():
     assert validate_cron("  0  9 *\t* 6#2 ") == "0 9 * * 6#2"
     assert validate_cron("0 9 29 2 *") == "0 9 29 2 *"  # a leap day does happen
+    assert validate_cron("0 9 1-7 * 6") == "0 9 1-7 * 6"  # the first Saturday
 
 
 @pytest.mark.parametrize(
@@ -313,6 +364,14 @@ def test_parse_zone_refuses_unknown_zones_naming_the_timezone_field(name):
     with pytest.raises(Invalid) as caught:
         parse_zone(name)
     assert caught.value.field == "timezone"
+
+
+@pytest.mark.parametrize("name", [["Europe/Dublin"], {"Europe/Dublin": 1}, 5, b"UTC"])
+def test_a_zone_name_of_the_wrong_type_is_refused_as_unknown_not_a_crash(name):
+    with pytest.raises(Invalid) as caught:
+        parse_zone(name)
+    assert caught.value.field == "timezone"
+    assert caught.value.message == "unknown time zone: use a name such as Europe/Dublin"
 
 
 def test_parse_zone_knows_the_region_zones_and_utc():
@@ -327,6 +386,12 @@ def test_parse_zone_knows_the_region_zones_and_utc():
         ("europe/dublin", "try Europe/Dublin"),
         ("new york", "try America/New_York"),
         ("Sydny", "try Australia/Sydney"),
+        ("hong kong", "try Asia/Hong_Kong"),  # the city itself, not also "Hongkong"
+        (
+            "America/Indiana",
+            "try America/Indianapolis or America/Indiana/Knox or America/Indiana/Vevay",
+        ),
+        ("Canada", "use a name such as Europe/Dublin"),  # not America/Panama
         ("Mars/Olympus", "use a name such as Europe/Dublin"),
         ("x" * 10_000, "use a name such as Europe/Dublin"),
     ],
@@ -335,6 +400,11 @@ def test_an_unknown_zone_is_refused_offering_the_closest_names(typed, offered):
     with pytest.raises(Invalid) as caught:
         parse_zone(typed)
     assert caught.value.message == f"unknown time zone: {offered}"
+
+
+def test_at_most_the_number_of_names_asked_for_is_offered():
+    assert suggest_zones("America/Indiana", limit=1) == ["America/Indianapolis"]
+    assert len(suggest_zones("America/Indiana")) == 3
 
 
 # --- properties across decades ------------------------------------------------------------------
@@ -469,6 +539,14 @@ def test_touching_spans_do_not_overlap():
     assert overlaps(morning, Span(BASE.replace(hour=10, minute=59), BASE.replace(hour=12)))
 
 
+def test_a_window_holds_its_first_instant_but_not_its_end():
+    window = Span(BASE.replace(hour=9), BASE.replace(hour=11))
+    assert contains(window, window.start)
+    assert contains(window, window.end - timedelta(microseconds=1))
+    assert not contains(window, window.end)
+    assert not contains(window, window.start - timedelta(microseconds=1))
+
+
 spans = st.builds(
     lambda start, length: Span(
         BASE + timedelta(minutes=start), BASE + timedelta(minutes=start + length)
@@ -507,3 +585,54 @@ def test_ten_years_of_us_windows_are_second_saturdays_from_nine_to_eleven_new_yo
         assert start.weekday() == SATURDAY and 8 <= start.day <= 14
         assert (start.hour, start.minute, end.hour, end.minute) == (9, 0, 11, 0)
         assert end.date() == start.date()
+
+
+# --- the bounds of a search -------------------------------------------------------------------
+
+UTC_ZONE = ZoneInfo("UTC")
+
+
+def test_an_occurrence_starting_at_after_is_kept_and_one_starting_at_until_is_not():
+    first = utc(2026, 6, 1, 9)
+    found = occurrences(
+        "0 9 * * *", UTC_ZONE, TWO_HOURS, after=first, until=first + timedelta(days=2)
+    )
+    assert [o.span.start for o in found] == [first, first + timedelta(days=1)]
+
+
+def test_a_rule_active_between_two_days_fires_on_both_of_them_even_at_midnight():
+    found = occurrences(
+        "0 0 * * *",
+        DUBLIN,
+        TWO_HOURS,
+        after=utc(2020, 1, 1),
+        until=utc(2030, 1, 1),
+        active_from=date(2024, 3, 5),
+        active_until=date(2024, 3, 8),
+    )
+    assert [o.local_start for o in found] == [datetime(2024, 3, day) for day in (5, 6, 7, 8)]
+
+
+@pytest.fixture
+def server_far_east():
+    """The process's own zone 14 hours ahead of UTC, as a server's may be."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "EAST-14"  # POSIX: the zone called EAST is UTC+14
+    time.tzset()
+    yield
+    if before is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
+
+
+def test_the_servers_own_zone_changes_no_window(server_far_east):
+    pago_pago = ZoneInfo("Pacific/Pago_Pago")  # UTC-11: 25 hours behind that server
+    first = datetime(2026, 6, 1, 9, tzinfo=pago_pago).astimezone(UTC)
+    found = list(
+        occurrences("0 9 * * *", pago_pago, TWO_HOURS, after=first, until=first + timedelta(days=2))
+    )
+    assert [o.span.start for o in found] == [first, first + timedelta(days=1)]
+    for occurrence in found:
+        assert occurrence.span.start.utcoffset() == occurrence.span.end.utcoffset() == timedelta(0)

@@ -38,6 +38,10 @@ def monthly(region_id: int, *, first: int = 1, months: int = 6, hour: int = 9) -
     return slots
 
 
+def slot(window_id: int, region_id: int, start: datetime, hours: int = 2) -> Slot:
+    return Slot(window_id, region_id, Span(start, start + timedelta(hours=hours)))
+
+
 def freeze(
     scope: FreezeScope,
     start: datetime,
@@ -160,23 +164,40 @@ def test_a_global_freeze_over_every_window_is_a_conflict_naming_the_windows():
     slots = {US: monthly(US)}
     forever = freeze(FreezeScope.GLOBAL, NOW, NOW + timedelta(days=3650))
 
-    with pytest.raises(Conflict, match="frozen") as refused:
+    with pytest.raises(Conflict) as refused:
         propose_waves(targets(1, "acme", US), slots, [forever], soak=SOAK, now=NOW)
     assert refused.value.field == "windows"
+    assert refused.value.message == (
+        "every preview window for acme is frozen within the planned horizon"
+    )
 
 
 def test_no_window_at_all_is_a_conflict_naming_the_windows():
-    with pytest.raises(Conflict, match="no preview window for acme") as refused:
+    with pytest.raises(Conflict) as refused:
         propose_waves(targets(1, "acme", US), {}, [], soak=SOAK, now=NOW)
     assert refused.value.field == "windows"
+    assert refused.value.message == (
+        "no preview window for acme after 2026-11-22 12:00Z within the planned horizon; "
+        "plan further ahead with `rollout plan --until`"
+    )
 
 
 def test_no_window_after_the_soak_is_a_conflict_naming_the_windows():
     slots = {US: monthly(US, months=1)}
 
-    with pytest.raises(Conflict, match="no production window for acme") as refused:
+    with pytest.raises(Conflict) as refused:
         propose_waves(targets(1, "acme", US), slots, [], soak=SOAK, now=NOW)
     assert refused.value.field == "windows"
+    assert refused.value.message.startswith("no production window for acme after 2026-12-08 11:00Z")
+
+
+def test_a_customer_without_a_preview_environment_gets_production_a_soak_after_now():
+    production_only = [t for t in targets(1, "acme", US) if t.kind == PRODUCTION]
+    slots = {US: [slot(1, US, NOW + SOAK - timedelta(hours=1)), slot(2, US, NOW + SOAK)]}
+
+    waves = propose_waves(production_only, slots, [], soak=SOAK, now=NOW)
+
+    assert [(w.kind, w.slot.window_id) for w in waves] == [(PRODUCTION, 2)]
 
 
 def test_slots_given_out_of_order_still_give_the_earliest_window():
@@ -194,6 +215,89 @@ def test_windows_that_began_before_now_are_never_chosen():
     waves = propose_waves(targets(1, "acme", US), slots, [], soak=SOAK, now=NOW)
 
     assert waves[0].slot.window_id == 100
+
+
+def test_a_production_window_starting_exactly_when_the_soak_ends_is_taken():
+    start = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    preview = slot(1, US, start)
+    at_soak_end = slot(2, US, preview.span.end + SOAK)
+    slots = {US: [preview, at_soak_end, slot(3, US, at_soak_end.span.start + timedelta(days=1))]}
+
+    waves = propose_waves(targets(1, "acme", US), slots, [], soak=SOAK, now=NOW)
+
+    assert [(w.kind, w.slot.window_id) for w in waves] == [(PREVIEW, 1), (PRODUCTION, 2)]
+
+
+def test_a_preview_window_starting_exactly_now_is_taken():
+    slots = {US: [slot(1, US, NOW), *monthly(US)]}
+
+    waves = propose_waves(targets(1, "acme", US), slots, [], soak=timedelta(0), now=NOW)
+
+    assert [(w.kind, w.slot.window_id) for w in waves] == [(PREVIEW, 1), (PRODUCTION, 100)]
+
+
+def test_a_preview_and_a_production_wave_at_the_same_instant_number_the_preview_first():
+    # Both regions' windows start at the same instants; initech's launch pushes its preview
+    # into the window where acme's production goes.
+    world = targets(1, "acme", US) + targets(2, "initech", EU)
+    slots = {US: monthly(US), EU: monthly(EU)}
+    launch = freeze(
+        FreezeScope.CUSTOMER,
+        slots[EU][0].span.start,
+        slots[EU][0].span.end,
+        customer_id=2,
+        title="Initech launch",
+    )
+
+    waves = propose_waves(world, slots, [launch], soak=SOAK, now=NOW)
+
+    assert [(w.kind, w.region_id, w.slot.span.start) for w in waves[1:3]] == [
+        (PREVIEW, EU, slots[EU][1].span.start),
+        (PRODUCTION, US, slots[US][1].span.start),
+    ]
+
+
+def test_waves_of_two_regions_at_the_same_instant_are_numbered_by_region():
+    world = targets(2, "initech", EU) + targets(1, "acme", US)
+    slots = {EU: monthly(EU), US: monthly(US)}
+
+    waves = propose_waves(world, slots, [], soak=SOAK, now=NOW)
+
+    assert [(w.kind, w.region_id) for w in waves] == [
+        (PREVIEW, US),
+        (PREVIEW, EU),
+        (PRODUCTION, US),
+        (PRODUCTION, EU),
+    ]
+
+
+def test_a_customer_pushed_past_two_freezes_is_told_of_the_first_one():
+    world = targets(1, "acme", US)
+    slots = {US: monthly(US)}
+    first, second = slots[US][0].span, slots[US][1].span
+    audit = freeze(FreezeScope.CUSTOMER, first.start, first.end, customer_id=1, title="Audit")
+    launch = freeze(FreezeScope.CUSTOMER, second.start, second.end, customer_id=1, title="Launch")
+
+    waves = propose_waves(world, slots, [launch, audit], soak=SOAK, now=NOW)
+
+    assert wave_of(waves, 10).slot == slots[US][2]
+    assert wave_of(waves, 10).deferred == ["acme moved past 'Audit'"]
+
+
+def test_of_two_freezes_over_one_window_the_note_names_the_first_given():
+    world = targets(1, "acme", US) + targets(2, "globex", US)
+    slots = {US: monthly(US)}
+    first = slots[US][0].span
+    launch = freeze(FreezeScope.CUSTOMER, first.start, first.end, customer_id=2, title="Launch")
+    holiday = freeze(FreezeScope.REGION, first.start, first.end, region_id=US, title="Holiday")
+    audit = freeze(FreezeScope.CUSTOMER, first.start, first.end, customer_id=1, title="Audit")
+
+    waves = propose_waves(world, slots, [launch, holiday, audit], soak=SOAK, now=NOW)
+
+    assert wave_of(waves, 10).deferred == [
+        "acme moved past 'Holiday'",
+        "globex moved past 'Launch'",
+    ]
 
 
 # --- property ---------------------------------------------------------------------------------
@@ -225,7 +329,7 @@ def worlds(draw):
     )
     world = [t for cid, region in customers for t in targets(cid, f"c{cid}", region)]
     freezes = []
-    for _ in range(draw(st.integers(0, 4))):
+    for n in range(draw(st.integers(0, 4))):
         scope = draw(st.sampled_from(list(FreezeScope)))
         start = NOW + draw(st.integers(-48, 24 * 150)) * HOUR
         end = start + draw(st.integers(1, 24 * 30)) * HOUR
@@ -242,6 +346,7 @@ def worlds(draw):
                     if scope == FreezeScope.CUSTOMER
                     else None
                 ),
+                title=f"Freeze {n}",
             )
         )
     soak = timedelta(days=draw(st.integers(0, 14)))
@@ -252,6 +357,24 @@ def allowed(slot: Slot, target: Target, freezes: list[Freeze]) -> bool:
     return slot.span.start >= NOW and not blocking(
         freezes, slot.span, region_id=target.region_id, customer_id=target.customer_id
     )
+
+
+def earliest_allowed(slots, target: Target, freezes, not_before: datetime):
+    """Brute force: the first window of the target's region from `not_before` it may use, and
+    the first freeze (in the order given) over the first one it may not."""
+    later = sorted(
+        (s for s in slots.get(target.region_id, []) if s.span.start >= not_before),
+        key=lambda s: s.span.start,
+    )
+    for n, candidate in enumerate(later):
+        if allowed(candidate, target, freezes):
+            if n == 0:
+                return candidate, None
+            first_frozen = later[0].span
+            return candidate, blocking(
+                freezes, first_frozen, region_id=target.region_id, customer_id=target.customer_id
+            )[0]
+    return None, None
 
 
 def can_be_planned(world, slots, freezes, soak) -> bool:
@@ -276,7 +399,9 @@ def can_be_planned(world, slots, freezes, soak) -> bool:
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(worlds())
-def test_every_proposal_keeps_freezes_order_and_soak_or_says_it_cannot(world_etc):
+def test_every_proposal_is_the_earliest_that_keeps_freezes_order_and_soak_or_says_it_cannot(
+    world_etc,
+):
     world, slots, freezes, soak = world_etc
     try:
         waves = propose_waves(world, slots, freezes, soak=soak, now=NOW)
@@ -296,5 +421,18 @@ def test_every_proposal_keeps_freezes_order_and_soak_or_says_it_cannot(world_etc
     for customer_id in {t.customer_id for t in world}:
         preview, production = slot_of[customer_id, PREVIEW], slot_of[customer_id, PRODUCTION]
         assert production.span.start >= preview.span.end + soak
-    starts = [w.slot.span.start for w in waves]
-    assert starts == sorted(starts)
+    numbered = [(w.slot.span.start, w.kind != PREVIEW, w.region_id) for w in waves]
+    assert numbered == sorted(set(numbered))
+    # Not just any allowed windows: the earliest, and the note names the first freeze passed.
+    preview_end = {}
+    for wave in sorted(waves, key=lambda w: w.kind != PREVIEW):
+        notes = []
+        for target in wave.targets:
+            not_before = NOW if wave.kind == PREVIEW else preview_end[target.customer_id] + soak
+            best, skipped = earliest_allowed(slots, target, freezes, not_before)
+            assert wave.slot == best
+            if skipped:
+                notes.append(f"{target.customer} moved past {skipped.title!r}")
+            if wave.kind == PREVIEW:
+                preview_end[target.customer_id] = wave.slot.span.end
+        assert wave.deferred == notes
