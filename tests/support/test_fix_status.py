@@ -31,15 +31,13 @@ NOV = Slot(datetime(2026, 11, 14, 14, tzinfo=UTC), datetime(2026, 11, 14, 16, tz
 R12 = Vehicle("release", "2026.12")
 
 
-def step(customer, env, status, window=None, finished=None) -> Step:
-    return Step(
-        customer,
-        env,
-        status,
-        window,
-        window.starts_at if window else None,
-        finished or (window.starts_at + timedelta(minutes=45) if status != "scheduled" else None),
-    )
+def step(customer, env, status, window=None, finished=None, *, at=None) -> Step:
+    """A deployment in `window`, or with no window at `at` (undated when neither is given);
+    an outcome other than scheduled is reported 45 minutes after the start."""
+    when = window.starts_at if window else at
+    if finished is None and status != "scheduled" and when is not None:
+        finished = when + timedelta(minutes=45)
+    return Step(customer, env, status, window, when, finished)
 
 
 def release(*steps, version="2026.12", status="rolling_out", keys=("OPS-1",)) -> Carrier:
@@ -205,6 +203,120 @@ def test_a_resolution_on_an_open_bug_is_not_wont_fix():
     assert status([], bug=BugFacts("OPS-1", resolution="Won't Fix")).state == FixState.NOT_PLANNED
 
 
+def at(now: datetime, carriers: list[Carrier]) -> FixStatus:
+    return derive_fix_status(BUG, ACME, carriers, now=now)
+
+
+def test_a_hotfix_and_a_release_in_one_window_the_customer_hears_of_the_hotfix():
+    both = [
+        release(step(ACME, "production", "scheduled", DEC)),
+        hotfix(3, step(ACME, "production", "scheduled", DEC)),
+    ]
+    for carriers in (both, both[::-1]):
+        found = status(carriers)
+        assert (found.state, found.next) == (
+            FixState.HOTFIX_SCHEDULED,
+            Plan(Vehicle("hotfix", "3"), DEC),
+        )
+    assert reply(found, "en", NY).startswith("A hotfix for OPS-1 reaches your production")
+
+
+def test_a_failed_production_deployment_is_still_ahead_and_late_once_its_window_passed():
+    failed = [release(step(ACME, "production", "failed", DEC))]
+    assert at(DEC.starts_at + timedelta(minutes=50), failed).next == Plan(R12, DEC)
+    found = at(DEC.ends_at + timedelta(days=1), failed)
+    assert (found.state, found.next) == (FixState.PLANNED, Plan(R12, DEC, late=True))
+    assert reply(found, "en", NY) == (
+        "The fix for OPS-1 is part of release 2026.12. It was due on your production "
+        "environment in the maintenance window on Saturday 12 December 2026, 09:00–11:00 EST; "
+        "we are confirming a new date."
+    )
+
+
+def test_a_customer_added_after_a_release_was_scheduled_reads_planned_without_a_date():
+    scheduled = release(step(GLOBEX, "production", "scheduled", DEC), status="scheduled")
+    found = status([scheduled], ACME)
+    assert found == FixStatus("OPS-1", FixState.PLANNED, R12, None, Plan(R12))
+    assert reply(found, "en", NY) == (
+        "The fix for OPS-1 is part of release 2026.12. The date it reaches your production "
+        "environment is not set yet; we will update this ticket when it is."
+    )
+
+
+@pytest.mark.parametrize("closed", ["cancelled", "completed"])
+def test_a_closed_release_that_never_had_a_wave_for_the_customer_is_not_planned(closed):
+    other = release(step(GLOBEX, "production", "succeeded", NOV), status=closed)
+    assert status([other], ACME) == FixStatus("OPS-1", FixState.NOT_PLANNED)
+
+
+def test_after_two_rollbacks_the_reply_gives_the_latest_rollbacks_date():
+    first = release(step(ACME, "production", "rolled_back", DEC, DEC.ends_at))
+    second = hotfix(8, step(ACME, "production", "rolled_back", JAN, JAN.ends_at))
+    for carriers in ([first, second], [second, first]):
+        found = status(carriers)
+        assert (found.state, found.vehicle, found.since) == (
+            FixState.ROLLED_BACK,
+            Vehicle("hotfix", "8"),
+            JAN.ends_at,
+        )
+    assert "rolled back from your production environment on Saturday 9 January 2027, 11:00 EST" in (
+        reply(found, "en", NY)
+    )
+
+
+def test_on_preview_since_gives_the_first_preview_date():
+    # The rule promises the day the fix first reached preview, whichever carrier took it.
+    early = hotfix(2, step(ACME, "preview", "succeeded", NOV, NOV.ends_at))
+    late = release(step(ACME, "preview", "succeeded", DEC, DEC.ends_at))
+    for carriers in ([early, late], [late, early]):
+        found = at(JAN.starts_at, carriers)
+        assert (found.state, found.vehicle, found.since) == (
+            FixState.IN_PREVIEW,
+            Vehicle("hotfix", "2"),
+            NOV.ends_at,
+        )
+    assert "preview environment since Saturday 14 November 2026, 11:00 EST" in (
+        reply(found, "en", NY)
+    )
+
+
+def test_an_unreported_window_is_not_late_while_it_runs_and_late_from_its_exact_end():
+    waiting = [release(step(ACME, "production", "scheduled", DEC))]
+    assert at(DEC.starts_at + timedelta(hours=1), waiting).next == Plan(R12, DEC)
+    assert at(DEC.ends_at - timedelta(microseconds=1), waiting).next == Plan(R12, DEC)
+    assert at(DEC.ends_at, waiting).next == Plan(R12, DEC, late=True)
+
+
+def test_a_deployment_without_a_window_is_late_from_its_scheduled_instant():
+    when = DEC.starts_at
+    waiting = [release(step(ACME, "production", "scheduled", at=when))]
+    assert at(when - timedelta(microseconds=1), waiting).next == Plan(R12)
+    assert at(when, waiting).next == Plan(R12, late=True)
+    # The earliest date wins, with or without a window.
+    sooner = hotfix(4, step(ACME, "production", "scheduled", at=NOW + timedelta(days=8)))
+    windowed = release(step(ACME, "production", "scheduled", JAN), version="2027.01")
+    assert at(NOW, [windowed, *waiting, sooner]).next == Plan(Vehicle("hotfix", "4"))
+    assert at(NOW, [windowed, *waiting]).next == Plan(R12)
+
+
+def test_an_undated_production_deployment_is_planned_without_a_date_after_any_dated_one():
+    undated_release = release(step(ACME, "production", "scheduled"))
+    found = status([undated_release])
+    assert found == FixStatus("OPS-1", FixState.PLANNED, R12, None, Plan(R12))
+    undated_hotfix = hotfix(3, step(ACME, "production", "failed"))
+    for carriers in ([undated_release, undated_hotfix], [undated_hotfix, undated_release]):
+        found = status(carriers)
+        assert found == FixStatus(
+            "OPS-1", FixState.HOTFIX_SCHEDULED, Vehicle("hotfix", "3"), None, Plan(found.vehicle)
+        )
+    assert reply(found, "en", NY) == (
+        "A hotfix for OPS-1 is being prepared for your production environment; we will "
+        "update this ticket with its date."
+    )
+    dated = release(step(ACME, "production", "scheduled", JAN), version="2027.01")
+    assert status([undated_hotfix, dated]).next == Plan(Vehicle("release", "2027.01"), JAN)
+
+
 # ---- the replies -------------------------------------------------------------------------
 
 NY, PARIS = "America/New_York", "Europe/Paris"
@@ -357,8 +469,3 @@ def test_replies_for_each_state_say_what_an_agent_would():
         "Le correctif de KEY-1 n'est pas encore planifié dans une version. Nous mettrons ce "
         "ticket à jour dès qu'il le sera."
     )
-
-
-def test_a_reply_never_names_what_the_customer_must_not_read():
-    # The status holds no summary, title or other customer: the reply cannot leak them.
-    assert set(FixStatus.__dataclass_fields__) == {"bug", "state", "vehicle", "since", "next"}
