@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from rollout.jira.models import Bug, StatusCategory
 from rollout.support.fix_status.rule import (
     BugFacts,
     Carrier,
@@ -93,7 +94,7 @@ def test_on_preview_says_since_when_and_what_comes_next():
         )
     ]
     found = status(carriers)
-    assert (found.state, found.since, found.next) == (FixState.IN_PREVIEW, done_at, Plan(R12, DEC))
+    assert found == FixStatus("OPS-1", FixState.IN_PREVIEW, R12, done_at, Plan(R12, DEC))
 
 
 def test_live_on_production_is_deployed_since_the_first_success_and_beats_wont_fix():
@@ -103,8 +104,7 @@ def test_live_on_production_is_deployed_since_the_first_success_and_beats_wont_f
         hotfix(3, step(ACME, "production", "succeeded", JAN)),
     ]
     wont = BugFacts("OPS-1", done=True, resolution="Won't Fix")
-    found = status(carriers, bug=wont)
-    assert (found.state, found.since, found.vehicle) == (FixState.DEPLOYED, live_at, R12)
+    assert status(carriers, bug=wont) == FixStatus("OPS-1", FixState.DEPLOYED, R12, live_at)
 
 
 def test_one_release_gives_each_customer_its_own_truth():
@@ -152,6 +152,29 @@ def test_a_hotfix_for_everyone_names_no_customers():
     assert status([everyone]).state == FixState.HOTFIX_SCHEDULED
 
 
+def test_a_hotfix_naming_another_bug_does_not_carry_this_one():
+    other = hotfix(5, step(ACME, "production", "succeeded", NOV), customers=[ACME], key="OPS-2")
+    assert status([other]) == FixStatus("OPS-1", FixState.NOT_PLANNED)
+
+
+def test_an_outcome_without_a_time_counts_from_its_scheduled_start():
+    # Outcomes are reported with a time; a row without one reads as of its window.
+    untimed = Step(ACME, "production", "succeeded", DEC, DEC.starts_at, None)
+    assert status([release(untimed)]).since == DEC.starts_at
+
+
+def test_a_bugs_facts_are_read_from_its_jira_fields():
+    bug = Bug(
+        key="OPS-1",
+        status_category=StatusCategory.DONE,
+        resolution="Won't Fix",
+        fix_versions=["2026.12"],
+    )
+    assert BugFacts.of(bug) == BugFacts("OPS-1", True, "Won't Fix", ("2026.12",))
+    open_bug = Bug(key="OPS-2", status_category=StatusCategory.IN_PROGRESS, fix_versions=None)
+    assert BugFacts.of(open_bug) == BugFacts("OPS-2")
+
+
 def test_a_hotfix_awaiting_approval_or_cancelled_is_not_counted():
     waiting = hotfix(5, step(ACME, "production", "scheduled", DEC), status="awaiting_approval")
     cancelled = hotfix(6, step(ACME, "production", "scheduled", DEC), status="cancelled")
@@ -174,8 +197,7 @@ def test_a_production_rollback_is_rolled_back_with_the_next_try_if_there_is_one(
         step(ACME, "preview", "succeeded", NOV),
         step(ACME, "production", "rolled_back", DEC, back_at),
     )
-    found = status([rolled])
-    assert (found.state, found.since, found.next) == (FixState.ROLLED_BACK, back_at, None)
+    assert status([rolled]) == FixStatus("OPS-1", FixState.ROLLED_BACK, R12, back_at, None)
     retry = hotfix(8, step(ACME, "production", "scheduled", JAN))
     assert status([rolled, retry]).next == Plan(Vehicle("hotfix", "8"), JAN)
 
@@ -196,7 +218,7 @@ def test_a_release_whose_window_passed_unreported_is_planned_late():
 )
 def test_closed_without_a_change_is_wont_fix(resolution):
     bug = BugFacts("OPS-1", done=True, resolution=resolution)
-    assert status([], bug=bug).state == FixState.WONT_FIX
+    assert status([], bug=bug) == FixStatus("OPS-1", FixState.WONT_FIX)
 
 
 def test_a_resolution_on_an_open_bug_is_not_wont_fix():
