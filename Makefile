@@ -2,7 +2,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: $(VENV) run test bench lint translations clean
+.PHONY: $(VENV) run test bench mutation lint translations clean
 
 # Stamp files re-run the install whenever pyproject.toml changes. Running needs only the
 # service's own dependencies; the test tools (Playwright, schemathesis, ...) come with `make test`.
@@ -41,6 +41,11 @@ bench: $(VENV)
 	$(BIN)/python -m bench.jira
 	$(BIN)/python -m bench.fix_status
 	$(BIN)/python -m bench.notifications
+
+# Mutation testing of the pure rules on SQLite (minutes per module; not part of `make test` or CI):
+# `make mutation` runs every module in scope, `make mutation MODULE=rollout/scheduling.py` one.
+mutation: $(VENV)
+	$(BIN)/python scripts/mutation.py $(MODULE)
 
 # Re-extract the English msgids (babel.cfg says where), add new ones to each language's .po,
 # drop the ones no code uses, and compile the .mo files read at run time. Translate what it
