@@ -317,3 +317,30 @@ def _send_all(session) -> None:
     for row in rows(session, status=NotificationStatus.PENDING):
         row.status = NotificationStatus.DELIVERED
     session.flush()
+
+
+def test_a_customers_own_window_is_announced_to_that_customer_alone(session, people):
+    window = make_window(session, customer="initech")
+    change(session, window, "announce")
+    announced = rows(session, event="window.announced")
+    assert [n.contact_id for n in announced] == [people["initech"].id]
+    assert announced[0].payload["window"]["public"] is False
+
+
+def test_an_emergency_window_moved_after_its_notice_went_out_says_where_it_was(session, people):
+    window = make_window(session, start=NOW + timedelta(hours=3), kind="emergency")
+    for notice in rows(session, event="window.emergency"):
+        notice.status = NotificationStatus.DELIVERED
+    session.flush()
+    was = window.starts_at
+    change(
+        session,
+        window,
+        "move",
+        starts_at=was + timedelta(hours=1),
+        ends_at=window.ends_at + timedelta(hours=1),
+        reason="vendor patch late",
+    )
+    moved = rows(session, event="window.moved")
+    assert moved and all(n.payload["previous"]["starts_at"] == was.isoformat() for n in moved)
+    assert all(n.payload["reason"] == "vendor patch late" for n in moved)
