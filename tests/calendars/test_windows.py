@@ -25,7 +25,10 @@ def event(status: str = "announced", **overrides) -> FeedEvent:
         "last_modified": MADE + timedelta(days=1),
         "description": "Database upgrade",
     }
-    return window_as_event("https://status.example.com:8443", **(fields | overrides))
+    return window_as_event(
+        "https://status.example.com:8443",
+        **{k: v for k, v in (fields | overrides).items() if v is not None},
+    )
 
 
 def test_a_window_is_one_event_named_by_its_id_and_host_with_its_revision_and_page():
@@ -53,3 +56,7 @@ def test_a_cancelled_window_stays_as_a_cancelled_event_and_no_other_status_cance
 def test_an_event_written_without_its_link_has_no_url_but_the_same_uid():
     unlinked = event(linked=False)
     assert (unlinked.url, unlinked.uid) == (None, event().uid)
+
+
+def test_a_window_without_a_description_has_an_empty_one():
+    assert event(description=None).description == ""

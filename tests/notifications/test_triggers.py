@@ -369,3 +369,14 @@ def test_changes_to_a_told_window_wait_the_hold_and_its_start_expires_at_its_end
     session.flush()
     change(session, window, "start", now=window.starts_at)
     assert {n.expires_at for n in rows(session, event="window.started")} == {window.ends_at}
+
+
+def test_a_told_window_cancelled_is_news_after_the_hold(session, people):
+    window = make_window(session)
+    change(session, window, "announce")
+    for notice in rows(session):
+        notice.status = NotificationStatus.DELIVERED
+    session.flush()
+    change(session, window, "cancel", reason="vendor withdrew the upgrade")
+    hold = CONTEXT.notification_policy.hold
+    assert {n.due_at for n in rows(session, event="window.cancelled")} == {NOW + hold}
