@@ -83,7 +83,7 @@ def recommend(priority: str | None, severity: str | None) -> Recommendation:
 def reach(held_up: list[HeldUp]) -> float:
     """Customers waiting weighted by tier, plus half a weight per further ticket."""
     return sum(
-        TIER_WEIGHT.get(h.tier, 1) * (1 + EXTRA_TICKET * max(h.tickets - 1, 0))
+        TIER_WEIGHT[h.tier] * (1 + EXTRA_TICKET * max(h.tickets - 1, 0))
         for h in held_up
         if h.tickets > 0
     )
@@ -155,7 +155,7 @@ def triage(session: Session, *, limit: int | None = None) -> list[TriageItem]:
     carriers = carriers_of(session, bugs, [])
     items = []
     for bug in bugs:
-        held = sorted(waiting.get(bug.id, []), key=lambda h: -TIER_WEIGHT.get(h.tier, 1))
+        held = sorted(waiting.get(bug.id, []), key=lambda h: -TIER_WEIGHT[h.tier])
         facts = BugFacts.of(bug)
         carried = [
             c.vehicle

@@ -120,6 +120,9 @@ def test_moving_a_window_replaces_its_waiting_reminders_with_the_new_revisions(s
         START + timedelta(days=1) - timedelta(hours=1),
     }
     assert {n.dedupe_key.split(":")[2] for n in live} == {"rev2"}
+    assert {(n.last_error, n.updated_at) for n in cancelled} == {("superseded by revision 2", NOW)}
+    # A reminder says when the window is, not what changed.
+    assert not any({"previous", "reason"} & set(n.payload) for n in live)
 
 
 def test_a_move_before_the_announcement_went_out_updates_the_announcement(session, people):
@@ -317,3 +320,63 @@ def _send_all(session) -> None:
     for row in rows(session, status=NotificationStatus.PENDING):
         row.status = NotificationStatus.DELIVERED
     session.flush()
+
+
+def test_a_customers_own_window_is_announced_to_that_customer_alone(session, people):
+    window = make_window(session, customer="initech")
+    change(session, window, "announce")
+    announced = rows(session, event="window.announced")
+    assert [n.contact_id for n in announced] == [people["initech"].id]
+    assert announced[0].payload["window"]["public"] is False
+
+
+def test_an_emergency_window_moved_after_its_notice_went_out_says_where_it_was(session, people):
+    window = make_window(session, start=NOW + timedelta(hours=3), kind="emergency")
+    for notice in rows(session, event="window.emergency"):
+        notice.status = NotificationStatus.DELIVERED
+    session.flush()
+    was = window.starts_at
+    change(
+        session,
+        window,
+        "move",
+        starts_at=was + timedelta(hours=1),
+        ends_at=window.ends_at + timedelta(hours=1),
+        reason="vendor patch late",
+    )
+    moved = rows(session, event="window.moved")
+    assert moved and all(n.payload["previous"]["starts_at"] == was.isoformat() for n in moved)
+    assert all(n.payload["reason"] == "vendor patch late" for n in moved)
+
+
+def test_changes_to_a_told_window_wait_the_hold_and_its_start_expires_at_its_end(session, people):
+    window = make_window(session, start=NOW + timedelta(hours=1))
+    change(session, window, "announce")
+    # The hour-before reminder falls due this very instant: still written.
+    hour_before = rows(session, event="window.reminder", due_at=NOW)
+    assert hour_before and all(n.payload["reminder_minutes"] == 60 for n in hour_before)
+    for notice in rows(session):
+        notice.status = NotificationStatus.DELIVERED
+    session.flush()
+    later = timedelta(minutes=30)
+    moved_to = {"starts_at": window.starts_at + later, "ends_at": window.ends_at + later}
+    change(session, window, "move", **moved_to, reason="vendor late")
+    hold = CONTEXT.notification_policy.hold
+    moved = rows(session, event="window.moved")
+    assert {n.due_at for n in moved} == {NOW + hold}
+    for notice in moved:
+        notice.status = NotificationStatus.DELIVERED
+    session.flush()
+    change(session, window, "start", now=window.starts_at)
+    assert {n.expires_at for n in rows(session, event="window.started")} == {window.ends_at}
+
+
+def test_a_told_window_cancelled_is_news_after_the_hold(session, people):
+    window = make_window(session)
+    change(session, window, "announce")
+    for notice in rows(session):
+        notice.status = NotificationStatus.DELIVERED
+    session.flush()
+    change(session, window, "cancel", reason="vendor withdrew the upgrade")
+    hold = CONTEXT.notification_policy.hold
+    assert {n.due_at for n in rows(session, event="window.cancelled")} == {NOW + hold}

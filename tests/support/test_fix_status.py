@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from rollout.jira.models import Bug, StatusCategory
 from rollout.support.fix_status.rule import (
     BugFacts,
     Carrier,
@@ -31,15 +32,13 @@ NOV = Slot(datetime(2026, 11, 14, 14, tzinfo=UTC), datetime(2026, 11, 14, 16, tz
 R12 = Vehicle("release", "2026.12")
 
 
-def step(customer, env, status, window=None, finished=None) -> Step:
-    return Step(
-        customer,
-        env,
-        status,
-        window,
-        window.starts_at if window else None,
-        finished or (window.starts_at + timedelta(minutes=45) if status != "scheduled" else None),
-    )
+def step(customer, env, status, window=None, finished=None, *, at=None) -> Step:
+    """A deployment in `window`, or with no window at `at` (undated when neither is given);
+    an outcome other than scheduled is reported 45 minutes after the start."""
+    when = window.starts_at if window else at
+    if finished is None and status != "scheduled" and when is not None:
+        finished = when + timedelta(minutes=45)
+    return Step(customer, env, status, window, when, finished)
 
 
 def release(*steps, version="2026.12", status="rolling_out", keys=("OPS-1",)) -> Carrier:
@@ -95,7 +94,7 @@ def test_on_preview_says_since_when_and_what_comes_next():
         )
     ]
     found = status(carriers)
-    assert (found.state, found.since, found.next) == (FixState.IN_PREVIEW, done_at, Plan(R12, DEC))
+    assert found == FixStatus("OPS-1", FixState.IN_PREVIEW, R12, done_at, Plan(R12, DEC))
 
 
 def test_live_on_production_is_deployed_since_the_first_success_and_beats_wont_fix():
@@ -105,8 +104,7 @@ def test_live_on_production_is_deployed_since_the_first_success_and_beats_wont_f
         hotfix(3, step(ACME, "production", "succeeded", JAN)),
     ]
     wont = BugFacts("OPS-1", done=True, resolution="Won't Fix")
-    found = status(carriers, bug=wont)
-    assert (found.state, found.since, found.vehicle) == (FixState.DEPLOYED, live_at, R12)
+    assert status(carriers, bug=wont) == FixStatus("OPS-1", FixState.DEPLOYED, R12, live_at)
 
 
 def test_one_release_gives_each_customer_its_own_truth():
@@ -154,6 +152,29 @@ def test_a_hotfix_for_everyone_names_no_customers():
     assert status([everyone]).state == FixState.HOTFIX_SCHEDULED
 
 
+def test_a_hotfix_naming_another_bug_does_not_carry_this_one():
+    other = hotfix(5, step(ACME, "production", "succeeded", NOV), customers=[ACME], key="OPS-2")
+    assert status([other]) == FixStatus("OPS-1", FixState.NOT_PLANNED)
+
+
+def test_an_outcome_without_a_time_counts_from_its_scheduled_start():
+    # Outcomes are reported with a time; a row without one reads as of its window.
+    untimed = Step(ACME, "production", "succeeded", DEC, DEC.starts_at, None)
+    assert status([release(untimed)]).since == DEC.starts_at
+
+
+def test_a_bugs_facts_are_read_from_its_jira_fields():
+    bug = Bug(
+        key="OPS-1",
+        status_category=StatusCategory.DONE,
+        resolution="Won't Fix",
+        fix_versions=["2026.12"],
+    )
+    assert BugFacts.of(bug) == BugFacts("OPS-1", True, "Won't Fix", ("2026.12",))
+    open_bug = Bug(key="OPS-2", status_category=StatusCategory.IN_PROGRESS, fix_versions=None)
+    assert BugFacts.of(open_bug) == BugFacts("OPS-2")
+
+
 def test_a_hotfix_awaiting_approval_or_cancelled_is_not_counted():
     waiting = hotfix(5, step(ACME, "production", "scheduled", DEC), status="awaiting_approval")
     cancelled = hotfix(6, step(ACME, "production", "scheduled", DEC), status="cancelled")
@@ -176,8 +197,7 @@ def test_a_production_rollback_is_rolled_back_with_the_next_try_if_there_is_one(
         step(ACME, "preview", "succeeded", NOV),
         step(ACME, "production", "rolled_back", DEC, back_at),
     )
-    found = status([rolled])
-    assert (found.state, found.since, found.next) == (FixState.ROLLED_BACK, back_at, None)
+    assert status([rolled]) == FixStatus("OPS-1", FixState.ROLLED_BACK, R12, back_at, None)
     retry = hotfix(8, step(ACME, "production", "scheduled", JAN))
     assert status([rolled, retry]).next == Plan(Vehicle("hotfix", "8"), JAN)
 
@@ -198,11 +218,125 @@ def test_a_release_whose_window_passed_unreported_is_planned_late():
 )
 def test_closed_without_a_change_is_wont_fix(resolution):
     bug = BugFacts("OPS-1", done=True, resolution=resolution)
-    assert status([], bug=bug).state == FixState.WONT_FIX
+    assert status([], bug=bug) == FixStatus("OPS-1", FixState.WONT_FIX)
 
 
 def test_a_resolution_on_an_open_bug_is_not_wont_fix():
     assert status([], bug=BugFacts("OPS-1", resolution="Won't Fix")).state == FixState.NOT_PLANNED
+
+
+def at(now: datetime, carriers: list[Carrier]) -> FixStatus:
+    return derive_fix_status(BUG, ACME, carriers, now=now)
+
+
+def test_a_hotfix_and_a_release_in_one_window_the_customer_hears_of_the_hotfix():
+    both = [
+        release(step(ACME, "production", "scheduled", DEC)),
+        hotfix(3, step(ACME, "production", "scheduled", DEC)),
+    ]
+    for carriers in (both, both[::-1]):
+        found = status(carriers)
+        assert (found.state, found.next) == (
+            FixState.HOTFIX_SCHEDULED,
+            Plan(Vehicle("hotfix", "3"), DEC),
+        )
+    assert reply(found, "en", NY).startswith("A hotfix for OPS-1 reaches your production")
+
+
+def test_a_failed_production_deployment_is_still_ahead_and_late_once_its_window_passed():
+    failed = [release(step(ACME, "production", "failed", DEC))]
+    assert at(DEC.starts_at + timedelta(minutes=50), failed).next == Plan(R12, DEC)
+    found = at(DEC.ends_at + timedelta(days=1), failed)
+    assert (found.state, found.next) == (FixState.PLANNED, Plan(R12, DEC, late=True))
+    assert reply(found, "en", NY) == (
+        "The fix for OPS-1 is part of release 2026.12. It was due on your production "
+        "environment in the maintenance window on Saturday 12 December 2026, 09:00–11:00 EST; "
+        "we are confirming a new date."
+    )
+
+
+def test_a_customer_added_after_a_release_was_scheduled_reads_planned_without_a_date():
+    scheduled = release(step(GLOBEX, "production", "scheduled", DEC), status="scheduled")
+    found = status([scheduled], ACME)
+    assert found == FixStatus("OPS-1", FixState.PLANNED, R12, None, Plan(R12))
+    assert reply(found, "en", NY) == (
+        "The fix for OPS-1 is part of release 2026.12. The date it reaches your production "
+        "environment is not set yet; we will update this ticket when it is."
+    )
+
+
+@pytest.mark.parametrize("closed", ["cancelled", "completed"])
+def test_a_closed_release_that_never_had_a_wave_for_the_customer_is_not_planned(closed):
+    other = release(step(GLOBEX, "production", "succeeded", NOV), status=closed)
+    assert status([other], ACME) == FixStatus("OPS-1", FixState.NOT_PLANNED)
+
+
+def test_after_two_rollbacks_the_reply_gives_the_latest_rollbacks_date():
+    first = release(step(ACME, "production", "rolled_back", DEC, DEC.ends_at))
+    second = hotfix(8, step(ACME, "production", "rolled_back", JAN, JAN.ends_at))
+    for carriers in ([first, second], [second, first]):
+        found = status(carriers)
+        assert (found.state, found.vehicle, found.since) == (
+            FixState.ROLLED_BACK,
+            Vehicle("hotfix", "8"),
+            JAN.ends_at,
+        )
+    assert "rolled back from your production environment on Saturday 9 January 2027, 11:00 EST" in (
+        reply(found, "en", NY)
+    )
+
+
+def test_on_preview_since_gives_the_first_preview_date():
+    # The rule promises the day the fix first reached preview, whichever carrier took it.
+    early = hotfix(2, step(ACME, "preview", "succeeded", NOV, NOV.ends_at))
+    late = release(step(ACME, "preview", "succeeded", DEC, DEC.ends_at))
+    for carriers in ([early, late], [late, early]):
+        found = at(JAN.starts_at, carriers)
+        assert (found.state, found.vehicle, found.since) == (
+            FixState.IN_PREVIEW,
+            Vehicle("hotfix", "2"),
+            NOV.ends_at,
+        )
+    assert "preview environment since Saturday 14 November 2026, 11:00 EST" in (
+        reply(found, "en", NY)
+    )
+
+
+def test_an_unreported_window_is_not_late_while_it_runs_and_late_from_its_exact_end():
+    waiting = [release(step(ACME, "production", "scheduled", DEC))]
+    assert at(DEC.starts_at + timedelta(hours=1), waiting).next == Plan(R12, DEC)
+    assert at(DEC.ends_at - timedelta(microseconds=1), waiting).next == Plan(R12, DEC)
+    assert at(DEC.ends_at, waiting).next == Plan(R12, DEC, late=True)
+
+
+def test_a_deployment_without_a_window_is_late_from_its_scheduled_instant():
+    when = DEC.starts_at
+    waiting = [release(step(ACME, "production", "scheduled", at=when))]
+    assert at(when - timedelta(microseconds=1), waiting).next == Plan(R12)
+    assert at(when, waiting).next == Plan(R12, late=True)
+    # The earliest date wins, with or without a window.
+    sooner = hotfix(4, step(ACME, "production", "scheduled", at=NOW + timedelta(days=8)))
+    windowed = release(step(ACME, "production", "scheduled", JAN), version="2027.01")
+    assert at(NOW, [windowed, *waiting, sooner]).next == Plan(Vehicle("hotfix", "4"))
+    assert at(NOW, [windowed, *waiting]).next == Plan(R12)
+
+
+def test_an_undated_production_deployment_is_planned_without_a_date_after_any_dated_one():
+    undated_release = release(step(ACME, "production", "scheduled"))
+    found = status([undated_release])
+    assert found == FixStatus("OPS-1", FixState.PLANNED, R12, None, Plan(R12))
+    undated_hotfix = hotfix(3, step(ACME, "production", "failed"))
+    for carriers in ([undated_release, undated_hotfix], [undated_hotfix, undated_release]):
+        found = status(carriers)
+        assert found == FixStatus(
+            "OPS-1", FixState.HOTFIX_SCHEDULED, Vehicle("hotfix", "3"), None, Plan(found.vehicle)
+        )
+    assert reply(found, "en", NY) == (
+        "A hotfix for OPS-1 is being prepared for your production environment; we will "
+        "update this ticket with its date."
+    )
+    dated = release(step(ACME, "production", "scheduled", JAN), version="2027.01")
+    assert status([undated_hotfix, dated]).next == Plan(Vehicle("release", "2027.01"), JAN)
 
 
 # ---- the replies -------------------------------------------------------------------------
@@ -357,8 +491,3 @@ def test_replies_for_each_state_say_what_an_agent_would():
         "Le correctif de KEY-1 n'est pas encore planifié dans une version. Nous mettrons ce "
         "ticket à jour dès qu'il le sera."
     )
-
-
-def test_a_reply_never_names_what_the_customer_must_not_read():
-    # The status holds no summary, title or other customer: the reply cannot leak them.
-    assert set(FixStatus.__dataclass_fields__) == {"bug", "state", "vehicle", "since", "next"}

@@ -20,7 +20,7 @@ from rollout.support.fix_status.answers import (
 from rollout.support.fix_status.rule import FixState
 from rollout.support.tickets import create_ticket, link_bug
 from tests.conftest import NOW
-from tests.factories import make_customer, make_policy, make_region
+from tests.factories import CONTEXT, make_customer, make_policy, make_region
 
 
 def bug_record(key: str, **overrides) -> BugRecord:
@@ -158,3 +158,69 @@ def test_unknown_tickets_bugs_and_customers_are_named(world):
 def test_a_customer_switched_to_french_gets_french(world):
     update_customer(world, "acme", locale="fr", now=NOW)
     assert fix_status_for_ticket(world, "T-1", now=NOW).lang == "fr"
+
+
+def test_a_reply_never_names_what_the_customer_must_not_read(world):
+    # Embargoed until applied or completed: a security item's words, a zero-day's; never
+    # shown: Jira's summaries, another customer's patch and name.
+    secret = [
+        "Internal summary of",
+        "Heap overflow in exports",
+        "CVE-2026-0001",
+        "OpenSSL CVE",
+        "Remote code execution",
+        "CVE-2026-0002",
+        "Exploited in the wild",
+        "Patch",
+        "globex",
+    ]
+    for key in ("SEC-1", "SEC-2"):
+        upsert_bug(world, bug_record(key), now=NOW)
+    releases.add_item(
+        world,
+        "2026.12",
+        kind="security",
+        summary="Heap overflow in exports",
+        public_note="CVE-2026-0001: a crafted export could run code.",
+        jira_key="SEC-1",
+        now=NOW,
+    )
+    zero_day = releases.request_hotfix(
+        world,
+        title="OpenSSL CVE",
+        urgency="zero_day",
+        summary="Remote code execution",
+        public_note="CVE-2026-0002: a TLS handshake could run code.",
+        jira_key="SEC-2",
+        justification="Exploited in the wild",
+        actor="alice",
+        now=NOW,
+    )
+    releases.approve_hotfix(world, zero_day.id, actor="bob", now=NOW, context=CONTEXT)
+    ticket(world, "T-9", "acme", "SEC-1", "SEC-2", "OPS-2")
+    seen: dict[str, set[str]] = {}
+
+    def read_replies(now):
+        for lang in ("en", "fr"):
+            answer = fix_status_for_ticket(world, "T-9", lang=lang, now=now)
+            for item in answer.items:
+                seen.setdefault(item.status.state, set()).add(item.reply)
+
+    read_replies(NOW)
+    patched = releases.find_deployment(world, environment="acme-production", hotfix=zero_day.id)
+    done = patched.window.ends_at
+    releases.report_outcome(world, patched, status="succeeded", actor="ci", now=done)
+    read_replies(done)
+    made = releases.get_release(world, "2026.12")
+    for wave in made.waves:
+        if wave.window.region.slug == "us":
+            done = wave.window.ends_at
+            releases.report_wave(world, wave.id, status="succeeded", actor="ci", now=done)
+            read_replies(done)
+    shipped = releases.find_deployment(world, environment="acme-production", release="2026.12")
+    releases.report_outcome(world, shipped, status="rolled_back", actor="rm", now=done)
+    read_replies(done)
+    # Every state but Won't Fix (which names no carrier) was rendered.
+    assert set(seen) == set(FixState) - {FixState.WONT_FIX}
+    for text in {t for texts in seen.values() for t in texts}:
+        assert not [word for word in secret if word.lower() in text.lower()], text

@@ -6,10 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from rollout import releases
 from rollout.jira.bugs import delete_bug, upsert_bug
 from rollout.jira.models import Priority, Severity, StatusCategory
+from rollout.support.models import Ticket
 from rollout.support.tickets import link_bug
 from rollout.support.triage import HeldUp, Recommendation, reach, recommend, score, triage
 from tests.conftest import NOW
@@ -44,6 +46,18 @@ def test_reach_counts_customers_by_tier_and_further_tickets_by_half():
     assert reach([HeldUp("gold", 3)]) == 3 * (1 + 0.5 * 2)
     assert reach([HeldUp("silver", 1), HeldUp("standard", 1)]) == 3
     assert reach([]) == 0
+
+
+def test_a_customer_with_no_ticket_left_adds_nothing_to_the_reach():
+    assert reach([HeldUp("gold", 0), HeldUp("standard", 1)]) == 1
+
+
+def test_the_score_is_priority_weight_times_reach_times_risk_to_two_decimals():
+    # Low (1) × gold with two tickets (3 × 1.5) × local (1.25) = 5.625.
+    assert score("low", "local", [HeldUp("gold", 2)]) == 5.62
+    assert score(None, None, [HeldUp("gold", 1)]) == score(
+        "medium", "moderate", [HeldUp("gold", 1)]
+    )
 
 
 def test_tiers_rank_platinum_over_gold_over_silver_over_standard():
@@ -124,3 +138,74 @@ def test_a_customer_with_the_fix_live_no_longer_counts(world):
 
 def test_the_limit_keeps_the_top(world):
     assert [i.bug.key for i in triage(world, limit=2)] == ["OPS-3", "OPS-1"]
+
+
+def owed(session, key, ticket=None, customer=None, **fields):
+    upsert_bug(session, bug_record(key, **fields), now=NOW)
+    if ticket:
+        if session.scalar(select(Ticket.id).where(Ticket.external_id == ticket)) is None:
+            new_ticket(session, ticket, customer)
+        link_bug(session, ticket, key, lookup=None, actor="a", now=NOW)
+
+
+def test_each_customer_counts_once_even_two_of_the_same_tier(world):
+    make_customer(world, "std2", "us", tier="standard")
+    new_ticket(world, "T-5", "std2")
+    link_bug(world, "T-5", "OPS-2", lookup=None, actor="a", now=NOW)
+    item = {i.bug.key: i for i in triage(world)}["OPS-2"]
+    assert (item.customers, item.tickets) == (2, 3)
+    # Standard with two tickets (1.5) and standard with one (1): High (4) × 2.5 × local (1.25).
+    assert item.score == 12.5
+
+
+def test_the_customers_held_up_are_listed_highest_tier_first(world):
+    make_customer(world, "plat2", "us", tier="platinum")  # made after std, listed before it
+    new_ticket(world, "T-5", "plat2")
+    link_bug(world, "T-5", "OPS-2", lookup=None, actor="a", now=NOW)
+    item = {i.bug.key: i for i in triage(world)}["OPS-2"]
+    assert [h.tier for h in item.held_up] == ["platinum", "standard"]
+
+
+def test_a_bugs_severity_sets_its_score_and_recommendation(world):
+    owed(world, "OPS-9", "T-1", priority=Priority.HIGH, severity=Severity.DEEP_AND_WIDE)
+    by_key = {i.bug.key: i for i in triage(world)}
+    # Critical (8) × gold and standard (3 + 1) × hyper-local (1.5).
+    assert by_key["OPS-3"].score == 48
+    assert by_key["OPS-9"].recommendation == Recommendation.LATER_RELEASE
+
+
+def test_equal_scores_rank_by_priority_then_by_tickets(session):
+    make_region(session, "us")
+    make_customer(session, "silver", "us", tier="silver")
+    make_customer(session, "std", "us")
+    # Nobody waits on these: all score 0, so priority decides (none given reads as Medium).
+    owed(session, "AA-1", priority=Priority.LOW)
+    owed(session, "ZZ-1", priority=None)
+    owed(session, "CC-1", priority=Priority.MEDIUM)
+    owed(session, "BB-1", priority=Priority.CRITICAL)
+    # Equal scores and priority: silver with one ticket, standard with three (reach 2 each).
+    owed(session, "DD-1", "TT-1", "silver", priority=Priority.HIGH, severity=Severity.LOCAL)
+    for ticket in ("T-2", "T-3", "T-4"):
+        owed(session, "EE-1", ticket, "std", priority=Priority.HIGH, severity=Severity.LOCAL)
+    assert [i.bug.key for i in triage(session)] == ["EE-1", "DD-1", "BB-1", "CC-1", "ZZ-1", "AA-1"]
+
+
+def test_a_bug_lists_only_what_carries_it_by_item_fix_version_or_hotfix(world):
+    releases.create_release(world, version="2026.12", title="December", now=NOW)
+    releases.add_item(world, "2026.12", kind="fix", summary="s", jira_key="OPS-1", now=NOW)
+    releases.create_release(world, version="2027.01", title="January", now=NOW)
+    owed(world, "OPS-9", "T-1", fix_versions=("2027.01",))
+    patch = releases.request_hotfix(
+        world,
+        title="Patch",
+        urgency="normal",
+        jira_key="OPS-2",
+        customers=["std"],
+        actor="rm",
+        now=NOW,
+    )
+    by_key = {i.bug.key: i.carried_by for i in triage(world)}
+    assert by_key["OPS-1"] == ["release 2026.12"]
+    assert by_key["OPS-9"] == ["release 2027.01"]
+    assert by_key["OPS-2"] == [f"hotfix #{patch.id}"]
+    assert by_key["OPS-3"] == []

@@ -14,7 +14,8 @@ Decisions worth knowing:
 - A hotfix awaiting a second approval may yet be refused: like the customer's own hotfix
   list, the fix status does not count it until it is scheduled.
 - `planned` without a window is a release that carries the fix but has no production wave
-  for the customer yet (a draft, or planned before the customer existed).
+  for the customer yet (a draft, or planned before the customer existed), or whose
+  production deployment has no date yet (`hotfix_scheduled` likewise for a hotfix).
 - Done in Jira is not deployed: a bug resolved in Jira that nothing carries is not_planned.
 """
 
@@ -196,18 +197,18 @@ def _at(pair: tuple[Carrier, Step]) -> datetime:
 def _next_plan(
     mine: list[Carrier], production: list[tuple[Carrier, Step]], now: datetime
 ) -> Plan | None:
-    """The earliest production deployment still to happen (a hotfix first on a tie), else a
-    release that carries the fix but has no production date for the customer yet."""
-    ahead = [
-        (c, s)
-        for c, s in production
-        if s.status in _UPCOMING and c.status not in _CLOSED and s.when is not None
-    ]
-    if ahead:
-        carrier, step = min(ahead, key=lambda cs: (cs[1].when, cs[0].vehicle.kind != "hotfix"))
+    """The earliest production deployment still to happen (a hotfix first on a tie; one with
+    no date yet after every dated one), else a release that carries the fix but has no
+    production deployment for the customer yet."""
+    ahead = [(c, s) for c, s in production if s.status in _UPCOMING and c.status not in _CLOSED]
+    dated = [(c, s) for c, s in ahead if s.when is not None]
+    if dated:
+        carrier, step = min(dated, key=lambda cs: (cs[1].when, _hotfix_first(cs[0])))
         end = step.window.ends_at if step.window else step.when
         late = step.status != DeploymentStatus.IN_PROGRESS and end <= now
         return Plan(carrier.vehicle, step.window, late)
+    if ahead:
+        return Plan(min((c for c, _ in ahead), key=_hotfix_first).vehicle)
     with_production = {id(c) for c, _ in production}
     for carrier in mine:
         if (
@@ -217,3 +218,8 @@ def _next_plan(
         ):
             return Plan(carrier.vehicle)
     return None
+
+
+def _hotfix_first(carrier: Carrier) -> bool:
+    """A sort key putting hotfixes before releases: the customer hears of the hotfix."""
+    return carrier.vehicle.kind != "hotfix"
