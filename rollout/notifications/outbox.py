@@ -35,9 +35,9 @@ class Merged:
     expires_at: datetime | None = None
 
 
-# Given the pending row and the new event, payload and due time: the merged message, or None
-# to drop the pending one (e.g. a window cancelled before its announcement went out).
-Merge = Callable[[Notification, str, dict, datetime], Merged | None]
+# Given the pending row and the new event, payload, due time and expiry: the merged message,
+# or None to drop the pending one (e.g. a window cancelled before its announcement went out).
+Merge = Callable[[Notification, str, dict, datetime, datetime | None], Merged | None]
 
 
 @dataclass(frozen=True)
@@ -151,7 +151,9 @@ def notify(
         if recipient.key in done:
             continue
         row = pending.get(recipient.key)
-        if row is not None and _merge_into(session, row, merge, event, payload, due_at, key, now):
+        if row is not None and _merge_into(
+            session, row, merge, event, payload, due_at, expires_at, key, now
+        ):
             touched += 1
             continue
         fresh.append(
@@ -236,10 +238,11 @@ def _merge_into(
     event: str,
     payload: dict,
     due_at: datetime,
+    expires_at: datetime | None,
     key: str,
     now: datetime,
 ) -> bool:
-    merged = merge(row, event, payload, due_at)
+    merged = merge(row, event, payload, due_at, expires_at)
     if merged is None:
         values = {"status": NotificationStatus.CANCELLED, "last_error": "superseded"}
     else:

@@ -201,6 +201,7 @@ def _merge(
     event: str,
     payload: dict,
     due_at: datetime,
+    expires_at: datetime | None,
     *,
     policy: NotificationPolicy,
     now: datetime,
@@ -234,7 +235,7 @@ def _merge(
             merged.pop("previous", None)
             return Merged(CANCELLED, merged, due_at)
         return Merged(MOVED if MOVED in (row.event, event) else EXTENDED, merged, due_at)
-    return Merged(event, payload, due_at, row.expires_at if event == row.event else None)
+    return Merged(event, payload, due_at, expires_at)
 
 
 def _reminders(session: Session, window: Window, policy: NotificationPolicy, now: datetime):

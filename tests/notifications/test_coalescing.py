@@ -43,8 +43,8 @@ def waiting(event, payload=None, *, due=NOW + HOLD, expires=None, tier="standard
     return row
 
 
-def merge(row, event, payload, due_at=NOW + HOLD) -> Merged | None:
-    return _merge(row, event, payload, due_at, policy=DEFAULT_POLICY, now=NOW)
+def merge(row, event, payload, due_at=NOW + HOLD, expires_at=None) -> Merged | None:
+    return _merge(row, event, payload, due_at, expires_at, policy=DEFAULT_POLICY, now=NOW)
 
 
 def test_a_tier_the_policy_leaves_out_gets_the_standard_lead_or_fourteen_days():
@@ -93,9 +93,13 @@ def test_two_extensions_not_yet_sent_are_one_extension_from_the_first_end():
     assert moved_too.event == MOVED
 
 
-def test_a_notice_of_another_kind_is_replaced_keeping_its_expiry_only_for_the_same_kind():
+def test_a_notice_replaced_by_another_kind_takes_the_new_notices_expiry():
     ends = START + timedelta(hours=2)
-    started = waiting(STARTED, expires=ends)
     payload = {"window": {"id": 1, **span(START)}, "status": "in_progress"}
-    assert merge(started, STARTED, payload) == Merged(STARTED, payload, NOW + HOLD, ends)
+    # A start merged into a move still waiting: never sent once the window is over.
+    moved = waiting(MOVED, change(START, before=LATER))
+    assert merge(moved, STARTED, payload, expires_at=ends) == Merged(
+        STARTED, payload, NOW + HOLD, ends
+    )
+    started = waiting(STARTED, expires=ends)
     assert merge(started, COMPLETED, payload) == Merged(COMPLETED, payload, NOW + HOLD, None)
