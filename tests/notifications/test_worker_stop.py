@@ -3,7 +3,6 @@ message in hand, hands the rest back at once and exits; the next worker sends on
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -13,9 +12,8 @@ import sqlalchemy as sa
 
 from channels.config import SmtpSettings
 from rollout.notifications import NotificationStatus
-from tests.notifications.conftest import BASE_URL
 from tests.notifications.servers import smtp_server
-from tests.notifications.test_workers import seed, statuses
+from tests.notifications.test_workers import seed, statuses, worker_env
 
 CONTACTS = 20
 SEND_SECONDS = 0.3  # how long the sink takes over each message
@@ -38,15 +36,7 @@ def test_a_worker_stopped_mid_batch_releases_the_rest_and_the_next_sends_each_on
 ):
     ids, _ = seed(fresh_database_url, contacts=CONTACTS)
     with smtp_server(delay=SEND_SECONDS) as (inbox, port):
-        env = os.environ | {
-            "DATABASE_URL": fresh_database_url,
-            "SECRET_KEY": "worker-test",
-            "PUBLIC_URL": BASE_URL,
-            "SMTP_HOST": "127.0.0.1",
-            "SMTP_PORT": str(port),
-            "SMTP_SECURITY": "none",
-            "SMTP_FROM": "Rollout <maintenance@rollout.test>",
-        }
+        env = worker_env(fresh_database_url, port)
         worker = subprocess.Popen(
             [sys.executable, "-m", "web.cli", "worker", "--batch", "50"],
             env=env,
