@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from channels.config import SmtpSettings
 from rollout.notifications import NotificationStatus
 from tests.notifications.servers import smtp_server
-from tests.notifications.test_workers import seed, statuses, worker_env
+from tests.notifications.test_workers import seed, statuses, worker_env, worker_once
 
 CONTACTS = 20
 SEND_SECONDS = 0.3  # how long the sink takes over each message
@@ -70,14 +70,7 @@ def test_a_worker_stopped_mid_batch_releases_the_rest_and_the_next_sends_each_on
         assert f"released {CONTACTS - sent} unsent notification(s)" in log
 
         # No lease to wait out: the next worker takes the rest at once.
-        again = subprocess.run(
-            [sys.executable, "-m", "web.cli", "worker", "--once"],
-            env=env,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        again = worker_once(env, tmp_path)
         assert again.returncode == 0, again.stderr
         assert f"worked through {CONTACTS - sent} item(s)" in again.stdout
         received = inbox.message_ids()

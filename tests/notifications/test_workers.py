@@ -86,6 +86,18 @@ def worker_env(database_url: str, smtp_port: int) -> dict[str, str]:
     }
 
 
+def worker_once(env: dict[str, str], cwd) -> subprocess.CompletedProcess:
+    """`rollout worker --once` as cron runs it: a process of its own."""
+    return subprocess.run(
+        [sys.executable, "-m", "web.cli", "worker", "--once"],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 def statuses(url: str) -> dict[str, int]:
     engine = make_engine(url)
     with engine.connect() as connection:
@@ -187,14 +199,7 @@ def test_worker_once_from_the_command_line_delivers_what_is_due(fresh_database_u
     ids, _ = seed(fresh_database_url, contacts=3)
     with smtp_server() as (inbox, port):
         env = worker_env(fresh_database_url, port)
-        done = subprocess.run(
-            [sys.executable, "-m", "web.cli", "worker", "--once"],
-            env=env,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        done = worker_once(env, tmp_path)
         assert done.returncode == 0, done.stderr
         assert "worked through 3 item(s)" in done.stdout
         assert sorted(inbox.message_ids()) == sorted(f"<{i}@rollout.test>" for i in ids)
