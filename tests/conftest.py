@@ -20,12 +20,14 @@ from rollout.db import make_engine, make_session_factory
 from rollout.schema import migrate
 from tests.answers import check_answers
 from tests.pgserver import find_pg_bin, throwaway_postgres
+from tests.url_builders import compile_each_builder_once
 from web import create_app
 from web.settings import Settings
 
 # The tests call use cases without an app: they hand over the event table as the app does.
 events.use_handlers(handlers.HANDLERS)
 audit.record_writes()
+compile_each_builder_once()
 
 IN_CI = os.environ.get("CI") == "true"
 DATABASES = [d.strip() for d in os.environ.get("TEST_DATABASES", "sqlite,postgresql").split(",")]
