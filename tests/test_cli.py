@@ -1,4 +1,5 @@
-"""The `rollout` command as an operator runs it: a real process on a real database."""
+"""The `rollout` command as an operator runs it, on a real database: in the test's process
+(tests/rollout_command.py), and as a process of its own where serving is the point."""
 
 from __future__ import annotations
 
@@ -20,32 +21,25 @@ from rollout import demo as rollout_demo
 from rollout.db import make_engine, make_session_factory
 from tests.conftest import NOW
 from tests.factories import make_customer, make_region
+from tests.rollout_command import run_rollout
 from web.cli import cli
 
 ROLLOUT = str(Path(sys.executable).parent / "rollout")
 
 
 @pytest.fixture
-def run(fresh_database_url, tmp_path):
-    env = os.environ | {
+def run(fresh_database_url):
+    env = {
         "DATABASE_URL": fresh_database_url,
         "SECRET_KEY": "cli-test",
         "PUBLIC_URL": "http://rollout.test",
     }
 
-    def run(*args: str, **kwargs) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [ROLLOUT, *args],
-            env=env | kwargs.pop("env", {}),
-            capture_output=True,
-            text=True,
-            timeout=60,
-            cwd=tmp_path,
-            **kwargs,
-        )
+    def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        return run_rollout(*args, env=run.env | (env or {}))
 
     run.url = fresh_database_url
-    run.env = env
+    run.env = os.environ | env
     return run
 
 

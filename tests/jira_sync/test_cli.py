@@ -1,24 +1,20 @@
-"""`rollout jira sync|push|status` as an operator runs them: a real process, a real database,
-the stand-in Jira on loopback."""
+"""`rollout jira sync|push|status` as an operator runs them (in the test's process,
+tests/rollout_command.py): a real database, the stand-in Jira on loopback."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from tests.jira_stub import EMAIL, TOKEN, make_issue
-
-ROLLOUT = str(Path(sys.executable).parent / "rollout")
+from tests.rollout_command import run_rollout
 
 
 @pytest.fixture
-def rollout(fresh_database_url, tmp_path, cloud):
-    env = os.environ | {
+def rollout(fresh_database_url, cloud):
+    env = {
         "DATABASE_URL": fresh_database_url,
         "SECRET_KEY": "cli-test",
         "JIRA_URL": cloud.url,
@@ -30,14 +26,7 @@ def rollout(fresh_database_url, tmp_path, cloud):
     }
 
     def run(*args: str, **extra_env) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [ROLLOUT, *args],
-            env=env | extra_env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            cwd=tmp_path,
-        )
+        return run_rollout(*args, env=env | extra_env)
 
     return run
 
