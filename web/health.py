@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from functools import cache
 
-from alembic.script import ScriptDirectory
 from flask import Blueprint, Flask, jsonify, render_template
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -78,6 +77,8 @@ def init_app(app: Flask) -> None:
 @cache
 def _migration_heads() -> frozenset[str]:
     """The newest migration this code ships with; read from disk once per process."""
+    from alembic.script import ScriptDirectory  # only when asked: see `rollout.schema`
+
     return frozenset(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
 
 
