@@ -33,7 +33,7 @@ from jira_sync.client import JiraClient, JiraError, SearchPage
 from jira_sync.config import JiraSettings
 from jira_sync.mapping import MappingError, issue_to_record
 from rollout.errors import Invalid, NotFound
-from rollout.jira.bugs import BugRecord, upsert_bug, upsert_bugs
+from rollout.jira.bugs import BugRecord, bugs_with_tickets, upsert_bug, upsert_bugs
 from rollout.jira.models import Bug, JiraSyncState
 from rollout.support.fix_live import recheck_bugs
 
@@ -171,7 +171,8 @@ def apply_issues(
             records.append(to_record(issue, settings))
         except MappingError as exc:
             problems.append(str(exc))
-    recheck_bugs(session, upsert_bugs(session, records, now=now), now=now)
+    stored_before = upsert_bugs(session, records, now=now)
+    recheck_bugs(session, bugs_with_tickets(session, stored_before), now=now)
     return problems
 
 
