@@ -163,14 +163,16 @@ def apply_issues(
     session: Session, issues: list[Mapping], settings: JiraSettings, *, now: datetime
 ) -> list[str]:
     """Upsert each issue (one older than the stored row is ignored) and recheck the tickets
-    linked to them; returns a problem line per issue that could not be read, which is
-    skipped rather than blocking the run."""
+    linked to them, in a few statements per page whatever its size; returns a problem line
+    per issue that could not be read, which is skipped rather than blocking the run."""
     problems, records = [], []
     for issue in issues:
         try:
             records.append(to_record(issue, settings))
         except MappingError as exc:
             problems.append(str(exc))
+    # Every bug stored before is re-checked, changed or not, as one at a time did; a bug new
+    # on this page has no ticket yet.
     stored_before = upsert_bugs(session, records, now=now)
     recheck_bugs(session, bugs_with_tickets(session, stored_before), now=now)
     return problems
