@@ -7,7 +7,8 @@ Server/Data Center (search, startAt).
 (a) requests: search pages Rollout's sync asks for against the minimum possible,
     ceil(issues / largest page Jira serves for the fields asked for), plus the fixed cost of
     connecting (serverInfo, myself for the user's zone, field);
-(b) time: a full sync (search, map, upsert, commit per page) into a fresh database, against
+(b) time: a full sync (search, map, upsert, commit per page) into a fresh database, and the
+    SQL statements it sends (a few per page, whatever the page's size), against
     the bare library paging the same search to the end (search_issues / enhanced_search_issues
     with maxResults=0, pages of the same size, issues as library Resources, nothing stored);
 (c) an incremental run right after, with nothing changed (the overlap only).
@@ -30,6 +31,7 @@ from pathlib import Path
 from time import perf_counter
 
 from jira.resources import Issue
+from sqlalchemy import event
 
 from bench.windows import PostgresDatabases, SqliteDatabases, Stats, check
 from jira_sync.client import JiraClient
@@ -86,6 +88,8 @@ def time_sync(stub: JiraStub, databases, issues: int) -> tuple[float, float, dic
     url = databases.fresh()
     engine = make_engine(url)
     sessions = make_session_factory(engine)
+    statements = []
+    event.listen(engine, "before_cursor_execute", lambda *_: statements.append(1))
     try:
         settings = settings_for(stub)
         stub.log.clear()
@@ -97,6 +101,8 @@ def time_sync(stub: JiraStub, databases, issues: int) -> tuple[float, float, dic
         counts = {
             "requests": client.requests_made,
             "search_pages": sum(1 for _, p, _ in stub.log if "/search" in p),
+            "statements": len(statements),
+            "asked": first_search(stub),
         }
         started = perf_counter()
         [again] = run_sync(sessions, client, settings, projects=["ED"], now=NOW + timedelta(1))
@@ -107,6 +113,12 @@ def time_sync(stub: JiraStub, databases, issues: int) -> tuple[float, float, dic
         engine.dispose()
         databases.drop(url)
     return full, incremental, counts
+
+
+def first_search(stub: JiraStub) -> dict:
+    """What the first search asked Jira for, paging aside."""
+    _, _, query = next(entry for entry in stub.log if "/search" in entry[1])
+    return {k: v for k, v in query.items() if k not in ("startAt", "maxResults", "nextPageToken")}
 
 
 def time_bare(stub: JiraStub, issues: int) -> tuple[float, int]:
@@ -180,6 +192,8 @@ def measure(stub: JiraStub, databases, issues: int, repeats: int) -> dict:
         syncs.append(full)
         incrementals.append(incremental)
         elapsed, bare_requests = time_bare(stub, issues)
+        # The floor is only a floor if it asks Jira for the same fields and expansions.
+        check(first_search(stub) == counts["asked"], "the sync and the floor ask different things")
         bares.append(elapsed)
     return {
         "sync": Stats.of(syncs),
@@ -195,14 +209,15 @@ def report(results: dict, database: str, issues: int, repeats: int) -> dict:
     print(f"{issues} issues from the stand-in Jira on loopback; {database}; {repeats} runs")
     print(
         f"{'jira':>7} {'page':>5} {'pages':>6} {'minimum':>8} {'requests':>9} "
-        f"{'sync ms':>9} {'bare ms':>9} {'x bare':>7} {'incr. ms':>9}"
+        f"{'SQL':>5} {'sync ms':>9} {'bare ms':>9} {'x bare':>7} {'incr. ms':>9}"
     )
     document = {}
     for deployment, r in results.items():
         ratio = r["sync"].median_ms / r["bare"].median_ms
         print(
             f"{deployment:>7} {PAGE_MAX[deployment]:>5} {r['counts']['search_pages']:>6} "
-            f"{r['minimum_pages']:>8} {r['counts']['requests']:>9} {r['sync'].median_ms:9.0f} "
+            f"{r['minimum_pages']:>8} {r['counts']['requests']:>9} {r['counts']['statements']:>5} "
+            f"{r['sync'].median_ms:9.0f} "
             f"{r['bare'].median_ms:9.0f} {ratio:7.2f} {r['incremental'].median_ms:9.1f}"
         )
         document[deployment.lower()] = {
@@ -211,6 +226,8 @@ def report(results: dict, database: str, issues: int, repeats: int) -> dict:
             "minimum_pages": r["minimum_pages"],
             "requests_total": r["counts"]["requests"],
             "bare_requests_total": r["bare_requests"],
+            "sql_statements": r["counts"]["statements"],
+            "search_asks_sync_and_bare": r["counts"]["asked"],
             "sync": vars(r["sync"]),
             "bare_library": vars(r["bare"]),
             "sync_x_bare": round(ratio, 2),

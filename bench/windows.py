@@ -78,9 +78,12 @@ class SqliteDatabases:
         self.template = folder / "template.db"
         engine = make_engine(f"sqlite:///{self.template}")
         migrate(engine)
-        with engine.connect() as connection:
-            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         engine.dispose()
+        # Outside any transaction (the engine BEGINs IMMEDIATE, and SQLite refuses a
+        # checkpoint inside one): the copies need the whole template in its main file.
+        connection = sqlite3.connect(self.template)
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        connection.close()
 
     def fresh(self) -> str:
         path = self.folder / f"{uuid.uuid4().hex}.db"

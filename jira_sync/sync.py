@@ -33,7 +33,7 @@ from jira_sync.client import JiraClient, JiraError, SearchPage
 from jira_sync.config import JiraSettings
 from jira_sync.mapping import MappingError, issue_to_record
 from rollout.errors import Invalid, NotFound
-from rollout.jira.bugs import BugRecord, upsert_bug, upsert_bugs
+from rollout.jira.bugs import BugRecord, bugs_with_tickets, upsert_bug, upsert_bugs
 from rollout.jira.models import Bug, JiraSyncState
 from rollout.support.fix_live import recheck_bugs
 
@@ -163,15 +163,18 @@ def apply_issues(
     session: Session, issues: list[Mapping], settings: JiraSettings, *, now: datetime
 ) -> list[str]:
     """Upsert each issue (one older than the stored row is ignored) and recheck the tickets
-    linked to them; returns a problem line per issue that could not be read, which is
-    skipped rather than blocking the run."""
+    linked to them, in a few statements per page whatever its size; returns a problem line
+    per issue that could not be read, which is skipped rather than blocking the run."""
     problems, records = [], []
     for issue in issues:
         try:
             records.append(to_record(issue, settings))
         except MappingError as exc:
             problems.append(str(exc))
-    recheck_bugs(session, upsert_bugs(session, records, now=now), now=now)
+    # Every bug stored before is re-checked, changed or not, as one at a time did; a bug new
+    # on this page has no ticket yet.
+    stored_before = upsert_bugs(session, records, now=now)
+    recheck_bugs(session, bugs_with_tickets(session, stored_before), now=now)
     return problems
 
 

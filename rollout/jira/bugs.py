@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.util import identity_key
 
 from rollout.customers import Customer, Environment
 from rollout.errors import Invalid, NotFound
@@ -20,6 +22,8 @@ from rollout.jira.models import Bug, Priority, Severity, StatusCategory
 from rollout.releases.deployments import environments_with_fix
 from rollout.releases.models import Deployment, DeploymentStatus, Hotfix, Release, ReleaseItem
 from rollout.support.models import Ticket, TicketBug
+
+BUG = Bug.__table__
 
 
 @dataclass(frozen=True)
@@ -39,39 +43,9 @@ class BugRecord:
     updated_at: datetime  # Jira's `updated`, timezone-aware
 
 
-def upsert_bug(session: Session, record: BugRecord, *, now: datetime) -> Bug:
-    """Create or update the bug from `record`, unless the row already holds a newer update.
-
-    An equal `updated` with the same content writes nothing (idempotent). A deleted bug
-    comes back only when the record is strictly newer than its deletion.
-    """
-    existing = session.scalar(select(Bug).where(Bug.key == record.key))
-    bug = _apply(session, existing, record, now)
-    session.flush()
-    return bug
-
-
-def upsert_bugs(session: Session, records: Iterable[BugRecord], *, now: datetime) -> list[Bug]:
-    """upsert_bug for many records at once: one query for the rows there, one flush."""
-    records = list(records)
-    known = bugs_by_keys(session, (r.key for r in records))
-    bugs = []
-    for record in records:
-        bug = known[record.key] = _apply(session, known.get(record.key), record, now)
-        bugs.append(bug)
-    session.flush()
-    return bugs
-
-
-def _apply(session: Session, bug: Bug | None, record: BugRecord, now: datetime) -> Bug:
-    if bug is None:
-        bug = Bug(key=record.key, jira_updated_at=record.updated_at, synced_at=now)
-        session.add(bug)
-    elif record.updated_at < bug.jira_updated_at or (
-        bug.deleted_at is not None and record.updated_at <= bug.jira_updated_at
-    ):
-        return bug
-    content = {
+def content_of(record: BugRecord) -> dict[str, Any]:
+    """The columns `record` sets; a row already holding them all needs no write."""
+    return {
         "project": record.project,
         "summary": record.summary,
         "status": record.status,
@@ -84,12 +58,87 @@ def _apply(session: Session, bug: Bug | None, record: BugRecord, now: datetime) 
         "jira_updated_at": record.updated_at,
         "deleted_at": None,
     }
-    if bug.id is not None and all(getattr(bug, k) == v for k, v in content.items()):
-        return bug  # the same update again: nothing to write
-    for name, value in content.items():
-        setattr(bug, name, value)
-    bug.synced_at = now
+
+
+def supersedes(record: BugRecord, updated_at: datetime, deleted_at: datetime | None) -> bool:
+    """Whether `record` may overwrite a row holding Jira's update of `updated_at`: never an
+    older update, and a deleted bug only a strictly newer one."""
+    if deleted_at is not None:
+        return record.updated_at > updated_at
+    return record.updated_at >= updated_at
+
+
+def upsert_bug(session: Session, record: BugRecord, *, now: datetime) -> Bug:
+    """Create or update the bug from `record`, unless the row already holds a newer update.
+
+    An equal `updated` with the same content writes nothing (idempotent). A deleted bug
+    comes back only when the record is strictly newer than its deletion.
+    """
+    bug = session.scalar(select(Bug).where(Bug.key == record.key))
+    if bug is None:
+        bug = Bug(key=record.key, synced_at=now, **content_of(record))
+        session.add(bug)
+    elif supersedes(record, bug.jira_updated_at, bug.deleted_at):
+        content = content_of(record)
+        if any(getattr(bug, name) != value for name, value in content.items()):
+            for name, value in content.items():
+                setattr(bug, name, value)
+            bug.synced_at = now
+    session.flush()
     return bug
+
+
+def upsert_bugs(session: Session, records: list[BugRecord], *, now: datetime) -> list[int]:
+    """upsert_bug for each record in turn, in at most three statements whatever their number
+    (read the rows there, insert the new ones, update the changed ones); returns the ids of
+    the bugs stored before, the only ones a ticket can link to."""
+    if not records:
+        return []
+    keys = sorted({record.key for record in records})
+    # Plain rows, not objects: the ORM's bookkeeping per object cost more than the SQL.
+    rows = {
+        row.key: row._asdict() for row in session.execute(select(BUG).where(BUG.c.key.in_(keys)))
+    }
+    known_ids = [row["id"] for row in rows.values()]
+    created: dict[str, None] = {}  # keys, in the order the records came
+    changed: dict[str, None] = {}
+    for record in records:
+        row = rows.get(record.key)
+        if row is None:
+            rows[record.key] = {"key": record.key, "synced_at": now} | content_of(record)
+            created[record.key] = None
+        elif supersedes(record, row["jira_updated_at"], row["deleted_at"]):
+            content = content_of(record)
+            if any(row[name] != value for name, value in content.items()):
+                rows[record.key] = row | content | {"synced_at": now}
+                if record.key not in created:
+                    changed[record.key] = None
+    if created:
+        session.execute(insert(BUG), [rows[key] for key in created])
+    if changed:
+        session.execute(
+            update(BUG).where(BUG.c.id == bindparam("row_id")),
+            [_as_update(rows[key]) for key in changed],
+        )
+        for key in changed:
+            # A bug this session loaded before would still show what it held.
+            if (bug := session.identity_map.get(identity_key(Bug, rows[key]["id"]))) is not None:
+                session.expire(bug)
+    return known_ids
+
+
+def _as_update(row: dict[str, Any]) -> dict[str, Any]:
+    values = {name: value for name, value in row.items() if name not in ("id", "key")}
+    return {"row_id": row["id"]} | values
+
+
+def bugs_with_tickets(session: Session, ids: Iterable[int]) -> list[Bug]:
+    """The bugs among `ids` that help-desk tickets link to."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return []
+    linked = select(TicketBug.id).where(TicketBug.bug_id == Bug.id).exists()
+    return list(session.scalars(select(Bug).where(Bug.id.in_(wanted), linked).order_by(Bug.id)))
 
 
 def delete_bug(session: Session, key: str, *, updated_at: datetime, now: datetime) -> Bug:
@@ -230,11 +279,3 @@ def ticket_links(session: Session, bug: Bug) -> list[TicketBug]:
             .order_by(TicketBug.linked_at, TicketBug.id)
         )
     )
-
-
-def bugs_by_keys(session: Session, keys: Iterable[str]) -> dict[str, Bug]:
-    """The known bugs among `keys`, by key."""
-    wanted = sorted(set(keys))
-    if not wanted:
-        return {}
-    return {b.key: b for b in session.scalars(select(Bug).where(Bug.key.in_(wanted)))}

@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from jira_sync.client import JiraClient, JiraError
-from jira_sync.sync import run_sync, sync_issue, sync_project
+from jira_sync.config import JiraSettings
+from jira_sync.sync import apply_issues, run_sync, sync_issue, sync_project, to_record
 from rollout import releases
 from rollout.errors import NotFound
-from rollout.jira.bugs import BugRecord, get_bug, upsert_bug
+from rollout.jira.bugs import BugRecord, delete_bug, get_bug, upsert_bug
 from rollout.jira.models import Bug, JiraSyncState, Severity, StatusCategory
 from rollout.notifications import Notification
+from rollout.support.fix_live import recheck_bugs
+from rollout.support.models import TicketBug
 from rollout.support.tickets import create_ticket, get_ticket, link_bug
 from rollout.support.triage import triage
 from tests.conftest import NOW
 from tests.factories import make_customer, make_policy, make_region
-from tests.jira_stub import make_issue
+from tests.jira_stub import JiraStub, make_issue, running
 from tests.jira_sync.conftest import settings_for
 
 
@@ -37,6 +41,21 @@ def sync(session_factory, client, *, now=NOW, **kwargs):
 
 def bug_count(session) -> int:
     return session.scalar(select(func.count(Bug.id)))
+
+
+@contextmanager
+def statements(connection):
+    """The SQL statements sent on `connection` inside the block."""
+    sent: list[str] = []
+
+    def count(_conn, _cursor, sql, *_):
+        sent.append(sql)
+
+    event.listen(connection, "before_cursor_execute", count)
+    try:
+        yield sent
+    finally:
+        event.remove(connection, "before_cursor_execute", count)
 
 
 def searches(stub) -> list[dict]:
@@ -332,3 +351,109 @@ def test_a_synced_fix_version_naming_a_release_already_live_closes_the_ticket_on
     sync(session_factory, client, now=fixed_at + timedelta(minutes=10), full=True)
     session.expire_all()
     assert list(session.scalars(told)) == ["dana@acme.example"]
+
+
+# ---- a page in a few statements, storing what one issue at a time stored -------------------
+
+PAGE_SETTINGS = JiraSettings(severity_field="customfield_10050", note_field="customfield_10051")
+BEFORE = NOW - timedelta(hours=1)
+
+
+def store(session, *stored: dict) -> None:
+    for issue in stored:
+        upsert_bug(session, to_record(issue, PAGE_SETTINGS), now=BEFORE)
+
+
+def mixed_page(session) -> list[dict]:
+    """A page against stored bugs: new, changed, unchanged, older than the row, a tombstone
+    met with its own time and with a newer one, keys met twice; acme's ticket waits on ED-1
+    (made live by the page) and on ED-2 (unchanged, its link's fix_live_at lost)."""
+    old = NOW - timedelta(days=1)
+    store(
+        session,
+        make_issue("ED-1", old),
+        make_issue("ED-2", old, fix_versions=("2026.12",)),
+        make_issue("ED-3", NOW, summary="Newer than the page"),
+        make_issue("ED-4", old),
+        make_issue("ED-5", old),
+        make_issue("ED-6", old, summary="Before"),
+        make_issue("ED-10", old),
+    )
+    delete_bug(session, "ED-4", updated_at=old, now=BEFORE)
+    delete_bug(session, "ED-5", updated_at=old, now=BEFORE)
+    ticket_waiting_on_ed_1(session)
+    link_bug(session, "ZD-1", "ED-2", lookup=None, actor="agent", now=NOW)
+    session.scalars(select(TicketBug).join(Bug).where(Bug.key == "ED-2")).one().fix_live_at = None
+    session.commit()
+    fixed = LIVE_AT + timedelta(days=1)
+    return [
+        make_issue("ED-1", fixed, status="Done", category="done", fix_versions=("2026.12",)),
+        make_issue("ED-2", old, fix_versions=("2026.12",)),
+        make_issue("ED-3", old, summary="Older than the row"),
+        make_issue("ED-4", old, summary="Deleted at this very update"),
+        make_issue("ED-5", NOW, summary="Restored"),
+        make_issue("ED-6", old, summary="Same time, new text"),
+        make_issue("ED-7", NOW, priority="High", severity="Local", note="Workaround: retry"),
+        make_issue("ED-9", old, summary="First seen"),
+        make_issue("ED-9", NOW, summary="Then changed"),
+        make_issue("ED-10", NOW, summary="Changed"),
+        make_issue("ED-10", old, summary="Then an older one"),
+        make_issue("ED-8", NOW),
+    ]
+
+
+def one_issue_at_a_time(session, issues: list[dict], *, now) -> None:
+    """The sync as it was: an ORM upsert per issue, then every bug of the page re-checked."""
+    bugs = [upsert_bug(session, to_record(issue, PAGE_SETTINGS), now=now) for issue in issues]
+    recheck_bugs(session, bugs, now=now)
+
+
+def what_is_stored(session) -> tuple:
+    session.expire_all()
+    columns = [c.key for c in Bug.__table__.columns if c.key != "id"]
+    bugs = sorted(tuple(getattr(b, c) for c in columns) for b in session.scalars(select(Bug)))
+    links = sorted(
+        (link.ticket.external_id, link.bug.key, link.fix_live_at)
+        for link in session.scalars(select(TicketBug))
+    )
+    told = sorted(session.execute(select(Notification.event, Notification.address)).all())
+    return bugs, links, told
+
+
+def test_a_page_applied_in_bulk_stores_and_tells_exactly_what_one_issue_at_a_time_did(session):
+    page = mixed_page(session)
+    applied_at = LIVE_AT + timedelta(days=2)
+    with session.begin_nested() as one_by_one:
+        one_issue_at_a_time(session, page, now=applied_at)
+        expected = what_is_stored(session)
+        one_by_one.rollback()
+    ed_1 = get_bug(session, "ED-1")  # loaded before the page: must not go stale
+    assert apply_issues(session, page, PAGE_SETTINGS, now=applied_at) == []
+    assert ed_1.fix_versions == ["2026.12"]
+    assert what_is_stored(session) == expected
+    bugs, links, told = expected
+    assert len(bugs) == 10 and [at for _, _, at in links] == [LIVE_AT, LIVE_AT]
+    assert told.count(("ticket.fix_live", "dana@acme.example")) == 2
+
+
+def test_syncing_a_page_of_100_issues_takes_a_few_statements_whatever_it_holds(
+    connect, session_factory, session, connection
+):
+    with running(JiraStub(deployment="Server", server_page_max=100)) as server:
+        server.add(*issues(60))
+        client = connect(server)
+        sync(session_factory, client)
+        ticket_waiting_on_ed_1(session)
+        server.add(*issues(100)[60:], *issues(30, summary="Changed"))
+        with statements(connection) as sent:
+            [outcome] = sync(session_factory, client, now=NOW + timedelta(minutes=5), full=True)
+    assert (outcome.issues, outcome.pages, outcome.error) == (100, 1, None)
+    # 40 new, 30 changed, 30 unchanged: one read, one INSERT and one UPDATE for them all;
+    # the rest is the run's bookkeeping and the re-check of ZD-1's link to ED-1.
+    writes = [
+        sql.split(" SET ")[0].split(" (")[0]
+        for sql in sent
+        if sql.startswith(("INSERT", "UPDATE bug"))
+    ]
+    assert writes == ["INSERT INTO bug", "UPDATE bug"]
+    assert len(sent) <= 12, "\n".join(sent)
