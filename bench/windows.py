@@ -78,8 +78,13 @@ class SqliteDatabases:
         self.template = folder / "template.db"
         engine = make_engine(f"sqlite:///{self.template}")
         migrate(engine)
-        with engine.connect() as connection:
-            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        # On the bare DBAPI connection: the engine opens every transaction with BEGIN
+        # IMMEDIATE, and SQLite refuses to checkpoint inside one ("table is locked").
+        connection = engine.raw_connection()
+        try:
+            connection.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            connection.close()
         engine.dispose()
 
     def fresh(self) -> str:
