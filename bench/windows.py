@@ -33,6 +33,7 @@ from time import perf_counter
 import sqlalchemy as sa
 from croniter import croniter
 
+from rollout import audit, events, handlers
 from rollout.customers import create_region
 from rollout.db import make_engine, make_session_factory
 from rollout.schema import migrate
@@ -328,6 +329,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=RESULTS, help="where to write JSON")
     args = parser.parse_args(argv)
     repeats = max(args.repeats, 1)
+    # As the app runs: planning's writes are audited (and events handled) from the first run.
+    audit.record_writes()
+    events.use_handlers(handlers.HANDLERS)
 
     baseline = Stats.of(time_croniter(repeats))
     results = {}

@@ -2,10 +2,11 @@
 before and after, written in the same transaction as the change (so a change refused or
 rolled back leaves no trace here).
 
-One listener records every flush, over the one table of audited models below: use cases
-never call it. Whoever opens a session says who is writing (`attribute`, or `info=` on the
-session factory through `author_info`): the web layer from the signed-in caller, the hooks,
-the worker and the CLI.
+One listener records every flush, over the one table of audited models below, and another
+the ORM bulk INSERTs of the models it marks `bulk_inserts` (planning's windows, written by the
+hundred): use cases never call it. Whoever opens a session says who is writing (`attribute`,
+or `info=` on the session factory through `author_info`): the web layer from the signed-in
+caller, the hooks, the worker and the CLI.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from enum import Enum, StrEnum
 from functools import cache, partial
 from typing import Any
 
-from sqlalchemy import JSON, Index, String, event, insert, inspect, or_, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import JSON, Index, Result, String, event, insert, inspect, or_, select
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
 
 from rollout.access import ApiToken, StaffUser
 from rollout.customers import Customer, Environment, Region
@@ -75,6 +76,9 @@ class Audited:
     secret: frozenset[str] = frozenset()
     noisy: frozenset[str] = frozenset()
     collections: Mapping[str, str] = field(default_factory=dict)
+    # Written by ORM bulk INSERTs that RETURN every column: each row gets its own entry,
+    # the one a flush would have written.
+    bulk_inserts: bool = False
 
 
 # Not audited, on purpose: the outbox and its delivery attempts (bookkeeping the worker
@@ -90,7 +94,7 @@ AUDITED: dict[type[Base], Audited] = {
     Customer: Audited("customer", "slug"),
     Environment: Audited("environment", "name"),
     MaintenancePolicy: Audited("policy", "title", noisy=frozenset({"planned_until"})),
-    Window: Audited("window", "title"),
+    Window: Audited("window", "title", bulk_inserts=True),
     Freeze: Audited("freeze", "title"),
     Release: Audited("release", "version"),
     ReleaseItem: Audited("release_item", "summary"),
@@ -141,6 +145,7 @@ def record_writes() -> None:
         return
     event.listen(Session, "before_flush", _start_flush)
     event.listen(Session, "after_flush", _write_entries)
+    event.listen(Session, "do_orm_execute", _bulk_inserted)
     for model in AUDITED:
         event.listen(model, "after_insert", _created)
         event.listen(model, "after_update", _changed)
@@ -155,18 +160,55 @@ def _start_flush(session: Session, _context, _instances) -> None:
 def _created(_mapper, _connection, row: Base) -> None:
     spec = AUDITED[type(row)]
     state = inspect(row)
-    changes = []
-    for key in _columns(type(row)):
-        if key in state.dict:
-            value = state.dict[key]
-            if key in spec.secret:
-                changes.append({"field": key, "secret": True})
-            elif value is not None:
-                changes.append({"field": key, "before": None, "after": _plain(value)})
+    changes = _created_changes(type(row), state.dict)
     for key, name in spec.collections.items():
         if members := [getattr(m, name) for m in state.dict.get(key, ())]:
             changes.append({"field": key, "before": [], "after": members})
     _pend(row, spec, Action.CREATED, changes)
+
+
+def _created_changes(model: type[Base], values: Mapping[str, Any]) -> list[dict]:
+    """Each column given a value, from nothing to it."""
+    secret = AUDITED[model].secret
+    changes = []
+    for key in _columns(model):
+        if key in values:
+            value = values[key]
+            if key in secret:
+                changes.append({"field": key, "secret": True})
+            elif value is not None:
+                changes.append({"field": key, "before": None, "after": _plain(value)})
+    return changes
+
+
+def _bulk_inserted(execution: ORMExecuteState) -> Result | None:
+    """The entries of the rows an ORM bulk INSERT of a `bulk_inserts` model wrote, read from
+    its RETURNING (every column, so the entries are the ones a flush would write)."""
+    mapper = execution.bind_mapper
+    if not execution.is_insert or mapper is None:
+        return None
+    spec = AUDITED.get(mapper.class_)
+    if spec is None or not spec.bulk_inserts:
+        return None
+    result = execution.invoke_statement().freeze()
+    rows = result().mappings().all()
+    wanted = {"id", *_columns(mapper.class_)}
+    if rows and not wanted <= rows[0].keys():
+        raise TypeError(f"a bulk INSERT of {spec.kind}s must RETURN every column to be audited")
+    _write(
+        execution.session,
+        [
+            {
+                "entity": spec.kind,
+                "entity_id": row["id"],
+                "label": str(row.get(spec.label) or "")[:200] if spec.label else "",
+                "action": Action.CREATED,
+                "changes": _created_changes(mapper.class_, row),
+            }
+            for row in sorted(rows, key=lambda row: row["id"])
+        ],
+    )
+    return result()
 
 
 def _changed(_mapper, _connection, row: Base) -> None:
@@ -237,14 +279,19 @@ def _pend(row: Base, spec: Audited, action: Action, changes: list[dict]) -> None
 
 def _write_entries(session: Session, _context) -> None:
     pending = session.info.pop(_PENDING, None)
-    if not pending:
+    if pending:
+        _write(session, pending)
+
+
+def _write(session: Session, entries: list[dict]) -> None:
+    if not entries:
         return
     author = session.info.get(AUTHOR) or Author(UNKNOWN_ACTOR)
     actor = author.actor() if callable(author.actor) else author.actor
     at = author.clock()
     stamp = {"at": at, "actor": actor[:200], "request_id": author.request_id}
     # The flush's own connection: the entries commit or roll back with the change.
-    session.connection().execute(insert(AuditEntry), [stamp | row for row in pending])
+    session.connection().execute(insert(AuditEntry), [stamp | row for row in entries])
 
 
 def _plain(value: Any) -> Any:

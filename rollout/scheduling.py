@@ -12,8 +12,10 @@ Each cron occurrence gives exactly one window, never two, never on another day.
 
 from __future__ import annotations
 
+import calendar
 import difflib
 import functools
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -151,9 +153,10 @@ def occurrences(
     first_wall = after.astimezone(zone).replace(tzinfo=None) - timedelta(days=1)
     if active_from is not None:
         first_wall = max(first_wall, datetime.combine(active_from, time.min) - timedelta(minutes=1))
-    iterator = croniter(cron, first_wall, day_or=False)
-    for _ in range(_MAX_OCCURRENCES):
-        wall = iterator.get_next(datetime)
+    # A zone's offset never moves by two days: no wall time past this starts before `until`.
+    last_wall = until.astimezone(zone).replace(tzinfo=None) + timedelta(days=2)
+    walls = wall_times(cron, after=first_wall, until=last_wall)
+    for wall in itertools.islice(walls, _MAX_OCCURRENCES):
         if active_until is not None and wall.date() > active_until:
             return
         span = span_for(wall, duration, zone)
@@ -161,3 +164,107 @@ def occurrences(
             return
         if span.start >= after and (active_from is None or wall.date() >= active_from):
             yield Occurrence(wall, span)
+
+
+def wall_times(cron: str, *, after: datetime, until: datetime) -> Iterator[datetime]:
+    """The naive wall times in (after, until] at which `cron` fires, in order: croniter's own
+    firings (day-of-month and day-of-week ANDed), read off the calendar a month at a time.
+
+    croniter works out each firing field by field, which costs as much per firing as all of
+    planning's own work; a rule that fires at one time of day needs only its days, and the
+    days of a month follow from the month's length and first weekday. A rule this reading
+    does not cover (the W nearest-weekday syntax, say) is walked by croniter itself."""
+    rule = _day_rule(cron)
+    if rule is None:
+        iterator = croniter(cron, after, day_or=False)
+        while (wall := iterator.get_next(datetime)) <= until:
+            yield wall
+        return
+    year, month = after.year, after.month
+    while (year, month) <= (until.year, until.month):
+        if rule.months is None or month in rule.months:
+            for day in rule.days_of(year, month):
+                wall = datetime(year, month, day, rule.hour, rule.minute)
+                if wall > until:
+                    return
+                if wall > after:
+                    yield wall
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+@dataclass(frozen=True)
+class _DayRule:
+    """A once-a-day cron rule as croniter expands it: None means any."""
+
+    minute: int
+    hour: int
+    months: frozenset[int] | None
+    month_days: frozenset[int] | None
+    last_month_day: bool  # "L": the month's last day, besides `month_days`
+    weekdays: frozenset[int] | None  # cron numbering: 0 is Sunday
+    nth_weekdays: dict[int, frozenset[int | str]]  # weekday -> which ones ("l": the last)
+
+    def days_of(self, year: int, month: int) -> list[int]:
+        """The days of `month` the rule fires on, in order."""
+        monday_first, length = calendar.monthrange(year, month)
+        # Day d's cron weekday: calendar numbers Monday 0, cron Sunday 0.
+        days = range(1, length + 1)
+        if self.month_days is not None:
+            days = [
+                d for d in days if d in self.month_days or (self.last_month_day and d == length)
+            ]
+        if self.nth_weekdays:
+            chosen = set()
+            for weekday, nths in self.nth_weekdays.items():
+                those = range(1 + (weekday - monday_first - 1) % 7, length + 1, 7)
+                for nth in nths:
+                    if nth == "l":
+                        chosen.add(those[-1])
+                    elif nth <= len(those):
+                        chosen.add(those[nth - 1])
+            return [d for d in days if d in chosen]
+        if self.weekdays is not None:
+            return [d for d in days if (monday_first + d) % 7 in self.weekdays]
+        return list(days)
+
+
+@functools.lru_cache(maxsize=1024)
+def _day_rule(cron: str) -> _DayRule | None:
+    """`cron`'s days as croniter parses them, or None for syntax the calendar reading lacks."""
+    parsed = croniter(cron, datetime(2000, 1, 1), day_or=False)
+    minutes, hours, month_days, months, weekdays = parsed.expanded
+    nth = parsed.nth_weekday_of_month
+    if parsed.nearest_weekday or len(parsed.expanded) != 5:
+        return None
+    if not (len(minutes) == len(hours) == 1 and _ints(minutes + hours)):
+        return None
+    if not (_any(months) or _ints(months)):
+        return None
+    if not (_any(month_days) or _ints([d for d in month_days if d != "l"])):
+        return None
+    if not (_any(weekdays) or _ints(weekdays)):
+        return None
+    if nth and not (
+        _ints(list(nth))
+        and all(n == "l" or isinstance(n, int) for ns in nth.values() for n in ns)
+        # croniter reads only the nth days then; plain weekdays beside them it refuses.
+        and set(weekdays) - {"*"} <= set(nth)
+    ):
+        return None
+    return _DayRule(
+        minute=minutes[0],
+        hour=hours[0],
+        months=None if _any(months) else frozenset(months),
+        month_days=None if _any(month_days) else frozenset(d for d in month_days if d != "l"),
+        last_month_day="l" in month_days,
+        weekdays=None if _any(weekdays) else frozenset(weekdays),
+        nth_weekdays={day: frozenset(nths) for day, nths in nth.items()},
+    )
+
+
+def _any(field: list) -> bool:
+    return field == ["*"]
+
+
+def _ints(values: list) -> bool:
+    return all(isinstance(v, int) and not isinstance(v, bool) for v in values)

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from croniter import croniter
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -23,6 +24,7 @@ from rollout.scheduling import (
     parse_zone,
     suggest_zones,
     validate_cron,
+    wall_times,
 )
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -636,3 +638,36 @@ def test_the_servers_own_zone_changes_no_window(server_far_east):
     assert [o.span.start for o in found] == [first, first + timedelta(days=1)]
     for occurrence in found:
         assert occurrence.span.start.utcoffset() == occurrence.span.end.utcoffset() == timedelta(0)
+
+
+# The calendar reading of a rule stands in for croniter's own walk: same firings, always.
+DAYS_OF_MONTH = ["*", "?", "1", "15", "29", "31", "L", "1-7", "8-14", "*/2", "1,L", "28-31"]
+MONTHS = ["*", "1", "2", "2,8", "*/3", "6-9", "jan", "dec"]
+WEEKDAYS = [
+    "*", "0", "6", "7", "1-5", "sat", "sun,sat", "*/2", "6#1", "6#2", "1#3", "5#5", "6#l",
+    "0#L", "1#1,5#3", "0-6#3",
+]  # fmt: skip
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    minute=st.integers(0, 59),
+    hour=st.integers(0, 23),
+    day=st.sampled_from(DAYS_OF_MONTH),
+    month=st.sampled_from(MONTHS),
+    weekday=st.sampled_from(WEEKDAYS),
+    after=st.datetimes(datetime(1999, 1, 1), datetime(2090, 1, 1)),
+)
+@example(minute=0, hour=9, day="1W", month="*", weekday="*", after=datetime(2026, 1, 1))
+def test_wall_times_are_exactly_croniters_firings(minute, hour, day, month, weekday, after):
+    cron = f"{minute} {hour} {day} {month} {weekday}"
+    try:
+        validate_cron(cron)
+    except Invalid:
+        return
+    until = after + timedelta(days=2 * 366)
+    walk = croniter(cron, after, day_or=False)
+    expected = []
+    while (wall := walk.get_next(datetime)) <= until:
+        expected.append(wall)
+    assert list(wall_times(cron, after=after, until=until)) == expected
