@@ -78,8 +78,13 @@ class SqliteDatabases:
         self.template = folder / "template.db"
         engine = make_engine(f"sqlite:///{self.template}")
         migrate(engine)
-        with engine.connect() as connection:
-            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        # Outside a transaction (the engine's connections BEGIN IMMEDIATE): SQLite refuses
+        # a checkpoint inside one.
+        connection = engine.raw_connection()
+        try:
+            connection.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            connection.close()
         engine.dispose()
 
     def fresh(self) -> str:
