@@ -79,7 +79,7 @@ def start_smtp() -> tuple[multiprocessing.Process, int, object]:
     counter, ready = context.Value("l", 0), context.Event()
     process = context.Process(target=_serve, args=(port, counter, ready), daemon=True)
     process.start()
-    check(ready.wait(30), "the SMTP server did not start")
+    check(ready.wait(120), "the SMTP server did not start")
     return process, port, counter
 
 
