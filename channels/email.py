@@ -4,6 +4,7 @@ and sends it over one reused connection, telling temporary from permanent refusa
 from __future__ import annotations
 
 import binascii
+import re
 import secrets
 import smtplib
 import ssl
@@ -219,6 +220,7 @@ def _skeleton(
     cut at them: before the recipient's headers, before the text, between text and HTML,
     after the HTML. Its MIME boundaries (`===...==`) cannot occur in any message's parts:
     quoted-printable writes `=` as `=3D`, and base64 has `=` only as its last padding."""
+    _refuse_line_breaks("Subject", subject)
     message = EmailMessage(policy=policy.SMTP)
     message["From"] = sender
     invitation = None if window is None else _invitation(public_url, sender, window)
@@ -258,7 +260,18 @@ def _header_line(name: str, value: str) -> bytes:
     line = f"{name}: {value}"
     if len(line) <= policy.SMTP.max_line_length and line.isascii() and line.isprintable():
         return line.encode() + b"\r\n"
+    _refuse_line_breaks(name, value)
     return policy.SMTP.fold_binary(*policy.SMTP.header_store_parse(name, value))
+
+
+# What str.splitlines breaks at. The package refuses a value it splits into lines, yet lets
+# one through that only ends in a break ("x\n", "\r").
+_LINE_BREAK = re.compile("[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+
+
+def _refuse_line_breaks(name: str, value: str) -> None:
+    if _LINE_BREAK.search(value):
+        raise ValueError(f"a {name} header may not hold a line break")
 
 
 def smtp_problem(settings: SmtpSettings) -> str | None:
