@@ -9,9 +9,13 @@ Without --postgres a throwaway server is started from the local binaries (tests/
 (b) the N announcement emails delivered to a local aiosmtpd server (in its own process) by
     `rollout worker` passes: one worker on SQLite, one and four on PostgreSQL (separate
     processes, FOR UPDATE SKIP LOCKED), each recording every outcome as it goes;
-(c) the baseline: a bare smtplib loop sending one such announcement, built once, N times
-    over one connection to the same server (the transport alone).
-Prints medians and messages/second with the ratio to (c); writes bench/results/notifications.json.
+(c) the floor: a bare smtplib loop sending one such announcement, built once, N times
+    over one connection to the same server (the transport alone), measured again just
+    before each delivery run, which is held against that one; and the same split over
+    four processes with a connection each, all at once: what the one aiosmtpd server (one
+    process, one core) can take, the ceiling for four workers.
+Prints medians and messages/second with the ratio to (c), and each worker's resident memory
+(RSS) before and after its share; writes bench/results/notifications.json.
 """
 
 from __future__ import annotations
@@ -79,7 +83,7 @@ def start_smtp() -> tuple[multiprocessing.Process, int, object]:
     counter, ready = context.Value("l", 0), context.Event()
     process = context.Process(target=_serve, args=(port, counter, ready), daemon=True)
     process.start()
-    check(ready.wait(30), "the SMTP server did not start")
+    check(ready.wait(120), "the SMTP server did not start")
     return process, port, counter
 
 
@@ -174,7 +178,14 @@ def reset(url: str) -> None:
 # --- delivery --------------------------------------------------------------------------------
 
 
-def _work(url: str, port: int, name: str) -> None:
+def _rss_kib() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def _work(url: str, port: int, name: str, memory) -> None:
     from channels.email import SmtpSender
     from tests.notifications.conftest import smtp_settings
     from web.worker import Worker, run
@@ -189,20 +200,25 @@ def _work(url: str, port: int, name: str) -> None:
         name=name,
         batch=100,
     )
+    started = _rss_kib()
     try:
         run(worker, once=True)
     finally:
         worker.close()
         engine.dispose()
+    memory.put((started, _rss_kib()))
 
 
-def time_delivery(url: str, port: int, counter, workers: int, expected: int) -> float:
+def time_delivery(url: str, port: int, counter, workers: int, expected: int):
+    """Seconds to deliver every announcement, and each worker's RSS (KiB) at start and end."""
     reset(url)
     with counter.get_lock():
         counter.value = 0
     context = multiprocessing.get_context("fork")
+    memory = context.Queue()
     processes = [
-        context.Process(target=_work, args=(url, port, f"bench-{n}")) for n in range(workers)
+        context.Process(target=_work, args=(url, port, f"bench-{n}", memory))
+        for n in range(workers)
     ]
     started = perf_counter()
     for process in processes:
@@ -211,6 +227,7 @@ def time_delivery(url: str, port: int, counter, workers: int, expected: int) -> 
         process.join()
     elapsed = perf_counter() - started
     check(all(p.exitcode == 0 for p in processes), "a worker failed")
+    rss = [memory.get(timeout=10) for _ in processes]
     check(counter.value == expected, f"{counter.value} messages received, not {expected}")
     engine = make_engine(url)
     with engine.connect() as connection:
@@ -219,7 +236,7 @@ def time_delivery(url: str, port: int, counter, workers: int, expected: int) -> 
         )
     engine.dispose()
     check(delivered == expected, f"{delivered} delivered, not {expected}")
-    return elapsed
+    return elapsed, rss
 
 
 def sample_message(url: str, port: int) -> bytes:
@@ -254,6 +271,30 @@ def time_bare_smtplib(port: int, counter, count: int, message: bytes) -> float:
     return elapsed
 
 
+def _send_bare(port: int, count: int, message: bytes) -> None:
+    with smtplib.SMTP("127.0.0.1", port) as connection:
+        for _ in range(count):
+            connection.sendmail("maintenance@rollout.bench", ["contact@c0.bench"], message)
+
+
+def time_bare_parallel(port: int, counter, count: int, message: bytes, connections: int):
+    """The same `count` sends split over `connections` processes sending at once: how many
+    messages a second the one server process takes at most."""
+    with counter.get_lock():
+        counter.value = 0
+    context = multiprocessing.get_context("fork")
+    shares = [count // connections + (n < count % connections) for n in range(connections)]
+    processes = [context.Process(target=_send_bare, args=(port, n, message)) for n in shares]
+    started = perf_counter()
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join()
+    elapsed = perf_counter() - started
+    check(counter.value == count, "the parallel bare loops lost messages")
+    return elapsed
+
+
 # --- running and reporting -------------------------------------------------------------------
 
 
@@ -271,9 +312,22 @@ def run_database(databases, contacts: int, repeats: int, port: int, counter, wor
             "message_bytes": len(message),
             "bare_smtplib_s": statistics.median(bare),
         }
+        if max(workers) > 1:
+            parallel = [
+                time_bare_parallel(port, counter, contacts, message, max(workers))
+                for _ in range(repeats)
+            ]
+            result[f"bare_smtplib_{max(workers)}_connections_s"] = statistics.median(parallel)
         for count in workers:
-            times = [time_delivery(url, port, counter, count, contacts) for _ in range(repeats)]
-            result[f"deliver_{count}_worker_s"] = statistics.median(times)
+            # The floor again just before each run: on a shared machine the load drifts.
+            floors, runs = [], []
+            for _ in range(repeats):
+                floors.append(time_bare_smtplib(port, counter, contacts, message))
+                runs.append(time_delivery(url, port, counter, count, contacts))
+            result[f"bare_beside_{count}_worker_s"] = statistics.median(floors)
+            result[f"deliver_{count}_worker_s"] = statistics.median(t for t, _ in runs)
+            # The first run's: a worker's RSS before its first message and after its last.
+            result[f"deliver_{count}_worker_rss_kib"] = runs[0][1]
         return result
     finally:
         databases.drop(url)
@@ -288,16 +342,33 @@ def report(results: dict, contacts: int, repeats: int) -> None:
             f"{result['announce_s'] * 1000:,.0f} ms"
         )
         print(
-            f"{'':>10}  (c) bare smtplib, one connection, the same "
+            f"{'':>10}  (c) floor: bare smtplib, one connection, the same "
             f"{result['message_bytes']:,}-byte message: {bare_rate:,.0f} msg/s"
         )
+        parallel = [k for k in result if k.startswith("bare_smtplib_") and "connections" in k]
+        for key in parallel:
+            rate = contacts / result[key]
+            print(
+                f"{'':>10}  (c) floor: bare smtplib, {key.split('_')[2]} connections at once "
+                f"(the server's ceiling): {rate:,.0f} msg/s = {rate / bare_rate:.2f} x one"
+            )
+        one = None
         for key, seconds in result.items():
-            if key.startswith("deliver_"):
+            if key.startswith("deliver_") and key.endswith("_worker_s"):
+                count = int(key.split("_")[1])
                 rate = contacts / seconds
-                print(
-                    f"{'':>10}  (b) {key.split('_')[1]} worker(s): {rate:,.0f} msg/s "
-                    f"= {rate / bare_rate:.2f} x (c)"
+                one = rate if count == 1 else one
+                beside = contacts / result[f"bare_beside_{count}_worker_s"]
+                line = f"{'':>10}  (b) {count} worker(s): {rate:,.0f} msg/s"
+                line += f" = {rate / beside:.2f} x (c) measured just before ({beside:,.0f})"
+                if count > 1 and one:
+                    ceiling = contacts / result[f"bare_smtplib_{count}_connections_s"]
+                    line += f", {rate / one:.2f} x one worker, {rate / ceiling:.2f} x the ceiling"
+                rss = result[key.removesuffix("_s") + "_rss_kib"]
+                line += "; RSS " + ", ".join(
+                    f"{a / 1024:.0f} -> {b / 1024:.0f} MiB" for a, b in rss
                 )
+                print(line)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -325,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
         results["postgresql"] = run_database(postgres, contacts, repeats, port, counter, [1, 4])
     report(results, contacts, repeats)
     for result in results.values():
-        for key in [k for k in result if k.endswith("_s") and k != "announce_s"]:
+        for key in [k for k in list(result) if k.endswith("_s") and k != "announce_s"]:
             result[key.removesuffix("_s") + "_msgs_per_s"] = contacts / result[key]
     document = {
         "contacts": contacts,

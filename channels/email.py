@@ -3,9 +3,13 @@ and sends it over one reused connection, telling temporary from permanent refusa
 
 from __future__ import annotations
 
+import binascii
+import re
+import secrets
 import smtplib
 import ssl
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage, MIMEPart
@@ -41,37 +45,50 @@ class SmtpSender:
         """The MIME message; header values never carry line breaks (EmailMessage refuses)."""
         message = EmailMessage(policy=policy.SMTP)
         message["From"] = self.settings.sender
-        message["To"] = formataddr((email.to_name, email.to_address))
-        message["Subject"] = email.subject
-        message["Date"] = format_datetime(datetime.now(UTC))
-        # The same on every retry: a receiver (or the reader) can tell a repeat.
-        message["Message-ID"] = f"<{email.message_id}@{self.domain}>"
-        message["List-Unsubscribe"] = f"<{email.unsubscribe_url}>"
-        # RFC 8058 allows one-click only with an https URI; over http the link still works.
-        if urlsplit(email.unsubscribe_url).scheme == "https":
-            message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-        message["Auto-Submitted"] = "auto-generated"
-        # Quoted-printable: 7-bit clean for any relay, and no encoding guesswork per message.
-        message.set_content(email.text, cte="quoted-printable")
-        message.add_alternative(email.html, subtype="html", cte="quoted-printable")
-        if email.calendar is not None:
-            message.make_mixed()
-            message.attach(
-                _invitation(self.public_url, self.settings.sender, _frozen(email.calendar))
-            )
-        # Last: building the parts moves Content-* headers into them.
-        message["Content-Language"] = email.locale
+        for name, value in self._recipient_headers(email):
+            message[name] = value
+        _fill(
+            message,
+            email.subject,
+            email.text,
+            email.html,
+            email.locale,
+            self._invitation(email),
+            one_click=_one_click(email.unsubscribe_url),
+        )
         return message
+
+    def message_bytes(self, email: Email) -> bytes:
+        """What compose gives, serialised, built from a skeleton shared by every email with
+        the same subject, language and window: only the recipient's headers and the two
+        text parts are made per message."""
+        head, middle, between, tail = _skeleton(
+            self.settings.sender,
+            email.subject,
+            email.locale,
+            _frozen(email.calendar) if email.calendar is not None else None,
+            self.public_url,
+            _one_click(email.unsubscribe_url),
+        )
+        headers = b"".join(_header_line(n, v) for n, v in self._recipient_headers(email))
+        return head + headers + middle + _qp(email.text) + between + _qp(email.html) + tail
 
     def send(self, email: Email) -> Outcome:
         """Deliver one email. Only a 5xx refusing the recipient or the message fails it for
         good; anything else (4xx, a dropped connection, our login or sender refused) is
         retried: the server's state and our settings can change, this message cannot."""
+        to = [email.to_address]
         try:
+            if (self.envelope_from + email.to_address).isascii():
+                data = self.message_bytes(email)
+                return self._deliver(lambda c: c.sendmail(self.envelope_from, to, data))
+            # An international address needs SMTPUTF8, which send_message negotiates.
             message = self.compose(email)
         except Exception as exc:  # the same content would fail the same way on every retry
             return Outcome(Result.FAILED, f"cannot build the message: {type(exc).__name__}: {exc}")
-        return self._deliver(message, email.to_address)
+        return self._deliver(
+            lambda c: c.send_message(message, from_addr=self.envelope_from, to_addrs=to)
+        )
 
     def send_text(self, *, to_name: str, to_address: str, subject: str, text: str) -> Outcome:
         """Deliver a plain-text message a person asked for (a sign-in link) at once: no
@@ -84,16 +101,32 @@ class SmtpSender:
         message["Message-ID"] = make_msgid(domain=self.domain)
         message["Auto-Submitted"] = "auto-generated"
         message.set_content(text, cte="quoted-printable")
-        return self._deliver(message, to_address)
+        return self._deliver(
+            lambda c: c.send_message(message, from_addr=self.envelope_from, to_addrs=[to_address])
+        )
 
-    def _deliver(self, message: EmailMessage, to_address: str) -> Outcome:
+    def _recipient_headers(self, email: Email) -> list[tuple[str, str]]:
+        return [
+            ("To", formataddr((email.to_name, email.to_address))),
+            ("Date", format_datetime(datetime.now(UTC))),
+            # The same on every retry: a receiver (or the reader) can tell a repeat.
+            ("Message-ID", f"<{email.message_id}@{self.domain}>"),
+            ("List-Unsubscribe", f"<{email.unsubscribe_url}>"),
+        ]
+
+    def _invitation(self, email: Email) -> MIMEPart | None:
+        if email.calendar is None:
+            return None
+        return _invitation(self.public_url, self.settings.sender, _frozen(email.calendar))
+
+    def _deliver(self, send: Callable[[smtplib.SMTP], object]) -> Outcome:
         try:
             connection = self._connect()
         except (smtplib.SMTPException, OSError) as exc:
             # Connecting, STARTTLS and AUTH are about the server and our credentials.
             return _unavailable(exc)
         try:
-            connection.send_message(message, from_addr=self.envelope_from, to_addrs=[to_address])
+            send(connection)
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()))
             return _refusal(code, text)
@@ -137,6 +170,108 @@ class SmtpSender:
             self._connection = _open(self.settings)
         self._used = time.monotonic()
         return self._connection
+
+
+def _fill(
+    message: EmailMessage,
+    subject: str,
+    text: str,
+    html: str,
+    locale: str,
+    invitation: MIMEPart | None,
+    *,
+    one_click: bool,
+) -> None:
+    """Everything but From and the recipient's headers."""
+    message["Subject"] = subject
+    if one_click:
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message["Auto-Submitted"] = "auto-generated"
+    # Quoted-printable: 7-bit clean for any relay, and no encoding guesswork per message.
+    message.set_content(text, cte="quoted-printable")
+    message.add_alternative(html, subtype="html", cte="quoted-printable")
+    if invitation is not None:
+        message.make_mixed()
+        message.attach(invitation)
+    # Last: building the parts moves Content-* headers into them.
+    message["Content-Language"] = locale
+
+
+def _one_click(unsubscribe_url: str) -> bool:
+    """RFC 8058 allows one-click only with an https URI; over http the link still works."""
+    return urlsplit(unsubscribe_url).scheme == "https"
+
+
+# Where each message's text and HTML go in a skeleton; random, so no subject can hold them.
+_TEXT_SLOT = f"text{secrets.token_hex(12)}".encode()
+_HTML_SLOT = f"html{secrets.token_hex(12)}".encode()
+
+
+@lru_cache(maxsize=256)
+def _skeleton(
+    sender: str,
+    subject: str,
+    locale: str,
+    window: tuple | None,
+    public_url: str,
+    one_click: bool,
+) -> tuple[bytes, bytes, bytes, bytes]:
+    """One email serialised by the `email` package with slots for what differs per message,
+    cut at them: before the recipient's headers, before the text, between text and HTML,
+    after the HTML. Its MIME boundaries (`===...==`) cannot occur in any message's parts:
+    quoted-printable writes `=` as `=3D`, and base64 has `=` only as its last padding."""
+    _refuse_line_breaks("Subject", subject)
+    message = EmailMessage(policy=policy.SMTP)
+    message["From"] = sender
+    invitation = None if window is None else _invitation(public_url, sender, window)
+    _fill(
+        message,
+        subject,
+        _TEXT_SLOT.decode(),
+        _HTML_SLOT.decode(),
+        locale,
+        invitation,
+        one_click=one_click,
+    )
+    data = message.as_bytes(policy=policy.SMTP)
+    from_end = data.index(b"\r\n") + 2
+    text_at, html_at = data.index(_TEXT_SLOT), data.index(_HTML_SLOT)
+    # Each slot was written as one line; _qp ends each part with its own line break.
+    text_end, html_end = text_at + len(_TEXT_SLOT) + 2, html_at + len(_HTML_SLOT) + 2
+    return (
+        data[:from_end],
+        data[from_end:text_at],
+        data[text_end:html_at],
+        data[html_end:],
+    )
+
+
+def _qp(text: str) -> bytes:
+    """`text` as the `email` package writes a quoted-printable UTF-8 part (lines split as
+    bytes.splitlines does, a line break at the end), in C rather than Python."""
+    body = b"\n".join(text.encode().splitlines()) + b"\n"
+    return binascii.b2a_qp(body, istext=True).replace(b"\n", b"\r\n")
+
+
+def _header_line(name: str, value: str) -> bytes:
+    """One header as the `email` package folds it; a short printable ASCII one as it is (the
+    package leaves those alone), anything else through the package, which refuses line
+    breaks and encodes what is not ASCII."""
+    line = f"{name}: {value}"
+    if len(line) <= policy.SMTP.max_line_length and line.isascii() and line.isprintable():
+        return line.encode() + b"\r\n"
+    _refuse_line_breaks(name, value)
+    return policy.SMTP.fold_binary(*policy.SMTP.header_store_parse(name, value))
+
+
+# What str.splitlines breaks at. The package refuses a value it splits into lines, yet lets
+# one through that only ends in a break ("x\n", "\r").
+_LINE_BREAK = re.compile("[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+
+
+def _refuse_line_breaks(name: str, value: str) -> None:
+    if _LINE_BREAK.search(value):
+        raise ValueError(f"a {name} header may not hold a line break")
 
 
 def smtp_problem(settings: SmtpSettings) -> str | None:

@@ -9,7 +9,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -104,19 +104,115 @@ def render_email(notification: Notification, *, base_url: str) -> Email:
     """The email for `notification` to its contact, in the contact's language and zone."""
     contact = notification.contact
     locale = contact.locale if contact.locale in LOCALES else "en"
+    token = contact.unsubscribe_token
+    shared = None
+    if _fits_in_place(contact.name) and _URL_TAIL.fullmatch(token):
+        shared = _render_shared(
+            notification.event,
+            json.dumps(notification.payload, sort_keys=True),
+            locale,
+            contact.timezone,
+            notification.customer.name,
+            base_url,
+        )
+    if shared is None:
+        rendered = _render(
+            notification.event,
+            notification.payload,
+            locale,
+            contact.timezone,
+            notification.customer.name,
+            contact.name,
+            unsubscribe_url(base_url, token),
+            base_url,
+        )
+    else:
+        # Only the name and the unsubscribe token differ between recipients of one notice.
+        rendered = tuple(p.replace(_NAME, contact.name).replace(_TOKEN, token) for p in shared)
+    subject, text, html = rendered
+    window = notification.payload.get("window")
+    attach = window is not None and notification.event not in ("window.started",)
+    return Email(
+        message_id=notification.message_id,
+        to_name=strip_controls(contact.name),
+        to_address=contact.email,
+        subject=subject,
+        text=text,
+        html=html,
+        locale=locale,
+        unsubscribe_url=unsubscribe_url(base_url, token),
+        calendar=window if attach else None,
+    )
+
+
+# Stand-ins for the recipient's name and unsubscribe token in a rendering shared by every
+# recipient of a notice; random per process, so no title or name can contain them.
+_NAME = f"n{secrets.token_hex(12)}n"
+_TOKEN = f"t{secrets.token_hex(12)}t"
+# What may follow `/unsubscribe/` and be swapped in after rendering: characters that neither
+# HTML escaping nor the link finder (_URL) treat differently from the stand-in's.
+_URL_TAIL = re.compile(r"[A-Za-z0-9._~+/=-]+")
+
+
+def _fits_in_place(name: str) -> bool:
+    """Whether `name` put in place of the stand-in reads exactly as rendering it would: one
+    line of printable text (no controls, no separator but the space: nothing strip_controls
+    or a line split touches) without edge spaces, that HTML escaping leaves alone, and
+    without `:`, so no address the link finder sees can begin inside it."""
+    return name.isprintable() and name == name.strip() and not _ESCAPED_OR_COLON.search(name)
+
+
+_ESCAPED_OR_COLON = re.compile("[&<>\"':]")
+
+
+@lru_cache(maxsize=256)
+def _render_shared(
+    event: str, payload: str, locale: str, zone: str, customer: str, base_url: str
+) -> tuple[str, str, str] | None:
+    """One notice rendered once per language, zone and customer with the stand-ins in place
+    of name and token; None if a stand-in landed where swapping it would not be exact (in
+    the subject, which is folded and cut, or inside a link the HTML makes of the text)."""
+    subject, text, html = _render(
+        event,
+        json.loads(payload),
+        locale,
+        zone,
+        customer,
+        _NAME,
+        unsubscribe_url(base_url, _TOKEN),
+        base_url,
+    )
+    if _NAME in subject or _TOKEN in subject:
+        return None
+    if any(_NAME in link[0] for link in _URL.finditer(text)):
+        return None
+    return subject, text, html
+
+
+def _render(
+    event: str,
+    payload: dict,
+    locale: str,
+    zone: str,
+    customer: str,
+    name: str,
+    unsubscribe: str,
+    base_url: str,
+) -> tuple[str, str, str]:
+    """Subject, text and HTML of one email."""
     context = {
-        "event": notification.event,
-        "p": notification.payload,
-        "name": contact.name,
-        "customer": notification.customer.name,
-        "zone": contact.timezone,
+        "event": event,
+        "p": payload,
+        "name": name,
+        "customer": customer,
+        "zone": zone,
         "base_url": base_url,
-        "unsubscribe_url": unsubscribe_url(base_url, contact.unsubscribe_token),
-        "when": lambda value: format_moment(value, contact.timezone, locale),
-        "span": lambda start, end: format_span(start, end, contact.timezone, locale),
+        "unsubscribe_url": unsubscribe,
+        "when": lambda value: format_moment(value, zone, locale),
+        "span": lambda start, end: format_span(start, end, zone, locale),
         "duration": lambda minutes: format_duration(minutes, locale),
     }
-    family = notification.event.split(".", 1)[0]
+    family = event.split(".", 1)[0]
     template = _text_templates(locale).get_template(f"{family}.txt")
     module = template.make_module({**context, "note": plain_note})
     # One line, whatever a title held: a header never carries a line break.
@@ -140,19 +236,7 @@ def render_email(notification: Notification, *, base_url: str) -> Email:
             footer=[_linked(line) for line in footer.strip().splitlines()],
         )
     )
-    window = notification.payload.get("window")
-    attach = window is not None and notification.event not in ("window.started",)
-    return Email(
-        message_id=notification.message_id,
-        to_name=strip_controls(contact.name),
-        to_address=contact.email,
-        subject=subject,
-        text=text,
-        html=html,
-        locale=locale,
-        unsubscribe_url=context["unsubscribe_url"],
-        calendar=window if attach else None,
-    )
+    return subject, text, html
 
 
 def render_webhook(notification: Notification, *, now: datetime) -> WebhookEvent:

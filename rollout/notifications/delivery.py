@@ -190,23 +190,77 @@ def release_claim(session: Session, token: str, *, now: datetime) -> int:
     return result.rowcount
 
 
-def record_outcome(
+@dataclass(frozen=True)
+class Attempt:
+    """One send and what came of it, waiting to be recorded."""
+
+    claimed: Claimed
+    outcome: Outcome
+    duration_ms: int = 0
+
+
+def record_outcomes(
     session: Session,
-    claimed: Claimed,
-    outcome: Outcome,
+    attempts: list[Attempt],
     *,
     worker: str,
     now: datetime,
     rng: random.Random,
-    duration_ms: int = 0,
+) -> list[NotificationStatus | None]:
+    """Apply what happened on each attempt, in a few statements (the delivered rows in one,
+    the attempt log in one insert), all at `now`; each one's status, or None where the claim
+    was lost meanwhile (another worker took the row after this one's lease ran out), and
+    then only the attempt is logged."""
+    delivered = [a.claimed for a in attempts if a.outcome.result == Result.DELIVERED]
+    kept = set()
+    for token in {c.token for c in delivered}:
+        ids = [c.id for c in delivered if c.token == token]
+        table = Notification.__table__
+        kept |= set(
+            session.scalars(
+                update(table)
+                .where(table.c.id.in_(ids), table.c.claim_token == token)
+                .values(
+                    status=NotificationStatus.DELIVERED,
+                    delivered_at=now,
+                    last_error=None,
+                    updated_at=now,
+                    claim_token=None,
+                    locked_until=None,
+                )
+                .returning(table.c.id)
+            )
+        )
+    statuses = [
+        (NotificationStatus.DELIVERED if a.claimed.id in kept else None)
+        if a.outcome.result == Result.DELIVERED
+        else _apply_outcome(session, a.claimed, a.outcome, now=now, rng=rng)
+        for a in attempts
+    ]
+    session.execute(
+        insert(DeliveryAttempt.__table__),
+        [
+            {
+                "notification_id": a.claimed.id,
+                "number": a.claimed.attempt,
+                "worker": worker[:100],
+                "outcome": a.outcome.result,
+                "code": a.outcome.code,
+                "detail": (a.outcome.detail or "")[:2000],
+                "at": now,
+                "duration_ms": a.duration_ms,
+            }
+            for a in attempts
+        ],
+    )
+    return statuses
+
+
+def _apply_outcome(
+    session: Session, claimed: Claimed, outcome: Outcome, *, now: datetime, rng: random.Random
 ) -> NotificationStatus | None:
-    """Apply what happened on one attempt; None if the claim was lost meanwhile (another
-    worker took the row after this one's lease ran out), in which case only the attempt
-    is logged."""
     values: dict = {"updated_at": now, "claim_token": None, "locked_until": None}
-    if outcome.result == Result.DELIVERED:
-        values |= {"status": NotificationStatus.DELIVERED, "delivered_at": now, "last_error": None}
-    elif outcome.result == Result.CANCELLED:
+    if outcome.result == Result.CANCELLED:
         values |= {"status": NotificationStatus.CANCELLED, "last_error": outcome.detail}
     elif outcome.result == Result.FAILED:
         values |= {"status": NotificationStatus.FAILED, "last_error": outcome.detail}
@@ -225,18 +279,6 @@ def record_outcome(
         .where(Notification.id == claimed.id, Notification.claim_token == claimed.token)
         .values(**values)
         .execution_options(synchronize_session=False)
-    )
-    session.execute(
-        insert(DeliveryAttempt.__table__).values(
-            notification_id=claimed.id,
-            number=claimed.attempt,
-            worker=worker[:100],
-            outcome=outcome.result,
-            code=outcome.code,
-            detail=(outcome.detail or "")[:2000],
-            at=now,
-            duration_ms=duration_ms,
-        )
     )
     if outcome.disable_endpoint:
         _disable_endpoint(session, claimed.id, outcome.detail, now)

@@ -1,4 +1,5 @@
-"""Workers over a real, committed database: one killed mid-batch loses nothing, and four on
+"""Workers over a real, committed database: one killed mid-batch loses nothing (its sent but
+unrecorded messages go out again, same ids), and four on
 PostgreSQL deliver one batch without any message going out twice."""
 
 from __future__ import annotations
@@ -146,8 +147,9 @@ def test_a_worker_killed_mid_batch_loses_nothing(fresh_database_url, tmp_path):
         received = inbox.message_ids()
     assert statuses(fresh_database_url) == {NotificationStatus.DELIVERED: 60}
     assert {f"<{i}@rollout.test>" for i in ids} == set(received)
-    # A repeat is only ever the message that was on the wire when the worker died.
-    assert len(received) - len(set(received)) <= 1
+    # A repeat (same message id) is only ever one the dead worker sent without having
+    # committed its outcome yet: at most its claimed batch.
+    assert len(received) - len(set(received)) <= 25
 
 
 def test_four_workers_on_postgresql_never_deliver_the_same_message_twice(fresh_postgres_url):
