@@ -59,22 +59,27 @@ BOUND = 3.0  # "at most logarithmic" for 100x the rows
 METRICS_TOKEN = "bench-metrics-token-0123456789"
 RESULTS = Path(__file__).parent / "results" / "scale.json"
 
-# (label, who asks, path): pages answer HTML, API lists JSON with "items".
+# (label, who asks, path, bound): pages answer HTML, API lists JSON with "items". An API list
+# is timed at a page size the demo fills too, and at its default page, which holds more rows
+# at 100x: that answer grows (bound None), and is shown for what a client without `limit` gets.
 PATHS = [
-    ("page /maintenance", "staff", "/maintenance"),
-    ("page /staff/calendar (list)", "staff", "/staff/calendar?view=list"),
-    ("page /staff/calendar (grid)", "staff", "/staff/calendar?view=grid"),
-    ("page /staff/calendar (timeline)", "staff", "/staff/calendar?view=timeline"),
-    ("page /staff/releases/<demo release>", "staff", "/staff/releases/{demo_release}"),
-    ("page /staff/releases/<largest release>", "staff", "/staff/releases/{big_release}"),
-    ("page /support?q=OPS-151", "staff", "/support?q=OPS-151"),
-    ("page /triage", "staff", "/triage"),
-    ("page /customer", "contact", "/customer"),
-    ("GET /api/v1/windows", "token", "/api/v1/windows"),
-    ("GET /api/v1/customers", "token", "/api/v1/customers"),
-    ("GET /api/v1/tickets", "token", "/api/v1/tickets"),
-    ("GET /api/v1/notifications", "token", "/api/v1/notifications"),
-    ("GET /metrics", "metrics", "/metrics"),
+    ("page /maintenance", "staff", "/maintenance", BOUND),
+    ("page /staff/calendar (list)", "staff", "/staff/calendar?view=list", BOUND),
+    ("page /staff/calendar (grid)", "staff", "/staff/calendar?view=grid", BOUND),
+    ("page /staff/calendar (timeline)", "staff", "/staff/calendar?view=timeline", BOUND),
+    ("page /staff/releases/<demo release>", "staff", "/staff/releases/{demo_release}", BOUND),
+    # 12 deployments at 1x, 3,000 at 100x, of which the page shows 100 per wave.
+    ("page /staff/releases/<largest release>", "staff", "/staff/releases/{big_release}", None),
+    ("page /support?q=OPS-151", "staff", "/support?q=OPS-151", BOUND),
+    ("page /triage", "staff", "/triage", BOUND),
+    ("page /customer", "contact", "/customer", BOUND),
+    ("GET /api/v1/windows?limit=25", "token", "/api/v1/windows?limit=25", BOUND),
+    ("GET /api/v1/windows (default page)", "token", "/api/v1/windows", None),
+    ("GET /api/v1/customers?limit=5", "token", "/api/v1/customers?limit=5", BOUND),
+    ("GET /api/v1/customers (default page)", "token", "/api/v1/customers", None),
+    ("GET /api/v1/tickets?limit=10", "token", "/api/v1/tickets?limit=10", BOUND),
+    ("GET /api/v1/notifications?limit=10", "token", "/api/v1/notifications?limit=10", BOUND),
+    ("GET /metrics", "metrics", "/metrics", BOUND),
 ]
 
 
@@ -126,7 +131,7 @@ def size_of(response) -> str:
 def measure(visitors: Visitors, names: dict, repeats: int) -> dict[str, dict]:
     """Median seconds per path (after two warm-up requests), and the answer's size."""
     measured = {}
-    for label, who, template in PATHS:
+    for label, who, template, bound in PATHS:
         path = template.format(**names)
         for _ in range(2):
             response = visitors.get(who, path)
@@ -139,6 +144,7 @@ def measure(visitors: Visitors, names: dict, repeats: int) -> dict[str, dict]:
             "path": path,
             "median_ms": statistics.median(samples) * 1000,
             "size": size_of(response) if who != "metrics" else f"{len(response.data)} B",
+            "bound": bound,
         }
         print(f"  {label}: {measured[label]['median_ms']:.1f} ms", file=sys.stderr)
     return measured
@@ -480,12 +486,14 @@ def report(small: dict, large: dict, counts: dict, server: str) -> dict:
     for label, one in small.items():
         hundred = large[label]
         ratio = hundred["median_ms"] / one["median_ms"]
-        mark = "" if ratio <= BOUND else "  OVER"
+        bound = one["bound"]
+        mark = "  OVER" if bound is not None and ratio > bound else ""
         if mark:
             failed.append(label)
         print(
             f"{label:42} {one['median_ms']:8.1f} {hundred['median_ms']:8.1f} {ratio:6.1f} "
-            f"{BOUND:6.1f}  {one['size']} -> {hundred['size']}{mark}"
+            f"{'grows' if bound is None else f'{bound:.1f}':>6}  "
+            f"{one['size']} -> {hundred['size']}{mark}"
         )
         document["results"][label] = {
             "path_1x": one["path"],
@@ -493,7 +501,7 @@ def report(small: dict, large: dict, counts: dict, server: str) -> dict:
             "median_ms_1x": round(one["median_ms"], 2),
             "median_ms_100x": round(hundred["median_ms"], 2),
             "ratio": round(ratio, 2),
-            "bound": BOUND,
+            "bound": bound,  # None: the answer itself grows
             "answer_1x": one["size"],
             "answer_100x": hundred["size"],
         }

@@ -152,26 +152,16 @@ def triage(session: Session, *, limit: int | None = None) -> list[TriageItem]:
         for b in session.scalars(select(Bug).where(Bug.deleted_at.is_(None), or_(*owed)))
         if not BugFacts.of(b).wont_fix
     ]
-    carriers = carriers_of(session, bugs, [])
-    items = []
-    for bug in bugs:
-        held = sorted(waiting.get(bug.id, []), key=lambda h: -TIER_WEIGHT[h.tier])
-        facts = BugFacts.of(bug)
-        carried = [
-            c.vehicle
-            for c in carriers
-            if c.status not in (ReleaseStatus.CANCELLED, HotfixStatus.CANCELLED)
-            and (c.carries(facts, 0) if c.vehicle.kind == "release" else bug.key in c.jira_keys)
-        ]
-        items.append(
-            TriageItem(
-                bug=bug,
-                score=score(bug.priority, bug.severity, held),
-                recommendation=recommend(bug.priority, bug.severity),
-                held_up=held,
-                carriers=carried,
-            )
+    items = [
+        TriageItem(
+            bug=bug,
+            score=score(bug.priority, bug.severity, held),
+            recommendation=recommend(bug.priority, bug.severity),
+            held_up=held,
         )
+        for bug in bugs
+        for held in [sorted(waiting.get(bug.id, []), key=lambda h: -TIER_WEIGHT[h.tier])]
+    ]
     items.sort(
         key=lambda i: (
             -i.score,
@@ -180,4 +170,17 @@ def triage(session: Session, *, limit: int | None = None) -> list[TriageItem]:
             i.bug.key,
         )
     )
-    return items[:limit] if limit is not None else items
+    shown = items[:limit] if limit is not None else items
+    # The carriers are read for the bugs shown alone: the rank never depends on them.
+    carriers = carriers_of(session, [i.bug for i in shown], [])
+    for item in shown:
+        facts = BugFacts.of(item.bug)
+        item.carriers = [
+            c.vehicle
+            for c in carriers
+            if c.status not in (ReleaseStatus.CANCELLED, HotfixStatus.CANCELLED)
+            and (
+                c.carries(facts, 0) if c.vehicle.kind == "release" else item.bug.key in c.jira_keys
+            )
+        ]
+    return shown

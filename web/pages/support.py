@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request, url_for
 
-from rollout.customers import list_customers
 from rollout.errors import DomainError
 from rollout.i18n import N_
 from rollout.support.fix_status.answers import look_up
 from rollout.support.triage import triage
 from web.database import db, now
 from web.errors import status_of
+from web.pages.forms import customer_menu
 from web.pages.signin import staff_page
 
 blueprint = Blueprint("support", __name__)
@@ -52,7 +52,7 @@ def lookup():
         query=query,
         lang=lang or "",
         customer=customer or "",
-        customers=list_customers(db()),
+        customers=customer_menu(db()),
         answers=answers,
         error=error,
         labels=STATE_LABELS,
