@@ -4,11 +4,12 @@
 
 Without --postgres a throwaway server is started from the local binaries (tests/pgserver.py).
 
-One database: the demo (rollout/demo.py, made with the use cases) is measured first; then
-bulk inserts (SQLAlchemy Core, executemany) grow it to 5,000 customers, 100 releases,
+Two databases: the demo (rollout/demo.py, made with the use cases), and a copy of it that
+bulk inserts (SQLAlchemy Core, executemany) grow to 5,000 customers, 100 releases,
 24 months of windows in 3 regions (a customer window each besides the regular ones), 300,000
 deployments, 100,000 tickets, 5,000 contacts and 30,000 notifications, and everything is
-measured again. Each request goes through Flask's test client, signed in as the page needs
+measured beside the demo, one request to each in turn so that both meet the same load on
+a busy machine. Each request goes through Flask's test client, signed in as the page needs
 (a release manager, Acme's admin contact, an admin token); `/metrics` is scraped with its
 token. A time may grow at most logarithmically with the data: a ratio of at most 3 for 100x
 the rows (BOUND). Each answer's size (rows listed, bytes of a page) is printed beside it, so
@@ -25,7 +26,8 @@ import random
 import statistics
 import sys
 import tempfile
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import version
 from pathlib import Path
@@ -83,26 +85,30 @@ PATHS = [
 ]
 
 
+def sign_in_everyone(session) -> tuple[dict[str, str], str]:
+    """Sessions for a release manager and Acme's admin contact, and an admin token."""
+    staff = access.create_user(
+        session,
+        email="bench@example.com",
+        name="Bench",
+        role="release_manager",
+        password="bench-password-1",
+        now=NOW,
+    )
+    contact = session.scalar(sa.select(Contact).where(Contact.email.like("maria%")))
+    _, token = access.create_token(session, name="bench", role="admin", now=NOW)
+    sids = {
+        "staff": access.start_session(session, user=staff, now=NOW),
+        "contact": access.start_session(session, contact=contact, now=NOW),
+    }
+    session.commit()
+    return sids, token
+
+
 class Visitors:
     """Test clients of one app, signed in as each reader the paths need."""
 
-    def __init__(self, app, session):
-        self.app = app
-        staff = access.create_user(
-            session,
-            email="bench@example.com",
-            name="Bench",
-            role="release_manager",
-            password="bench-password-1",
-            now=NOW,
-        )
-        contact = session.scalar(sa.select(Contact).where(Contact.email.like("maria%")))
-        _, token = access.create_token(session, name="bench", role="admin", now=NOW)
-        self.sids = {
-            "staff": access.start_session(session, user=staff, now=NOW),
-            "contact": access.start_session(session, contact=contact, now=NOW),
-        }
-        session.commit()
+    def __init__(self, app, sids: dict[str, str], token: str):
         self.headers = {
             "token": {"Authorization": f"Bearer {token}"},
             "metrics": {"Authorization": f"Bearer {METRICS_TOKEN}"},
@@ -110,9 +116,9 @@ class Visitors:
         self.clients = {}
         for who in ("staff", "contact", "token", "metrics"):
             client = app.test_client()
-            if who in self.sids:
+            if who in sids:
                 with client.session_transaction() as cookie:
-                    cookie["sid"] = self.sids[who]
+                    cookie["sid"] = sids[who]
             self.clients[who] = client
 
     def get(self, who: str, path: str):
@@ -128,25 +134,33 @@ def size_of(response) -> str:
     return f"{len(response.data) / 1024:.0f} KB"
 
 
-def measure(visitors: Visitors, names: dict, repeats: int) -> dict[str, dict]:
-    """Median seconds per path (after two warm-up requests), and the answer's size."""
+def measure(small: Visitors, large: Visitors, names: dict, repeats: int) -> dict[str, dict]:
+    """Median seconds per path at 1x and at 100x, one request to each in turn (so both meet
+    the same load), after two warm-up requests each; and each answer's size."""
     measured = {}
     for label, who, template, bound in PATHS:
-        path = template.format(**names)
-        for _ in range(2):
-            response = visitors.get(who, path)
-        samples = []
+        entry = {"bound": bound}
+        paths = {size: template.format(**names[size]) for size in ("1x", "100x")}
+        samples: dict[str, list[float]] = {"1x": [], "100x": []}
+        for size, visitors in (("1x", small), ("100x", large)):
+            for _ in range(2):
+                response = visitors.get(who, paths[size])
+            entry[f"size_{size}"] = (
+                size_of(response) if who != "metrics" else f"{len(response.data)} B"
+            )
         for _ in range(repeats):
-            started = perf_counter()
-            visitors.get(who, path)
-            samples.append(perf_counter() - started)
-        measured[label] = {
-            "path": path,
-            "median_ms": statistics.median(samples) * 1000,
-            "size": size_of(response) if who != "metrics" else f"{len(response.data)} B",
-            "bound": bound,
-        }
-        print(f"  {label}: {measured[label]['median_ms']:.1f} ms", file=sys.stderr)
+            for size, visitors in (("1x", small), ("100x", large)):
+                started = perf_counter()
+                visitors.get(who, paths[size])
+                samples[size].append(perf_counter() - started)
+        for size in samples:
+            entry[f"path_{size}"] = paths[size]
+            entry[f"median_ms_{size}"] = statistics.median(samples[size]) * 1000
+        measured[label] = entry
+        print(
+            f"  {label}: {entry['median_ms_1x']:.1f} / {entry['median_ms_100x']:.1f} ms",
+            file=sys.stderr,
+        )
     return measured
 
 
@@ -451,59 +465,84 @@ def _outbox(session, customers: list) -> None:
 # --- running and reporting ---------------------------------------------------------------------
 
 
-def run(url: str, repeats: int, folder: Path) -> tuple[dict, dict, dict]:
-    settings = dataclasses.replace(bench_settings(url), metrics_token=METRICS_TOKEN)
+def run(databases: PostgresDatabases, repeats: int, folder: Path, stack: ExitStack):
+    """The demo in one database, a copy of it grown to 100x in another, both measured."""
+    small_url = databases.fresh()
+    stack.callback(databases.drop, small_url)
+    with app_on(small_url, folder / "1x") as (app, sessions), sessions() as session:
+        started = perf_counter()
+        load_demo(session, now=NOW, context=app.extensions["rollout.context"])
+        session.commit()
+        print(f"demo loaded in {perf_counter() - started:.1f} s", file=sys.stderr)
+        sids, token = sign_in_everyone(session)
+        demo = session.scalar(sa.select(Release.version).where(Release.status == "rolling_out"))
+    large_url = sa.make_url(small_url).set(database=sa.make_url(small_url).database + "_100x")
+    with databases.admin.connect() as connection:
+        small_name, large_name = sa.make_url(small_url).database, large_url.database
+        connection.exec_driver_sql(f'CREATE DATABASE "{large_name}" TEMPLATE "{small_name}"')
+    large_url = large_url.render_as_string(hide_password=False)
+    stack.callback(databases.drop, large_url)
+    with app_on(large_url, folder / "100x") as (_, sessions), sessions() as session:
+        started = perf_counter()
+        counts = grow(session, random.Random(14))
+        print(f"grown to 100x in {perf_counter() - started:.0f} s: {counts}", file=sys.stderr)
+    names = {"1x": {"demo_release": demo, "big_release": demo}}
+    names["100x"] = {"demo_release": demo, "big_release": "bulk.099"}
+    with (
+        app_on(small_url, folder / "1x") as (small, _),
+        app_on(large_url, folder / "100x") as (
+            large,
+            _,
+        ),
+    ):
+        measured = measure(
+            Visitors(small, sids, token), Visitors(large, sids, token), names, repeats
+        )
+    return measured, counts
+
+
+@contextmanager
+def app_on(url: str, instance: Path) -> Iterator[tuple]:
+    """The app on the database at `url`, with its sessions; its engine closed after."""
     engine = make_engine(url)
     sessions = make_session_factory(engine)
-    app = create_app(
-        settings, session_factory=sessions, clock=lambda: NOW, instance_path=folder / "instance"
-    )
+    settings = dataclasses.replace(bench_settings(url), metrics_token=METRICS_TOKEN)
     try:
-        with sessions() as session:
-            started = perf_counter()
-            load_demo(session, now=NOW, context=app.extensions["rollout.context"])
-            session.commit()
-            print(f"demo loaded in {perf_counter() - started:.1f} s", file=sys.stderr)
-            visitors = Visitors(app, session)
-            demo = session.scalar(sa.select(Release.version).where(Release.status == "rolling_out"))
-            names = {"demo_release": demo, "big_release": demo}
-            small = measure(visitors, names, repeats)
-            started = perf_counter()
-            counts = grow(session, random.Random(14))
-            print(f"grown to 100x in {perf_counter() - started:.0f} s: {counts}", file=sys.stderr)
-        names["big_release"] = "bulk.099"
-        large = measure(visitors, names, repeats)
+        yield (
+            create_app(
+                settings, session_factory=sessions, clock=lambda: NOW, instance_path=instance
+            ),
+            sessions,
+        )
     finally:
         engine.dispose()
-    return small, large, counts
 
 
-def report(small: dict, large: dict, counts: dict, server: str) -> dict:
+def report(measured: dict, counts: dict, server: str) -> dict:
     print(f"PostgreSQL {server}; at 100x: " + ", ".join(f"{n} {t}" for t, n in counts.items()))
     print(f"{'':42} {'1x ms':>8} {'100x ms':>8} {'ratio':>6} {'bound':>6}  answer 1x -> 100x")
     document = {"generated_at": datetime.now(UTC).isoformat(timespec="seconds"), "results": {}}
     failed = []
-    for label, one in small.items():
-        hundred = large[label]
-        ratio = hundred["median_ms"] / one["median_ms"]
-        bound = one["bound"]
+    for label, entry in measured.items():
+        ratio = entry["median_ms_100x"] / entry["median_ms_1x"]
+        bound = entry["bound"]
         mark = "  OVER" if bound is not None and ratio > bound else ""
         if mark:
             failed.append(label)
         print(
-            f"{label:42} {one['median_ms']:8.1f} {hundred['median_ms']:8.1f} {ratio:6.1f} "
-            f"{'grows' if bound is None else f'{bound:.1f}':>6}  "
-            f"{one['size']} -> {hundred['size']}{mark}"
+            f"{label:42} {entry['median_ms_1x']:8.1f} {entry['median_ms_100x']:8.1f} "
+            f"{ratio:6.1f} {'grows' if bound is None else f'{bound:.1f}':>6}  "
+            f"{entry['size_1x']} -> {entry['size_100x']}{mark}"
         )
         document["results"][label] = {
-            "path_1x": one["path"],
-            "path_100x": hundred["path"],
-            "median_ms_1x": round(one["median_ms"], 2),
-            "median_ms_100x": round(hundred["median_ms"], 2),
+            "path_1x": entry["path_1x"],
+            "path_100x": entry["path_100x"],
+            "median_ms_1x": round(entry["median_ms_1x"], 2),
+            "median_ms_100x": round(entry["median_ms_100x"], 2),
             "ratio": round(ratio, 2),
             "bound": bound,  # None: the answer itself grows
-            "answer_1x": one["size"],
-            "answer_100x": hundred["size"],
+            "answer_1x": entry["size_1x"],
+            "answer_100x": entry["size_100x"],
         }
     print("over the bound: " + (", ".join(failed) or "none"))
     document["config"] = {"rows_at_100x": counts, "bound": BOUND, "now": NOW.isoformat()}
@@ -531,12 +570,11 @@ def main(argv: list[str] | None = None) -> int:
         url = args.postgres or stack.enter_context(throwaway_postgres())
         databases = PostgresDatabases(url)
         stack.callback(databases.close)
-        server = databases.admin.connect().exec_driver_sql("show server_version").scalar()
-        fresh = databases.fresh()
-        stack.callback(databases.drop, fresh)
+        with databases.admin.connect() as connection:
+            server = connection.exec_driver_sql("show server_version").scalar()
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="rollout-bench-")))
-        small, large, counts = run(fresh, max(args.repeats, 1), folder)
-    document = report(small, large, counts, server)
+        measured, counts = run(databases, max(args.repeats, 1), folder, stack)
+    document = report(measured, counts, server)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(document, indent=2) + "\n")
     print(f"wrote {args.output}")

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import pytest
 
+from rollout.jira.bugs import upsert_bug
+from tests.conftest import NOW
+from tests.support.test_fix_status_use_cases import bug_record
 from tests.web.test_api_pagination import add_customers
 from tests.web.test_pages import sign_in
 from tests.web.test_support_page import world  # noqa: F401 (a fixture)
 from web.pages.forms import CUSTOMER_MENU
+from web.pages.support import TRIAGE_SHOWN
 
 
 @pytest.fixture
@@ -47,3 +51,20 @@ def test_up_to_the_menu_the_filter_is_still_a_list(client, world):  # noqa: F811
     page = client.get("/staff/calendar").text
     assert '<select id="filter-customer" name="customer">' in page
     assert '<option value="initech">Initech</option>' in page
+
+
+def test_triage_shows_a_screen_of_bugs_and_pages_on_without_script(client, world):  # noqa: F811
+    for n in range(TRIAGE_SHOWN + 3):
+        upsert_bug(world, bug_record(f"MORE-{n}"), now=NOW)
+    world.commit()
+    sign_in(client, world, role="support_agent", email="agent@example.com")
+
+    first = client.get("/triage").text
+    second = client.get("/triage?page=2").text
+
+    assert first.count('<tr id="bug-') == TRIAGE_SHOWN
+    assert 'href="/triage?page=2" rel="next"' in first
+    rows = second.count('<tr id="bug-')
+    assert rows == 4  # OPS-1 and the bugs added, less the first page
+    assert 'rel="next"' not in second and 'href="/triage" rel="prev"' in second
+    assert client.get("/triage?page=x").text.count('<tr id="bug-') == TRIAGE_SHOWN

@@ -9,6 +9,7 @@ from rollout.errors import DomainError
 from rollout.i18n import N_
 from rollout.support.fix_status.answers import look_up
 from rollout.support.triage import triage
+from rollout.validation import is_whole_number
 from web.database import db, now
 from web.errors import status_of
 from web.pages.forms import customer_menu
@@ -31,7 +32,8 @@ VEHICLE_LABELS = {
     "next_window": "Next window",
     "later_release": "A later release",
 }
-TRIAGE_SHOWN = 200
+TRIAGE_SHOWN = 50  # a screen of bugs; "Next" pages on
+MAX_TRIAGE_PAGE = 10_000
 
 
 @blueprint.get("/support")
@@ -65,13 +67,18 @@ def lookup():
 @staff_page()
 def triage_page():
     """Bugs owed to customers, highest score first, with the recommended vehicle."""
-    items = triage(db(), limit=TRIAGE_SHOWN)
+    raw = request.args.get("page", "")
+    page = int(raw) if is_whole_number(raw) and 1 <= int(raw) <= MAX_TRIAGE_PAGE else 1
+    offset = (page - 1) * TRIAGE_SHOWN
+    items = triage(db(), limit=TRIAGE_SHOWN + 1, offset=offset)  # one more: is there a next?
     return render_template(
         "support/triage.html",
-        items=items,
+        items=items[:TRIAGE_SHOWN],
         vehicles=VEHICLE_LABELS,
         jira_url=_jira_url(),
-        shown=TRIAGE_SHOWN,
+        offset=offset,
+        page=page,
+        more=len(items) > TRIAGE_SHOWN,
     )
 
 
