@@ -45,6 +45,7 @@ bench: $(VENV)
 	$(BIN)/python -m bench.jira
 	$(BIN)/python -m bench.fix_status
 	$(BIN)/python -m bench.notifications
+	$(BIN)/python -m bench.scale
 
 # Mutation testing of the pure rules on SQLite (minutes per module; not part of `make test` or CI):
 # `make mutation` runs every module in scope, `make mutation MODULE=rollout/scheduling.py` one.

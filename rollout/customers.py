@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint, select
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
 
 from rollout.business_hours import BusinessHours, parse_hours
 from rollout.db import Base, UTCDateTime, conflict_on_duplicate
@@ -201,11 +201,27 @@ def get_customer(session: Session, slug: str, *, field: str = "customer") -> Cus
     return customer
 
 
-def list_customers(session: Session, *, region: str | None = None) -> list[Customer]:
-    """Customers by slug, optionally only one region's."""
-    query = select(Customer).order_by(Customer.slug)
+def list_customers(
+    session: Session,
+    *,
+    region: str | None = None,
+    after: int | None = None,
+    limit: int | None = None,
+) -> list[Customer]:
+    """Customers by slug, optionally only one region's; with `after` (a customer's id), those
+    whose slug comes after that customer's, at most `limit`."""
+    query = (
+        select(Customer)
+        .options(selectinload(Customer.environments))
+        .order_by(Customer.slug)
+        .limit(limit)
+    )
     if region is not None:
         query = query.where(Customer.region_id == get_region(session, region).id)
+    if after is not None:
+        query = query.where(
+            Customer.slug > select(Customer.slug).where(Customer.id == after).scalar_subquery()
+        )
     return list(session.scalars(query))
 
 

@@ -62,9 +62,10 @@ def take_readings(session: Session, *, now: datetime) -> Readings:
 
 def _outbox(session: Session) -> dict[tuple[str, str], int]:
     counts = {(str(c), str(s)): 0 for c in Channel for s in NotificationStatus}
+    # Grouped in the order of ix_notification_status_channel: read from the index alone.
     rows = session.execute(
         select(Notification.channel, Notification.status, func.count()).group_by(
-            Notification.channel, Notification.status
+            Notification.status, Notification.channel
         )
     )
     counts.update({(str(channel), str(status)): n for channel, status, n in rows})

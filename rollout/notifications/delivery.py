@@ -324,15 +324,19 @@ def list_notifications(
     *,
     status: str | None = None,
     customer_id: int | None = None,
+    before: int | None = None,
     limit: int = 100,
 ) -> list[Notification]:
-    """Notifications newest first, with their attempts; `failed` also lists the dead."""
+    """Notifications newest first, with their attempts, older than notification `before`;
+    `failed` also lists the dead."""
     query = select(Notification).options(selectinload(Notification.attempt_log))
     if status is not None:
         status = NotificationStatus(status)
         query = query.where(Notification.status.in_(_LISTED_AS.get(status, (status,))))
     if customer_id is not None:
         query = query.where(Notification.customer_id == customer_id)
+    if before is not None:
+        query = query.where(Notification.id < before)
     return list(session.scalars(query.order_by(Notification.id.desc()).limit(limit)))
 
 

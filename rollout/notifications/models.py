@@ -103,6 +103,9 @@ class Notification(Base):
     __table_args__ = (
         UniqueConstraint("dedupe_key", "recipient"),
         Index("ix_notification_status_next_attempt_at", "status", "next_attempt_at"),
+        # The outbox counted by status and channel (/metrics, the outbox list) from the index
+        # alone, never the rows and their payloads.
+        Index("ix_notification_status_channel", "status", "channel"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

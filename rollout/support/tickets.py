@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from rollout.customers import get_customer
 from rollout.db import conflict_on_duplicate, is_unique_violation, lock_row
@@ -119,6 +119,21 @@ def get_ticket(session: Session, external_id: str, *, field: str = "external_id"
     if ticket is None:
         raise NotFound(f"no ticket {external_id!r}", field=field)
     return ticket
+
+
+def list_tickets(
+    session: Session, *, customer_id: int | None = None, before: int | None = None, limit: int
+) -> list[Ticket]:
+    """Tickets newest first (by id) with their links, older than ticket `before`, at most
+    `limit`."""
+    query = (
+        select(Ticket).options(selectinload(Ticket.links)).order_by(Ticket.id.desc()).limit(limit)
+    )
+    if customer_id is not None:
+        query = query.where(Ticket.customer_id == customer_id)
+    if before is not None:
+        query = query.where(Ticket.id < before)
+    return list(session.scalars(query))
 
 
 def find_ticket(session: Session, external_id: str) -> Ticket | None:

@@ -28,7 +28,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from rollout.customers import Customer, Tier
@@ -91,9 +91,13 @@ def reach(held_up: list[HeldUp]) -> float:
 
 def score(priority: str | None, severity: str | None, held_up: list[HeldUp]) -> float:
     """How urgently the fix is owed: priority weight × reach × risk factor."""
+    return _score(priority, severity, reach(held_up))
+
+
+def _score(priority: str | None, severity: str | None, reached: float) -> float:
     weight = PRIORITY_WEIGHT[Priority(priority) if priority else Priority.MEDIUM]
     risk = RISK_FACTOR[Severity(severity) if severity else Severity.MODERATE]
-    return round(weight * reach(held_up) * risk, 2)
+    return round(weight * reached * risk, 2)
 
 
 @dataclass
@@ -129,33 +133,51 @@ class TriageItem:
         return self.bug.priority is None or self.bug.severity is None
 
 
-def triage(session: Session, *, limit: int | None = None) -> list[TriageItem]:
-    """Bugs still owed to someone, highest score first: open in Jira, or done there but
-    with tickets whose customer does not have the fix live yet; never Won't Fix or deleted."""
-    waiting: dict[int, list[HeldUp]] = defaultdict(list)
-    rows = session.execute(
-        select(
-            TicketBug.bug_id, Customer.tier, func.count(TicketBug.id), func.min(Ticket.sla_level)
+def triage(session: Session, *, limit: int | None = None, offset: int = 0) -> list[TriageItem]:
+    """Bugs still owed to someone, highest score first, `offset` of them skipped: open in
+    Jira, or done there but with tickets whose customer does not have the fix live yet;
+    never Won't Fix or deleted.
+
+    Every owed bug is ranked from per-bug sums the database adds up; the customers held up
+    and the carriers are read for the bugs shown alone. The reach from those sums is the
+    one `reach` adds up term by term (tier weight × (1 + ½ × further tickets) is a
+    multiple of ½, so both are exact), so the rank is the one every bug's list would give."""
+    waiting = _waiting().subquery()
+    weight = case({str(tier): w for tier, w in TIER_WEIGHT.items()}, value=waiting.c.tier, else_=0)
+    sums = {
+        bug_id: (0.5 * (int(weights) + int(weighted_tickets)), int(tickets))
+        for bug_id, weights, weighted_tickets, tickets in session.execute(
+            select(
+                waiting.c.bug_id,
+                func.sum(weight),
+                func.sum(weight * waiting.c.tickets),
+                func.sum(waiting.c.tickets),
+            ).group_by(waiting.c.bug_id)
         )
-        .join(Ticket, TicketBug.ticket_id == Ticket.id)
-        .join(Customer, Ticket.customer_id == Customer.id)
-        .where(TicketBug.fix_live_at.is_(None))
-        .group_by(TicketBug.bug_id, Customer.id, Customer.tier)
-    )
-    for bug_id, tier, tickets, worst in rows:
-        waiting[bug_id].append(HeldUp(str(tier), int(tickets), int(worst)))
-    owed = [Bug.status_category != StatusCategory.DONE]
-    if waiting:
-        owed.append(Bug.id.in_(sorted(waiting)))
+    }
+    owed = or_(Bug.status_category != StatusCategory.DONE, Bug.id.in_(select(waiting.c.bug_id)))
     bugs = [
         b
-        for b in session.scalars(select(Bug).where(Bug.deleted_at.is_(None), or_(*owed)))
+        for b in session.scalars(select(Bug).where(Bug.deleted_at.is_(None), owed))
         if not BugFacts.of(b).wont_fix
     ]
-    carriers = carriers_of(session, bugs, [])
+
+    def rank(bug: Bug) -> tuple:
+        reached, tickets = sums.get(bug.id, (0.0, 0))
+        scored = _score(bug.priority, bug.severity, reached)
+        return (-scored, -PRIORITY_WEIGHT.get(bug.priority, 2), -tickets, bug.key)
+
+    bugs.sort(key=rank)
+    shown = bugs[offset : offset + limit if limit is not None else None]
+    held: dict[int, list[HeldUp]] = defaultdict(list)
+    if shown:
+        only = _waiting().where(TicketBug.bug_id.in_([b.id for b in shown]))
+        for bug_id, tier, tickets, worst in session.execute(only):
+            held[bug_id].append(HeldUp(str(tier), int(tickets), int(worst)))
     items = []
-    for bug in bugs:
-        held = sorted(waiting.get(bug.id, []), key=lambda h: -TIER_WEIGHT[h.tier])
+    carriers = carriers_of(session, shown, [])
+    for bug in shown:
+        held_up = sorted(held.get(bug.id, []), key=lambda h: -TIER_WEIGHT[h.tier])
         facts = BugFacts.of(bug)
         carried = [
             c.vehicle
@@ -166,18 +188,26 @@ def triage(session: Session, *, limit: int | None = None) -> list[TriageItem]:
         items.append(
             TriageItem(
                 bug=bug,
-                score=score(bug.priority, bug.severity, held),
+                score=score(bug.priority, bug.severity, held_up),
                 recommendation=recommend(bug.priority, bug.severity),
-                held_up=held,
+                held_up=held_up,
                 carriers=carried,
             )
         )
-    items.sort(
-        key=lambda i: (
-            -i.score,
-            -PRIORITY_WEIGHT.get(i.bug.priority, 2),
-            -i.tickets,
-            i.bug.key,
+    return items
+
+
+def _waiting():
+    """Per bug and customer still waiting for its fix: the tier, tickets and worst SLA."""
+    return (
+        select(
+            TicketBug.bug_id.label("bug_id"),
+            Customer.tier.label("tier"),
+            func.count(TicketBug.id).label("tickets"),
+            func.min(Ticket.sla_level).label("worst"),
         )
+        .join(Ticket, TicketBug.ticket_id == Ticket.id)
+        .join(Customer, Ticket.customer_id == Customer.id)
+        .where(TicketBug.fix_live_at.is_(None))
+        .group_by(TicketBug.bug_id, Customer.id, Customer.tier)
     )
-    return items[:limit] if limit is not None else items

@@ -25,7 +25,7 @@ from rollout.windows.planning import (
     plan_windows,
     update_policy,
 )
-from rollout.windows.queries import PUBLIC, STAFF, Audience, list_windows
+from rollout.windows.queries import PUBLIC, STAFF, Audience, WindowKey, list_windows, window_key
 
 __all__ = [
     "PUBLIC",
@@ -48,6 +48,8 @@ __all__ = [
     "get_window",
     "list_policies",
     "list_windows",
+    "window_key",
+    "WindowKey",
     "plan_policy",
     "plan_windows",
     "update_policy",

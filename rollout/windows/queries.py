@@ -28,6 +28,15 @@ class Audience:
 PUBLIC = Audience()
 STAFF = Audience(staff=True)
 
+# Where a window stands in a list: by start, then id, then policy (two windows projected from
+# different policies at the same start have no id yet).
+WindowKey = tuple[datetime, int, int]
+
+
+def window_key(window: Window) -> WindowKey:
+    """A stored window's id is never 0, so the projected ones of a start come first."""
+    return (window.starts_at, window.id or 0, window.policy_id or 0)
+
 
 def list_windows(
     session: Session,
@@ -38,8 +47,11 @@ def list_windows(
     region: Region | None = None,
     customer: Customer | None = None,
     statuses: set[WindowStatus] | None = None,
+    after: WindowKey | None = None,
+    limit: int | None = None,
 ) -> list[Window]:
-    """Windows overlapping [start, end) by start time, projected ones included.
+    """Windows overlapping [start, end) in `window_key` order, projected ones included;
+    with `after`, only those after that key, and at most `limit`.
 
     With `customer`, the windows that touch that customer: its region's and its own.
     """
@@ -57,15 +69,21 @@ def list_windows(
         query = query.where(visible)
     if statuses:
         query = query.where(Window.status.in_(statuses))
-    windows = list(session.scalars(query.order_by(Window.starts_at, Window.id)))
+    if after is not None:
+        after_start, after_id, _ = after
+        query = query.where(
+            (Window.starts_at > after_start)
+            | ((Window.starts_at == after_start) & (Window.id > after_id))
+        )
+    windows = list(session.scalars(query.order_by(Window.starts_at, Window.id).limit(limit)))
     if not statuses or WindowStatus.PLANNED in statuses or WindowStatus.CANCELLED in statuses:
         projected = [
             w
             for w in _projected(session, start, end, region)
-            if not statuses or w.status in statuses
+            if (not statuses or w.status in statuses) and (after is None or window_key(w) > after)
         ]
         if projected:
-            windows = sorted(windows + projected, key=lambda w: (w.starts_at, w.id or 0))
+            windows = sorted(windows + projected, key=window_key)[:limit]
     return windows
 
 

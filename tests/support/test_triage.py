@@ -140,6 +140,19 @@ def test_the_limit_keeps_the_top(world):
     assert [i.bug.key for i in triage(world, limit=2)] == ["OPS-3", "OPS-1"]
 
 
+def test_the_top_read_alone_carries_what_it_carries_in_the_whole_ranking(world):
+    # Carriers are read for the bugs shown alone; the rank and what each carries stay exact.
+    releases.create_release(world, version="2026.12", title="December", soak_days=0, now=NOW)
+    for key in ("OPS-1", "OPS-3", "OPS-4"):
+        releases.add_item(world, "2026.12", kind="fix", summary="s", jira_key=key, now=NOW)
+
+    whole = [(i.bug.key, i.score, i.carried_by) for i in triage(world)]
+    top = [(i.bug.key, i.score, i.carried_by) for i in triage(world, limit=2)]
+
+    assert top == whole[:2]
+    assert whole[0][2] == whole[1][2] == ["release 2026.12"]
+
+
 def owed(session, key, ticket=None, customer=None, **fields):
     upsert_bug(session, bug_record(key, **fields), now=NOW)
     if ticket:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from flask import Blueprint
 
 from rollout import audit
 from web.api import responses as r
-from web.api.queries import AuditQuery
+from web.api.queries import AuditQuery, Page, page_of
 from web.database import db
 from web.errors import BadRequest
 
@@ -18,18 +16,12 @@ blueprint = Blueprint("audit_api", __name__, url_prefix="/api/v1")
 def list_audit(args: AuditQuery):
     """A page of entries matching the filters, and the cursor of the next one if any."""
     page = audit_page(args)
-    return r.AuditPage(items=[r.AuditEntry.read(e) for e in page.entries], next_cursor=page.next)
+    return r.AuditPage(
+        items=[r.AuditEntry.read(e) for e in page.items], next_cursor=page.next_cursor
+    )
 
 
-@dataclass(frozen=True)
-class Page:
-    """One page of entries, and the cursor for the page after it (None: this is the last)."""
-
-    entries: list[audit.AuditEntry]
-    next: str | None = None
-
-
-def audit_page(args: AuditQuery) -> Page:
+def audit_page(args: AuditQuery) -> Page[audit.AuditEntry]:
     """The entries `args` ask for, as the API and the staff page read them."""
     if args.from_ and args.to and args.to <= args.from_:
         raise BadRequest("to must be after from", field="to")
@@ -41,8 +33,7 @@ def audit_page(args: AuditQuery) -> Page:
         actor=args.actor,
         since=args.from_,
         until=args.to,
-        before=args.cursor,
-        limit=args.limit + 1,  # one more tells whether there is a next page
+        before=args.cursor[0] if args.cursor else None,
+        limit=args.limit + 1,
     )
-    shown = found[: args.limit]
-    return Page(shown, str(shown[-1].id) if len(found) > args.limit else None)
+    return page_of(found, args.limit, lambda entry: (entry.id,))

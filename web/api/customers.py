@@ -6,6 +6,7 @@ from flask import Blueprint
 
 from rollout import customers, feeds
 from web.api import responses as r
+from web.api.queries import CustomerQuery, Page, page_of
 from web.api.schemas import CustomerIn, CustomerPatch, RegionIn, RegionPatch
 from web.auth import principal
 from web.database import db, now, public_url, secret_key
@@ -30,8 +31,16 @@ def update_region(slug: str, data: RegionPatch):
     return r.Region.read(region)
 
 
-def list_customers():
-    return [r.Customer.read(c) for c in customers.list_customers(db())]
+def list_customers(args: CustomerQuery):
+    """A page of customers by slug; the cursor is the last one's id."""
+    found = customers.list_customers(
+        db(),
+        region=args.region,
+        after=args.cursor[0] if args.cursor else None,
+        limit=args.limit + 1,
+    )
+    page = page_of(found, args.limit, lambda customer: (customer.id,))
+    return Page([r.Customer.read(c) for c in page.items], page.next_cursor)
 
 
 def create_customer(data: CustomerIn):

@@ -10,7 +10,7 @@ from rollout import notifications
 from rollout.customers import Customer, get_customer
 from web.api import responses as r
 from web.api.inputs import int_id
-from web.api.queries import NotificationQuery
+from web.api.queries import NotificationQuery, page_of
 from web.api.schemas import ContactIn, ContactPatch, WebhookIn, WebhookPatch, WebhookRotate
 from web.auth import principal
 from web.database import db, now
@@ -109,10 +109,14 @@ def list_notifications(args: NotificationQuery):
         db(),
         status=args.status,
         customer_id=get_customer(db(), args.customer).id if args.customer else None,
-        limit=args.limit,
+        before=args.cursor[0] if args.cursor else None,
+        limit=args.limit + 1,
     )
+    page = page_of(found, args.limit, lambda notification: (notification.id,))
     return r.NotificationList(
-        counts=notifications.status_counts(db()), items=[r.Notification.read(n) for n in found]
+        counts=notifications.status_counts(db()),
+        items=[r.Notification.read(n) for n in page.items],
+        next_cursor=page.next_cursor,
     )
 
 

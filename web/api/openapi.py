@@ -79,6 +79,12 @@ def _operation(op: Op, refs: dict) -> dict:
                 "required": ["items"],
                 "properties": {"items": {"type": "array", "items": schema}},
             }
+            if op.paged:
+                schema["required"].append("next_cursor")
+                schema["properties"]["next_cursor"] = {
+                    "anyOf": [{"type": "string"}, {"type": "null"}],
+                    "description": "pass as ?cursor= for the next page; null on the last",
+                }
         ok = _json(schema, "Created" if op.status == 201 else "OK")
     error = ref(Error, "serialization")
     responses = {str(op.status): ok, "4XX": _json(error, "Refused; `error` says why")}

@@ -7,8 +7,10 @@ parameters, and defaults that depend on the time of the request, stay in the vie
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from typing import Annotated
+from typing import Annotated, Generic, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -28,6 +30,8 @@ from rollout.scheduling import parse_zone
 from rollout.validation import MAX_ID, YEAR_PATTERN, check_year, is_whole_number
 from rollout.windows import WindowStatus
 from web.errors import BadRequest
+
+T = TypeVar("T")
 
 
 def _instant(raw: str | None, info: ValidationInfo) -> datetime | None:
@@ -123,10 +127,65 @@ Instant = Annotated[
 Zone = Annotated[str | None, BeforeValidator(_zone), WithJsonSchema(_TEXT)]
 
 
+# --- Lists read a page at a time --------------------------------------------------------------
+# One rule for every list: a page is at most `limit` rows in the list's order, and its
+# next_cursor (absent on the last page) is the sort key of its last row, whole numbers joined
+# by dots; the next page starts after it. A list ordered by row id has a one-number key.
+_CURSOR_DIGITS = 18  # any key fits a bigint, so a forged cursor is a 400, never a 500
+
+
+def _cursor_of(parts: int):
+    """A cursor of `parts` numbers, read into a tuple; empty means the first page."""
+
+    def read(raw: str | None) -> tuple[int, ...] | None:
+        if not raw:
+            return None
+        numbers = raw.split(".")
+        if len(numbers) != parts or not all(
+            is_whole_number(n) and len(n) <= _CURSOR_DIGITS for n in numbers
+        ):
+            raise BadRequest("cursor is the next_cursor of an earlier page", field="cursor")
+        return tuple(int(n) for n in numbers)
+
+    number = f"[0-9]{{1,{_CURSOR_DIGITS}}}"
+    pattern = rf"^(?:{number}(?:\.{number}){{{parts - 1}}})?$"
+    return Annotated[
+        tuple[int, ...] | None,
+        BeforeValidator(read),
+        WithJsonSchema({"type": "string", "pattern": pattern}),
+    ]
+
+
+RowCursor = _cursor_of(1)
+CURSOR = Field(None, description="next_cursor from the previous page")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a list, and the cursor of the page after it (None: this is the last)."""
+
+    items: list[T]
+    next_cursor: str | None = None
+
+
+def page_of(found: list[T], limit: int, key: Callable[[T], tuple[int, ...]]) -> Page[T]:
+    """The page shown from `found`, read with `limit + 1`: one more tells there is a next."""
+    shown = found[:limit]
+    more = len(found) > limit
+    return Page(shown, ".".join(str(n) for n in key(shown[-1])) if more else None)
+
+
 class Query(BaseModel):
     """Parameters not named here are ignored, as a browser's or a proxy's may be."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+WINDOWS_PAGE, WINDOWS_MAX = 500, 1000
+WindowLimit = _limit_of(WINDOWS_MAX)
+# A window's place in the list: its start (microseconds since 1970), its id (0 while only
+# projected) and its policy (0 for none); projected windows differ by policy.
+WindowCursor = _cursor_of(3)
 
 
 class WindowQuery(Query):
@@ -148,10 +207,39 @@ class WindowQuery(Query):
     region: Name = Field(None, description="region slug")
     customer: Name = Field(None, description="customer slug (staff or its token)")
     tz: Zone = Field(None, description="IANA zone: adds reader_start/reader_end in that zone")
+    cursor: WindowCursor = CURSOR
+    limit: WindowLimit = Field(
+        WINDOWS_PAGE, description=f"at most this many (1-{WINDOWS_MAX}, default {WINDOWS_PAGE})"
+    )
 
 
 class ZoneQuery(Query):
     tz: Zone = Field(None, description="reader's IANA zone")
+
+
+CUSTOMERS_PAGE, CUSTOMERS_MAX = 500, 1000
+CustomerLimit = _limit_of(CUSTOMERS_MAX)
+
+
+class CustomerQuery(Query):
+    region: Name = Field(None, description="region slug")
+    cursor: RowCursor = CURSOR
+    limit: CustomerLimit = Field(
+        CUSTOMERS_PAGE,
+        description=f"at most this many (1-{CUSTOMERS_MAX}, default {CUSTOMERS_PAGE})",
+    )
+
+
+TICKETS_PAGE, TICKETS_MAX = 100, 500
+TicketLimit = _limit_of(TICKETS_MAX)
+
+
+class TicketQuery(Query):
+    customer: Name = Field(None, description="customer slug")
+    cursor: RowCursor = CURSOR
+    limit: TicketLimit = Field(
+        TICKETS_PAGE, description=f"at most this many (1-{TICKETS_MAX}, default {TICKETS_PAGE})"
+    )
 
 
 class RegionQuery(Query):
@@ -224,6 +312,7 @@ class NotificationQuery(Query):
         WithJsonSchema({"enum": list(NotificationStatus)}),
     ] = Field(None, description="only this status; failed also lists dead (both wait for a person)")
     customer: Name = Field(None, description="customer slug")
+    cursor: RowCursor = CURSOR
     limit: NotificationLimit = Field(
         100, description=f"at most this many (1-{NOTIFICATIONS_MAX}, default 100)"
     )
@@ -278,14 +367,6 @@ def _actor(raw: str | None) -> str | None:
     return raw or None
 
 
-def _cursor(raw: str | None) -> int | None:
-    if not raw:
-        return None
-    if (row_id := _row_id(raw)) is None:
-        raise BadRequest("cursor is the next_cursor of an earlier page", field="cursor")
-    return row_id
-
-
 class AuditQuery(Query):
     entity: Annotated[
         tuple[str, int | None] | None,
@@ -303,9 +384,5 @@ class AuditQuery(Query):
     )
     from_: Instant = Field(None, alias="from", description="written at or after this instant")
     to: Instant = Field(None, description="written before this instant")
-    cursor: Annotated[
-        int | None,
-        BeforeValidator(_cursor),
-        WithJsonSchema({"type": "string", "pattern": "^[0-9]*$"}),
-    ] = Field(None, description="next_cursor from the previous page")
+    cursor: RowCursor = CURSOR
     limit: AuditLimit = Field(100, description=f"at most this many (1-{AUDIT_MAX}, default 100)")

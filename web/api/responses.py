@@ -865,6 +865,7 @@ class NotificationCounts(Answer):
 class NotificationList(Answer):
     counts: NotificationCounts
     items: list[Notification]
+    next_cursor: str | None = Field(description="pass as ?cursor= for older notifications")
 
 
 class FieldChange(Answer):

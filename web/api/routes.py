@@ -54,6 +54,7 @@ class Op:
     query: type[BaseModel] | None = None
     path_schemas: dict[str, dict] = field(default_factory=dict)
     errors: tuple[int, ...] = ()  # beyond those every operation of its kind may answer
+    paged: bool = False  # a list the view returns a page at a time (queries.Page)
 
     @property
     def blueprint(self):
@@ -76,7 +77,8 @@ ROUTES = [
     Op("PATCH", "/regions/<slug>", C.update_region,
        "Rename a region or change its business hours", "customers", r.Region,
        roles=PLANNING, body=schemas.RegionPatch),
-    Op("GET", "/customers", C.list_customers, "Customers", "customers", [r.Customer]),
+    Op("GET", "/customers", C.list_customers, "Customers by slug, a page at a time",
+       "customers", [r.Customer], query=queries.CustomerQuery, paged=True),
     Op("POST", "/customers", C.create_customer,
        "Create a customer with preview and production environments", "customers", r.Customer,
        201, PLANNING, schemas.CustomerIn),
@@ -98,8 +100,8 @@ ROUTES = [
        roles=PLANNING, body=schemas.PolicyPatch),
     # Maintenance windows
     Op("GET", "/windows", windows.list_windows,
-       "Windows in a period, projected past the horizon", "windows", [r.Window], roles=None,
-       query=queries.WindowQuery, errors=(403,)),
+       "Windows in a period by start, projected past the horizon, a page at a time", "windows",
+       [r.Window], roles=None, query=queries.WindowQuery, errors=(403,), paged=True),
     Op("POST", "/windows", windows.create_window, "Create an ad hoc or emergency window",
        "windows", r.Window, 201, PLANNING, schemas.WindowIn),
     Op("GET", "/windows/<window_id>", windows.get_window, "One window", "windows", r.Window,
@@ -185,6 +187,9 @@ ROUTES = [
        "One bug with its linked tickets, the releases and hotfixes carrying it, and the "
        "environments where its fix is live", "bugs", r.BugDetail),
     # Help-desk tickets, fix status and triage
+    Op("GET", "/tickets", T.list_tickets,
+       "Help-desk tickets newest first with their linked bugs, a page at a time", "tickets",
+       [r.Ticket], query=queries.TicketQuery, paged=True),
     Op("POST", "/tickets", T.create_ticket, "Create a help-desk ticket (support agents and up)",
        "tickets", r.Ticket, 201, body=schemas.TicketIn),
     Op("GET", "/tickets/<external_id>", T.get_ticket,
@@ -280,6 +285,9 @@ def _serve(op: Op) -> Callable:
         answer = op.view(**path, **given)
         if op.answer is None:
             return "", op.status
+        if op.paged:
+            items = [r.dump(a) for a in answer.items]
+            return jsonify(items=items, next_cursor=answer.next_cursor), op.status
         if isinstance(op.answer, list):
             return jsonify(items=[r.dump(a) for a in answer]), op.status
         return jsonify(r.dump(answer)), op.status

@@ -15,7 +15,7 @@ from rollout.jira.bugs import BugRecord
 from rollout.support import tickets, triage
 from rollout.support.fix_status import answers
 from web.api import responses as r
-from web.api.queries import FixStatusQuery, TriageQuery
+from web.api.queries import FixStatusQuery, Page, TicketQuery, TriageQuery, page_of
 from web.api.schemas import LinkIn, TicketIn, TicketPatch
 from web.auth import principal
 from web.database import db, now
@@ -28,6 +28,18 @@ blueprint = Blueprint("tickets_api", __name__, url_prefix="/api/v1")
 def jira_failed(exc: JiraError):
     """Jira down or refusing while a link looked a bug up: nothing was written."""
     return jsonify(error_body("jira_unavailable", exc.message, "bug")), 502
+
+
+def list_tickets(args: TicketQuery):
+    """A page of tickets newest first; the cursor is the last one's id."""
+    found = tickets.list_tickets(
+        db(),
+        customer_id=get_customer(db(), args.customer).id if args.customer else None,
+        before=args.cursor[0] if args.cursor else None,
+        limit=args.limit + 1,
+    )
+    page = page_of(found, args.limit, lambda ticket: (ticket.id,))
+    return Page([r.Ticket.of(t) for t in page.items], page.next_cursor)
 
 
 def create_ticket(data: TicketIn):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint
 
@@ -12,7 +12,7 @@ from rollout.errors import Invalid, NotFound
 from rollout.freezes import OVERRIDE_NEEDS_REASON
 from web.api import responses as r
 from web.api.inputs import int_id
-from web.api.queries import WindowQuery, ZoneQuery
+from web.api.queries import Page, WindowQuery, ZoneQuery, page_of
 from web.api.schemas import WindowIn, WindowPatch
 from web.auth import audience, principal
 from web.database import context, db, now
@@ -46,9 +46,30 @@ def list_windows(args: WindowQuery):
         region=get_region(db(), args.region) if args.region else None,
         customer=target,
         statuses=args.status,
+        after=_window_key(args.cursor),
+        limit=args.limit + 1,
     )
+    page = page_of(found, args.limit, _cursor_of)
     view = _view()
-    return [view.of(w, reader_zone=args.tz) for w in found]
+    return Page([view.of(w, reader_zone=args.tz) for w in page.items], page.next_cursor)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _cursor_of(window: windows.Window) -> tuple[int, int, int]:
+    starts_at, row_id, policy_id = windows.window_key(window)
+    return (starts_at - _EPOCH) // timedelta(microseconds=1), row_id, policy_id
+
+
+def _window_key(cursor: tuple[int, ...] | None) -> windows.WindowKey | None:
+    if cursor is None:
+        return None
+    microseconds, row_id, policy_id = cursor
+    try:
+        return _EPOCH + timedelta(microseconds=microseconds), row_id, policy_id
+    except OverflowError:
+        raise BadRequest("cursor is the next_cursor of an earlier page", field="cursor") from None
 
 
 def get_window(window_id: str, args: ZoneQuery):

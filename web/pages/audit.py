@@ -10,8 +10,8 @@ from flask import Blueprint, render_template, request
 from rollout import audit
 from rollout.access import Role
 from rollout.errors import DomainError
-from web.api.audit import Page, audit_page
-from web.api.queries import AuditQuery
+from web.api.audit import audit_page
+from web.api.queries import AuditQuery, Page
 from web.database import db
 from web.errors import BadRequest
 from web.pages.signin import staff_page
@@ -38,7 +38,7 @@ def audit_log():
                 if filters["row"]
                 else BadRequest("choose a kind of record from the list", field="kind")
             )
-    names = audit.actor_names(db(), {e.actor for e in page.entries})
+    names = audit.actor_names(db(), {e.actor for e in page.items})
     answer = render_template(
         "audit/index.html",
         filters=filters,

@@ -5,11 +5,12 @@ from __future__ import annotations
 from contextlib import suppress
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
 
 from rollout import freezes, windows
 from rollout.access import PLANNERS
 from rollout.agenda import window_agenda
-from rollout.customers import get_region, list_customers, list_regions
+from rollout.customers import Customer, get_region, list_customers, list_regions
 from rollout.errors import DomainError
 from rollout.freeze_cover import declare_freeze, would_cover
 from rollout.windows import Change, Window, WindowKind
@@ -22,6 +23,7 @@ from web.pages.forms import (
     ChangeForm,
     FreezeForm,
     WindowForm,
+    customer_menu,
     in_zone,
     refuse,
     shows_refused_form,
@@ -47,8 +49,9 @@ DONE = {
 def months():
     """The windows of a period as a list, a month grid or a timeline, with what each carries
     and what is wrong with it; the view, period and filters are in the query string."""
-    regions, customers = list_regions(db()), list_customers(db())
-    query = read_query(request.args, regions=regions, customers=customers, today=now().date())
+    regions, customers = list_regions(db()), customer_menu(db())
+    named = customers if customers is not None else _typed(request.args.get("customer", ""))
+    query = read_query(request.args, regions=regions, customers=named, today=now().date())
     page = calendar_page(db(), query, regions=regions, now=now())
     return render_template(
         "staff/calendar.html",
@@ -59,6 +62,12 @@ def months():
         can_plan=_can_plan(),
         **page_words(),
     ), (400 if query.problems else 200)
+
+
+def _typed(slug: str) -> list[Customer]:
+    """The customer a typed filter names, if there is one (read_query reports it if not)."""
+    found = db().scalar(select(Customer).where(Customer.slug == slug)) if slug else None
+    return [found] if found else []
 
 
 @blueprint.get("/windows/<int:window_id>")

@@ -23,7 +23,7 @@ from rollout.releases import (
     ReleaseStatus,
     Wave,
 )
-from rollout.windows import STAFF, Window, WindowKind, WindowStatus, list_windows
+from rollout.windows import Audience, Window, WindowKind, WindowStatus, list_windows
 from web.auth import principal
 from web.database import context, db, now
 from web.pages.charts import done_chart
@@ -378,7 +378,7 @@ def _move_choices(wave: Wave) -> list[tuple[int, str]]:
         db(),
         start=start,
         end=start + MOVE_AHEAD,
-        audience=STAFF,
+        audience=Audience(),  # no customer's own: a region may have thousands of them
         region=wave.window.region,
         statuses={WindowStatus.PLANNED, WindowStatus.ANNOUNCED},
     )

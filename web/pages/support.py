@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request, url_for
 
-from rollout.customers import list_customers
 from rollout.errors import DomainError
 from rollout.i18n import N_
 from rollout.support.fix_status.answers import look_up
 from rollout.support.triage import triage
+from rollout.validation import is_whole_number
 from web.database import db, now
 from web.errors import status_of
+from web.pages.forms import customer_menu
 from web.pages.signin import staff_page
 
 blueprint = Blueprint("support", __name__)
@@ -31,7 +32,8 @@ VEHICLE_LABELS = {
     "next_window": "Next window",
     "later_release": "A later release",
 }
-TRIAGE_SHOWN = 200
+TRIAGE_SHOWN = 50  # a screen of bugs; "Next" pages on
+MAX_TRIAGE_PAGE = 10_000
 
 
 @blueprint.get("/support")
@@ -52,7 +54,7 @@ def lookup():
         query=query,
         lang=lang or "",
         customer=customer or "",
-        customers=list_customers(db()),
+        customers=customer_menu(db()),
         answers=answers,
         error=error,
         labels=STATE_LABELS,
@@ -65,13 +67,18 @@ def lookup():
 @staff_page()
 def triage_page():
     """Bugs owed to customers, highest score first, with the recommended vehicle."""
-    items = triage(db(), limit=TRIAGE_SHOWN)
+    raw = request.args.get("page", "")
+    page = int(raw) if is_whole_number(raw) and 1 <= int(raw) <= MAX_TRIAGE_PAGE else 1
+    offset = (page - 1) * TRIAGE_SHOWN
+    items = triage(db(), limit=TRIAGE_SHOWN + 1, offset=offset)  # one more: is there a next?
     return render_template(
         "support/triage.html",
-        items=items,
+        items=items[:TRIAGE_SHOWN],
         vehicles=VEHICLE_LABELS,
         jira_url=_jira_url(),
-        shown=TRIAGE_SHOWN,
+        offset=offset,
+        page=page,
+        more=len(items) > TRIAGE_SHOWN,
     )
 
 
