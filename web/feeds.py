@@ -197,13 +197,14 @@ def _answer(
 ) -> Response:
     headers = {
         "ETag": f'"{version.etag}"',
-        "Last-Modified": format_datetime(version.last_modified, usegmt=True),
         "Cache-Control": f"{'private' if private else 'public'}, max-age=300",
         "Referrer-Policy": "no-referrer",
     }
     if _not_modified(version.etag, version.last_modified):
+        # A 304 carries no Last-Modified (RFC 9110 15.4.5; werkzeug would drop it anyway).
         FEED_ANSWERS.labels("not_modified").inc()
         return Response(status=304, headers=headers)
+    headers["Last-Modified"] = format_datetime(version.last_modified, usegmt=True)
     cache: RenderedFeeds = current_app.extensions["rollout.feeds"]
     key = (version.scope_key, version.etag)
     body = cache.get(key)

@@ -9,9 +9,9 @@ from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from rollout.customers import get_customer
 from rollout.db import conflict_on_duplicate, is_unique_violation, lock_row
@@ -32,6 +32,9 @@ SLA_LEVELS = range(1, 5)  # seed 002: 1 urgent … 4 low impact
 # What a link asks of Jira for a bug Rollout has not synced yet: its record, or None when
 # Jira does not know it. Given by the web layer (the Jira client); None: Jira is not set up.
 Lookup = Callable[[str], BugRecord | None]
+# Built once: a lookup only binds the id.
+_BY_EXTERNAL_ID = select(Ticket).where(Ticket.external_id == bindparam("external_id"))
+_WITH_BUGS = _BY_EXTERNAL_ID.options(joinedload(Ticket.links))
 
 
 def create_ticket(
@@ -113,9 +116,13 @@ def save_ticket(session: Session, *, external_id: str, now: datetime, **fields) 
     return update_ticket(session, external_id, now=now, **fields)
 
 
-def get_ticket(session: Session, external_id: str, *, field: str = "external_id") -> Ticket:
-    """The ticket with that help-desk id, or NotFound naming `field`."""
-    ticket = _find(session, external_id.strip() if isinstance(external_id, str) else "")
+def get_ticket(
+    session: Session, external_id: str, *, field: str = "external_id", with_bugs: bool = False
+) -> Ticket:
+    """The ticket with that help-desk id, or NotFound naming `field`; `with_bugs`: its links
+    and their bugs read in the same statement."""
+    typed = external_id.strip() if isinstance(external_id, str) else ""
+    ticket = _find(session, typed, _WITH_BUGS if with_bugs else _BY_EXTERNAL_ID)
     if ticket is None:
         raise NotFound(f"no ticket {external_id!r}", field=field)
     return ticket
@@ -298,8 +305,8 @@ def _check_key(key: str) -> str:
 # ---- inside -------------------------------------------------------------------------------
 
 
-def _find(session: Session, external_id: str) -> Ticket | None:
-    return session.scalar(select(Ticket).where(Ticket.external_id == external_id))
+def _find(session: Session, external_id: str, query: Select = _BY_EXTERNAL_ID) -> Ticket | None:
+    return session.scalars(query, {"external_id": external_id}).unique().one_or_none()
 
 
 def _fill(session: Session, ticket: Ticket, *, now: datetime, **fields) -> None:

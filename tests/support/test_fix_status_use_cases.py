@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
 
 from rollout import releases
 from rollout.customers import update_customer
@@ -224,3 +225,22 @@ def test_a_reply_never_names_what_the_customer_must_not_read(world):
     assert set(seen) == set(FixState) - {FixState.WONT_FIX}
     for text in {t for texts in seen.values() for t in texts}:
         assert not [word for word in secret if word.lower() in text.lower()], text
+
+
+def test_a_tickets_fix_status_takes_three_statements_whatever_its_bugs_and_carriers(
+    world, connection
+):
+    # The ticket with its links and bugs; the releases and hotfixes naming them; their
+    # deployments to the customer. A fix version naming a release adds no statement.
+    upsert_bug(world, bug_record("OPS-4", fix_versions=("2026.12",)), now=NOW)
+    link_bug(world, "T-2", "OPS-4", lookup=None, actor="agent@example.com", now=NOW)
+    world.flush()
+    sent: list[str] = []
+    event.listen(connection, "before_cursor_execute", lambda _c, _cur, sql, *_: sent.append(sql))
+    for external_id in ("T-1", "T-2", "T-3"):
+        world.expunge_all()
+        sent.clear()
+        answer = fix_status_for_ticket(world, external_id, now=NOW)
+        assert answer.items
+        assert len(sent) <= 3, "\n\n".join(sent)
+    assert states(answer) == {"OPS-1": "planned"}

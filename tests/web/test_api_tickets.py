@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from jira_sync.config import JiraSettings
 from rollout import releases
@@ -373,6 +373,18 @@ def test_the_fix_status_of_a_bug_for_a_customer(client, world):
     assert staff.json["customer"] == "initech" and staff.json["ticket"] is None
     own = client.get("/api/v1/fix-status?bug=OPS-1", headers=world["acme"])
     assert own.json["customer"] == "acme"
+
+
+def test_a_fix_status_over_http_takes_the_token_and_the_lookups_three_statements(
+    client, world, session, connection
+):
+    linked(client, world)
+    session.expunge_all()
+    sent: list[str] = []
+    event.listen(connection, "before_cursor_execute", lambda _c, _cur, sql, *_: sent.append(sql))
+    response = client.get("/api/v1/fix-status?ticket=ZD-100", headers=world["support_agent"])
+    assert response.status_code == 200
+    assert len([sql for sql in sent if sql.lstrip().upper().startswith("SELECT")]) <= 4, sent
 
 
 @pytest.mark.parametrize(

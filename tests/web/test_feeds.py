@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from flask import template_rendered
 from icalendar import Calendar
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from rollout.feeds import FeedToken
 from rollout.releases import add_item, create_release, plan_release, request_hotfix
 from rollout.windows import change_window, create_window
 from tests.conftest import NOW
 from tests.factories import CONTEXT, bearer, make_customer, make_policy, make_region, make_token
+from web.metrics import FEED_ANSWERS
 
 
 @pytest.fixture
@@ -109,6 +112,38 @@ def test_etag_match_gets_a_304_without_rendering(app, client, world):
     assert renders(app) == 0
     other = client.get("/calendars/regions/us.ics", headers={"If-None-Match": '"stale"'})
     assert other.status_code == 200
+
+
+def test_a_304_within_the_freshness_time_sends_no_statement_yet_is_logged_and_counted(
+    app, client, world, connection, caplog
+):
+    settings = app.extensions["rollout.settings"]
+    app.extensions["rollout.settings"] = replace(settings, feed_freshness_seconds=60)
+    full = client.get("/calendars/regions/us.ics")
+    sent, templates = [], []
+    event.listen(connection, "before_cursor_execute", lambda _c, _cur, sql, *_: sent.append(sql))
+    counted = FEED_ANSWERS.labels("not_modified")._value.get()
+    with (
+        template_rendered.connected_to(lambda *_, **__: templates.append(1), app),
+        caplog.at_level(logging.INFO, logger="rollout.requests"),
+    ):
+        tagged = client.get(
+            "/calendars/regions/us.ics", headers={"If-None-Match": full.headers["ETag"]}
+        )
+        head = client.head(
+            "/calendars/regions/us.ics", headers={"If-None-Match": full.headers["ETag"]}
+        )
+    assert (tagged.status_code, head.status_code) == (304, 304)
+    assert (sent, templates) == ([], [])
+    for answer in (tagged, head):
+        # RFC 9110 15.4.5: the validators and caching fields of the 200, not Last-Modified.
+        for name in ("ETag", "Cache-Control", "Vary"):
+            assert answer.headers.get(name) == full.headers.get(name), name
+    assert [r.fields["status"] for r in caplog.records if r.name == "rollout.requests"] == [
+        304,
+        304,
+    ]
+    assert FEED_ANSWERS.labels("not_modified")._value.get() == counted + 2
 
 
 def test_if_modified_since_gets_a_304_when_nothing_changed_since(client, world):

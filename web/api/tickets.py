@@ -85,9 +85,9 @@ def get_fix_status(args: FixStatusQuery):
     if bool(args.ticket) == bool(args.bug):
         raise BadRequest("give ticket, or bug with customer", field="ticket")
     if args.ticket:
-        found = tickets.get_ticket(db(), args.ticket, field="ticket")
+        found = tickets.get_ticket(db(), args.ticket, field="ticket", with_bugs=True)
         who.check_customer(found.customer)
-        answer = answers.fix_status_for_ticket(db(), args.ticket, lang=args.lang, now=now())
+        answer = answers.ticket_answer(db(), found, lang=args.lang, now=now())
     else:
         slug = args.customer or (who.customer.slug if who.customer else None)
         if not slug:

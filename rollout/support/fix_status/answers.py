@@ -79,8 +79,15 @@ def answer_for(
 def fix_status_for_ticket(
     session: Session, external_id: str, *, lang: str | None = None, now: datetime
 ) -> CustomerAnswer:
-    """Each bug linked to the ticket, for the ticket's customer."""
-    ticket = get_ticket(session, external_id, field="ticket")
+    """Each bug linked to the ticket, for the ticket's customer (three statements)."""
+    ticket = get_ticket(session, external_id, field="ticket", with_bugs=True)
+    return ticket_answer(session, ticket, lang=lang, now=now)
+
+
+def ticket_answer(
+    session: Session, ticket: Ticket, *, lang: str | None = None, now: datetime
+) -> CustomerAnswer:
+    """`fix_status_for_ticket` for a ticket already read (`get_ticket(with_bugs=True)`)."""
     bugs = [link.bug for link in ticket.links]
     return answer_for(session, ticket.customer, bugs, lang=lang, now=now, ticket=ticket)
 

@@ -5,8 +5,20 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import (
+    Integer,
+    String,
+    bindparam,
+    cast,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from rollout.customers import Environment
@@ -15,103 +27,105 @@ from rollout.releases.models import Deployment, Hotfix, Release, ReleaseItem, ho
 from rollout.support.fix_status.rule import Carrier, Slot, Step, Vehicle
 from rollout.windows import Window
 
+_RELEASE = literal_column("'release'", String)
+_HOTFIX = literal_column("'hotfix'", String)
+_NO_CUSTOMER = cast(null(), Integer)
+# One row per release and item naming a key, per release a fix version names (no key), and
+# per hotfix and customer it is for (none: everyone's). Built once: a lookup only binds.
+_CARRIERS = union_all(
+    select(_RELEASE, Release.id, Release.version, Release.status, Release.created_at,
+           ReleaseItem.jira_key, _NO_CUSTOMER)
+    .join(ReleaseItem, ReleaseItem.release_id == Release.id)
+    .where(ReleaseItem.jira_key.in_(bindparam("keys", expanding=True))),
+    select(_RELEASE, Release.id, Release.version, Release.status, Release.created_at,
+           cast(null(), String), _NO_CUSTOMER)
+    .where(Release.version.in_(bindparam("versions", expanding=True))),
+    select(_HOTFIX, Hotfix.id, cast(Hotfix.id, String), Hotfix.status, Hotfix.created_at,
+           Hotfix.jira_key, hotfix_customer.c.customer_id)
+    .outerjoin(hotfix_customer, hotfix_customer.c.hotfix_id == Hotfix.id)
+    .where(Hotfix.jira_key.in_(bindparam("keys", expanding=True))),
+)  # fmt: skip
+# The carriers' deployments to some customers, joined from the customers' few environments,
+# not from the carriers' deployments: a release reaches every environment, a customer has two.
+_STEPS = (
+    select(
+        Deployment.release_id,
+        Deployment.hotfix_id,
+        Environment.customer_id,
+        Environment.kind,
+        Deployment.status,
+        Deployment.scheduled_for,
+        Deployment.finished_at,
+        Window.starts_at,
+        Window.ends_at,
+        Window.kind,
+    )
+    .join(Environment, Deployment.environment_id == Environment.id)
+    .outerjoin(Window, Deployment.window_id == Window.id)
+    .where(
+        Environment.customer_id.in_(bindparam("customers", expanding=True)),
+        or_(
+            Deployment.release_id.in_(bindparam("releases", expanding=True)),
+            Deployment.hotfix_id.in_(bindparam("hotfixes", expanding=True)),
+        ),
+    )
+    .order_by(Deployment.id)
+)
+
+
+@dataclass
+class _Found:
+    """A carrier as its rows come in: the keys it names, the customers it is for."""
+
+    order: tuple[datetime, int]
+    name: str
+    status: str
+    keys: set[str] = field(default_factory=set)
+    customers: set[int] = field(default_factory=set)
+
 
 def carriers_of(session: Session, bugs: list[Bug], customer_ids: Iterable[int]) -> list[Carrier]:
     """Every release and hotfix that names one of `bugs`, with their deployments to the
-    customers in `customer_ids` (a few queries, whatever the number of deployments)."""
+    customers in `customer_ids`: two statements, whatever the number of deployments."""
     keys = sorted({b.key for b in bugs})
     versions = sorted({v for b in bugs for v in (b.fix_versions or [])})
-    customers = sorted(set(customer_ids))
     if not keys:
         return []
-    named: dict[int, set[str]] = defaultdict(set)
-    for release_id, key in session.execute(
-        select(ReleaseItem.release_id, ReleaseItem.jira_key).where(ReleaseItem.jira_key.in_(keys))
-    ):
-        named[release_id].add(key)
-    conditions = [Release.id.in_(sorted(named))] if named else []
-    if versions:
-        conditions.append(Release.version.in_(versions))
-    releases = (
-        session.execute(
-            select(Release.id, Release.version, Release.status)
-            .where(or_(*conditions))
-            .order_by(Release.created_at, Release.id)
-        ).all()
-        if conditions
-        else []
-    )
-    hotfixes = session.execute(
-        select(Hotfix.id, Hotfix.jira_key, Hotfix.status)
-        .where(Hotfix.jira_key.in_(keys))
-        .order_by(Hotfix.created_at, Hotfix.id)
-    ).all()
-    targets: dict[int, set[int]] = defaultdict(set)
-    if hotfixes:
-        for hotfix_id, customer_id in session.execute(
-            select(hotfix_customer.c.hotfix_id, hotfix_customer.c.customer_id).where(
-                hotfix_customer.c.hotfix_id.in_([h.id for h in hotfixes])
-            )
-        ):
-            targets[hotfix_id].add(customer_id)
-    steps = _steps(session, [r.id for r in releases], [h.id for h in hotfixes], customers)
-    carriers = [
+    found: dict[tuple[str, int], _Found] = {}
+    rows = session.execute(_CARRIERS, {"keys": keys, "versions": versions})
+    for kind, owner_id, name, status, created_at, key, customer_id in rows:
+        carrier = found.get((kind, owner_id))
+        if carrier is None:
+            carrier = found[kind, owner_id] = _Found((created_at, owner_id), name, status)
+        if key is not None:
+            carrier.keys.add(key)
+        if customer_id is not None:
+            carrier.customers.add(customer_id)
+    steps = _steps(session, found, sorted(set(customer_ids)))
+    # Releases first, then hotfixes, each oldest first: the rule breaks ties by this order.
+    ordered = sorted(found.items(), key=lambda item: (item[0][0] != "release", item[1].order))
+    return [
         Carrier(
-            Vehicle("release", r.version),
-            r.status,
-            frozenset(named.get(r.id, ())),
-            steps=tuple(steps[("release", r.id)]),
+            Vehicle(owner[0], carrier.name),
+            carrier.status,
+            frozenset(carrier.keys),
+            frozenset(carrier.customers),
+            tuple(steps[owner]),
         )
-        for r in releases
+        for owner, carrier in ordered
     ]
-    carriers += [
-        Carrier(
-            Vehicle("hotfix", str(h.id)),
-            h.status,
-            frozenset({h.jira_key}),
-            frozenset(targets.get(h.id, ())),
-            tuple(steps[("hotfix", h.id)]),
-        )
-        for h in hotfixes
-    ]
-    return carriers
 
 
 def _steps(
-    session: Session, release_ids: list[int], hotfix_ids: list[int], customer_ids: list[int]
+    session: Session, owners: Iterable[tuple[str, int]], customer_ids: list[int]
 ) -> dict[tuple[str, int], list[Step]]:
     found: dict[tuple[str, int], list[Step]] = defaultdict(list)
-    owners = []
-    if release_ids:
-        owners.append(Deployment.release_id.in_(release_ids))
-    if hotfix_ids:
-        owners.append(Deployment.hotfix_id.in_(hotfix_ids))
-    if not owners or not customer_ids:
-        return found
-    # From the customers' few environments, not from the carriers' deployments: a release
-    # reaches every environment, a customer has two.
-    environments = list(
-        session.scalars(select(Environment.id).where(Environment.customer_id.in_(customer_ids)))
-    )
-    if not environments:
+    release_ids = sorted(i for kind, i in owners if kind == "release")
+    hotfix_ids = sorted(i for kind, i in owners if kind == "hotfix")
+    if not (release_ids or hotfix_ids) or not customer_ids:
         return found
     rows = session.execute(
-        select(
-            Deployment.release_id,
-            Deployment.hotfix_id,
-            Environment.customer_id,
-            Environment.kind,
-            Deployment.status,
-            Deployment.scheduled_for,
-            Deployment.finished_at,
-            Window.starts_at,
-            Window.ends_at,
-            Window.kind,
-        )
-        .join(Environment, Deployment.environment_id == Environment.id)
-        .outerjoin(Window, Deployment.window_id == Window.id)
-        .where(Deployment.environment_id.in_(environments), or_(*owners))
-        .order_by(Deployment.id)
+        _STEPS, {"customers": customer_ids, "releases": release_ids, "hotfixes": hotfix_ids}
     )
     for row in rows:
         owner = ("release", row[0]) if row[0] is not None else ("hotfix", row[1])
