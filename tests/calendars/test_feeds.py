@@ -483,3 +483,22 @@ def test_a_window_ending_in_the_year_the_rules_change_is_written_in_utc():
     new_year = datetime(2006, 1, 1, tzinfo=UTC)  # 2007's new US rules are within a year
     event = feed_event(starts_at=new_year - timedelta(hours=1), ends_at=new_year)
     assert written_in(render_feed(INFO, [event])) == {"window-1@rollout.test": "UTC"}
+
+
+def test_a_zone_switching_on_fixed_dates_or_on_a_sunday_no_ordinal_names_gets_no_rule():
+    # Tehran switched on 21 or 22 March and September, on any weekday; Santiago switches
+    # on the first Sunday from the 2nd, which is the first Sunday in some years, the second
+    # in others.
+    assert vtimezone("Asia/Tehran", 2012, 2015) is None
+    assert vtimezone("America/Santiago", 2027, 2030) is None
+    events = [
+        feed_event(str(year), starts_at=start, ends_at=start + timedelta(hours=1), timezone=zone)
+        for zone, year in [
+            ("Asia/Tehran", 2012),
+            ("Asia/Tehran", 2015),
+            ("America/Santiago", 2027),
+            ("America/Santiago", 2030),
+        ]
+        for start in [datetime(year, 6, 1, 14, tzinfo=UTC)]
+    ]
+    assert set(written_in(render_feed(INFO, events)).values()) == {"UTC"}
