@@ -69,6 +69,7 @@ def test_release_notes_reach_every_subscriber_with_public_notes_only(session, pe
     )
     assert release_published(session, release, now=NOW) == 2
     assert release_published(session, release, now=NOW) == 0  # once per contact
+    assert release_published(session, release, now=NOW, customers=[]) == 0  # nobody to tell
     found = rows(session, event="release.published")
     payload = found[0].payload
     assert [i["note"] for i in payload["items"]] == ["Invoices print **long** addresses."]
