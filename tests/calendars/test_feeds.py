@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from icalendar import Calendar
 
 from calendars.feeds import FeedEvent, FeedInfo, render_feed
-from calendars.timezones import vtimezone
+from calendars.timezones import _ordinals, vtimezone
 
 REGIONS = {"us": "America/New_York", "eu": "Europe/Dublin", "apac": "Australia/Sydney"}
 ZONES = [
@@ -502,3 +502,12 @@ def test_a_zone_switching_on_fixed_dates_or_on_a_sunday_no_ordinal_names_gets_no
         for start in [datetime(year, 6, 1, 14, tzinfo=UTC)]
     ]
     assert set(written_in(render_feed(INFO, events)).values()) == {"UTC"}
+
+
+def test_a_sunday_a_week_before_a_months_end_is_its_fourth_not_its_last():
+    # A rule read as "last Sunday" for a switch on the 24th of October would move it to the
+    # 31st in the years when the 31st is a Sunday too.
+    assert _ordinals(date(2027, 10, 24)) == {4}
+    assert _ordinals(date(2027, 10, 25)) == {4, -1}
+    assert _ordinals(date(2027, 9, 23)) == {4}
+    assert _ordinals(date(2027, 9, 24)) == {4, -1}
