@@ -32,8 +32,7 @@ class _Switch:
     daylight: bool
 
 
-@lru_cache(maxsize=256)
-def vtimezone(zone_name: str, first_year: int, last_year: int) -> Timezone | None:
+def _vtimezone(zone_name: str, first_year: int, last_year: int) -> Timezone | None:
     """A VTIMEZONE for `zone_name` valid for events from `first_year` to `last_year`, or None
     if no yearly rule describes the zone over those years."""
     zone = ZoneInfo(zone_name)
@@ -65,6 +64,10 @@ def vtimezone(zone_name: str, first_year: int, last_year: int) -> Timezone | Non
             )
         )
     return timezone
+
+
+# Cached by assignment, not as a decorator: mutmut leaves decorated functions unmutated.
+vtimezone = lru_cache(maxsize=256)(_vtimezone)
 
 
 def _switches(zone: ZoneInfo, year: int) -> list[_Switch]:

@@ -3,6 +3,8 @@ each module's score and its surviving mutants with their diffs.
 
     python scripts/mutation.py                          # every module in scope
     python scripts/mutation.py rollout/scheduling.py    # one module (or a folder: calendars/)
+    python scripts/mutation.py rollout/notifications/triggers.py --only _merge,_reminders
+                                                        # some of its functions (a partial run)
 
 The modules, the functions mutated in each (all of them when none are listed) and the tests
 that pin them are `[tool.rollout.mutation."<path>"]` in pyproject.toml; mutmut's own settings
@@ -20,12 +22,12 @@ import shutil
 import subprocess
 import sys
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# Two mutants at a time: the machine's two cores are shared.
-CHILDREN = 2
+# Two mutants at a time: the machine's two cores are shared (MUTATION_CHILDREN=1 for fewer).
+CHILDREN = int(os.environ.get("MUTATION_CHILDREN", "2"))
 EQUIVALENT = re.compile(r"^- `(?P<name>[^`]+__mutmut_\d+)`: ")
 CAUGHT = {1, 3, 36, 24, -24, 152, 255, -11, -9}  # mutmut's killed, timeout and crash codes
 SURVIVED = {0}
@@ -178,15 +180,20 @@ def show(path: str, alive: list[str]) -> None:
 
 def main(argv: list[str]) -> int:
     every = load_modules()
+    only: tuple[str, ...] = ()
+    if "--only" in argv:
+        at = argv.index("--only")
+        only = tuple(argv[at + 1].split(","))
+        argv = argv[:at] + argv[at + 2 :]
     if argv[:1] == ["--run"]:
-        (module,) = [m for m in every if m.path == argv[1]]
+        (module,) = [replace(m, functions=only or m.functions) for m in every if m.path == argv[1]]
         run_one(module, every)
         return 0
     if argv[:1] == ["--show"]:
         show(argv[1], argv[2:])
         return 0
     wanted = argv[0] if argv else ""
-    chosen = [m for m in every if m.path.startswith(wanted)]
+    chosen = [replace(m, functions=only or m.functions) for m in every if m.path.startswith(wanted)]
     if not chosen:
         known = ", ".join(m.path for m in every)
         print(f"no module in scope matches {wanted!r}; the modules are: {known}")
@@ -197,7 +204,16 @@ def main(argv: list[str]) -> int:
         equivalent = equivalent_mutants()  # read again: one may be added during a long run
         print(f"=== {module.path} with {' '.join(module.tests)}", flush=True)
         ran = subprocess.run(
-            [sys.executable, __file__, "--run", module.path], cwd=ROOT, env=env, check=False
+            [
+                sys.executable,
+                __file__,
+                "--run",
+                module.path,
+                *(["--only", ",".join(only)] if only else []),
+            ],
+            cwd=ROOT,
+            env=env,
+            check=False,
         )
         if ran.returncode != 0:
             print(f"mutmut failed on {module.path} (exit {ran.returncode})")

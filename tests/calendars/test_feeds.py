@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from icalendar import Calendar
 
 from calendars.feeds import FeedEvent, FeedInfo, render_feed
-from calendars.timezones import vtimezone
+from calendars.timezones import _ordinals, vtimezone
 
 REGIONS = {"us": "America/New_York", "eu": "Europe/Dublin", "apac": "Australia/Sydney"}
 ZONES = [
@@ -25,6 +25,13 @@ ZONES = [
 ]
 INFO = FeedInfo(name="Maintenance windows")
 T0 = datetime(2027, 3, 13, 14, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def zones_built_afresh():
+    """Each test builds the VTIMEZONEs it reads: ones an earlier test left in the cache would
+    hide a wrong rule from it (and from `make mutation`, which runs every test in one process)."""
+    vtimezone.cache_clear()
 
 
 def feed_event(uid: str = "window-1@rollout.test", **overrides) -> FeedEvent:
@@ -270,3 +277,237 @@ def test_feed_without_alarm_has_no_valarm():
 def test_same_events_render_the_same_bytes():
     events = [feed_event("a@x"), feed_event("b@x", timezone="Europe/Dublin")]
     assert render_feed(INFO, events) == render_feed(INFO, list(events))
+
+
+def test_a_feed_says_it_is_an_icalendar_2_gregorian_calendar_from_rollout():
+    lines = render_feed(INFO, [feed_event()]).decode().splitlines()
+    assert {
+        "PRODID:-//Rollout//Maintenance windows//EN",
+        "VERSION:2.0",
+        "CALSCALE:GREGORIAN",
+        "X-WR-CALNAME:Maintenance windows",
+    } <= set(lines[: lines.index("BEGIN:VEVENT")])
+
+
+def test_a_feed_carries_its_description_only_when_it_has_one():
+    described = FeedInfo(name="Maintenance", description="Windows for Acme, in New York")
+    lines = render_feed(described, [feed_event()]).decode().splitlines()
+    assert "X-WR-CALDESC:Windows for Acme\\, in New York" in lines
+    assert "X-WR-CALDESC" not in parsed(render_feed(INFO, [feed_event()]))
+
+
+def test_a_feed_polled_every_quarter_hour_says_so_to_every_client():
+    lines = render_feed(FeedInfo(name="x", refresh=timedelta(minutes=15)), []).decode()
+    assert "X-PUBLISHED-TTL:PT15M" in lines.splitlines()
+    assert "REFRESH-INTERVAL;VALUE=DURATION:PT15M" in lines.splitlines()
+
+
+def test_an_invitation_is_a_publish_naming_its_organizer_and_a_feed_is_neither():
+    info = FeedInfo(name="x", organizer="Rollout  Ops\n <maint enance@rollout.test>")
+    calendar = parsed(render_feed(info, [feed_event()]))
+    assert str(calendar["METHOD"]) == "PUBLISH"
+    [vevent] = calendar.walk("VEVENT")
+    assert str(vevent["ORGANIZER"]) == "mailto:maintenance@rollout.test"
+    assert vevent["ORGANIZER"].params["CN"] == "Rollout Ops"
+    plain = parsed(render_feed(INFO, [feed_event()]))
+    assert "METHOD" not in plain
+    assert "ORGANIZER" not in plain.walk("VEVENT")[0]
+
+
+def test_an_organizer_without_a_name_is_named_by_address_alone():
+    info = FeedInfo(name="x", organizer="maintenance@rollout.test")
+    [vevent] = parsed(render_feed(info, [feed_event()])).walk("VEVENT")
+    assert str(vevent["ORGANIZER"]) == "mailto:maintenance@rollout.test"
+    assert "CN" not in vevent["ORGANIZER"].params
+
+
+def test_an_event_carries_its_identity_revision_and_dates_from_the_window_not_the_clock():
+    event = feed_event(
+        uid="window-7@rollout.test",
+        sequence=4,
+        created=T0 - timedelta(days=9),
+        last_modified=T0 - timedelta(days=2),
+        description="Database upgrade",
+        url="https://rollout.test/windows/7",
+    )
+    [vevent] = parsed(render_feed(INFO, [event])).walk("VEVENT")
+    assert str(vevent["UID"]) == "window-7@rollout.test"
+    assert vevent["SEQUENCE"] == 4
+    assert vevent.decoded("DTSTAMP") == T0 - timedelta(days=2)
+    assert vevent.decoded("LAST-MODIFIED") == T0 - timedelta(days=2)
+    assert vevent.decoded("CREATED") == T0 - timedelta(days=9)
+    assert str(vevent["SUMMARY"]) == "Monthly maintenance"
+    assert str(vevent["STATUS"]) == "CONFIRMED"
+    assert str(vevent["TRANSP"]) == "OPAQUE"
+    assert str(vevent["DESCRIPTION"]) == "Database upgrade"
+    assert str(vevent["URL"]) == "https://rollout.test/windows/7"
+
+
+def test_an_event_without_description_or_link_has_neither():
+    [vevent] = parsed(render_feed(INFO, [feed_event()])).walk("VEVENT")
+    assert "DESCRIPTION" not in vevent
+    assert "URL" not in vevent
+
+
+def test_line_breaks_in_text_become_one_newline_and_a_link_loses_its_whitespace():
+    event = feed_event(
+        title="Patch\r\nround two",
+        description="One\rTwo\r\nThree\x07",
+        url=" https://x.test/w\n/1 ",
+    )
+    [vevent] = parsed(render_feed(INFO, [event])).walk("VEVENT")
+    assert str(vevent["SUMMARY"]) == "Patch\nround two"
+    assert str(vevent["DESCRIPTION"]) == "OneTwo\nThree"
+    assert str(vevent["URL"]) == "https://x.test/w/1"
+
+
+def test_the_alarm_reads_the_window_title_and_no_alarm_of_zero_minutes_is_written():
+    body = render_feed(INFO, [feed_event(title="Patch night")], alarm_minutes=15)
+    [alarm] = parsed(body).walk("VALARM")
+    assert str(alarm["DESCRIPTION"]) == "Patch night"
+    assert alarm.decoded("TRIGGER") == timedelta(minutes=-15)
+    assert b"VALARM" not in render_feed(INFO, [feed_event()], alarm_minutes=0)
+
+
+def written_in(body: bytes) -> dict[str, str]:
+    """Each event's zone as written: its TZID, or "UTC"."""
+    calendar = parsed(body)
+    found = {}
+    for vevent in calendar.walk("VEVENT"):
+        zones = {vevent[p].params.get("TZID", "UTC") for p in ("DTSTART", "DTEND")}
+        [found[str(vevent["UID"])]] = zones
+    return found
+
+
+def at(day: int, hour: int = 15, minute: int = 0) -> datetime:
+    """An instant in March 2027: New York springs forward on Sunday the 14th, 07:00 UTC."""
+    return datetime(2027, 3, day, hour, minute, tzinfo=UTC)
+
+
+def test_a_window_away_from_a_switch_is_written_in_its_zone_with_that_zones_times():
+    body = render_feed(INFO, [feed_event(starts_at=at(20), ends_at=at(20, 17))])
+    assert written_in(body) == {"window-1@rollout.test": "America/New_York"}
+    assert "DTSTART;TZID=America/New_York:20270320T110000" in body.decode().splitlines()
+    assert [str(v["TZID"]) for v in parsed(body).walk("VTIMEZONE")] == ["America/New_York"]
+
+
+def test_a_window_on_a_switch_day_or_the_day_before_is_written_in_utc():
+    # ts-ics moves a switch to the midnight starting its day in the reader's own zone.
+    cases = {
+        "friday-night": (at(13, 3), at(13, 4)),  # 22:00-23:00 on Friday the 12th
+        "into-saturday": (at(13, 3), at(13, 6)),  # to 01:00 on Saturday
+        "saturday-midnight": (at(13, 5), at(13, 6)),
+        "sunday": (at(14, 15), at(14, 16)),
+        "sunday-night": (at(15, 3), at(15, 3, 30)),  # 23:00 on Sunday, daylight time
+        "monday-midnight": (at(15, 4), at(15, 5)),
+    }
+    events = [feed_event(uid, starts_at=s, ends_at=e) for uid, (s, e) in cases.items()]
+    assert written_in(render_feed(INFO, events)) == {
+        "friday-night": "America/New_York",
+        "into-saturday": "UTC",
+        "saturday-midnight": "UTC",
+        "sunday": "UTC",
+        "sunday-night": "UTC",
+        "monday-midnight": "America/New_York",
+    }
+
+
+def test_a_zone_whose_windows_are_all_written_in_utc_gets_no_vtimezone():
+    body = render_feed(INFO, [feed_event(starts_at=at(14), ends_at=at(14, 16))])
+    assert written_in(body) == {"window-1@rollout.test": "UTC"}
+    assert parsed(body).walk("VTIMEZONE") == []
+
+
+def test_a_window_reaching_2036_is_written_in_utc_as_clients_misread_later_wall_times():
+    until = datetime(2036, 1, 1, tzinfo=UTC)
+    events = [
+        feed_event(
+            "before", starts_at=until - timedelta(hours=2), ends_at=until - timedelta(seconds=1)
+        ),
+        feed_event("reaching", starts_at=until - timedelta(hours=2), ends_at=until),
+        feed_event("after", starts_at=until, ends_at=until + timedelta(hours=1)),
+    ]
+    assert written_in(render_feed(INFO, events)) == {
+        "before": "America/New_York",
+        "reaching": "UTC",
+        "after": "UTC",
+    }
+
+
+def test_a_feed_for_a_zone_with_no_dst_has_one_standard_part_and_no_daylight():
+    body = render_feed(INFO, [feed_event(timezone="Asia/Tokyo")])
+    [timezone] = parsed(body).walk("VTIMEZONE")
+    [standard] = timezone.subcomponents
+    assert standard.name == "STANDARD"
+    assert standard.decoded("DTSTART") == datetime(1970, 1, 1)
+    assert standard.decoded("TZOFFSETFROM") == standard.decoded("TZOFFSETTO") == hours(9)
+    assert str(standard["TZNAME"]) == "JST"
+    assert "RRULE" not in standard
+    assert written_in(body) == {"window-1@rollout.test": "Asia/Tokyo"}
+
+
+def first_onsets(timezone) -> list[tuple[str, datetime]]:
+    return sorted((o.name, o.decoded("DTSTART")) for o in timezone.subcomponents)
+
+
+def test_a_zone_starts_two_years_before_a_feeds_first_window():
+    # ts-ics skips each observance's first onset: a VTIMEZONE starting with the first window
+    # would have it read January's windows in the summer offset.
+    events = [
+        feed_event("later", starts_at=datetime(2029, 6, 1, 14, tzinfo=UTC)),
+        feed_event("first", starts_at=datetime(2027, 6, 1, 14, tzinfo=UTC)),
+    ]
+    events = [replace(e, ends_at=e.starts_at + timedelta(hours=1)) for e in events]
+    [timezone] = parsed(render_feed(INFO, events)).walk("VTIMEZONE")
+    assert first_onsets(timezone) == [
+        ("DAYLIGHT", datetime(2025, 3, 9, 2, 0)),
+        ("STANDARD", datetime(2025, 11, 2, 2, 0)),
+    ]
+
+
+def test_a_zone_whose_rules_changed_within_two_years_before_or_one_after_gets_no_rule():
+    # The US moved its switches in 2007.
+    assert first_onsets(vtimezone("America/New_York", 2004, 2005)) == [
+        ("DAYLIGHT", datetime(2002, 4, 7, 2, 0)),
+        ("STANDARD", datetime(2002, 10, 27, 2, 0)),
+    ]
+    assert vtimezone("America/New_York", 2004, 2006) is None
+    assert vtimezone("America/New_York", 2008, 2010) is None
+    assert first_onsets(vtimezone("America/New_York", 2009, 2010)) == [
+        ("DAYLIGHT", datetime(2007, 3, 11, 2, 0)),
+        ("STANDARD", datetime(2007, 11, 4, 2, 0)),
+    ]
+
+
+def test_a_window_ending_in_the_year_the_rules_change_is_written_in_utc():
+    new_year = datetime(2006, 1, 1, tzinfo=UTC)  # 2007's new US rules are within a year
+    event = feed_event(starts_at=new_year - timedelta(hours=1), ends_at=new_year)
+    assert written_in(render_feed(INFO, [event])) == {"window-1@rollout.test": "UTC"}
+
+
+def test_a_zone_switching_on_fixed_dates_or_on_a_sunday_no_ordinal_names_gets_no_rule():
+    # Tehran switched on 21 or 22 March and September, on any weekday; Santiago switches
+    # on the first Sunday from the 2nd, which is the first Sunday in some years, the second
+    # in others.
+    assert vtimezone("Asia/Tehran", 2012, 2015) is None
+    assert vtimezone("America/Santiago", 2027, 2030) is None
+    events = [
+        feed_event(str(year), starts_at=start, ends_at=start + timedelta(hours=1), timezone=zone)
+        for zone, year in [
+            ("Asia/Tehran", 2012),
+            ("Asia/Tehran", 2015),
+            ("America/Santiago", 2027),
+            ("America/Santiago", 2030),
+        ]
+        for start in [datetime(year, 6, 1, 14, tzinfo=UTC)]
+    ]
+    assert set(written_in(render_feed(INFO, events)).values()) == {"UTC"}
+
+
+def test_a_sunday_a_week_before_a_months_end_is_its_fourth_not_its_last():
+    # A rule read as "last Sunday" for a switch on the 24th of October would move it to the
+    # 31st in the years when the 31st is a Sunday too.
+    assert _ordinals(date(2027, 10, 24)) == {4}
+    assert _ordinals(date(2027, 10, 25)) == {4, -1}
+    assert _ordinals(date(2027, 9, 23)) == {4}
+    assert _ordinals(date(2027, 9, 24)) == {4, -1}

@@ -69,6 +69,9 @@ def test_release_notes_reach_every_subscriber_with_public_notes_only(session, pe
     )
     assert release_published(session, release, now=NOW) == 2
     assert release_published(session, release, now=NOW) == 0  # once per contact
+    assert release_published(session, release, now=NOW, customers=[]) == 0  # nobody to tell
+    add_contact(session, people["globex"], "zoe@globex.test", name="Zoé")
+    assert release_published(session, release, now=NOW) == 1  # the newcomer alone
     found = rows(session, event="release.published")
     payload = found[0].payload
     assert [i["note"] for i in payload["items"]] == ["Invoices print **long** addresses."]

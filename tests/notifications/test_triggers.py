@@ -110,7 +110,10 @@ def test_the_same_revision_never_writes_its_notices_twice(session, people):
 def test_moving_a_window_replaces_its_waiting_reminders_with_the_new_revisions(session, people):
     window = make_window(session)
     change(session, window, "announce")
-    change(session, window, "move", starts_at=START + timedelta(days=1), reason="power work")
+    at = NOW + timedelta(minutes=5)
+    change(
+        session, window, "move", starts_at=START + timedelta(days=1), reason="power work", now=at
+    )
     reminders = rows(session, event="window.reminder")
     cancelled = [n for n in reminders if n.status == NotificationStatus.CANCELLED]
     live = [n for n in reminders if n.status == NotificationStatus.PENDING]
@@ -120,7 +123,7 @@ def test_moving_a_window_replaces_its_waiting_reminders_with_the_new_revisions(s
         START + timedelta(days=1) - timedelta(hours=1),
     }
     assert {n.dedupe_key.split(":")[2] for n in live} == {"rev2"}
-    assert {(n.last_error, n.updated_at) for n in cancelled} == {("superseded by revision 2", NOW)}
+    assert {(n.last_error, n.updated_at) for n in cancelled} == {("superseded by revision 2", at)}
     # A reminder says when the window is, not what changed.
     assert not any({"previous", "reason"} & set(n.payload) for n in live)
 
@@ -129,20 +132,27 @@ def test_a_move_before_the_announcement_went_out_updates_the_announcement(sessio
     window = make_window(session)
     change(session, window, "announce")
     new_start = START + timedelta(days=7)
-    change(session, window, "move", starts_at=new_start, reason="power work", now=NOW)
+    at = NOW + timedelta(minutes=5)
+    change(session, window, "move", starts_at=new_start, reason="power work", now=at)
     notices = rows(session, coalesce_key=f"window:{window.id}")
     assert {n.event for n in notices} == {"window.announced"}
     acme = by_contact(notices, people["acme"])[0]
     assert acme.payload["window"]["starts_at"] == new_start.isoformat()
-    assert acme.due_at == new_start - timedelta(days=14)
+    assert acme.due_at == acme.next_attempt_at == new_start - timedelta(days=14)
+    assert acme.updated_at == at
     assert "previous" not in acme.payload
 
 
 def test_a_window_cancelled_before_its_announcement_went_out_sends_nothing(session, people):
     window = make_window(session)
     change(session, window, "announce")
-    change(session, window, "cancel", reason="not needed after all")
+    at = NOW + timedelta(minutes=5)
+    change(session, window, "cancel", reason="not needed after all", now=at)
     assert {n.status for n in rows(session)} == {NotificationStatus.CANCELLED}
+    # The outbox shows staff why and when each was withdrawn.
+    assert {(n.last_error, n.updated_at) for n in rows(session, event="window.announced")} == {
+        ("superseded", at)
+    }
 
 
 def test_changes_within_minutes_go_out_as_one_message(session, people, clock):
