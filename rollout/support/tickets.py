@@ -20,7 +20,6 @@ from rollout.jira.bugs import BugRecord, upsert_bug
 from rollout.jira.models import Bug
 from rollout.jira.push import on_ticket_linked, on_ticket_unlinked
 from rollout.notifications.addresses import ADDRESS_CONTROL, check_email
-from rollout.releases.releases import JIRA_KEY
 from rollout.support.fix_live import refresh_links
 from rollout.support.models import Ticket, TicketBug, WebhookReceipt
 from rollout.validation import check_text, is_whole_number, refuse_controls
@@ -295,11 +294,14 @@ def check_sla_level(value: int) -> int:
     return value
 
 
+# A key as a support agent pastes it: JIRA_KEY in any letter case, spaces around it.
+LINKED_KEY = re.compile(r"^ *[A-Za-z][A-Za-z0-9_]{1,9}-[1-9][0-9]{0,8} *$")
+
+
 def _check_key(key: str) -> str:
-    key = key.strip().upper() if isinstance(key, str) else ""
-    if not JIRA_KEY.fullmatch(key):
+    if not isinstance(key, str) or not LINKED_KEY.fullmatch(key):
         raise Invalid("a Jira key looks like OPS-123", field="bug")
-    return key
+    return key.strip(" ").upper()
 
 
 # ---- inside -------------------------------------------------------------------------------

@@ -225,10 +225,12 @@ def test_windows_walked_a_page_at_a_time_are_the_whole_list_projected_ones_inclu
         ("/api/v1/customers?limit=0", "limit"),
         ("/api/v1/customers?limit=1001", "limit"),
         ("/api/v1/tickets?cursor=-1", "cursor"),
+        ("/api/v1/tickets?cursor=9112668472", "cursor"),  # past any row id
         ("/api/v1/tickets?limit=501", "limit"),
         ("/api/v1/notifications?cursor=1e3", "cursor"),
         ("/api/v1/windows?cursor=12", "cursor"),
         ("/api/v1/windows?cursor=999999999999999999.1.1", "cursor"),
+        ("/api/v1/windows?cursor=1.9112668472.1", "cursor"),
         ("/api/v1/windows?limit=%EF%BC%91", "limit"),
         ("/api/v1/audit?cursor=1.1", "cursor"),
     ],

@@ -61,6 +61,7 @@ BEYOND_A_SCHEMA = [
         r"reaches no customer in region",
         # a name that must exist: a stored row, an IANA zone, a host in DNS
         r"^no (?:region|customer|environment|release|hotfix|wave|window|bug) ",
+        r"is not synced from Jira, and Jira is not configured",  # a bug to link
         r"^unknown time zone",
         r"does not resolve",
         r"webhooks go to public addresses only",

@@ -131,32 +131,34 @@ Zone = Annotated[str | None, BeforeValidator(_zone), WithJsonSchema(_TEXT)]
 # One rule for every list: a page is at most `limit` rows in the list's order, and its
 # next_cursor (absent on the last page) is the sort key of its last row, whole numbers joined
 # by dots; the next page starts after it. A list ordered by row id has a one-number key.
-_CURSOR_DIGITS = 18  # any key fits a bigint, so a forged cursor is a 400, never a 500
+# A forged cursor is a 400, never a 500: each number has at most the digits its column holds
+# (row ids are 32-bit integers; a window's start in microseconds is 64-bit).
+ROW_ID_DIGITS, MICROSECOND_DIGITS = 9, 18
 
 
-def _cursor_of(parts: int):
-    """A cursor of `parts` numbers, read into a tuple; empty means the first page."""
+def _cursor_of(*digits: int):
+    """A cursor of one number per entry of `digits` (each at most that long), read into a
+    tuple; empty means the first page."""
 
     def read(raw: str | None) -> tuple[int, ...] | None:
         if not raw:
             return None
         numbers = raw.split(".")
-        if len(numbers) != parts or not all(
-            is_whole_number(n) and len(n) <= _CURSOR_DIGITS for n in numbers
+        if len(numbers) != len(digits) or not all(
+            is_whole_number(n) and len(n) <= most for n, most in zip(numbers, digits, strict=False)
         ):
             raise BadRequest("cursor is the next_cursor of an earlier page", field="cursor")
         return tuple(int(n) for n in numbers)
 
-    number = f"[0-9]{{1,{_CURSOR_DIGITS}}}"
-    pattern = rf"^(?:{number}(?:\.{number}){{{parts - 1}}})?$"
+    numbers = r"\.".join(f"[0-9]{{1,{most}}}" for most in digits)
     return Annotated[
         tuple[int, ...] | None,
         BeforeValidator(read),
-        WithJsonSchema({"type": "string", "pattern": pattern}),
+        WithJsonSchema({"type": "string", "pattern": rf"^(?:{numbers})?$"}),
     ]
 
 
-RowCursor = _cursor_of(1)
+RowCursor = _cursor_of(ROW_ID_DIGITS)
 CURSOR = Field(None, description="next_cursor from the previous page")
 
 
@@ -185,7 +187,7 @@ WINDOWS_PAGE, WINDOWS_MAX = 500, 1000
 WindowLimit = _limit_of(WINDOWS_MAX)
 # A window's place in the list: its start (microseconds since 1970), its id (0 while only
 # projected) and its policy (0 for none); projected windows differ by policy.
-WindowCursor = _cursor_of(3)
+WindowCursor = _cursor_of(MICROSECOND_DIGITS, ROW_ID_DIGITS, ROW_ID_DIGITS)
 
 
 class WindowQuery(Query):

@@ -22,7 +22,7 @@ from rollout.errors import Invalid, NotFound
 from rollout.notifications.addresses import EMAIL
 from rollout.releases.deployments import EARLY_REASON_LENGTH
 from rollout.releases.releases import JIRA_KEY, MAX_SOAK_DAYS, VERSION
-from rollout.support.tickets import EXTERNAL_ID, SLA_LEVELS
+from rollout.support.tickets import EXTERNAL_ID, LINKED_KEY, SLA_LEVELS
 from rollout.validation import MAX_ID, SLUG, YEAR_PATTERN, refuse_controls
 from rollout.windows.planning import MAX_DURATION_MINUTES
 
@@ -130,6 +130,8 @@ HttpUrl = Annotated[
         maxLength=2000,
     ),
 ]
+# A bug key to link, as rollout.support.tickets reads it: any letter case, spaces around it.
+LinkedKey = Annotated[Line, _documented(pattern=LINKED_KEY.pattern)]
 # Empty means no key, as in check_jira_key.
 JiraKey = Annotated[
     Line,
@@ -412,7 +414,7 @@ class TicketPatch(Body):
 
 
 class LinkIn(Body):
-    bug: Line = Field(description="Jira key, e.g. OPS-123; read from Jira if not synced yet")
+    bug: LinkedKey = Field(description="Jira key, e.g. OPS-123; read from Jira if not synced yet")
 
 
 TOPIC = Literal[
