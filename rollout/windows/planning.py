@@ -418,24 +418,6 @@ def _obstacles(
     return freezes, list(session.scalars(query))
 
 
-def _new_regular_window(policy: MaintenancePolicy, occurrence: Occurrence, now: datetime) -> Window:
-    return Window(
-        region_id=policy.region_id,
-        region=policy.region,
-        policy_id=policy.id,
-        occurrence=occurrence.local_start,
-        kind=WindowKind.REGULAR,
-        status=WindowStatus.PLANNED,
-        title=policy.title,
-        starts_at=occurrence.span.start,
-        ends_at=occurrence.span.end,
-        timezone=policy.timezone,
-        sequence=0,
-        created_at=now,
-        updated_at=now,
-    )
-
-
 def _duration(minutes: int) -> int:
     if isinstance(minutes, bool) or not isinstance(minutes, int):
         raise Invalid(

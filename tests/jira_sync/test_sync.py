@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from jira_sync.client import JiraClient, JiraError
 from jira_sync.config import JiraSettings
@@ -25,6 +24,7 @@ from tests.conftest import NOW
 from tests.factories import make_customer, make_policy, make_region
 from tests.jira_stub import JiraStub, make_issue, running
 from tests.jira_sync.conftest import settings_for
+from tests.statements import statements
 
 
 def issues(count: int, *, project: str = "ED", **fields) -> list[dict]:
@@ -41,21 +41,6 @@ def sync(session_factory, client, *, now=NOW, **kwargs):
 
 def bug_count(session) -> int:
     return session.scalar(select(func.count(Bug.id)))
-
-
-@contextmanager
-def statements(connection):
-    """The SQL statements sent on `connection` inside the block."""
-    sent: list[str] = []
-
-    def count(_conn, _cursor, sql, *_):
-        sent.append(sql)
-
-    event.listen(connection, "before_cursor_execute", count)
-    try:
-        yield sent
-    finally:
-        event.remove(connection, "before_cursor_execute", count)
 
 
 def searches(stub) -> list[dict]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
 
 from rollout import releases
 from rollout.customers import update_customer
@@ -22,6 +21,7 @@ from rollout.support.fix_status.rule import FixState
 from rollout.support.tickets import create_ticket, link_bug
 from tests.conftest import NOW
 from tests.factories import CONTEXT, make_customer, make_policy, make_region
+from tests.statements import statements
 
 
 def bug_record(key: str, **overrides) -> BugRecord:
@@ -235,12 +235,10 @@ def test_a_tickets_fix_status_takes_three_statements_whatever_its_bugs_and_carri
     upsert_bug(world, bug_record("OPS-4", fix_versions=("2026.12",)), now=NOW)
     link_bug(world, "T-2", "OPS-4", lookup=None, actor="agent@example.com", now=NOW)
     world.flush()
-    sent: list[str] = []
-    event.listen(connection, "before_cursor_execute", lambda _c, _cur, sql, *_: sent.append(sql))
     for external_id in ("T-1", "T-2", "T-3"):
         world.expunge_all()
-        sent.clear()
-        answer = fix_status_for_ticket(world, external_id, now=NOW)
+        with statements(connection) as sent:
+            answer = fix_status_for_ticket(world, external_id, now=NOW)
         assert answer.items
         assert len(sent) <= 3, "\n\n".join(sent)
     assert states(answer) == {"OPS-1": "planned"}

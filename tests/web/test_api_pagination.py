@@ -14,7 +14,7 @@ from rollout.notifications.models import Notification
 from rollout.support.models import Ticket
 from tests.conftest import NOW
 from tests.factories import bearer, make_customer, make_policy, make_region, make_token
-from tests.web.test_release_board import statements
+from tests.statements import statements
 
 
 def add_customers(session, count: int, *, prefix: str = "c") -> None:

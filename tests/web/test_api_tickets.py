@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from jira_sync.config import JiraSettings
 from rollout import releases
@@ -19,6 +19,7 @@ from tests import conftest
 from tests.conftest import NOW
 from tests.factories import bearer, make_customer, make_policy, make_region, make_token
 from tests.jira_stub import EMAIL, TOKEN, JiraStub, make_issue, running
+from tests.statements import statements
 from tests.web.test_openapi import response_validator
 from web import create_app
 from web.api.helpdesk import sign
@@ -380,9 +381,8 @@ def test_a_fix_status_over_http_takes_the_token_and_the_lookups_three_statements
 ):
     linked(client, world)
     session.expunge_all()
-    sent: list[str] = []
-    event.listen(connection, "before_cursor_execute", lambda _c, _cur, sql, *_: sent.append(sql))
-    response = client.get("/api/v1/fix-status?ticket=ZD-100", headers=world["support_agent"])
+    with statements(connection) as sent:
+        response = client.get("/api/v1/fix-status?ticket=ZD-100", headers=world["support_agent"])
     assert response.status_code == 200
     assert len([sql for sql in sent if sql.lstrip().upper().startswith("SELECT")]) <= 4, sent
 

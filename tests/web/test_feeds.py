@@ -10,13 +10,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import template_rendered
 from icalendar import Calendar
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from rollout.feeds import FeedToken
 from rollout.releases import add_item, create_release, plan_release, request_hotfix
 from rollout.windows import change_window, create_window
 from tests.conftest import NOW
 from tests.factories import CONTEXT, bearer, make_customer, make_policy, make_region, make_token
+from tests.statements import statements
 from web.metrics import FEED_ANSWERS
 
 
@@ -120,10 +121,10 @@ def test_a_304_within_the_freshness_time_sends_no_statement_yet_is_logged_and_co
     settings = app.extensions["rollout.settings"]
     app.extensions["rollout.settings"] = replace(settings, feed_freshness_seconds=60)
     full = client.get("/calendars/regions/us.ics")
-    sent, templates = [], []
-    event.listen(connection, "before_cursor_execute", lambda _c, _cur, sql, *_: sent.append(sql))
+    templates = []
     counted = FEED_ANSWERS.labels("not_modified")._value.get()
     with (
+        statements(connection) as sent,
         template_rendered.connected_to(lambda *_, **__: templates.append(1), app),
         caplog.at_level(logging.INFO, logger="rollout.requests"),
     ):

@@ -5,16 +5,15 @@ its window refused unless it ran early, with the reason; cancelling behind a con
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from html import unescape
 
 import pytest
-from sqlalchemy import event
 
 from rollout import releases
 from tests.conftest import NOW
 from tests.factories import make_customer, make_policy, make_region
 from tests.rollout.releases.helpers import LATER, PREVIEW, PRODUCTION, planned, wave
+from tests.statements import statements
 from tests.web.test_pages import post_form, sign_in
 
 PAGE = "/staff/releases/2026.12"
@@ -27,21 +26,6 @@ def world(session, customers_per_region: int = 1) -> None:
         make_policy(session, region)
         for n in range(customers_per_region):
             make_customer(session, f"{region}-customer-{n}", region)
-
-
-@contextmanager
-def statements(connection):
-    """The SQL statements sent on `connection` inside the block."""
-    sent: list[str] = []
-
-    def count(_conn, _cursor, sql, *_):
-        sent.append(sql)
-
-    event.listen(connection, "before_cursor_execute", count)
-    try:
-        yield sent
-    finally:
-        event.remove(connection, "before_cursor_execute", count)
 
 
 def options(html: str, select_name: str) -> list[str]:

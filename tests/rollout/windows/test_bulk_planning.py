@@ -5,12 +5,10 @@ and it takes a fixed handful of statements however many years it plans."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from rollout.audit import AuditEntry, author_info
 from rollout.customers import get_region
@@ -30,6 +28,7 @@ from rollout.windows.planning import _obstacles, obstacle_reason, policy_occurre
 from rollout.windows.revisions import record
 from tests.conftest import NOW
 from tests.factories import CONTEXT, make_policy, make_region
+from tests.statements import statements
 
 UNTIL = NOW + timedelta(days=2 * 366)
 # (zone, rule, minutes): Sundays at 02:30 fall in Sydney's spring gap and its autumn fold;
@@ -218,30 +217,15 @@ def test_a_window_blocked_by_one_planned_in_the_same_batch_names_that_windows_id
     assert [w.status for w in windows[:4]] == [WindowStatus.PLANNED, WindowStatus.CANCELLED] * 2
 
 
-@contextmanager
-def counted(session) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    bind = session.connection()
-    event.listen(bind, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(bind, "before_cursor_execute", count)
-
-
 @pytest.mark.parametrize("years", [10, 20])
 def test_planning_ten_years_for_a_region_takes_at_most_nine_statements(session, years):
     make_region(session, "us")
     make_policy(session, "us")
     session.flush()
 
-    with counted(session) as statements:
+    with statements(session.connection()) as sent:
         added = plan_windows(session, until=NOW.replace(year=NOW.year + years), now=NOW)
         session.flush()
 
     assert added == years * 12 - 18
-    assert len(statements) <= 9, "\n".join(statements)
+    assert len(sent) <= 9, "\n".join(sent)
