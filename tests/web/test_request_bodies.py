@@ -189,11 +189,19 @@ def server_port(request, small_caps_app) -> Iterator[int]:
         port, run, stop = server.server_port, server.serve_forever, server.shutdown
     else:  # as `rollout serve` runs it
         server = wsgi_server(small_caps_app, host="127.0.0.1", port=0, threads=2)
-        port, run = server.effective_port, server.run
+        port, stopping = server.effective_port, threading.Event()
 
-        def stop():
+        def run():
+            # Sockets are closed by the loop's own thread: closed from another, a socket the
+            # loop is still polling is a "bad file descriptor" in that thread.
+            while not stopping.is_set():
+                wasyncore.loop(timeout=0.05, map=server._map, count=1)
             server.task_dispatcher.shutdown()  # let the answer in hand finish first
             wasyncore.close_all(server._map)
+
+        def stop():
+            stopping.set()
+            server.pull_trigger()
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
