@@ -117,7 +117,6 @@ def notify(
     coalesce_key: str | None = None,
     merge: Merge | None = None,
     expires_at: datetime | None = None,
-    contacts: Iterable[Contact] | None = None,
     to: list[Recipient] | None = None,
 ) -> int:
     """Write `event` for every subscribed recipient of `customers` in the caller's
@@ -129,7 +128,7 @@ def notify(
     recipients when the caller already has them (several messages to the same people).
     """
     topic = Topic(topic)
-    found = to if to is not None else recipients(session, customers, topic, contacts=contacts)
+    found = to if to is not None else recipients(session, customers, topic)
     if not found:
         return 0
     done = set(
@@ -212,7 +211,6 @@ def cancel_pending(
     now: datetime,
     coalesce_key: str | None = None,
     dedupe_key: str | None = None,
-    event: str | None = None,
 ) -> int:
     """Cancel the not-yet-claimed messages of a group (e.g. a window's old reminders) or of
     one trigger (its `key`)."""
@@ -221,8 +219,6 @@ def cancel_pending(
         query = query.where(Notification.coalesce_key == coalesce_key)
     if dedupe_key is not None:
         query = query.where(Notification.dedupe_key == dedupe_key)
-    if event is not None:
-        query = query.where(Notification.event == event)
     result = session.execute(
         query.values(
             status=NotificationStatus.CANCELLED, last_error=reason, updated_at=now
