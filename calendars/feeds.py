@@ -164,8 +164,8 @@ def _misread(instant: datetime, zone: ZoneInfo) -> bool:
 
 def _clean(value: str) -> str:
     """`value` as RFC 5545 TEXT holds it: no control character but tabs and line breaks, each
-    line break one "\n" (a lone carriage return is dropped)."""
-    return strip_controls(value).replace("\r\n", "\n").replace("\r", "")
+    line break one "\n" (a carriage return is dropped, alone or before a "\n")."""
+    return strip_controls(value).replace("\r", "")
 
 
 def _text(value: str) -> vText:

@@ -412,6 +412,11 @@ def test_a_window_on_a_switch_day_or_the_day_before_is_written_in_utc():
     }
 
 
+def test_a_window_starting_on_a_switch_day_is_written_in_utc_however_late_it_ends():
+    body = render_feed(INFO, [feed_event(starts_at=at(14, 15), ends_at=at(20, 17))])
+    assert written_in(body) == {"window-1@rollout.test": "UTC"}
+
+
 def test_a_zone_whose_windows_are_all_written_in_utc_gets_no_vtimezone():
     body = render_feed(INFO, [feed_event(starts_at=at(14), ends_at=at(14, 16))])
     assert written_in(body) == {"window-1@rollout.test": "UTC"}
