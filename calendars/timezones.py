@@ -16,11 +16,14 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from icalendar import Timezone, TimezoneDaylight, TimezoneStandard
+from icalendar.prop import vWeekday
 
 _STEP = timedelta(minutes=1)
 # A VTIMEZONE starts this many years before the first event it serves: ts-ics skips the first
 # onset of each observance, so a Dublin window in January read the previous summer's offset.
 _LEAD_YEARS = 2
+# RRULE's weekday names by Python's weekday number (icalendar counts from Sunday).
+_WEEKDAYS = {(number - 1) % 7: name for name, number in vWeekday.week_days.items()}
 
 
 @dataclass(frozen=True)
@@ -92,7 +95,7 @@ def _switches(zone: ZoneInfo, year: int) -> list[_Switch]:
                     local=(switch_at + before).replace(tzinfo=None),
                     offset_from=before,
                     offset_to=after,
-                    name=following.astimezone(zone).tzname() or "",
+                    name=following.astimezone(zone).tzname(),
                     # Not dst(): tzdata gives Ireland a negative DST in winter, and
                     # clients expect the forward switch to be DAYLIGHT.
                     daylight=after > before,
@@ -127,9 +130,8 @@ def _yearly_rules(switches: dict[int, list[_Switch]]) -> list[tuple[_Switch, dic
         ordinals = set.intersection(*(_ordinals(d) for d in days))
         if not ordinals:
             return None
-        # Prefer "last" (-1): it is how the EU and others state their rule.
-        ordinal = -1 if -1 in ordinals else min(ordinals)
-        byday = f"{ordinal}{['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'][weekday.pop()]}"
+        # "Last" (-1) when it fits: it is how the EU and others state their rule.
+        byday = f"{min(ordinals)}{_WEEKDAYS[weekday.pop()]}"
         rules.append((first, {"freq": "yearly", "bymonth": first.local.month, "byday": byday}))
     return rules
 

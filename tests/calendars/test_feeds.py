@@ -22,6 +22,7 @@ ZONES = [
     "Europe/London",
     "Australia/Lord_Howe",  # half-hour DST
     "Asia/Tokyo",  # no DST
+    "Africa/Cairo",  # switches on Fridays
 ]
 INFO = FeedInfo(name="Maintenance windows")
 T0 = datetime(2027, 3, 13, 14, 0, tzinfo=UTC)
@@ -217,6 +218,17 @@ def test_sydney_gets_one_yearly_rule_per_switch():
         ("DAYLIGHT", "02:00:00", "FREQ=YEARLY;BYDAY=1SU;BYMONTH=10", hours(10), hours(11), "AEDT"),
         ("STANDARD", "03:00:00", "FREQ=YEARLY;BYDAY=1SU;BYMONTH=4", hours(11), hours(10), "AEST"),
     ]
+
+
+def test_cairo_gets_one_yearly_rule_per_switch_on_its_last_friday():
+    # Cairo's summer ends on the last Thursday of October at 24:00: the last Friday at 00:00,
+    # while that Friday is still in October (from 2025 to 2029).
+    timezone = vtimezone("Africa/Cairo", 2027, 2028)
+    assert [o["RRULE"].to_ical().decode() for o in timezone.subcomponents] == [
+        "FREQ=YEARLY;BYDAY=-1FR;BYMONTH=4",
+        "FREQ=YEARLY;BYDAY=-1FR;BYMONTH=10",
+    ]
+    assert vtimezone("Africa/Cairo", 2027, 2029) is None  # 2030's switch is on 1 November
 
 
 def test_feed_has_one_vtimezone_per_zone_its_events_use():
@@ -481,6 +493,16 @@ def test_a_zone_whose_rules_changed_within_two_years_before_or_one_after_gets_no
     assert first_onsets(vtimezone("America/New_York", 2009, 2010)) == [
         ("DAYLIGHT", datetime(2007, 3, 11, 2, 0)),
         ("STANDARD", datetime(2007, 11, 4, 2, 0)),
+    ]
+
+
+def test_a_zone_whose_offset_changed_on_new_years_day_gets_a_rule_only_years_away_from_it():
+    # São Tomé moved from GMT to +01:00 at 01:00 UTC on 1 January 2018, and back a year later.
+    assert vtimezone("Africa/Sao_Tome", 2020, 2020) is None
+    assert vtimezone("Africa/Sao_Tome", 2021, 2021) is None
+    unchanged = vtimezone("Africa/Sao_Tome", 2015, 2016)  # zone read until the end of 2017
+    assert [(o.name, o.decoded("TZOFFSETTO")) for o in unchanged.subcomponents] == [
+        ("STANDARD", hours(0))
     ]
 
 
