@@ -60,3 +60,23 @@ def test_a_message_a_worker_claims_while_a_change_comes_in_goes_out_as_read(sess
     assert [n.payload for n in claimed] == [{"key": "first"}] * 2
     # The change then goes out as a message of its own.
     assert [n.payload for n in found if n not in claimed] == [{"key": "second"}] * 2
+
+
+def test_a_change_merges_into_the_message_still_waiting_not_a_later_one_already_delivered(
+    session, people
+):
+    send(session, "announced")
+    send(session, "urgent")  # a notice of the same window, sent at once
+    session.execute(
+        update(Notification)
+        .where(Notification.payload["key"].as_string() == "urgent")
+        .values(status=NotificationStatus.DELIVERED)
+    )
+    assert send(session, "moved", merge=take_latest, now=LATER) == 2
+    found = rows(session)
+    assert [(n.payload, n.status) for n in found] == [
+        ({"key": "moved"}, NotificationStatus.PENDING),
+        ({"key": "moved"}, NotificationStatus.PENDING),
+        ({"key": "urgent"}, NotificationStatus.DELIVERED),
+        ({"key": "urgent"}, NotificationStatus.DELIVERED),
+    ]
