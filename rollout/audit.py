@@ -76,8 +76,8 @@ class Audited:
     secret: frozenset[str] = frozenset()
     noisy: frozenset[str] = frozenset()
     collections: Mapping[str, str] = field(default_factory=dict)
-    # Written by ORM bulk INSERTs that RETURN every column: each row gets its own entry,
-    # the one a flush would have written.
+    # Written by ORM bulk INSERTs that return each row's id and key: each row gets its own
+    # entry, the one a flush would have written.
     bulk_inserts: bool = False
 
 
@@ -182,33 +182,63 @@ def _created_changes(model: type[Base], values: Mapping[str, Any]) -> list[dict]
 
 
 def _bulk_inserted(execution: ORMExecuteState) -> Result | None:
-    """The entries of the rows an ORM bulk INSERT of a `bulk_inserts` model wrote, read from
-    its RETURNING (every column, so the entries are the ones a flush would write)."""
+    """The entries of the rows an ORM bulk INSERT of a `bulk_inserts` model wrote: each row's
+    values as given (what a flush records), under the id its INSERT returned. The INSERT
+    returns `id` and the columns that tell its rows apart (RETURNING's order is not the
+    rows' order on every database), by which each id finds its row."""
     mapper = execution.bind_mapper
     if not execution.is_insert or mapper is None:
         return None
     spec = AUDITED.get(mapper.class_)
     if spec is None or not spec.bulk_inserts:
         return None
+    given = execution.parameters
+    if not isinstance(given, list) or not _given_in_full(mapper.class_, given):
+        raise TypeError(f"a bulk INSERT of {spec.kind}s gives every row in full to be audited")
     result = execution.invoke_statement().freeze()
-    rows = result().mappings().all()
-    wanted = {"id", *_columns(mapper.class_)}
-    if rows and not wanted <= rows[0].keys():
-        raise TypeError(f"a bulk INSERT of {spec.kind}s must RETURN every column to be audited")
+    returned = result().mappings().all()
+    key = [name for name in (returned[0].keys() if returned else ()) if name != "id"]
+    ids = {tuple(row[name] for name in key): row["id"] for row in returned}
+    try:
+        written = sorted((ids[tuple(row[name] for name in key)], row) for row in given)
+    except KeyError:
+        written = []
+    if len(ids) != len(given) or len(written) != len(given):
+        raise TypeError(
+            f"a bulk INSERT of {spec.kind}s must return each row's id and columns that tell "
+            "its rows apart to be audited"
+        )
     _write(
         execution.session,
         [
             {
                 "entity": spec.kind,
-                "entity_id": row["id"],
+                "entity_id": row_id,
                 "label": str(row.get(spec.label) or "")[:200] if spec.label else "",
                 "action": Action.CREATED,
                 "changes": _created_changes(mapper.class_, row),
             }
-            for row in sorted(rows, key=lambda row: row["id"])
+            for row_id, row in written
         ],
     )
     return result()
+
+
+def _given_in_full(model: type[Base], rows: list) -> bool:
+    """Whether `rows` give a value for every audited column the database could fill itself
+    (a default): the entries record the values given."""
+    filled = _filled_by_default(model)
+    return all(isinstance(row, dict) and filled <= row.keys() for row in rows)
+
+
+@cache
+def _filled_by_default(model: type[Base]) -> frozenset[str]:
+    table_columns = inspect(model).columns
+    return frozenset(
+        key
+        for key in _columns(model)
+        if table_columns[key].default is not None or table_columns[key].server_default is not None
+    )
 
 
 def _changed(_mapper, _connection, row: Base) -> None:

@@ -6,7 +6,18 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import insert, select
+from sqlalchemy import (
+    ColumnElement,
+    Insert,
+    Row,
+    String,
+    and_,
+    cast,
+    false,
+    insert,
+    literal,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from rollout.customers import Region, get_region
@@ -27,6 +38,8 @@ from rollout.windows.models import (
 from rollout.windows.revisions import record
 
 PLANNER = "planner"
+# A planned window's first revision says which policy planned it: this, then the policy's id.
+PLANNED_FROM = "planned from policy #"
 HORIZON_MONTHS = 18
 MAX_DURATION_MINUTES = 7 * 24 * 60
 
@@ -148,12 +161,13 @@ def plan_policy(
     if after >= until:
         return 0
     fresh = list(policy_occurrences(policy, after=after, until=until))
-    known = _known_occurrences(session, policy, [o.local_start for o in fresh])
+    freezes, windows, known = _calendar(session, policy, after, until, fresh)
     added = _materialise(
         session,
         policy,
         [o for o in fresh if o.local_start not in known],
-        *_obstacles(session, policy.region_id, after, until),
+        freezes,
+        windows,
         actor=actor,
         now=now,
     )
@@ -295,31 +309,60 @@ def _materialise(
         }
         for occurrence, blocker in zip(fresh, blockers, strict=True)
     ]
-    stored = session.execute(insert(Window).returning(*Window.__table__.columns), rows)
+    # Each id comes back with its occurrence: RETURNING's order is not the rows' order on
+    # every database. The audit records each window from these rows and their ids.
+    stored = session.execute(
+        insert(Window).returning(Window.id, Window.policy_id, Window.occurrence), rows
+    )
     ids = {row.occurrence: row.id for row in stored}
     ids_in_order = [ids[row["occurrence"]] for row in rows]
-    planned = f"planned from policy #{policy.id}"
-    session.execute(
-        insert(WindowRevision),
-        [
-            {
-                "window_id": window_id,
-                "sequence": 0,
-                "action": WindowAction.CREATED if blocker is None else WindowAction.SKIPPED,
-                "status": row["status"],
-                "title": row["title"],
-                "starts_at": row["starts_at"],
-                "ends_at": row["ends_at"],
-                "actor": actor,
-                "reason": planned
-                if blocker is None
-                else _blocked_by(blocker, policy.title, ids_in_order),
-                "at": now,
-            }
-            for row, blocker, window_id in zip(rows, blockers, ids_in_order, strict=True)
-        ],
-    )
+    # The first revisions copy their windows: the planned ones in one INSERT ... SELECT, with
+    # no row sent for them; the skipped ones (rare) with their reasons.
+    planned = [i for i, blocker in zip(ids_in_order, blockers, strict=True) if blocker is None]
+    if planned:
+        session.execute(_first_revisions(planned, actor=actor, now=now))
+    skipped = [
+        {
+            "window_id": window_id,
+            "sequence": 0,
+            "action": WindowAction.SKIPPED,
+            "status": row["status"],
+            "title": row["title"],
+            "starts_at": row["starts_at"],
+            "ends_at": row["ends_at"],
+            "actor": actor,
+            "reason": _blocked_by(blocker, policy.title, ids_in_order),
+            "at": now,
+        }
+        for row, blocker, window_id in zip(rows, blockers, ids_in_order, strict=True)
+        if blocker is not None
+    ]
+    if skipped:
+        session.execute(insert(WindowRevision.__table__), skipped)
     return len(fresh)
+
+
+def _first_revisions(window_ids: list[int], *, actor: str, now: datetime) -> Insert:
+    """Each of the planned windows `window_ids`' first revision, copied from the window."""
+    revision = WindowRevision.__table__.c
+    return insert(WindowRevision.__table__).from_select(
+        ["window_id", "sequence", "action", "status", "title", "starts_at", "ends_at"]
+        + ["actor", "reason", "at"],
+        select(
+            Window.id,
+            literal(0, revision.sequence.type),
+            literal(WindowAction.CREATED, revision.action.type),
+            Window.status,
+            Window.title,
+            Window.starts_at,
+            Window.ends_at,
+            literal(actor, revision.actor.type),
+            literal(PLANNED_FROM, revision.reason.type) + cast(Window.policy_id, String),
+            literal(now, revision.at.type),
+        )
+        .where(Window.id.in_(window_ids))
+        .order_by(Window.id),
+    )
 
 
 class _Obstacles:
@@ -360,9 +403,9 @@ class _Obstacles:
 def _blocked_by(blocker: Freeze | Window | int, title: str, new_ids: list[int]) -> str:
     if isinstance(blocker, Freeze):
         return _inside(blocker)
-    if isinstance(blocker, Window):
-        return _overlapping(blocker.id, blocker.title)
-    return _overlapping(new_ids[blocker], title)
+    if isinstance(blocker, int):
+        return _overlapping(new_ids[blocker], title)
+    return _overlapping(blocker.id, blocker.title)
 
 
 def _inside(freeze: Freeze) -> str:
@@ -377,19 +420,43 @@ def _hand_moved(window: Window) -> bool:
     return any(r.action == WindowAction.MOVED for r in window.revisions)
 
 
-def _known_occurrences(
-    session: Session, policy: MaintenancePolicy, candidates: list[datetime]
-) -> set[datetime]:
-    if not candidates:
-        return set()
-    rows = session.scalars(
-        select(Window.occurrence).where(
-            Window.policy_id == policy.id,
-            Window.occurrence >= min(candidates),
-            Window.occurrence <= max(candidates),
-        )
+def _calendar(
+    session: Session,
+    policy: MaintenancePolicy,
+    start: datetime,
+    end: datetime,
+    fresh: list[Occurrence],
+) -> tuple[list[Freeze], list[Row], set[datetime]]:
+    """What planning `fresh` over [start, end) must respect, read as `_obstacles` reads it
+    (the region locked first): the freezes and the region's windows in the way (plain rows),
+    and which of `fresh` the policy already has. Both kinds of window in one query."""
+    lock_row(session, session.get(Region, policy.region_id))
+    freezes = _freezes(session, policy.region_id, start, end)
+    in_the_way = _in_the_way(policy.region_id, start, end)
+    taken = (
+        (Window.policy_id == policy.id)
+        & (Window.occurrence >= min(o.local_start for o in fresh))
+        & (Window.occurrence <= max(o.local_start for o in fresh))
+        if fresh
+        else false()
     )
-    return set(rows)
+    rows = session.execute(
+        select(
+            Window.id,
+            Window.title,
+            Window.status,
+            Window.starts_at,
+            Window.ends_at,
+            Window.occurrence,
+            in_the_way.label("in_the_way"),
+            taken.label("taken"),
+        ).where(in_the_way | taken)
+    ).all()
+    return (
+        freezes,
+        [row for row in rows if row.in_the_way],
+        {row.occurrence for row in rows if row.taken},
+    )
 
 
 def _obstacles(
@@ -403,19 +470,27 @@ def _obstacles(
     # Locked until commit, as a window made by hand locks it: no window or freeze made at the
     # same moment can slip in between this read and the windows planned from it.
     lock_row(session, session.get(Region, region_id))
-    freezes = list_freezes(
+    query = select(Window).where(_in_the_way(region_id, start, end))
+    if excluding is not None:
+        query = query.where((Window.policy_id != excluding) | Window.policy_id.is_(None))
+    return _freezes(session, region_id, start, end), list(session.scalars(query))
+
+
+def _freezes(session: Session, region_id: int, start: datetime, end: datetime) -> list[Freeze]:
+    return list_freezes(
         session, start=start, end=end, region_id=region_id, include_customer_plans=False
     )
-    query = select(Window).where(
+
+
+def _in_the_way(region_id: int, start: datetime, end: datetime) -> ColumnElement[bool]:
+    """The region's own windows, not cancelled, over [start, end)."""
+    return and_(
         Window.region_id == region_id,
         Window.customer_id.is_(None),
         Window.status != WindowStatus.CANCELLED,
         Window.ends_at > start,
         Window.starts_at < end,
     )
-    if excluding is not None:
-        query = query.where((Window.policy_id != excluding) | Window.policy_id.is_(None))
-    return freezes, list(session.scalars(query))
 
 
 def _duration(minutes: int) -> int:
