@@ -170,15 +170,13 @@ def _created(_mapper, _connection, row: Base) -> None:
 def _created_changes(model: type[Base], values: Mapping[str, Any]) -> list[dict]:
     """Each column given a value, from nothing to it."""
     secret = AUDITED[model].secret
-    changes = []
-    for key in _columns(model):
-        if key in values:
-            value = values[key]
-            if key in secret:
-                changes.append({"field": key, "secret": True})
-            elif value is not None:
-                changes.append({"field": key, "before": None, "after": _plain(value)})
-    return changes
+    return [
+        {"field": key, "secret": True}
+        if key in secret
+        else {"field": key, "before": None, "after": _plain(values[key])}
+        for key in _columns(model)
+        if key in values and (key in secret or values[key] is not None)
+    ]
 
 
 def _bulk_inserted(execution: ORMExecuteState) -> Result | None:
@@ -324,8 +322,13 @@ def _write(session: Session, entries: list[dict]) -> None:
     session.connection().execute(insert(AuditEntry), [stamp | row for row in entries])
 
 
+_AS_IS = frozenset({str, int, float, bool, type(None)})
+
+
 def _plain(value: Any) -> Any:
     """`value` as JSON keeps it: instants in UTC with Z, enums by value."""
+    if type(value) in _AS_IS:  # most values, and never an enum (a subclass)
+        return value
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, datetime):
