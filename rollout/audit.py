@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from enum import Enum, StrEnum
 from functools import cache, partial
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import JSON, Index, Result, String, event, insert, inspect, or_, select
@@ -197,15 +198,13 @@ def _bulk_inserted(execution: ORMExecuteState) -> Result | None:
     returned = result().mappings().all()
     key = [name for name in (returned[0].keys() if returned else ()) if name != "id"]
     ids = {tuple(row[name] for name in key): row["id"] for row in returned}
-    try:
-        written = sorted((ids[tuple(row[name] for name in key)], row) for row in given)
-    except KeyError:
-        written = []
-    if len(ids) != len(given) or len(written) != len(given):
+    keys = [tuple(row.get(name) for name in key) for row in given]
+    if len(ids) != len(given) or not all(each in ids for each in keys):
         raise TypeError(
             f"a bulk INSERT of {spec.kind}s must return each row's id and columns that tell "
             "its rows apart to be audited"
         )
+    written = sorted(zip([ids[each] for each in keys], given, strict=True), key=itemgetter(0))
     _write(
         execution.session,
         [

@@ -8,7 +8,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from rollout.audit import AuditEntry, author_info
 from rollout.customers import get_region
@@ -269,3 +269,26 @@ def test_policies_of_one_region_planned_together_skip_what_the_first_planned_as_
     assert together == one_by_one
     assert together_audit == one_by_one_audit
     assert {w[2] for w in together} == {WindowStatus.PLANNED, WindowStatus.CANCELLED}
+
+
+def test_a_bulk_insert_of_windows_returning_no_key_is_refused_rather_than_audited_by_guess(
+    session,
+):
+    make_region(session, "us")
+    window = {
+        "region_id": get_region(session, "us").id,
+        "kind": WindowKind.AD_HOC,
+        "status": WindowStatus.PLANNED,
+        "title": "Upgrade",
+        "timezone": "UTC",
+        "sequence": 0,
+        "created_at": NOW,
+        "updated_at": NOW,
+    }
+    rows = [
+        window | {"starts_at": NOW + timedelta(days=d), "ends_at": NOW + timedelta(days=d, hours=1)}
+        for d in (1, 2)
+    ]
+
+    with pytest.raises(TypeError, match="tell its rows apart"):
+        session.execute(insert(Window).returning(Window.id), rows)
