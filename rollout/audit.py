@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from enum import Enum, StrEnum
 from functools import cache, partial
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import JSON, Index, Result, String, event, insert, inspect, or_, select
@@ -76,8 +77,8 @@ class Audited:
     secret: frozenset[str] = frozenset()
     noisy: frozenset[str] = frozenset()
     collections: Mapping[str, str] = field(default_factory=dict)
-    # Written by ORM bulk INSERTs that RETURN every column: each row gets its own entry,
-    # the one a flush would have written.
+    # Written by ORM bulk INSERTs that return each row's id and key: each row gets its own
+    # entry, the one a flush would have written.
     bulk_inserts: bool = False
 
 
@@ -170,45 +171,71 @@ def _created(_mapper, _connection, row: Base) -> None:
 def _created_changes(model: type[Base], values: Mapping[str, Any]) -> list[dict]:
     """Each column given a value, from nothing to it."""
     secret = AUDITED[model].secret
-    changes = []
-    for key in _columns(model):
-        if key in values:
-            value = values[key]
-            if key in secret:
-                changes.append({"field": key, "secret": True})
-            elif value is not None:
-                changes.append({"field": key, "before": None, "after": _plain(value)})
-    return changes
+    return [
+        {"field": key, "secret": True}
+        if key in secret
+        else {"field": key, "before": None, "after": _plain(values[key])}
+        for key in _columns(model)
+        if key in values and (key in secret or values[key] is not None)
+    ]
 
 
 def _bulk_inserted(execution: ORMExecuteState) -> Result | None:
-    """The entries of the rows an ORM bulk INSERT of a `bulk_inserts` model wrote, read from
-    its RETURNING (every column, so the entries are the ones a flush would write)."""
+    """The entries of the rows an ORM bulk INSERT of a `bulk_inserts` model wrote: each row's
+    values as given (what a flush records), under the id its INSERT returned. The INSERT
+    returns `id` and the columns that tell its rows apart (RETURNING's order is not the
+    rows' order on every database), by which each id finds its row."""
     mapper = execution.bind_mapper
     if not execution.is_insert or mapper is None:
         return None
     spec = AUDITED.get(mapper.class_)
     if spec is None or not spec.bulk_inserts:
         return None
+    given = execution.parameters
+    if not isinstance(given, list) or not _given_in_full(mapper.class_, given):
+        raise TypeError(f"a bulk INSERT of {spec.kind}s gives every row in full to be audited")
     result = execution.invoke_statement().freeze()
-    rows = result().mappings().all()
-    wanted = {"id", *_columns(mapper.class_)}
-    if rows and not wanted <= rows[0].keys():
-        raise TypeError(f"a bulk INSERT of {spec.kind}s must RETURN every column to be audited")
+    returned = result().mappings().all()
+    key = [name for name in (returned[0].keys() if returned else ()) if name != "id"]
+    ids = {tuple(row[name] for name in key): row["id"] for row in returned}
+    keys = [tuple(row.get(name) for name in key) for row in given]
+    if len(ids) != len(given) or not all(each in ids for each in keys):
+        raise TypeError(
+            f"a bulk INSERT of {spec.kind}s must return each row's id and columns that tell "
+            "its rows apart to be audited"
+        )
+    written = sorted(zip([ids[each] for each in keys], given, strict=True), key=itemgetter(0))
     _write(
         execution.session,
         [
             {
                 "entity": spec.kind,
-                "entity_id": row["id"],
+                "entity_id": row_id,
                 "label": str(row.get(spec.label) or "")[:200] if spec.label else "",
                 "action": Action.CREATED,
                 "changes": _created_changes(mapper.class_, row),
             }
-            for row in sorted(rows, key=lambda row: row["id"])
+            for row_id, row in written
         ],
     )
     return result()
+
+
+def _given_in_full(model: type[Base], rows: list) -> bool:
+    """Whether `rows` give a value for every audited column the database could fill itself
+    (a default): the entries record the values given."""
+    filled = _filled_by_default(model)
+    return all(isinstance(row, dict) and filled <= row.keys() for row in rows)
+
+
+@cache
+def _filled_by_default(model: type[Base]) -> frozenset[str]:
+    table_columns = inspect(model).columns
+    return frozenset(
+        key
+        for key in _columns(model)
+        if table_columns[key].default is not None or table_columns[key].server_default is not None
+    )
 
 
 def _changed(_mapper, _connection, row: Base) -> None:
@@ -294,8 +321,13 @@ def _write(session: Session, entries: list[dict]) -> None:
     session.connection().execute(insert(AuditEntry), [stamp | row for row in entries])
 
 
+_AS_IS = frozenset({str, int, float, bool, type(None)})
+
+
 def _plain(value: Any) -> Any:
     """`value` as JSON keeps it: instants in UTC with Z, enums by value."""
+    if type(value) in _AS_IS:  # most values, and never an enum (a subclass)
+        return value
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, datetime):

@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import groupby
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import insert, select
+from sqlalchemy import (
+    ColumnElement,
+    Insert,
+    Row,
+    String,
+    and_,
+    cast,
+    false,
+    insert,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from rollout.customers import Region, get_region
@@ -27,6 +43,8 @@ from rollout.windows.models import (
 from rollout.windows.revisions import record
 
 PLANNER = "planner"
+# A planned window's first revision says which policy planned it: this, then the policy's id.
+PLANNED_FROM = "planned from policy #"
 HORIZON_MONTHS = 18
 MAX_DURATION_MINUTES = 7 * 24 * 60
 
@@ -137,27 +155,45 @@ def plan_windows(session: Session, *, until: datetime, now: datetime, actor: str
     policies = session.scalars(
         select(MaintenancePolicy).order_by(MaintenancePolicy.region_id, MaintenancePolicy.id)
     )
-    return sum(plan_policy(session, p, until=until, actor=actor, now=now) for p in policies)
+    return _plan(session, list(policies), until=until, actor=actor, now=now)
 
 
 def plan_policy(
     session: Session, policy: MaintenancePolicy, *, until: datetime, actor: str, now: datetime
 ) -> int:
     """Materialise `policy`'s windows from now (or its horizon) up to `until`; idempotent."""
-    after = max(now, policy.planned_until) if policy.planned_until else now
-    if after >= until:
-        return 0
-    fresh = list(policy_occurrences(policy, after=after, until=until))
-    known = _known_occurrences(session, policy, [o.local_start for o in fresh])
-    added = _materialise(
-        session,
-        policy,
-        [o for o in fresh if o.local_start not in known],
-        *_obstacles(session, policy.region_id, after, until),
-        actor=actor,
-        now=now,
-    )
-    policy.planned_until = until
+    return _plan(session, [policy], until=until, actor=actor, now=now)
+
+
+def _plan(
+    session: Session,
+    policies: list[MaintenancePolicy],
+    *,
+    until: datetime,
+    actor: str,
+    now: datetime,
+) -> int:
+    """Each policy's windows from now (or its horizon) up to `until`, as one batch: the
+    calendar read once per region, one INSERT for all the windows. Policies come in region
+    order; a policy's new windows stand in the way of those of the next one in its region,
+    as if it had been planned and stored first."""
+    plans = []
+    for region_id, group in groupby(policies, key=lambda policy: policy.region_id):
+        due = {}
+        for policy in group:
+            after = max(now, policy.planned_until) if policy.planned_until else now
+            if after < until:
+                due[policy] = (after, list(policy_occurrences(policy, after=after, until=until)))
+        if not due:
+            continue
+        start = min(after for after, _ in due.values())
+        freezes, windows, taken = _calendar(session, region_id, start, until, due)
+        for policy, (_, fresh) in due.items():
+            new = [o for o in fresh if (policy.id, o.local_start) not in taken]
+            plans.append((policy, new, freezes, windows))
+    added = _materialise(session, plans, actor=actor, now=now)
+    for policy, *_ in plans:
+        policy.planned_until = until
     session.flush()
     return added
 
@@ -245,90 +281,133 @@ def _replan_future(
     session.flush()
     taken = {w.occurrence for w in future}
     extra = [o for o in fresh[len(future) :] if o.local_start not in taken]
-    _materialise(
-        session,
-        policy,
-        extra,
-        freezes,
-        others + [w for w in future if w.status != WindowStatus.CANCELLED],
-        actor=actor,
-        now=now,
-    )
+    kept = [w for w in future if w.status != WindowStatus.CANCELLED]
+    _materialise(session, [(policy, extra, freezes, others + kept)], actor=actor, now=now)
     policy.planned_until = until
     session.flush()
 
 
 def _materialise(
     session: Session,
-    policy: MaintenancePolicy,
-    fresh: list[Occurrence],
-    freezes: list[Freeze],
-    windows: list[Window],
+    plans: list[tuple[MaintenancePolicy, list[Occurrence], list[Freeze], list]],
     *,
     actor: str,
     now: datetime,
 ) -> int:
-    """Store one window per occurrence; one blocked by a freeze or overlap is kept skipped.
-    No WindowChanged: a planned regular window is nobody's news until it is announced, and
-    nothing waits in it yet."""
-    if not fresh:
-        return 0
+    """Store one window per occurrence of each (policy, occurrences, freezes, windows in the
+    way); one blocked by a freeze or overlap is kept skipped. No WindowChanged: a planned
+    regular window is nobody's news until it is announced, and nothing waits in it yet."""
     # Ten years are hundreds of windows: one INSERT for them all and one for their first
-    # revisions, not a unit-of-work flush of two objects each. The audit records each window
-    # from the INSERT's RETURNING (`rollout/audit.py`), as it would from a flush.
-    obstacles = _Obstacles(freezes, windows)
-    blockers = [obstacles.take(occurrence.span) for occurrence in fresh]
-    rows = [
-        {
-            "region_id": policy.region_id,
-            "policy_id": policy.id,
-            "occurrence": occurrence.local_start,
-            "kind": WindowKind.REGULAR,
-            "status": WindowStatus.PLANNED if blocker is None else WindowStatus.CANCELLED,
-            "title": policy.title,
-            "starts_at": occurrence.span.start,
-            "ends_at": occurrence.span.end,
-            "timezone": policy.timezone,
-            "sequence": 0,
-            "created_at": now,
-            "updated_at": now,
-        }
-        for occurrence, blocker in zip(fresh, blockers, strict=True)
-    ]
-    stored = session.execute(insert(Window).returning(*Window.__table__.columns), rows)
-    ids = {row.occurrence: row.id for row in stored}
-    ids_in_order = [ids[row["occurrence"]] for row in rows]
-    planned = f"planned from policy #{policy.id}"
-    session.execute(
-        insert(WindowRevision),
-        [
-            {
-                "window_id": window_id,
-                "sequence": 0,
-                "action": WindowAction.CREATED if blocker is None else WindowAction.SKIPPED,
-                "status": row["status"],
-                "title": row["title"],
-                "starts_at": row["starts_at"],
-                "ends_at": row["ends_at"],
-                "actor": actor,
-                "reason": planned
-                if blocker is None
-                else _blocked_by(blocker, policy.title, ids_in_order),
-                "at": now,
-            }
-            for row, blocker, window_id in zip(rows, blockers, ids_in_order, strict=True)
-        ],
+    # revisions, not a unit-of-work flush of two objects each.
+    new: list[_NewWindow] = []
+    blockers: list[Any] = []
+    rows = []
+    planned_in: dict[int, list[_NewWindow]] = defaultdict(list)  # by region
+    for policy, fresh, freezes, windows in plans:
+        obstacles = _Obstacles(freezes, windows + planned_in[policy.region_id])
+        for occurrence in fresh:
+            window = _NewWindow(policy.title, occurrence.span.start, occurrence.span.end)
+            blocker = obstacles.take(window)
+            if blocker is None:
+                planned_in[policy.region_id].append(window)
+            new.append(window)
+            blockers.append(blocker)
+            rows.append(
+                {
+                    "region_id": policy.region_id,
+                    "policy_id": policy.id,
+                    "occurrence": occurrence.local_start,
+                    "kind": WindowKind.REGULAR,
+                    "status": WindowStatus.PLANNED if blocker is None else WindowStatus.CANCELLED,
+                    "title": policy.title,
+                    "starts_at": window.starts_at,
+                    "ends_at": window.ends_at,
+                    "timezone": policy.timezone,
+                    "sequence": 0,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+    if not rows:
+        return 0
+    # Each id comes back with its policy and occurrence: RETURNING's order is not the rows'
+    # order on every database. The audit records each window from these rows and their ids.
+    stored = session.execute(
+        insert(Window).returning(Window.id, Window.policy_id, Window.occurrence), rows
     )
-    return len(fresh)
+    ids = {(row.policy_id, row.occurrence): row.id for row in stored}
+    for window, row in zip(new, rows, strict=True):
+        window.id = ids[row["policy_id"], row["occurrence"]]
+    # The first revisions copy their windows: the planned ones in one INSERT ... SELECT, with
+    # no row sent for them; the skipped ones (rare) with their reasons.
+    planned = [w.id for w, blocker in zip(new, blockers, strict=True) if blocker is None]
+    if planned:
+        session.execute(_first_revisions(planned, actor=actor, now=now))
+    skipped = [
+        {
+            "window_id": window.id,
+            "sequence": 0,
+            "action": WindowAction.SKIPPED,
+            "status": row["status"],
+            "title": row["title"],
+            "starts_at": row["starts_at"],
+            "ends_at": row["ends_at"],
+            "actor": actor,
+            "reason": _inside(blocker)
+            if isinstance(blocker, Freeze)
+            else _overlapping(blocker.id, blocker.title),
+            "at": now,
+        }
+        for window, row, blocker in zip(new, rows, blockers, strict=True)
+        if blocker is not None
+    ]
+    if skipped:
+        session.execute(insert(WindowRevision.__table__), skipped)
+    return len(rows)
+
+
+@dataclass
+class _NewWindow:
+    """A window being planned, in the way of those after it; its id once stored."""
+
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    status: WindowStatus = WindowStatus.PLANNED
+    id: int | None = None
+
+
+def _first_revisions(window_ids: list[int], *, actor: str, now: datetime) -> Insert:
+    """Each of the planned windows `window_ids`' first revision, copied from the window."""
+    revision = WindowRevision.__table__.c
+    return insert(WindowRevision.__table__).from_select(
+        ["window_id", "sequence", "action", "status", "title", "starts_at", "ends_at"]
+        + ["actor", "reason", "at"],
+        select(
+            Window.id,
+            literal(0, revision.sequence.type),
+            literal(WindowAction.CREATED, revision.action.type),
+            Window.status,
+            Window.title,
+            Window.starts_at,
+            Window.ends_at,
+            literal(actor, revision.actor.type),
+            literal(PLANNED_FROM, revision.reason.type) + cast(Window.policy_id, String),
+            literal(now, revision.at.type),
+        )
+        .where(Window.id.in_(window_ids))
+        .order_by(Window.id),
+    )
 
 
 class _Obstacles:
-    """What keeps a new regional window from happening, asked for spans in rising start order
-    (a rule fires at most once a day, so its occurrences come that way): the first freeze over
-    the span, else the earliest window, else the first new window taken before it. Only what
-    still runs at the latest start is looked at, so a batch costs its length, not its square."""
+    """What keeps a new regional window from happening, asked for new windows in rising start
+    order (a rule fires at most once a day, so its occurrences come that way): the first
+    freeze over the window, else the earliest window in the way, else the first new window
+    taken before it. Only what still runs at the latest start is looked at, so a batch costs
+    its length, not its square."""
 
-    def __init__(self, freezes: list[Freeze], windows: list[Window]):
+    def __init__(self, freezes: list[Freeze], windows: list):
         by_start = sorted(
             [(f.starts_at, 0, n, f) for n, f in enumerate(freezes)]
             + [
@@ -339,30 +418,22 @@ class _Obstacles:
             key=lambda entry: entry[:3],
         )
         self._waiting = by_start[::-1]  # popped from the end, earliest first
-        self._running: list[tuple[int, int, Freeze | Window | int, datetime]] = []
+        self._running: list[tuple[int, int, Any, datetime]] = []
         self._taken = 0
 
-    def take(self, span: Span) -> Freeze | Window | int | None:
-        """The blocker of a new window over `span` (a freeze, a stored window, or the index of
-        an earlier new one), or None, in which case the new window blocks those after it."""
-        while self._waiting and self._waiting[-1][0] < span.end:
+    def take(self, window: _NewWindow) -> Any:
+        """The blocker of `window` (a freeze, a window in the way, or a new window taken
+        before it), or None, in which case `window` is in the way of those after it."""
+        while self._waiting and self._waiting[-1][0] < window.ends_at:
             _, rank, n, obstacle = self._waiting.pop()
             self._running.append((rank, n, obstacle, obstacle.ends_at))
-        self._running = [entry for entry in self._running if entry[3] > span.start]
-        # Everything still running overlaps `span`; freezes are named first, then windows.
+        self._running = [entry for entry in self._running if entry[3] > window.starts_at]
+        # Everything still running overlaps `window`; freezes are named first, then windows.
         blocker = min(self._running, key=lambda entry: entry[:2], default=None)
         if blocker is None:
-            self._running.append((2, self._taken, self._taken, span.end))
+            self._running.append((2, self._taken, window, window.ends_at))
         self._taken += 1
         return None if blocker is None else blocker[2]
-
-
-def _blocked_by(blocker: Freeze | Window | int, title: str, new_ids: list[int]) -> str:
-    if isinstance(blocker, Freeze):
-        return _inside(blocker)
-    if isinstance(blocker, Window):
-        return _overlapping(blocker.id, blocker.title)
-    return _overlapping(new_ids[blocker], title)
 
 
 def _inside(freeze: Freeze) -> str:
@@ -377,19 +448,48 @@ def _hand_moved(window: Window) -> bool:
     return any(r.action == WindowAction.MOVED for r in window.revisions)
 
 
-def _known_occurrences(
-    session: Session, policy: MaintenancePolicy, candidates: list[datetime]
-) -> set[datetime]:
-    if not candidates:
-        return set()
-    rows = session.scalars(
-        select(Window.occurrence).where(
-            Window.policy_id == policy.id,
-            Window.occurrence >= min(candidates),
-            Window.occurrence <= max(candidates),
-        )
+def _calendar(
+    session: Session,
+    region_id: int,
+    start: datetime,
+    end: datetime,
+    due: dict[MaintenancePolicy, tuple[datetime, list[Occurrence]]],
+) -> tuple[list[Freeze], list[Row], set[tuple[int, datetime]]]:
+    """What planning the region's `due` occurrences over [start, end) must respect, read as
+    `_obstacles` reads it (the region locked first): the freezes and the region's windows in
+    the way (plain rows), and which (policy, occurrence) are already stored. Both kinds of
+    window in one query."""
+    lock_row(session, session.get(Region, region_id))
+    freezes = _freezes(session, region_id, start, end)
+    in_the_way = _in_the_way(region_id, start, end)
+    taken = or_(
+        false(),
+        *(
+            (Window.policy_id == policy.id)
+            & (Window.occurrence >= min(o.local_start for o in fresh))
+            & (Window.occurrence <= max(o.local_start for o in fresh))
+            for policy, (_, fresh) in due.items()
+            if fresh
+        ),
     )
-    return set(rows)
+    rows = session.execute(
+        select(
+            Window.id,
+            Window.title,
+            Window.status,
+            Window.starts_at,
+            Window.ends_at,
+            Window.policy_id,
+            Window.occurrence,
+            in_the_way.label("in_the_way"),
+            taken.label("taken"),
+        ).where(in_the_way | taken)
+    ).all()
+    return (
+        freezes,
+        [row for row in rows if row.in_the_way],
+        {(row.policy_id, row.occurrence) for row in rows if row.taken},
+    )
 
 
 def _obstacles(
@@ -403,19 +503,27 @@ def _obstacles(
     # Locked until commit, as a window made by hand locks it: no window or freeze made at the
     # same moment can slip in between this read and the windows planned from it.
     lock_row(session, session.get(Region, region_id))
-    freezes = list_freezes(
+    query = select(Window).where(_in_the_way(region_id, start, end))
+    if excluding is not None:
+        query = query.where((Window.policy_id != excluding) | Window.policy_id.is_(None))
+    return _freezes(session, region_id, start, end), list(session.scalars(query))
+
+
+def _freezes(session: Session, region_id: int, start: datetime, end: datetime) -> list[Freeze]:
+    return list_freezes(
         session, start=start, end=end, region_id=region_id, include_customer_plans=False
     )
-    query = select(Window).where(
+
+
+def _in_the_way(region_id: int, start: datetime, end: datetime) -> ColumnElement[bool]:
+    """The region's own windows, not cancelled, over [start, end)."""
+    return and_(
         Window.region_id == region_id,
         Window.customer_id.is_(None),
         Window.status != WindowStatus.CANCELLED,
         Window.ends_at > start,
         Window.starts_at < end,
     )
-    if excluding is not None:
-        query = query.where((Window.policy_id != excluding) | Window.policy_id.is_(None))
-    return freezes, list(session.scalars(query))
 
 
 def _duration(minutes: int) -> int:

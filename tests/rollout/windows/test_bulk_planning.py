@@ -8,7 +8,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from rollout.audit import AuditEntry, author_info
 from rollout.customers import get_region
@@ -218,7 +218,7 @@ def test_a_window_blocked_by_one_planned_in_the_same_batch_names_that_windows_id
 
 
 @pytest.mark.parametrize("years", [10, 20])
-def test_planning_ten_years_for_a_region_takes_at_most_nine_statements(session, years):
+def test_planning_ten_years_for_a_region_takes_at_most_eight_statements(session, years):
     make_region(session, "us")
     make_policy(session, "us")
     session.flush()
@@ -228,4 +228,67 @@ def test_planning_ten_years_for_a_region_takes_at_most_nine_statements(session, 
         session.flush()
 
     assert added == years * 12 - 18
-    assert len(sent) <= 9, "\n".join(sent)
+    # The policies; the region locked, its freezes, its windows; the windows, their audit
+    # entries and their revisions; the policy's horizon.
+    assert len(sent) <= 8, "\n".join(sent)
+
+
+def test_planning_three_regions_reads_each_calendar_but_writes_once(session):
+    for region in ("us", "eu", "apac"):
+        make_region(session, region)
+        make_policy(session, region)
+    session.flush()
+
+    with statements(session.connection()) as sent:
+        added = plan_windows(session, until=NOW.replace(year=NOW.year + 10), now=NOW)
+        session.flush()
+
+    assert added == 3 * (120 - 18)
+    assert len(sent) <= 1 + 3 * 3 + 3 + 3, "\n".join(sent)
+
+
+def test_policies_of_one_region_planned_together_skip_what_the_first_planned_as_one_by_one(
+    session,
+):
+    session.info.update(author_info("planner", clock=lambda: NOW))
+    policies = {}
+    for region in ("together", "one-by-one"):
+        make_region(session, region)
+        # Every Saturday at 09:00 and, overlapping each of those windows, at 09:30.
+        policies[region] = [
+            unplanned_policy(session, region, "America/New_York", cron, 120)
+            for cron in ("0 9 * * 6", "30 9 * * 6")
+        ]
+    for policy in policies["one-by-one"]:
+        plan_policy(session, policy, until=UNTIL, actor="planner", now=NOW)
+
+    assert plan_windows(session, until=UNTIL, now=NOW, actor="planner") > 100
+
+    together, together_audit = stored(session, "together", {})
+    one_by_one, one_by_one_audit = stored(session, "one-by-one", {})
+    assert together == one_by_one
+    assert together_audit == one_by_one_audit
+    assert {w[2] for w in together} == {WindowStatus.PLANNED, WindowStatus.CANCELLED}
+
+
+def test_a_bulk_insert_of_windows_returning_no_key_is_refused_rather_than_audited_by_guess(
+    session,
+):
+    make_region(session, "us")
+    window = {
+        "region_id": get_region(session, "us").id,
+        "kind": WindowKind.AD_HOC,
+        "status": WindowStatus.PLANNED,
+        "title": "Upgrade",
+        "timezone": "UTC",
+        "sequence": 0,
+        "created_at": NOW,
+        "updated_at": NOW,
+    }
+    rows = [
+        window | {"starts_at": NOW + timedelta(days=d), "ends_at": NOW + timedelta(days=d, hours=1)}
+        for d in (1, 2)
+    ]
+
+    with pytest.raises(TypeError, match="tell its rows apart"):
+        session.execute(insert(Window).returning(Window.id), rows)
