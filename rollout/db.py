@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from time import monotonic
 from typing import TypeVar
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InvalidatePoolError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -20,6 +21,12 @@ T = TypeVar("T")
 READ_ONLY = "rollout_read_only"
 # How long a SQLite writer waits for the one before it to commit before giving up.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# A pooled connection back in the pool for less than this is reused without a ping: for a
+# ping to save the request, the server would have had to go away and come back within it;
+# otherwise the request meets the outage either way (a 503 with Retry-After, web/health.py),
+# and the disconnect it meets discards every pooled connection, as a failed ping would.
+PING_IF_IDLE_SECONDS = 1.0
+_RETURNED_AT = "rollout_returned_at"
 # PostgreSQL's SQLSTATE and SQLite's extended result codes for a duplicate key.
 _UNIQUE_VIOLATIONS = {"23505", "SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"}
 
@@ -66,7 +73,32 @@ def make_engine(url: str, **kwargs) -> Engine:
         engine = create_engine(url, **kwargs)
         _fix_pysqlite_transactions(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, **kwargs)
+    _ping_idle_connections(engine)
+    return engine
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    # SQLAlchemy's pessimistic disconnect handling (pool_pre_ping) costs a round trip per
+    # checkout, most of a short request's; ping only connections that sat idle.
+    @event.listens_for(engine, "checkin")
+    def _returned(dbapi_connection, record):
+        if dbapi_connection is not None:
+            record.info[_RETURNED_AT] = monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection, record, _proxy):
+        returned = record.info.get(_RETURNED_AT)
+        if returned is None or monotonic() - returned < PING_IF_IDLE_SECONDS:
+            return  # just connected, or used a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            if not engine.dialect.is_disconnect(error, dbapi_connection, None):
+                raise
+            # As pool_pre_ping does: a server that dropped one connection dropped them all;
+            # the pool connects afresh and retries.
+            raise InvalidatePoolError() from error
 
 
 def _fix_pysqlite_transactions(engine: Engine) -> None:
