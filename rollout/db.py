@@ -134,6 +134,35 @@ def read_only(session: Session) -> Session:
     return session
 
 
+def reads_outside_a_transaction(session: Session) -> Session:
+    """`read_only`, and on a PostgreSQL engine outside any transaction (autocommit): under
+    READ COMMITTED each statement reads a snapshot of its own inside one too, so BEGIN and
+    ROLLBACK would be two round trips for nothing. Writing through `session` then raises
+    (`WriteRefused`): with no transaction, a write would stay even if the request failed."""
+    bind = session.get_bind()
+    if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
+        session.connection(execution_options={READ_ONLY: True, "isolation_level": "AUTOCOMMIT"})
+    else:  # SQLite, or a connection already in a transaction (the tests' savepoints)
+        read_only(session)
+    event.listen(session, "before_flush", _refuse_flush)
+    event.listen(session, "do_orm_execute", _refuse_writing_statement)
+    return session
+
+
+class WriteRefused(RuntimeError):
+    """Code that declared it only reads tried to write: a bug, never the caller's fault."""
+
+
+def _refuse_flush(session: Session, _context, _instances) -> None:
+    if session.new or session.deleted or any(session.is_modified(o) for o in session.dirty):
+        raise WriteRefused("this session only reads; it was asked to flush changes")
+
+
+def _refuse_writing_statement(state) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        raise WriteRefused(f"this session only reads; it was asked to run {state.statement}")
+
+
 def lock_row(session: Session, row: T) -> T:
     """`row` read afresh and locked until the transaction ends, so a check made after this
     cannot be overtaken by another transaction's write. On PostgreSQL the others wait for
