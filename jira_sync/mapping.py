@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from rollout.jira.bugs import BugRecord
@@ -70,9 +71,19 @@ def issue_project(issue: Mapping, key: str) -> str:
     fields = issue.get("fields")
     project = _member(fields, "project", "key") if isinstance(fields, Mapping) else None
     project = (project or key.rsplit("-", 1)[0]).upper()
-    if not JIRA_KEY.fullmatch(f"{project}-1"):
+    if not _is_project_key(project):
         raise MappingError(f"{key}: {project!r} is not a project key", field="project")
     return project
+
+
+# A sync reads thousands of issues naming the same few projects, statuses, versions and
+# severities: each distinct name is checked or cleaned once, not once per issue.
+_NAMES_CACHED = 1024
+
+
+@lru_cache(maxsize=_NAMES_CACHED)
+def _is_project_key(project: str) -> bool:
+    return JIRA_KEY.fullmatch(f"{project}-1") is not None
 
 
 def _member(parent: Mapping, name: str, key: str) -> str | None:
@@ -90,6 +101,12 @@ def _clean(value: Any, limit: int) -> str:
     return strip_controls(str(value)).strip()[:limit]
 
 
+@lru_cache(maxsize=_NAMES_CACHED)
+def _clean_name(value: str, limit: int) -> str:
+    """`_clean` for a name many issues share (a status, a resolution, a version)."""
+    return _clean(value, limit)
+
+
 def map_priority(name: str | None) -> Priority | None:
     """A Jira priority name to ours; a scheme we do not know gives None, not a guess."""
     if not name:
@@ -103,6 +120,11 @@ def map_severity(value: Any) -> Severity | None:
         value = value.get("value") or value.get("name")
     if not isinstance(value, str):
         return None
+    return _severity_named(value)
+
+
+@lru_cache(maxsize=_NAMES_CACHED)
+def _severity_named(value: str) -> Severity | None:
     squashed = re.sub(r"[^a-z]", "", value.lower().replace("&", "and"))
     return SEVERITIES.get(squashed)
 
@@ -112,7 +134,7 @@ def map_status_category(
 ) -> tuple[str, StatusCategory]:
     """(status name, category): the configured map wins, then Jira's statusCategory key."""
     raw = status.get("name") if isinstance(status, Mapping) else None
-    name = _clean(raw, 64) if isinstance(raw, str) else ""
+    name = _clean_name(raw, 64) if isinstance(raw, str) else ""
     if not name:
         raise MappingError("the issue has no status", field="status")
     if status_map and name.lower() in status_map:
@@ -193,9 +215,9 @@ def issue_to_record(
         status_category=category,
         priority=map_priority(_member(fields, "priority", "name")),
         severity=map_severity(fields.get(severity_field)) if severity_field else None,
-        resolution=_clean(resolution, 64) if resolution else None,
+        resolution=_clean_name(resolution, 64) if resolution else None,
         fix_versions=tuple(
-            _clean(v["name"], 255)
+            _clean_name(v["name"], 255)
             for v in (versions if isinstance(versions, list) else [])
             if isinstance(v, Mapping) and isinstance(v.get("name"), str)
         ),

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from time import monotonic
 from typing import TypeVar
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InvalidatePoolError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -20,6 +21,12 @@ T = TypeVar("T")
 READ_ONLY = "rollout_read_only"
 # How long a SQLite writer waits for the one before it to commit before giving up.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# A pooled connection back in the pool for less than this is reused without a ping: for a
+# ping to save the request, the server would have had to go away and come back within it;
+# otherwise the request meets the outage either way (a 503 with Retry-After, web/health.py),
+# and the disconnect it meets discards every pooled connection, as a failed ping would.
+PING_IF_IDLE_SECONDS = 1.0
+_RETURNED_AT = "rollout_returned_at"
 # PostgreSQL's SQLSTATE and SQLite's extended result codes for a duplicate key.
 _UNIQUE_VIOLATIONS = {"23505", "SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"}
 
@@ -66,7 +73,32 @@ def make_engine(url: str, **kwargs) -> Engine:
         engine = create_engine(url, **kwargs)
         _fix_pysqlite_transactions(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, **kwargs)
+    _ping_idle_connections(engine)
+    return engine
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    # SQLAlchemy's pessimistic disconnect handling (pool_pre_ping) costs a round trip per
+    # checkout, most of a short request's; ping only connections that sat idle.
+    @event.listens_for(engine, "checkin")
+    def _returned(dbapi_connection, record):
+        if dbapi_connection is not None:
+            record.info[_RETURNED_AT] = monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection, record, _proxy):
+        returned = record.info.get(_RETURNED_AT)
+        if returned is None or monotonic() - returned < PING_IF_IDLE_SECONDS:
+            return  # just connected, or used a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            if not engine.dialect.is_disconnect(error, dbapi_connection, None):
+                raise
+            # As pool_pre_ping does: a server that dropped one connection dropped them all;
+            # the pool connects afresh and retries.
+            raise InvalidatePoolError() from error
 
 
 def _fix_pysqlite_transactions(engine: Engine) -> None:
@@ -100,6 +132,35 @@ def read_only(session: Session) -> Session:
     reads a snapshot beside a writer rather than queueing behind it (writing would fail)."""
     session.connection(execution_options={READ_ONLY: True})
     return session
+
+
+def reads_outside_a_transaction(session: Session) -> Session:
+    """`read_only`, and on a PostgreSQL engine outside any transaction (autocommit): under
+    READ COMMITTED each statement reads a snapshot of its own inside one too, so BEGIN and
+    ROLLBACK would be two round trips for nothing. Writing through `session` then raises
+    (`WriteRefused`): with no transaction, a write would stay even if the request failed."""
+    bind = session.get_bind()
+    if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
+        session.connection(execution_options={READ_ONLY: True, "isolation_level": "AUTOCOMMIT"})
+    else:  # SQLite, or a connection already in a transaction (the tests' savepoints)
+        read_only(session)
+    event.listen(session, "before_flush", _refuse_flush)
+    event.listen(session, "do_orm_execute", _refuse_writing_statement)
+    return session
+
+
+class WriteRefused(RuntimeError):
+    """Code that declared it only reads tried to write: a bug, never the caller's fault."""
+
+
+def _refuse_flush(session: Session, _context, _instances) -> None:
+    if session.new or session.deleted or any(session.is_modified(o) for o in session.dirty):
+        raise WriteRefused("this session only reads; it was asked to flush changes")
+
+
+def _refuse_writing_statement(state) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        raise WriteRefused(f"this session only reads; it was asked to run {state.statement}")
 
 
 def lock_row(session: Session, row: T) -> T:

@@ -9,7 +9,7 @@ from flask import Flask, current_app, g, request
 from sqlalchemy.orm import Session
 
 from rollout import audit
-from rollout.db import read_only
+from rollout.db import read_only, reads_outside_a_transaction
 from rollout.events import Context
 
 # Requests that never write: on SQLite they read beside a writer instead of queueing.
@@ -28,7 +28,12 @@ def db() -> Session:
     if "db" not in g:
         author = audit.author_info(_caller, request_id=g.get("request_id"), clock=now)
         session = current_app.extensions["rollout.sessions"](info=author)
-        g.db = read_only(session) if request.method in _READING else session
+        if request.method in _READING:
+            # The API's reads never write (the session refuses to); a page's GET may (a
+            # sign-in link), so it keeps its transaction.
+            api = request.path.startswith("/api/")
+            session = reads_outside_a_transaction(session) if api else read_only(session)
+        g.db = session
     return g.db
 
 

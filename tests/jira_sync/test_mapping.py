@@ -150,3 +150,33 @@ def test_in_a_dst_fold_the_jql_date_steps_back_so_either_reading_is_early_enough
 def test_a_project_key_with_an_underscore_is_a_jira_key_like_any_other():
     record = issue_to_record(make_issue("MY_APP-12", datetime(2026, 11, 20, tzinfo=UTC)))
     assert record.key == "MY_APP-12"
+
+
+def test_names_read_once_and_cached_map_each_issue_exactly_as_read_alone():
+    """The mapping caches each distinct name: a second issue naming others gets its own."""
+    updated = datetime(2026, 11, 1, tzinfo=UTC)
+    names = [
+        ("In\x00 Review ", "Won't\x1b Fix", ("2026.11", " 2026.12\x07"), "Deep & Wide"),
+        ("Done", "Fixed", ("2026.12",), "local"),
+        ("In\x00 Review ", "Won't\x1b Fix", ("2026.11", " 2026.12\x07"), "Deep & Wide"),
+    ]
+    records = [
+        issue_to_record(
+            make_issue(
+                f"OPS-{n}",
+                updated,
+                status=status,
+                category="indeterminate",
+                resolution=resolution,
+                fix_versions=versions,
+                severity=severity,
+            ),
+            severity_field="customfield_10050",
+        )
+        for n, (status, resolution, versions, severity) in enumerate(names, start=1)
+    ]
+    assert [(r.status, r.resolution, r.fix_versions, r.severity) for r in records] == [
+        ("In Review", "Won't Fix", ("2026.11", "2026.12"), Severity.DEEP_AND_WIDE),
+        ("Done", "Fixed", ("2026.12",), Severity.LOCAL),
+        ("In Review", "Won't Fix", ("2026.11", "2026.12"), Severity.DEEP_AND_WIDE),
+    ]
