@@ -218,8 +218,9 @@ def grow(session, rng: random.Random) -> dict:
         )
         for n, (cid, _, region_id) in enumerate(customers)
     ]
+    # On the connection: the bench's rows are not anyone's writes for the audit trail.
     for start in range(0, len(windows), CHUNK):
-        session.execute(sa.insert(Window), windows[start : start + CHUNK])
+        session.connection().execute(sa.insert(Window.__table__), windows[start : start + CHUNK])
     regular = {}
     for wid, region_id, starts_at in session.execute(
         sa.select(Window.id, Window.region_id, Window.starts_at)
