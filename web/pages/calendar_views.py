@@ -14,8 +14,8 @@ from werkzeug.datastructures import MultiDict
 from rollout.agenda import MOVED
 from rollout.customers import Customer, Region
 from rollout.dates import month_and_year, weekday_names
-from rollout.validation import is_whole_number
 from rollout.errors import DomainError
+from rollout.validation import is_whole_number
 from rollout.windows import WindowKey, WindowKind, WindowStatus
 from web.api.queries import WindowCursor
 from web.api.windows import key_of_cursor
