@@ -260,9 +260,7 @@ def _own_neighbours(session: Session, shown: list[Window]) -> list[Window]:
     ]
     if not spans:
         return []
-    return list(
-        session.scalars(select(Window).where(Window.customer_id.is_not(None), or_(*spans)))
-    )
+    return list(session.scalars(select(Window).where(Window.customer_id.is_not(None), or_(*spans))))
 
 
 def _own_counts(

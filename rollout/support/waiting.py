@@ -27,10 +27,10 @@ def keep_waiting_sums() -> None:
     if event.contains(Session, "after_flush", _recompute):
         return
     event.listen(Session, "after_flush", _recompute)
-    for model, hook in ((TicketBug, _link_written), (Ticket, _ticket_written)):
-        event.listen(model, "after_insert", hook)
-        event.listen(model, "after_update", hook)
-        event.listen(model, "after_delete", hook)
+    event.listen(TicketBug, "after_insert", _link_written)
+    event.listen(TicketBug, "after_update", _link_changed)
+    event.listen(TicketBug, "after_delete", _link_written)
+    event.listen(Ticket, "after_update", _ticket_written)
     event.listen(Customer, "after_update", _customer_written)
 
 
@@ -77,6 +77,12 @@ def _link_written(_mapper, _connection, link: TicketBug) -> None:
     bugs.add(link.bug_id)
     # A link moved to another bug leaves the old one's sums behind too.
     bugs.update(inspect(link).attrs.bug_id.history.deleted or ())
+
+
+def _link_changed(mapper, connection, link: TicketBug) -> None:
+    attrs = inspect(link).attrs
+    if any(attrs[name].history.has_changes() for name in ("bug_id", "ticket_id", "fix_live_at")):
+        _link_written(mapper, connection, link)
 
 
 def _ticket_written(_mapper, _connection, ticket: Ticket) -> None:
