@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from rollout.customers import Customer
+from rollout.jira.models import Bug
 from rollout.support.models import BugWaiting, Ticket, TicketBug
 from rollout.support.triage import TIER_WEIGHT
 
@@ -35,10 +36,15 @@ def keep_waiting_sums() -> None:
 
 
 def refresh_waiting(connection: Connection, bug_ids: Iterable[int]) -> None:
-    """Recompute the sums of `bug_ids` from their links (two statements)."""
+    """Recompute the sums of `bug_ids` from their links (three statements). The bugs' rows
+    are locked first, in id order, so two transactions linking tickets to one bug at once
+    recompute in turn, the second reading the first's links once it has committed."""
     ids = sorted(set(bug_ids))
     if not ids:
         return
+    connection.execute(
+        select(Bug.id).where(Bug.id.in_(ids)).order_by(Bug.id).with_for_update()
+    ).all()
     connection.execute(delete(BugWaiting).where(BugWaiting.bug_id.in_(ids)))
     per_customer = (
         select(
