@@ -38,12 +38,14 @@ def keep_waiting_sums() -> None:
 def refresh_waiting(connection: Connection, bug_ids: Iterable[int]) -> None:
     """Recompute the sums of `bug_ids` from their links (three statements). The bugs' rows
     are locked first, in id order, so two transactions linking tickets to one bug at once
-    recompute in turn, the second reading the first's links once it has committed."""
+    recompute in turn, the second reading the first's links once it has committed (FOR NO
+    KEY UPDATE: the links' foreign keys already share the row, and FOR UPDATE would wait on
+    them, each for the other)."""
     ids = sorted(set(bug_ids))
     if not ids:
         return
     connection.execute(
-        select(Bug.id).where(Bug.id.in_(ids)).order_by(Bug.id).with_for_update()
+        select(Bug.id).where(Bug.id.in_(ids)).order_by(Bug.id).with_for_update(key_share=True)
     ).all()
     connection.execute(delete(BugWaiting).where(BugWaiting.bug_id.in_(ids)))
     per_customer = (
