@@ -2,7 +2,9 @@
 patches, the freezes over it) and what is wrong with it (`rollout/windows/conflicts.py`).
 
 A fixed number of queries for any period: deployments are counted in SQL, never loaded, since
-a production wave reaches thousands of environments."""
+a production wave reaches thousands of environments. Customers' own windows (one each, for
+thousands of customers) may be folded into counts by start, so a period's answer grows with
+the regions' windows, not with the customers."""
 
 from __future__ import annotations
 
@@ -71,10 +73,21 @@ class AgendaWindow:
     conflicts: list[Conflict] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class OwnWindows:
+    """Customers' own windows folded into a count: those of a region starting at one instant."""
+
+    region_id: int
+    starts_at: datetime
+    timezone: str
+    count: int
+
+
 @dataclass
 class Agenda:
     windows: list[AgendaWindow]
     freezes: list[Freeze]  # every freeze over the period that binds what is shown
+    own: list[OwnWindows] = field(default_factory=list)  # folded, when asked to fold
 
 
 def load_agenda(
@@ -87,15 +100,27 @@ def load_agenda(
     customer: Customer | None = None,
     kinds: set[str] | None = None,
     statuses: set[str] | None = None,
+    fold_customers: bool = False,
 ) -> Agenda:
     """Windows overlapping [start, end) in `region`, or touching `customer` (its region's and
     its own, carrying what reaches its environments), of the given kinds and statuses
     (`MOVED` among them for moved windows). Conflicts are decided over every window of the
-    period, filtered or not, so a hidden window still shows up in its neighbours' overlaps."""
+    period, filtered or not, so a hidden window still shows up in its neighbours' overlaps.
+
+    With `fold_customers` and no `customer`, customers' own windows are counted by start
+    (`Agenda.own`), not listed; those overlapping a window listed still count in its
+    conflicts (the only ones an overlap can tie to it)."""
     if customer is not None:
         region = customer.region
+    fold = fold_customers and customer is None
     found = list_windows(
-        session, start=start, end=end, audience=STAFF, region=region, customer=customer
+        session,
+        start=start,
+        end=end,
+        audience=STAFF,
+        region=region,
+        customer=customer,
+        customers_own=not fold,
     )
     scope = _scope(start, end, region, customer)
     carried = _waves(session, scope, customer)
@@ -109,9 +134,10 @@ def load_agenda(
         customer_id=customer.id if customer else None,
     )
     window_facts = {_key(w): _window_facts(w) for w in found}
+    neighbours = [_window_facts(w) for w in _own_neighbours(session, found)] if fold else []
     freeze_facts = [(f, _freeze_facts(f)) for f in freezes]
     conflicts = find_conflicts(
-        window_facts.values(),
+        [*window_facts.values(), *neighbours],
         _order_facts(session, scope, region, customer),
         [facts for _, facts in freeze_facts],
         now=now,
@@ -131,7 +157,8 @@ def load_agenda(
         )
         if _wanted(entry, kinds, statuses):
             entries.append(entry)
-    return Agenda(entries, freezes)
+    own = _own_counts(session, scope, kinds, statuses) if fold else []
+    return Agenda(entries, freezes, own)
 
 
 def window_agenda(session: Session, window: Window, *, now: datetime) -> AgendaWindow:
@@ -218,6 +245,49 @@ def _hotfixes(
             CarriedHotfix(hotfix_id, title, str(urgency), tuple(patched[hotfix_id]), count)
         )
     return found
+
+
+def _own_neighbours(session: Session, shown: list[Window]) -> list[Window]:
+    """Customers' own windows overlapping a shown window of their region (one query)."""
+    spans = [
+        and_(
+            Window.region_id == w.region_id,
+            Window.starts_at < w.ends_at,
+            Window.ends_at > w.starts_at,
+        )
+        for w in shown
+        if w.status != WindowStatus.CANCELLED
+    ]
+    if not spans:
+        return []
+    return list(session.scalars(select(Window).where(Window.customer_id.is_not(None), or_(*spans))))
+
+
+def _own_counts(
+    session: Session,
+    scope: ColumnElement[bool],
+    kinds: set[str] | None,
+    statuses: set[str] | None,
+) -> list[OwnWindows]:
+    """Customers' own windows of the period counted by region and start, of the given kinds
+    and statuses as `_wanted` reads them (one query)."""
+    query = (
+        select(Window.region_id, Window.starts_at, Window.timezone, func.count(Window.id))
+        .where(scope, Window.customer_id.is_not(None))
+        .group_by(Window.region_id, Window.starts_at, Window.timezone)
+    )
+    if kinds:
+        query = query.where(Window.kind.in_(kinds))
+    if statuses:
+        wanted = Window.status.in_(statuses - {MOVED})
+        if MOVED in statuses:
+            moved = select(WindowRevision.id).where(
+                WindowRevision.window_id == Window.id,
+                WindowRevision.action == WindowAction.MOVED,
+            )
+            wanted = wanted | moved.exists()
+        query = query.where(wanted)
+    return [OwnWindows(*row) for row in session.execute(query)]
 
 
 def _for_customer(query, customer: Customer):

@@ -19,6 +19,7 @@ from werkzeug.serving import make_server
 from rollout import audit, events, handlers
 from rollout.db import make_engine, make_session_factory
 from rollout.schema import migrate
+from rollout.support.waiting import keep_waiting_sums
 from tests.answers import check_answers
 from tests.pgserver import find_pg_bin, throwaway_postgres
 from tests.url_builders import compile_each_builder_once
@@ -28,6 +29,7 @@ from web.settings import Settings
 # The tests call use cases without an app: they hand over the event table as the app does.
 events.use_handlers(handlers.HANDLERS)
 audit.record_writes()
+keep_waiting_sums()
 compile_each_builder_once()
 
 IN_CI = os.environ.get("CI") == "true"

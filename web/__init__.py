@@ -12,6 +12,7 @@ from flask_wtf.csrf import CSRFProtect
 from rollout import audit, events, handlers
 from rollout.db import make_engine, make_session_factory
 from rollout.events import Context
+from rollout.support.waiting import keep_waiting_sums
 from web import (
     bodies,
     converters,
@@ -44,6 +45,7 @@ def create_app(
     the CLI's commands that write nothing customers read build it with `serving=False`."""
     events.use_handlers(handlers.HANDLERS)
     audit.record_writes()
+    keep_waiting_sums()
     app = Flask(
         __name__,
         instance_path=str(instance_path) if instance_path else None,

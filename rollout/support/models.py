@@ -57,6 +57,18 @@ class TicketBug(Base):
     bug: Mapped[Bug] = relationship(lazy="joined")
 
 
+class BugWaiting(Base):
+    """A bug's tickets still waiting for its fix, summed for triage's rank: kept exact by
+    `rollout/support/waiting.py` in every flush that moves them; no row means none wait."""
+
+    __tablename__ = "bug_waiting"
+
+    bug_id: Mapped[int] = mapped_column(ForeignKey("bug.id", ondelete="CASCADE"), primary_key=True)
+    tickets: Mapped[int]
+    # Twice triage's reach: over each customer waiting, tier weight × (its tickets + 1).
+    reach_halves: Mapped[int]
+
+
 class WebhookReceipt(Base):
     """A delivery already applied, by its sender's identifier, so a replay is a no-op."""
 

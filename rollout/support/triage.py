@@ -35,8 +35,8 @@ from rollout.customers import Customer, Tier
 from rollout.jira.models import Bug, Priority, Severity, StatusCategory
 from rollout.releases.models import HotfixStatus, ReleaseStatus
 from rollout.support.fix_status.facts import carriers_of
-from rollout.support.fix_status.rule import BugFacts, Vehicle
-from rollout.support.models import Ticket, TicketBug
+from rollout.support.fix_status.rule import WONT_FIX_RESOLUTIONS, BugFacts, Vehicle
+from rollout.support.models import BugWaiting, Ticket, TicketBug
 
 
 class Recommendation(StrEnum):
@@ -138,37 +138,30 @@ def triage(session: Session, *, limit: int | None = None, offset: int = 0) -> li
     Jira, or done there but with tickets whose customer does not have the fix live yet;
     never Won't Fix or deleted.
 
-    Every owed bug is ranked from per-bug sums the database adds up; the customers held up
-    and the carriers are read for the bugs shown alone. The reach from those sums is the
-    one `reach` adds up term by term (tier weight × (1 + ½ × further tickets) is a
-    multiple of ½, so both are exact), so the rank is the one every bug's list would give."""
-    waiting = _waiting().subquery()
-    weight = case({str(tier): w for tier, w in TIER_WEIGHT.items()}, value=waiting.c.tier, else_=0)
-    sums = {
-        bug_id: (0.5 * (int(weights) + int(weighted_tickets)), int(tickets))
-        for bug_id, weights, weighted_tickets, tickets in session.execute(
-            select(
-                waiting.c.bug_id,
-                func.sum(weight),
-                func.sum(weight * waiting.c.tickets),
-                func.sum(waiting.c.tickets),
-            ).group_by(waiting.c.bug_id)
-        )
-    }
-    owed = or_(Bug.status_category != StatusCategory.DONE, Bug.id.in_(select(waiting.c.bug_id)))
-    bugs = [
-        b
-        for b in session.scalars(select(Bug).where(Bug.deleted_at.is_(None), owed))
-        if not BugFacts.of(b).wont_fix
-    ]
-
-    def rank(bug: Bug) -> tuple:
-        reached, tickets = sums.get(bug.id, (0.0, 0))
-        scored = _score(bug.priority, bug.severity, reached)
-        return (-scored, -PRIORITY_WEIGHT.get(bug.priority, 2), -tickets, bug.key)
-
-    bugs.sort(key=rank)
-    shown = bugs[offset : offset + limit if limit is not None else None]
+    The database ranks the page from the per-bug sums kept in `bug_waiting`
+    (`rollout/support/waiting.py`), by the score times 40: priority weight × risk factor
+    × 20 × twice the reach, a whole number. Scores are multiples of 1/40 (a reach is a
+    multiple of ½), so two of them that differ still differ once rounded to cents, and the
+    order is the one `score` gives. The customers held up and the carriers are read for the
+    bugs shown alone."""
+    tickets = func.coalesce(BugWaiting.tickets, 0)
+    priority_weight = case(
+        {str(p): w for p, w in PRIORITY_WEIGHT.items()}, value=Bug.priority, else_=2
+    )
+    risk = case(
+        {str(s): round(f * 20) for s, f in RISK_FACTOR.items()}, value=Bug.severity, else_=20
+    )
+    score40 = priority_weight * risk * func.coalesce(BugWaiting.reach_halves, 0)
+    owed = or_(Bug.status_category != StatusCategory.DONE, tickets > 0)
+    query = (
+        select(Bug)
+        .outerjoin(BugWaiting, BugWaiting.bug_id == Bug.id)
+        .where(Bug.deleted_at.is_(None), owed, ~_wont_fix())
+        .order_by(score40.desc(), priority_weight.desc(), tickets.desc(), Bug.key)
+        .offset(offset)
+        .limit(limit)
+    )
+    shown = list(session.scalars(query))
     held: dict[int, list[HeldUp]] = defaultdict(list)
     if shown:
         only = _waiting().where(TicketBug.bug_id.in_([b.id for b in shown]))
@@ -195,6 +188,12 @@ def triage(session: Session, *, limit: int | None = None, offset: int = 0) -> li
             )
         )
     return items
+
+
+def _wont_fix():
+    """`BugFacts.wont_fix` in SQL: done, with a won't-fix resolution."""
+    resolution = func.lower(func.trim(func.replace(Bug.resolution, "\u2019", "'")))
+    return (Bug.status_category == StatusCategory.DONE) & resolution.in_(WONT_FIX_RESOLUTIONS)
 
 
 def _waiting():

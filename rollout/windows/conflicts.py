@@ -175,12 +175,14 @@ def _out_of_order(waves: list[WaveFacts], wanted: set[Hashable]) -> dict[Hashabl
     lanes: dict[tuple[int, str], list[WaveFacts]] = defaultdict(list)
     for wave in waves:
         lanes[(wave.region_id, wave.tier)].append(wave)
+    # Each version's key once: the pairs below grow with the square of the live releases.
+    keys = {wave.version: version_key(wave.version) for wave in waves}
     for lane in lanes.values():
         for later in lane:
             for earlier in lane:
                 if later.release_id == earlier.release_id or not (
-                    version_key(later.version) > version_key(earlier.version)
-                    and later.starts_at <= earlier.starts_at
+                    later.starts_at <= earlier.starts_at
+                    and keys[later.version] > keys[earlier.version]
                 ):
                     continue
                 if later.window_key == earlier.window_key:

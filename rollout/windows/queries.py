@@ -49,11 +49,13 @@ def list_windows(
     statuses: set[WindowStatus] | None = None,
     after: WindowKey | None = None,
     limit: int | None = None,
+    customers_own: bool = True,
 ) -> list[Window]:
     """Windows overlapping [start, end) in `window_key` order, projected ones included;
     with `after`, only those after that key, and at most `limit`.
 
-    With `customer`, the windows that touch that customer: its region's and its own.
+    With `customer`, the windows that touch that customer: its region's and its own. Without
+    `customers_own`, everyone's windows alone (none made for one customer).
     """
     if customer is not None:
         region = customer.region
@@ -62,6 +64,8 @@ def list_windows(
         query = query.where(Window.region_id == region.id)
     if customer is not None:
         query = query.where(Window.customer_id.is_(None) | (Window.customer_id == customer.id))
+    elif not customers_own:
+        query = query.where(Window.customer_id.is_(None))
     if not audience.staff:
         visible = Window.customer_id.is_(None)
         if audience.customer_id is not None:

@@ -1,5 +1,5 @@
 """Links racing on PostgreSQL: tickets linked at the same moment to a bug Rollout has not
-synced yet store that bug once, and every link is made."""
+synced yet store that bug once, and every link is made and counted in triage's sums."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from rollout.db import make_engine, make_session_factory
 from rollout.jira.models import Bug
-from rollout.support.models import TicketBug
+from rollout.support.models import BugWaiting, TicketBug
 from rollout.support.tickets import create_ticket, link_bug
 from tests.conftest import NOW
 from tests.factories import make_customer, make_region
@@ -64,4 +64,8 @@ def test_tickets_linked_at_once_to_an_unsynced_bug_store_it_once(fresh_postgres_
     with sessions() as session:
         assert session.scalar(select(func.count(Bug.id))) == 1
         assert session.scalar(select(func.count(TicketBug.id))) == RACERS
+        # Each recomputed the sums in turn: the last saw every link.
+        assert session.execute(select(BugWaiting.tickets, BugWaiting.reach_halves)).all() == [
+            (RACERS, RACERS + 1)
+        ]
     engine.dispose()

@@ -4,13 +4,13 @@ list, month grid and timeline, a region filter, and two releases stacked in one 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from rollout import access, releases
 from rollout.customers import create_customer, create_region
-from rollout.windows import STAFF, create_policy, list_windows
+from rollout.windows import STAFF, create_policy, create_window, list_windows
 from tests.web.accessibility import assert_accessible
 
 pytestmark = pytest.mark.browser
@@ -122,5 +122,86 @@ def test_release_manager_finds_stacked_releases_in_grid_and_timeline(
         expect(window.get_by_text(conflict)).to_be_visible()
         assert_accessible(page)
         no_sideways_scroll(page)
+    finally:
+        context.close()
+
+
+CROWD = 8  # customers with a window of their own on one day, more than a page of DAY_PAGE
+
+
+@pytest.fixture
+def crowded(live_server, stacked, monkeypatch) -> datetime:
+    """`stacked`, and CROWD customers of us with a window of their own each on the 15th of
+    next month (a page of the day's list holds 5 here). Returns when the first starts."""
+    from tests.factories import CONTEXT
+
+    monkeypatch.setattr("web.pages.months.DAY_PAGE", 5)
+    now = datetime.now(UTC)
+    month = now.month % 12 + 1
+    day = datetime(now.year + (month == 1), month, 15, 14, tzinfo=UTC)
+    with live_server.sessions() as session:
+        for n in range(CROWD):
+            slug = f"shop{n}"
+            create_customer(
+                session, slug=slug, name=f"Shop {n}", region="us", tier="standard", now=now
+            )
+            create_window(
+                session,
+                title=f"Shop {n} upgrade",
+                starts_at=day + timedelta(minutes=10 * n),
+                ends_at=day + timedelta(minutes=10 * n + 60),
+                customer=slug,
+                actor="planner",
+                now=now,
+                context=CONTEXT,
+            )
+        session.commit()
+    return day
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_customers_own_windows_fold_into_a_day_whose_list_pages_on(
+    browser, live_server, crowded, size
+):
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport=SIZES[size])
+    try:
+        page = context.new_page()
+        sign_in(page, live_server.url)
+        views = page.get_by_role("navigation", name="Calendar views")
+        views.get_by_role("link", name="Month grid").click()
+        page.get_by_role("link", name="Later").click()
+        expect(page.get_by_role("status")).to_contain_text(
+            f"{CROWD} customer windows counted by day"
+        )
+        grid = page.locator("table.month-grid")
+        expect(grid.get_by_text("Shop 1 upgrade")).to_have_count(0)
+        folded = grid.get_by_role("link", name=re.compile(rf"^{CROWD} customer windows"))
+        expect(folded).to_be_visible()  # on a phone too: the day has windows
+        assert_accessible(page)
+        no_sideways_scroll(page)
+
+        folded.click()
+        expect(page.get_by_role("heading", name=re.compile("^Windows starting"))).to_be_visible()
+        listed = page.locator("article.cal-window")
+        expect(listed).to_have_count(5)
+        expect(listed.first).to_contain_text("only Shop 0")
+        assert_accessible(page)
+        no_sideways_scroll(page)
+
+        page.get_by_role("link", name="Later windows this day").click()
+        expect(listed).to_have_count(CROWD - 5)
+        expect(listed.first).to_contain_text("Shop 5 upgrade")
+        expect(page.get_by_role("link", name="Later windows this day")).to_have_count(0)
+        page.get_by_role("link", name="First windows of the day").click()
+        expect(listed.first).to_contain_text("Shop 0 upgrade")
+
+        # A planner looking for one customer's window still finds it by the filter.
+        page.get_by_role("link", name="Back to the month").click()
+        page.get_by_label("Customer").select_option("shop6")
+        page.get_by_role("button", name="Show").click()
+        expect(page.locator("table.month-grid").get_by_text("Shop 6 upgrade")).to_be_visible()
+        assert_accessible(page)
     finally:
         context.close()

@@ -46,10 +46,10 @@ def list_windows(args: WindowQuery):
         region=get_region(db(), args.region) if args.region else None,
         customer=target,
         statuses=args.status,
-        after=_window_key(args.cursor),
+        after=key_of_cursor(args.cursor),
         limit=args.limit + 1,
     )
-    page = page_of(found, args.limit, _cursor_of)
+    page = page_of(found, args.limit, cursor_of_window)
     view = _view()
     return Page([view.of(w, reader_zone=args.tz) for w in page.items], page.next_cursor)
 
@@ -57,12 +57,14 @@ def list_windows(args: WindowQuery):
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def _cursor_of(window: windows.Window) -> tuple[int, int, int]:
+def cursor_of_window(window: windows.Window) -> tuple[int, int, int]:
+    """A window's place in a list as a cursor's numbers (the API's and the calendar's)."""
     starts_at, row_id, policy_id = windows.window_key(window)
     return (starts_at - _EPOCH) // timedelta(microseconds=1), row_id, policy_id
 
 
-def _window_key(cursor: tuple[int, ...] | None) -> windows.WindowKey | None:
+def key_of_cursor(cursor: tuple[int, ...] | None) -> windows.WindowKey | None:
+    """The window key a cursor's numbers name; a 400 naming `cursor` past the calendar."""
     if cursor is None:
         return None
     microseconds, row_id, policy_id = cursor

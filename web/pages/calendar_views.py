@@ -8,13 +8,17 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
+from pydantic import TypeAdapter
 from werkzeug.datastructures import MultiDict
 
 from rollout.agenda import MOVED
 from rollout.customers import Customer, Region
 from rollout.dates import month_and_year, weekday_names
+from rollout.errors import DomainError
 from rollout.validation import is_whole_number
-from rollout.windows import WindowKind, WindowStatus
+from rollout.windows import WindowKey, WindowKind, WindowStatus
+from web.api.queries import WindowCursor
+from web.api.windows import key_of_cursor
 
 VIEWS = {"list": "List", "grid": "Month grid", "timeline": "Timeline"}
 DEFAULT_MONTHS = {"list": 6, "grid": 1, "timeline": 3}
@@ -33,6 +37,8 @@ STATUSES = {
     WindowStatus.CANCELLED: "Cancelled or skipped",
 }
 _MONTH = re.compile(r"^(?:19|[2-8][0-9])[0-9]{2}-(?:0[1-9]|1[0-2])$")
+_DAY = re.compile(r"^(?:19|[2-8][0-9])[0-9]{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])$")
+_CURSOR = TypeAdapter(WindowCursor)
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,9 @@ class CalendarQuery:
     customer: Customer | None = None
     kind: str = ""
     status: str = ""
+    day: date | None = None  # the list of one day's windows, customers' own included
+    cursor: str = ""  # that list's page: after the window this cursor names
+    after: WindowKey | None = None
     problems: list[str] = field(default_factory=list)
 
     def url_args(self, **changes) -> dict[str, str | int]:
@@ -66,10 +75,29 @@ class CalendarQuery:
             args["kind"] = query.kind
         if query.status:
             args["status"] = query.status
+        if query.day is not None:
+            args["day"] = query.day.isoformat()
+            if query.cursor:
+                args["cursor"] = query.cursor
         return args
+
+    def day_list(self, day: date, cursor: str = "") -> dict[str, str | int]:
+        """The query string of the list of `day`'s windows (its page after `cursor`)."""
+        return self.url_args(
+            view="list",
+            first=day.replace(day=1),
+            months=1,
+            explicit_months=False,
+            kind="",
+            status="",
+            day=day,
+            cursor=cursor,
+        )
 
     def shifted(self, direction: int) -> dict[str, str | int]:
         """The query string of the period before (-1) or after (+1) this one."""
+        if self.day is not None:
+            return self.url_args(day=self.day + timedelta(days=direction), cursor="")
         return self.url_args(first=add_months(self.first, direction * self.months))
 
     def switched(self, view: str) -> dict[str, str | int]:
@@ -79,6 +107,7 @@ class CalendarQuery:
             view=view,
             months=months or DEFAULT_MONTHS[view],
             explicit_months=bool(months),
+            day=None,
         )
 
 
@@ -111,6 +140,9 @@ def read_query(
     customer = _pick(args, "customer", {c.slug: c for c in customers}, problems)
     kind = _choice(args, "kind", KINDS, problems, "kind of window", "every kind")
     status = _choice(args, "status", STATUSES, problems, "status", "every status")
+    day, cursor, after = _day(args, problems)
+    if day is not None:
+        view, first, months, explicit = "list", day.replace(day=1), 1, False
     if region is not None and customer is not None and customer.region_id != region.id:
         problems.append(
             f"{customer.name} is in region {customer.region.name}, not {region.name}; "
@@ -125,8 +157,31 @@ def read_query(
         customer=customer,
         kind=kind,
         status=status,
+        day=day,
+        cursor=cursor,
+        after=after,
         problems=problems,
     )
+
+
+def _day(args, problems: list[str]) -> tuple[date | None, str, WindowKey | None]:
+    """The day whose windows are listed, and the page of them the cursor names."""
+    raw = args.get("day", "")
+    if not raw:
+        return None, "", None
+    try:
+        day = date.fromisoformat(raw) if _DAY.fullmatch(raw) else None
+    except ValueError:
+        day = None
+    if day is None:
+        problems.append(f"“{raw}” is not a day: write it like 2026-12-10. Showing the months.")
+        return None, "", None
+    cursor = args.get("cursor", "")
+    try:
+        return day, cursor, key_of_cursor(_CURSOR.validate_python(cursor))
+    except DomainError:
+        problems.append("That page of the day's windows is out of date; showing the first.")
+        return day, "", None
 
 
 def add_months(first: date, months: int) -> date:
@@ -168,7 +223,10 @@ def month_name(first: date) -> str:
 
 
 def period_name(query: CalendarQuery) -> str:
-    """`December 2026`, or `December 2026 – May 2027` for several months."""
+    """`December 2026`, or `December 2026 – May 2027` for several months; `10 December
+    2026` for a day's list."""
+    if query.day is not None:
+        return f"{query.day.day} {month_name(query.day)}"
     last = add_months(query.first, query.months - 1)
     if last == query.first:
         return month_name(query.first)
