@@ -365,13 +365,21 @@ def _qp(text: str) -> bytes:
     return binascii.b2a_qp(body, istext=True).replace(b"\n", b"\r\n")
 
 
+_ONE_WORD = re.compile(r"[!->@-~]+")
+
+
 def _header_line(name: str, value: str) -> bytes:
     """One header as the `email` package folds it; a short printable ASCII one as it is (the
     package leaves those alone), anything else through the package, which refuses line
     breaks and encodes what is not ASCII."""
     line = f"{name}: {value}"
-    if len(line) <= policy.SMTP.max_line_length and line.isascii() and line.isprintable():
-        return line.encode() + b"\r\n"
+    if line.isascii() and line.isprintable():
+        if len(line) <= policy.SMTP.max_line_length:
+            return line.encode() + b"\r\n"
+        if _ONE_WORD.fullmatch(value) and len(value) < policy.SMTP.max_line_length:
+            # One word too long beside its name (an unsubscribe link): the package moves it
+            # to a line of its own; "?" excluded, so it cannot be read as an encoded word.
+            return f"{name}:\r\n {value}\r\n".encode()
     _refuse_line_breaks(name, value)
     return policy.SMTP.fold_binary(*policy.SMTP.header_store_parse(name, value))
 
