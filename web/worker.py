@@ -304,12 +304,12 @@ def _log_pass(name: str, items: int, started: float) -> None:
 
 
 def _send(worker: Worker, item: Claimed) -> Outcome:
+    """A skipped item's outcome, or a webhook's (emails go through _emails_in_turn)."""
     if item.skip is not None:
         failed = item.skip.startswith("cannot render")
         return Outcome(Result.FAILED if failed else Result.CANCELLED, item.skip)
-    sender = worker.email if item.channel == Channel.EMAIL else worker.webhooks
     try:
-        return sender.send(item.content)
+        return worker.webhooks.send(item.content)
     except Exception as exc:  # an adapter bug must not take the batch down
         log.exception("notification %s: sending failed unexpectedly", item.id)
         return Outcome(Result.RETRY, f"unexpected error: {type(exc).__name__}: {exc}")
