@@ -4,12 +4,14 @@ and sends it over one reused connection, telling temporary from permanent refusa
 from __future__ import annotations
 
 import binascii
+import logging
 import re
 import secrets
 import smtplib
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
 from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage, MIMEPart
@@ -22,6 +24,8 @@ from calendars.windows import window_as_event
 from channels.config import SmtpSettings
 from rollout.notifications.content import Email
 from rollout.notifications.delivery import Outcome, Result
+
+log = logging.getLogger("rollout.smtp")
 
 # A connection unused this long is checked with NOOP before the next message.
 IDLE_CHECK = 20.0
@@ -77,18 +81,57 @@ class SmtpSender:
         """Deliver one email. Only a 5xx refusing the recipient or the message fails it for
         good; anything else (4xx, a dropped connection, our login or sender refused) is
         retried: the server's state and our settings can change, this message cannot."""
-        to = [email.to_address]
+        return next(self.send_each([email]))
+
+    def send_each(self, emails: Iterable[Email]) -> Iterator[Outcome]:
+        """Deliver each email in turn, yielding its outcome (as `send` tells them) in order.
+        Still one command at a time, but the server's reply to a message's content is read
+        only after the caller has handled the previous outcome and the next email is built:
+        that work is done while the server takes the message in, not after. Closed early,
+        a message whose reply was never read counts as not sent (its connection dropped)."""
+        emails = iter(emails)
+        email = next(emails, None)
+        ready = None if email is None else self._build(email)
+        previous: Outcome | None = None
+        awaiting = False  # the server's reply to a message's content is still to be read
+        try:
+            while email is not None:
+                outcome = self._start(email.to_address, ready)
+                awaiting = outcome is None
+                if previous is not None:
+                    yield previous
+                email = next(emails, None)
+                ready = None if email is None else self._build(email)
+                if awaiting:
+                    previous = self._outcome(_read_acceptance, self._connection) or _ACCEPTED
+                    awaiting = False
+                else:
+                    previous = outcome
+            if previous is not None:
+                yield previous
+        finally:
+            if awaiting:  # closed while the server still owed a reply: the session is unusable
+                self._drop()
+
+    def _start(self, to: str, ready: bytes | EmailMessage | Outcome) -> Outcome | None:
+        """Send a built message up to the server's reply to its content (None: awaited)."""
+        if isinstance(ready, Outcome):
+            return ready
+        if isinstance(ready, bytes):
+            return self._deliver(lambda c: _send_content(c, self.envelope_from, to, ready))
+        # An international address needs SMTPUTF8, which send_message negotiates.
+        sent = self._deliver(
+            lambda c: c.send_message(ready, from_addr=self.envelope_from, to_addrs=[to])
+        )
+        return sent or _ACCEPTED
+
+    def _build(self, email: Email) -> bytes | EmailMessage | Outcome:
         try:
             if (self.envelope_from + email.to_address).isascii():
-                data = self.message_bytes(email)
-                return self._deliver(lambda c: c.sendmail(self.envelope_from, to, data))
-            # An international address needs SMTPUTF8, which send_message negotiates.
-            message = self.compose(email)
+                return self.message_bytes(email)
+            return self.compose(email)
         except Exception as exc:  # the same content would fail the same way on every retry
             return Outcome(Result.FAILED, f"cannot build the message: {type(exc).__name__}: {exc}")
-        return self._deliver(
-            lambda c: c.send_message(message, from_addr=self.envelope_from, to_addrs=to)
-        )
 
     def send_text(self, *, to_name: str, to_address: str, subject: str, text: str) -> Outcome:
         """Deliver a plain-text message a person asked for (a sign-in link) at once: no
@@ -101,8 +144,13 @@ class SmtpSender:
         message["Message-ID"] = make_msgid(domain=self.domain)
         message["Auto-Submitted"] = "auto-generated"
         message.set_content(text, cte="quoted-printable")
-        return self._deliver(
-            lambda c: c.send_message(message, from_addr=self.envelope_from, to_addrs=[to_address])
+        return (
+            self._deliver(
+                lambda c: c.send_message(
+                    message, from_addr=self.envelope_from, to_addrs=[to_address]
+                )
+            )
+            or _ACCEPTED
         )
 
     def _recipient_headers(self, email: Email) -> list[tuple[str, str]]:
@@ -119,16 +167,26 @@ class SmtpSender:
             return None
         return _invitation(self.public_url, self.settings.sender, _frozen(email.calendar))
 
-    def _deliver(self, send: Callable[[smtplib.SMTP], object]) -> Outcome:
+    def _deliver(self, send: Callable[[smtplib.SMTP], object]) -> Outcome | None:
+        """What went wrong, or None once `send` has done its part over the connection."""
         try:
             connection = self._connect()
         except (smtplib.SMTPException, OSError) as exc:
             # Connecting, STARTTLS and AUTH are about the server and our credentials.
             return _unavailable(exc)
+        return self._outcome(send, connection)
+
+    def _outcome(
+        self, send: Callable[[smtplib.SMTP], object], connection: smtplib.SMTP | None
+    ) -> Outcome | None:
         try:
+            if connection is None:
+                raise smtplib.SMTPServerDisconnected("the connection was closed")
             send(connection)
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()))
+            if code == 421:
+                self.close()
             return _refusal(code, text)
         except smtplib.SMTPDataError as exc:
             if exc.smtp_code == 421 or not 400 <= exc.smtp_code < 600:
@@ -148,8 +206,17 @@ class SmtpSender:
         except (smtplib.SMTPException, OSError) as exc:
             self.close()
             return _unavailable(exc)
+        except Exception as exc:  # a bug here must not take the rest of a batch down
+            self._drop()  # and leaves the session in an unknown state
+            log.exception("sending an email failed unexpectedly")
+            return Outcome(Result.RETRY, f"unexpected error: {type(exc).__name__}: {exc}")
         self._used = time.monotonic()
-        return Outcome(Result.DELIVERED, "250 accepted", code=250)
+        return None
+
+    def _drop(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close()
 
     def close(self) -> None:
         connection, self._connection = self._connection, None
@@ -170,6 +237,51 @@ class SmtpSender:
             self._connection = _open(self.settings)
         self._used = time.monotonic()
         return self._connection
+
+
+_ACCEPTED = Outcome(Result.DELIVERED, "250 accepted", code=250)
+
+
+def _send_content(connection: smtplib.SMTP, sender: str, recipient: str, data: bytes) -> None:
+    """smtplib's sendmail for one recipient up to the server's reply to the content itself,
+    which _read_acceptance reads; refusals raise as sendmail raises them."""
+    connection.ehlo_or_helo_if_needed()
+    size = connection.does_esmtp and connection.has_extn("size")
+    code, reply = connection.mail(sender, [f"size={len(data)}"] if size else [])
+    if code != 250:
+        _abandon(connection, code)
+        raise smtplib.SMTPSenderRefused(code, reply, sender)
+    code, reply = connection.rcpt(recipient)
+    if code not in (250, 251):
+        _abandon(connection, code)
+        raise smtplib.SMTPRecipientsRefused({recipient: (code, reply)})
+    code, reply = connection.docmd("data")
+    if code != 354:
+        _abandon(connection, code)
+        raise smtplib.SMTPDataError(code, reply)
+    # Dot-stuffing as smtplib does it; every message built here ends in a line break.
+    content = _LEADING_DOT.sub(b"..", data)
+    connection.send(content + b".\r\n" if content.endswith(b"\r\n") else content + b"\r\n.\r\n")
+
+
+def _read_acceptance(connection: smtplib.SMTP) -> None:
+    code, reply = connection.getreply()
+    if code != 250:
+        _abandon(connection, code)
+        raise smtplib.SMTPDataError(code, reply)
+
+
+_LEADING_DOT = re.compile(rb"(?m)^\.")
+
+
+def _abandon(connection: smtplib.SMTP, code: int) -> None:
+    """After a refusal, as sendmail does: a 421 means the server is closing; otherwise reset
+    the transaction for the next message."""
+    if code == 421:
+        connection.close()
+        return
+    with suppress(smtplib.SMTPServerDisconnected):
+        connection.rset()
 
 
 def _fill(
@@ -253,13 +365,21 @@ def _qp(text: str) -> bytes:
     return binascii.b2a_qp(body, istext=True).replace(b"\n", b"\r\n")
 
 
+_ONE_WORD = re.compile(r"[!->@-~]+")
+
+
 def _header_line(name: str, value: str) -> bytes:
     """One header as the `email` package folds it; a short printable ASCII one as it is (the
     package leaves those alone), anything else through the package, which refuses line
     breaks and encodes what is not ASCII."""
     line = f"{name}: {value}"
-    if len(line) <= policy.SMTP.max_line_length and line.isascii() and line.isprintable():
-        return line.encode() + b"\r\n"
+    if line.isascii() and line.isprintable():
+        if len(line) <= policy.SMTP.max_line_length:
+            return line.encode() + b"\r\n"
+        if _ONE_WORD.fullmatch(value) and len(value) < policy.SMTP.max_line_length:
+            # One word too long beside its name (an unsubscribe link): the package moves it
+            # to a line of its own; "?" excluded, so it cannot be read as an encoded word.
+            return f"{name}:\r\n {value}\r\n".encode()
     _refuse_line_breaks(name, value)
     return policy.SMTP.fold_binary(*policy.SMTP.header_store_parse(name, value))
 

@@ -9,10 +9,12 @@ import random
 import signal
 import socket
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
+from itertools import chain
 
 import click
 from sqlalchemy.exc import IntegrityError
@@ -21,6 +23,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from rollout import audit
 from rollout.events import Context
+from rollout.notifications.content import Email
 from rollout.notifications.delivery import (
     LEASE,
     Attempt,
@@ -102,24 +105,23 @@ def deliver_notifications(worker: Worker) -> int:
     with worker.sessions() as session:
         claimed = prepare_claimed(session, token, base_url=worker.base_url, now=worker.clock())
         session.commit()
-    renewed = recorded = time.monotonic()
+    lease = _Lease(worker, token)
+    recorded = time.monotonic()
     handled, unrecorded = 0, []
-    for item in claimed:
-        if worker.stopping:
-            break
-        if time.monotonic() - renewed > worker.lease.total_seconds() / 3:
-            with worker.sessions() as session:
-                renew_lease(session, token, now=worker.clock(), lease=worker.lease)
-                session.commit()
-            renewed = time.monotonic()
-        started = time.monotonic()
-        outcome = _send(worker, item)
-        duration_ms = int((time.monotonic() - started) * 1000)
+    emails = [c for c in claimed if c.skip is None and c.channel == Channel.EMAIL]
+    others = [c for c in claimed if c.skip is not None or c.channel != Channel.EMAIL]
+    # Claimed emails mean there is an email sender: claim_due took only its channels.
+    sent = _one_by_one(worker, lease.each(others))
+    if emails:
+        sent = chain(sent, _emails_in_turn(worker, lease.each(emails)))
+    for item, outcome, duration_ms in sent:
         unrecorded.append(Attempt(item, outcome, duration_ms))
         metrics.DELIVERIES.labels(item.channel, outcome.result).inc()
         _log_attempt(item, outcome, duration_ms)
         handled += 1
-        if len(unrecorded) >= OUTCOMES_PER_COMMIT or started - recorded > OUTCOMES_COMMIT_EVERY:
+        if len(unrecorded) >= OUTCOMES_PER_COMMIT or time.monotonic() - recorded > (
+            OUTCOMES_COMMIT_EVERY
+        ):
             _record(worker, unrecorded)
             unrecorded, recorded = [], time.monotonic()
     # Before any release: a sent row handed back would go out twice.
@@ -127,6 +129,53 @@ def deliver_notifications(worker: Worker) -> int:
     if worker.stopping and handled < len(claimed):
         _release(worker, token)
     return handled
+
+
+class _Lease:
+    """A claim being worked through, its lease renewed while a third of it is left."""
+
+    def __init__(self, worker: Worker, token: str):
+        self.worker, self.token = worker, token
+        self.renewed = time.monotonic()
+
+    def each(self, items: list[Claimed]) -> Iterator[Claimed]:
+        """The items in turn, until the worker is told to stop."""
+        for item in items:
+            if self.worker.stopping:
+                return
+            if time.monotonic() - self.renewed > self.worker.lease.total_seconds() / 3:
+                with self.worker.sessions() as session:
+                    renew_lease(
+                        session, self.token, now=self.worker.clock(), lease=self.worker.lease
+                    )
+                    session.commit()
+                self.renewed = time.monotonic()
+            yield item
+
+
+def _one_by_one(worker: Worker, items: Iterable[Claimed]) -> Iterator[tuple[Claimed, Outcome, int]]:
+    for item in items:
+        started = time.monotonic()
+        outcome = _send(worker, item)
+        yield item, outcome, int((time.monotonic() - started) * 1000)
+
+
+def _emails_in_turn(
+    worker: Worker, items: Iterable[Claimed]
+) -> Iterator[tuple[Claimed, Outcome, int]]:
+    """Through the sender's send_each, which reads the server's reply to a message only once
+    this worker has recorded the previous one and taken the next: each item's duration runs
+    from being taken to its outcome."""
+    taken: deque[tuple[Claimed, float]] = deque()
+
+    def contents() -> Iterator[Email]:
+        for item in items:
+            taken.append((item, time.monotonic()))
+            yield item.content
+
+    for outcome in worker.email.send_each(contents()):
+        item, started = taken.popleft()
+        yield item, outcome, int((time.monotonic() - started) * 1000)
 
 
 def _record(worker: Worker, attempts: list[Attempt]) -> None:
@@ -255,12 +304,12 @@ def _log_pass(name: str, items: int, started: float) -> None:
 
 
 def _send(worker: Worker, item: Claimed) -> Outcome:
+    """A skipped item's outcome, or a webhook's (emails go through _emails_in_turn)."""
     if item.skip is not None:
         failed = item.skip.startswith("cannot render")
         return Outcome(Result.FAILED if failed else Result.CANCELLED, item.skip)
-    sender = worker.email if item.channel == Channel.EMAIL else worker.webhooks
     try:
-        return sender.send(item.content)
+        return worker.webhooks.send(item.content)
     except Exception as exc:  # an adapter bug must not take the batch down
         log.exception("notification %s: sending failed unexpectedly", item.id)
         return Outcome(Result.RETRY, f"unexpected error: {type(exc).__name__}: {exc}")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 import secrets
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -59,6 +60,10 @@ class Outcome:
 
 class EmailSender(Protocol):
     def send(self, email: Email) -> Outcome: ...
+
+    def send_each(self, emails: Iterable[Email]) -> Iterator[Outcome]:
+        """Each email's outcome in order, taking the next email only as it goes."""
+        ...
 
 
 class WebhookSender(Protocol):

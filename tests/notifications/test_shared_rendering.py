@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from channels.config import SmtpSettings
-from channels.email import SmtpSender
+from channels.email import SmtpSender, _header_line
 from rollout.notifications.content import Email, _render, render_email, unsubscribe_url
 from rollout.notifications.delivery import Result
 
@@ -175,3 +175,16 @@ def test_a_line_break_in_a_name_or_subject_adds_no_header(field, where, line_bre
     expected = message_from_bytes(SENDER.message_bytes(clean), policy=policy.default)
     assert message["Bcc"] is None and message.keys() == expected.keys()
     assert [a.addr_spec for a in message["To"].addresses] == ["ops@acme.test"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(word=st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1, max_size=90))
+def test_one_long_word_in_a_header_is_folded_exactly_as_the_email_package_folds_it(word):
+    for value in (word, f"<{BASE_URL}/unsubscribe/{word}>"):
+        try:
+            expected = policy.SMTP.fold_binary(
+                *policy.SMTP.header_store_parse("List-Unsubscribe", value)
+            )
+        except ValueError:
+            continue
+        assert _header_line("List-Unsubscribe", value) == expected
