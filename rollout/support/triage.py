@@ -200,13 +200,11 @@ def _waiting():
     """Per bug and customer still waiting for its fix: the tier, tickets and worst SLA."""
     return (
         select(
-            TicketBug.bug_id.label("bug_id"),
-            Customer.tier.label("tier"),
-            func.count(TicketBug.id).label("tickets"),
-            func.min(Ticket.sla_level).label("worst"),
+            TicketBug.bug_id, Customer.tier, func.count(TicketBug.id), func.min(Ticket.sla_level)
         )
         .join(Ticket, TicketBug.ticket_id == Ticket.id)
         .join(Customer, Ticket.customer_id == Customer.id)
         .where(TicketBug.fix_live_at.is_(None))
-        .group_by(TicketBug.bug_id, Customer.id, Customer.tier)
+        # A customer's tier is its own: grouped by the customer's id, it needs no grouping.
+        .group_by(TicketBug.bug_id, Customer.id)
     )

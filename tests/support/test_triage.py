@@ -123,6 +123,16 @@ def test_triage_lists_what_is_still_owed_highest_first(world):
     assert found[-1].score == 0 and found[-1].tickets == 0
 
 
+@pytest.mark.parametrize("resolution", ["Won\u2019t Fix", " won't fix ", "Wont Fix"])
+def test_a_bug_closed_as_wont_fix_however_jira_spells_it_is_not_owed(world, resolution):
+    upsert_bug(
+        world,
+        bug_record("OPS-6", status_category=StatusCategory.DONE, resolution=resolution),
+        now=NOW + timedelta(minutes=1),
+    )
+    assert "OPS-6" not in [i.bug.key for i in triage(world)]
+
+
 def test_a_customer_with_the_fix_live_no_longer_counts(world):
     releases.create_release(world, version="2026.12", title="December", soak_days=0, now=NOW)
     releases.add_item(world, "2026.12", kind="fix", summary="s", jira_key="OPS-1", now=NOW)
