@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from rollout.errors import Invalid
 from rollout.scheduling import (
     Occurrence,
+    _day_rule,
     Span,
     contains,
     localize,
@@ -644,8 +645,8 @@ def test_the_servers_own_zone_changes_no_window(server_far_east):
 DAYS_OF_MONTH = ["*", "?", "1", "15", "29", "31", "L", "1-7", "8-14", "*/2", "1,L", "28-31"]
 MONTHS = ["*", "1", "2", "2,8", "*/3", "6-9", "jan", "dec"]
 WEEKDAYS = [
-    "*", "0", "6", "7", "1-5", "sat", "sun,sat", "*/2", "6#1", "6#2", "1#3", "5#5", "6#l",
-    "0#L", "1#1,5#3", "0-6#3",
+    "*", "0", "6", "7", "1-5", "sat", "sun,sat", "*/2", "6#1", "6#2", "1#3", "5#5", "L6",
+    "l0", "1#1,5#3", "1#2,L5", "6#1,6#3",
 ]  # fmt: skip
 
 
@@ -671,3 +672,39 @@ def test_wall_times_are_exactly_croniters_firings(minute, hour, day, month, week
     while (wall := walk.get_next(datetime)) <= until:
         expected.append(wall)
     assert list(wall_times(cron, after=after, until=until)) == expected
+
+
+@pytest.mark.parametrize(
+    "cron",
+    [
+        "0 9 * * L6",  # the last Saturday
+        "0 9 * * l0",
+        "0 9 * * 5#5",  # a fifth Friday: some months have none
+        "0 9 * * 1#1,5#3",
+        "0 9 * * 1#2,L5",
+        "0 9 * * 6#1,6#3",
+        "30 2 L * *",
+        "0 9 1,L * *",
+        "0 9 28-31 2 *",
+        "0 9 1-7 * 6",  # day and weekday both: the first Saturday
+        "0 9 */2 */3 *",
+        "0 9 * jan,dec sun,sat",
+        "0 9 * * *",
+    ],
+)
+def test_each_day_syntax_is_read_off_the_calendar_with_croniters_firings(cron):
+    after = datetime(2026, 1, 1)
+    walk = croniter(cron, after, day_or=False)
+    expected = [walk.get_next(datetime) for _ in range(30)]
+    assert _day_rule(validate_cron(cron)) is not None  # not walked by croniter
+    # Up to and including a firing exactly at the end of the span.
+    assert list(wall_times(cron, after=after, until=expected[-1])) == expected
+
+
+@pytest.mark.parametrize("cron", ["0 9 15W * 1", "0 9 1W * *"])
+def test_a_nearest_weekday_rule_is_walked_by_croniter_with_days_and_weekdays_both_binding(cron):
+    after = datetime(2026, 1, 1)
+    walk = croniter(cron, after, day_or=False)
+    expected = [walk.get_next(datetime) for _ in range(8)]
+    assert _day_rule(validate_cron(cron)) is None
+    assert list(wall_times(cron, after=after, until=expected[-1])) == expected
