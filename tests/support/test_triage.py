@@ -213,6 +213,19 @@ def test_equal_scores_rank_by_priority_then_by_tickets(session):
     assert [i.bug.key for i in triage(session)] == ["EE-1", "DD-1", "BB-1", "CC-1", "ZZ-1", "AA-1"]
 
 
+def test_a_bug_of_unknown_severity_ranks_as_a_moderate_one(session):
+    make_region(session, "us")
+    make_customer(session, "silver", "us", tier="silver")
+    make_customer(session, "std", "us")
+    # Reach 2 each: the scores tie, so the three tickets rank first.
+    owed(session, "DD-1", "T-1", "silver", priority=Priority.HIGH, severity=None)
+    for ticket in ("T-2", "T-3", "T-4"):
+        owed(session, "EE-1", ticket, "std", priority=Priority.HIGH, severity=Severity.MODERATE)
+    found = triage(session)
+    assert [i.bug.key for i in found] == ["EE-1", "DD-1"]
+    assert found[0].score == found[1].score
+
+
 def test_a_bug_lists_only_what_carries_it_by_item_fix_version_or_hotfix(world):
     releases.create_release(world, version="2026.12", title="December", now=NOW)
     releases.add_item(world, "2026.12", kind="fix", summary="s", jira_key="OPS-1", now=NOW)
