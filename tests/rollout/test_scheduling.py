@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from rollout.errors import Invalid
 from rollout.scheduling import (
     Occurrence,
-    _day_rule,
     Span,
+    _day_rule,
     contains,
     localize,
     occurrences,
