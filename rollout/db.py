@@ -144,8 +144,7 @@ def reads_outside_a_transaction(session: Session) -> Session:
         session.connection(execution_options={READ_ONLY: True, "isolation_level": "AUTOCOMMIT"})
     else:  # SQLite, or a connection already in a transaction (the tests' savepoints)
         read_only(session)
-    event.listen(session, "before_flush", _refuse_flush)
-    event.listen(session, "do_orm_execute", _refuse_writing_statement)
+    session.info[_REFUSES_WRITES] = True
     return session
 
 
@@ -153,12 +152,23 @@ class WriteRefused(RuntimeError):
     """Code that declared it only reads tried to write: a bug, never the caller's fault."""
 
 
+# Marks a session from `reads_outside_a_transaction`. Listening on every session and reading
+# this mark is cheaper than adding two listeners to each such session: one per API GET.
+_REFUSES_WRITES = "rollout_refuses_writes"
+
+
+@event.listens_for(Session, "before_flush")
 def _refuse_flush(session: Session, _context, _instances) -> None:
+    if not session.info.get(_REFUSES_WRITES):
+        return
     if session.new or session.deleted or any(session.is_modified(o) for o in session.dirty):
         raise WriteRefused("this session only reads; it was asked to flush changes")
 
 
+@event.listens_for(Session, "do_orm_execute")
 def _refuse_writing_statement(state) -> None:
+    if not state.session.info.get(_REFUSES_WRITES):
+        return
     if state.is_insert or state.is_update or state.is_delete:
         raise WriteRefused(f"this session only reads; it was asked to run {state.statement}")
 
