@@ -11,7 +11,7 @@ caller, the hooks, the worker and the CLI.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from enum import Enum, StrEnum
@@ -23,6 +23,7 @@ from sqlalchemy import JSON, Index, Result, String, event, insert, inspect, or_,
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
 
 from rollout.access import ApiToken, StaffUser
+from rollout.bulk import insert_rows
 from rollout.customers import Customer, Environment, Region
 from rollout.db import Base, UTCDateTime
 from rollout.feeds import FeedToken
@@ -204,21 +205,36 @@ def _bulk_inserted(execution: ORMExecuteState) -> Result | None:
             f"a bulk INSERT of {spec.kind}s must return each row's id and columns that tell "
             "its rows apart to be audited"
         )
-    written = sorted(zip([ids[each] for each in keys], given, strict=True), key=itemgetter(0))
-    _write(
-        execution.session,
-        [
-            {
-                "entity": spec.kind,
-                "entity_id": row_id,
-                "label": str(row.get(spec.label) or "")[:200] if spec.label else "",
-                "action": Action.CREATED,
-                "changes": _created_changes(mapper.class_, row),
-            }
-            for row_id, row in written
-        ],
-    )
+    found = zip([ids[each] for each in keys], given, strict=True)
+    _write(execution.session, _created_entries(mapper.class_, found))
     return result()
+
+
+def record_created(session: Session, model: type[Base], rows: Iterable[tuple[int, dict]]) -> None:
+    """The entries of `model`'s rows written below the ORM (planning's windows, by the
+    hundred), each `(id, values given)`: what a flush would have written for them. Nothing
+    while writes are not being recorded (`record_writes`), as for a flush."""
+    if not event.contains(Session, "after_flush", _write_entries):
+        return
+    rows = list(rows)
+    if not _given_in_full(model, [row for _, row in rows]):
+        raise TypeError(f"{AUDITED[model].kind}s written in bulk give every row in full")
+    _write(session, _created_entries(model, rows), in_bulk=True)
+
+
+def _created_entries(model: type[Base], rows: Iterable[tuple[int, Mapping]]) -> list[dict]:
+    """A created entry for each `(id, values given)`, in id order."""
+    spec = AUDITED[model]
+    return [
+        {
+            "entity": spec.kind,
+            "entity_id": row_id,
+            "label": str(row.get(spec.label) or "")[:200] if spec.label else "",
+            "action": Action.CREATED,
+            "changes": _created_changes(model, row),
+        }
+        for row_id, row in sorted(rows, key=itemgetter(0))
+    ]
 
 
 def _given_in_full(model: type[Base], rows: list) -> bool:
@@ -310,7 +326,7 @@ def _write_entries(session: Session, _context) -> None:
         _write(session, pending)
 
 
-def _write(session: Session, entries: list[dict]) -> None:
+def _write(session: Session, entries: list[dict], *, in_bulk: bool = False) -> None:
     if not entries:
         return
     author = session.info.get(AUTHOR) or Author(UNKNOWN_ACTOR)
@@ -318,7 +334,13 @@ def _write(session: Session, entries: list[dict]) -> None:
     at = author.clock()
     stamp = {"at": at, "actor": actor[:200], "request_id": author.request_id}
     # The flush's own connection: the entries commit or roll back with the change.
-    session.connection().execute(insert(AuditEntry), [stamp | row for row in entries])
+    connection = session.connection()
+    if in_bulk:  # hundreds of rows: below SQLAlchemy's per-row binding
+        columns = [*stamp, *entries[0]]
+        rows = [(*stamp.values(), *entry.values()) for entry in entries]
+        insert_rows(connection, AuditEntry.__table__, columns, rows)
+    else:
+        connection.execute(insert(AuditEntry), [stamp | row for row in entries])
 
 
 _AS_IS = frozenset({str, int, float, bool, type(None)})

@@ -7,24 +7,22 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import (
     ColumnElement,
-    Insert,
     Row,
-    String,
     and_,
-    cast,
     false,
-    insert,
-    literal,
     or_,
     select,
 )
 from sqlalchemy.orm import Session
 
+from rollout import audit
+from rollout.bulk import insert_rows
 from rollout.customers import Region, get_region
 from rollout.db import lock_row
 from rollout.errors import Conflict, Invalid, NotFound
@@ -330,39 +328,34 @@ def _materialise(
             )
     if not rows:
         return 0
-    # Each id comes back with its policy and occurrence: RETURNING's order is not the rows'
-    # order on every database. The audit records each window from these rows and their ids.
-    stored = session.execute(
-        insert(Window).returning(Window.id, Window.policy_id, Window.occurrence), rows
+    ids = insert_rows(
+        session.connection(),
+        Window.__table__,
+        list(rows[0]),
+        [tuple(row.values()) for row in rows],
+        ids_by=["policy_id", "occurrence"],
     )
-    ids = {(row.policy_id, row.occurrence): row.id for row in stored}
-    for window, row in zip(new, rows, strict=True):
-        window.id = ids[row["policy_id"], row["occurrence"]]
-    # The first revisions copy their windows: the planned ones in one INSERT ... SELECT, with
-    # no row sent for them; the skipped ones (rare) with their reasons.
-    planned = [w.id for w, blocker in zip(new, blockers, strict=True) if blocker is None]
-    if planned:
-        session.execute(_first_revisions(planned, actor=actor, now=now))
-    skipped = [
-        {
-            "window_id": window.id,
-            "sequence": 0,
-            "action": WindowAction.SKIPPED,
-            "status": row["status"],
-            "title": row["title"],
-            "starts_at": row["starts_at"],
-            "ends_at": row["ends_at"],
-            "actor": actor,
-            "reason": _inside(blocker)
-            if isinstance(blocker, Freeze)
-            else _overlapping(blocker.id, blocker.title),
-            "at": now,
-        }
+    for window, window_id in zip(new, ids, strict=True):
+        window.id = window_id
+    audit.record_created(session, Window, [(w.id, row) for w, row in zip(new, rows, strict=True)])
+    # Each window's first revision copies it: "planned from" its policy, or skipped with why.
+    revisions = [
+        (
+            window.id,
+            0,
+            WindowAction.CREATED if blocker is None else WindowAction.SKIPPED,
+            row["status"],
+            row["title"],
+            row["starts_at"],
+            row["ends_at"],
+            actor,
+            f"{PLANNED_FROM}{row['policy_id']}" if blocker is None else _blocked(blocker),
+            now,
+        )
         for window, row, blocker in zip(new, rows, blockers, strict=True)
-        if blocker is not None
     ]
-    if skipped:
-        session.execute(insert(WindowRevision.__table__), skipped)
+    revisions.sort(key=itemgetter(0))
+    insert_rows(session.connection(), WindowRevision.__table__, _REVISION_COLUMNS, revisions)
     return len(rows)
 
 
@@ -375,29 +368,6 @@ class _NewWindow:
     ends_at: datetime
     status: WindowStatus = WindowStatus.PLANNED
     id: int | None = None
-
-
-def _first_revisions(window_ids: list[int], *, actor: str, now: datetime) -> Insert:
-    """Each of the planned windows `window_ids`' first revision, copied from the window."""
-    revision = WindowRevision.__table__.c
-    return insert(WindowRevision.__table__).from_select(
-        ["window_id", "sequence", "action", "status", "title", "starts_at", "ends_at"]
-        + ["actor", "reason", "at"],
-        select(
-            Window.id,
-            literal(0, revision.sequence.type),
-            literal(WindowAction.CREATED, revision.action.type),
-            Window.status,
-            Window.title,
-            Window.starts_at,
-            Window.ends_at,
-            literal(actor, revision.actor.type),
-            literal(PLANNED_FROM, revision.reason.type) + cast(Window.policy_id, String),
-            literal(now, revision.at.type),
-        )
-        .where(Window.id.in_(window_ids))
-        .order_by(Window.id),
-    )
 
 
 class _Obstacles:
@@ -434,6 +404,16 @@ class _Obstacles:
             self._running.append((2, self._taken, window, window.ends_at))
         self._taken += 1
         return None if blocker is None else blocker[2]
+
+
+_REVISION_COLUMNS = ["window_id", "sequence", "action", "status", "title", "starts_at", "ends_at"]
+_REVISION_COLUMNS += ["actor", "reason", "at"]
+
+
+def _blocked(blocker: Freeze | Row | _NewWindow) -> str:
+    if isinstance(blocker, Freeze):
+        return _inside(blocker)
+    return _overlapping(blocker.id, blocker.title)
 
 
 def _inside(freeze: Freeze) -> str:
