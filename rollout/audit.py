@@ -2,9 +2,10 @@
 before and after, written in the same transaction as the change (so a change refused or
 rolled back leaves no trace here).
 
-One listener records every flush, over the one table of audited models below, and another
-the ORM bulk INSERTs of the models it marks `bulk_inserts` (planning's windows, written by the
-hundred): use cases never call it. Whoever opens a session says who is writing (`attribute`,
+One listener records every flush, over the one table of audited models below, another
+the ORM bulk INSERTs of the models it marks `bulk_inserts`, and a third the rows written
+below the ORM by `bulk.insert_created` (planning's windows, by the hundred): use cases
+never call it. Whoever opens a session says who is writing (`attribute`,
 or `info=` on the session factory through `author_info`): the web layer from the signed-in
 caller, the hooks, the worker and the CLI.
 """
@@ -22,8 +23,8 @@ from typing import Any
 from sqlalchemy import JSON, Index, Result, String, event, insert, inspect, or_, select
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
 
+from rollout import bulk
 from rollout.access import ApiToken, StaffUser
-from rollout.bulk import insert_rows
 from rollout.customers import Customer, Environment, Region
 from rollout.db import Base, UTCDateTime
 from rollout.feeds import FeedToken
@@ -148,6 +149,7 @@ def record_writes() -> None:
     event.listen(Session, "before_flush", _start_flush)
     event.listen(Session, "after_flush", _write_entries)
     event.listen(Session, "do_orm_execute", _bulk_inserted)
+    bulk.on_created(_bulk_created)
     for model in AUDITED:
         event.listen(model, "after_insert", _created)
         event.listen(model, "after_update", _changed)
@@ -210,13 +212,11 @@ def _bulk_inserted(execution: ORMExecuteState) -> Result | None:
     return result()
 
 
-def record_created(session: Session, model: type[Base], rows: Iterable[tuple[int, dict]]) -> None:
-    """The entries of `model`'s rows written below the ORM (planning's windows, by the
-    hundred), each `(id, values given)`: what a flush would have written for them. Nothing
-    while writes are not being recorded (`record_writes`), as for a flush."""
-    if not event.contains(Session, "after_flush", _write_entries):
+def _bulk_created(session: Session, model: type[Base], rows: list[tuple[int, dict]]) -> None:
+    """The entries of the rows `bulk.insert_created` wrote (planning's windows, by the
+    hundred), each `(id, values given)`: what a flush would have written for them."""
+    if model not in AUDITED:
         return
-    rows = list(rows)
     if not _given_in_full(model, [row for _, row in rows]):
         raise TypeError(f"{AUDITED[model].kind}s written in bulk give every row in full")
     _write(session, _created_entries(model, rows), in_bulk=True)
@@ -338,7 +338,7 @@ def _write(session: Session, entries: list[dict], *, in_bulk: bool = False) -> N
     if in_bulk:  # hundreds of rows: below SQLAlchemy's per-row binding
         columns = [*stamp, *entries[0]]
         rows = [(*stamp.values(), *entry.values()) for entry in entries]
-        insert_rows(connection, AuditEntry.__table__, columns, rows)
+        bulk.insert_rows(connection, AuditEntry.__table__, columns, rows)
     else:
         connection.execute(insert(AuditEntry), [stamp | row for row in entries])
 

@@ -18,8 +18,35 @@ from enum import Enum
 from typing import Any
 
 from sqlalchemy import JSON, Connection, DateTime, Table
+from sqlalchemy.orm import Session
 
-from rollout.db import UTCDateTime
+from rollout.db import Base, UTCDateTime
+
+# Called with (session, model, [(id, values given), ...]) after `insert_created`: the audit.
+_created_listeners: list[Callable[[Session, type[Base], list[tuple[int, dict]]], None]] = []
+
+
+def on_created(listener: Callable[[Session, type[Base], list[tuple[int, dict]]], None]) -> None:
+    """Tell `listener` of every model's rows `insert_created` writes (idempotent)."""
+    if listener not in _created_listeners:
+        _created_listeners.append(listener)
+
+
+def insert_created(
+    session: Session, model: type[Base], rows: list[dict], *, ids_by: Sequence[str]
+) -> list[int]:
+    """New rows of `model`, each given in full as column values, in one statement on the
+    session's connection; their ids in `rows`' order. The listeners (the audit) hear of
+    them as a flush's would, which is why ORM models go through here, not `insert_rows`."""
+    if not rows:
+        return []
+    columns = list(rows[0])
+    values = [tuple(row.values()) for row in rows]
+    ids = insert_rows(session.connection(), model.__table__, columns, values, ids_by=ids_by)
+    for listener in _created_listeners:
+        listener(session, model, list(zip(ids, rows, strict=True)))
+    return ids
+
 
 # SQLite refuses a statement with more bound values than this (its default since 3.32).
 _SQLITE_MAX_VALUES = 32_766
@@ -50,7 +77,8 @@ def insert_rows(
         for convert, values in zip(converters, zip(*rows, strict=True), strict=True)
     ]
     if dialect.name == "postgresql":
-        arrays = ", ".join(f"%s::{table.c[name].type.compile(dialect)}[]" for name in columns)
+        # %b: psycopg sends each array in binary; as text it escapes every element by regex.
+        arrays = ", ".join(f"%b::{table.c[name].type.compile(dialect)}[]" for name in columns)
         given = ", ".join([*(quote(name) for name in columns), "position"])
         statement = (
             f"{into} SELECT {names} FROM unnest({arrays}) WITH ORDINALITY AS given({given}) "

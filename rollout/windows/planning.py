@@ -21,8 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from rollout import audit
-from rollout.bulk import insert_rows
+from rollout.bulk import insert_created, insert_rows
 from rollout.customers import Region, get_region
 from rollout.db import lock_row
 from rollout.errors import Conflict, Invalid, NotFound
@@ -328,16 +327,9 @@ def _materialise(
             )
     if not rows:
         return 0
-    ids = insert_rows(
-        session.connection(),
-        Window.__table__,
-        list(rows[0]),
-        [tuple(row.values()) for row in rows],
-        ids_by=["policy_id", "occurrence"],
-    )
+    ids = insert_created(session, Window, rows, ids_by=["policy_id", "occurrence"])
     for window, window_id in zip(new, ids, strict=True):
         window.id = window_id
-    audit.record_created(session, Window, [(w.id, row) for w, row in zip(new, rows, strict=True)])
     # Each window's first revision copies it: "planned from" its policy, or skipped with why.
     revisions = [
         (
