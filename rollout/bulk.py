@@ -52,6 +52,11 @@ def insert_created(
 _SQLITE_MAX_VALUES = 32_766
 
 
+class EncodedJson(str):
+    """JSON text already written as a JSON column writes its values (`json.dumps`, which
+    `make_engine` leaves as the serialiser): sent as it is."""
+
+
 def insert_rows(
     connection: Connection,
     table: Table,
@@ -123,7 +128,9 @@ def _to_driver(column_type, dialect) -> Callable[[Any], Any] | None:
         return _sqlite_wall if sqlite else None
     if isinstance(column_type, JSON):
         serialise = dialect._json_serializer or json.dumps
-        return lambda value: None if value is None else serialise(value)
+        return lambda value: (
+            value if value is None or isinstance(value, EncodedJson) else serialise(value)
+        )
     # A StrEnum is a str to SQLite, but psycopg would send an Enum's name.
     return _plain_enum
 
