@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import JSON, Connection, DateTime, Table
+from sqlalchemy import JSON, Connection, DateTime, String, Table
 from sqlalchemy.orm import Session
 
 from rollout.db import Base, UTCDateTime
@@ -131,13 +131,17 @@ def _to_driver(column_type, dialect) -> Callable[[Any], Any] | None:
         return lambda value: (
             value if value is None or isinstance(value, EncodedJson) else serialise(value)
         )
-    # A StrEnum is a str to SQLite, but psycopg would send an Enum's name.
-    return _plain_enum
+    if isinstance(column_type, String):
+        # A StrEnum is a str to SQLite, but psycopg would send an Enum's name.
+        return _plain_enum
+    return None
 
 
 def _utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
+    if value.tzinfo is UTC:  # most instants, made by astimezone(UTC)
+        return value
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"naive datetime {value!r} cannot be stored; give it a zone")
     return value.astimezone(UTC)
@@ -145,7 +149,8 @@ def _utc(value: datetime | None) -> datetime | None:
 
 def _sqlite_utc(value: datetime | None) -> str | None:
     utc = _utc(value)
-    return None if utc is None else _sqlite_wall(utc.replace(tzinfo=None))
+    # The same wall time with or without its zone, but isoformat would write the zone.
+    return None if utc is None else utc.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _sqlite_wall(value: datetime | None) -> str | None:
