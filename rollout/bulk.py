@@ -15,6 +15,7 @@ import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from enum import Enum
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import JSON, Connection, DateTime, String, Table
@@ -41,7 +42,7 @@ def insert_created(
     if not rows:
         return []
     columns = list(rows[0])
-    values = [tuple(row.values()) for row in rows]
+    values = list(map(itemgetter(*columns), rows))  # a row missing a column raises here
     ids = insert_rows(session.connection(), model.__table__, columns, values, ids_by=ids_by)
     for listener in _created_listeners:
         listener(session, model, list(zip(ids, rows, strict=True)))

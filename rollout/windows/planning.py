@@ -292,8 +292,8 @@ def _materialise(
     """Store one window per occurrence of each (policy, occurrences, freezes, windows in the
     way); one blocked by a freeze or overlap is kept skipped. No WindowChanged: a planned
     regular window is nobody's news until it is announced, and nothing waits in it yet."""
-    # Ten years are hundreds of windows: one INSERT for them all and one for their first
-    # revisions, not a unit-of-work flush of two objects each.
+    # Ten years are hundreds of windows: one INSERT for them all, one for their audit entries
+    # and one for their first revisions, each below SQLAlchemy's per-row binding (bulk.py).
     new: list[_NewWindow] = []
     blockers: list[Any] = []
     rows = []
@@ -345,6 +345,7 @@ def _materialise(
         for window, row, blocker in zip(new, rows, blockers, strict=True)
     ]
     revisions.sort(key=itemgetter(0))
+    # Revisions are the windows' own history, not audited: no listener to tell.
     insert_rows(session.connection(), WindowRevision.__table__, _REVISION_COLUMNS, revisions)
     return len(rows)
 
@@ -396,8 +397,10 @@ class _Obstacles:
         return None if blocker is None else blocker[2]
 
 
-_REVISION_COLUMNS = ["window_id", "sequence", "action", "status", "title", "starts_at", "ends_at"]
-_REVISION_COLUMNS += ["actor", "reason", "at"]
+_REVISION_COLUMNS = (
+    *("window_id", "sequence", "action", "status", "title", "starts_at", "ends_at"),
+    *("actor", "reason", "at"),
+)
 
 
 def _blocked(blocker: Freeze | Row | _NewWindow) -> str:
