@@ -2,16 +2,18 @@
 before and after, written in the same transaction as the change (so a change refused or
 rolled back leaves no trace here).
 
-One listener records every flush, over the one table of audited models below, and another
-the ORM bulk INSERTs of the models it marks `bulk_inserts` (planning's windows, written by the
-hundred): use cases never call it. Whoever opens a session says who is writing (`attribute`,
+One listener records every flush, over the one table of audited models below, another
+the ORM bulk INSERTs of the models it marks `bulk_inserts`, and a third the rows written
+below the ORM by `bulk.insert_created` (planning's windows, by the hundred): use cases
+never call it. Whoever opens a session says who is writing (`attribute`,
 or `info=` on the session factory through `author_info`): the web layer from the signed-in
 caller, the hooks, the worker and the CLI.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import json
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from enum import Enum, StrEnum
@@ -22,6 +24,7 @@ from typing import Any
 from sqlalchemy import JSON, Index, Result, String, event, insert, inspect, or_, select
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
 
+from rollout import bulk
 from rollout.access import ApiToken, StaffUser
 from rollout.customers import Customer, Environment, Region
 from rollout.db import Base, UTCDateTime
@@ -147,6 +150,7 @@ def record_writes() -> None:
     event.listen(Session, "before_flush", _start_flush)
     event.listen(Session, "after_flush", _write_entries)
     event.listen(Session, "do_orm_execute", _bulk_inserted)
+    bulk.on_created(_bulk_created)
     for model in AUDITED:
         event.listen(model, "after_insert", _created)
         event.listen(model, "after_update", _changed)
@@ -204,21 +208,68 @@ def _bulk_inserted(execution: ORMExecuteState) -> Result | None:
             f"a bulk INSERT of {spec.kind}s must return each row's id and columns that tell "
             "its rows apart to be audited"
         )
-    written = sorted(zip([ids[each] for each in keys], given, strict=True), key=itemgetter(0))
-    _write(
-        execution.session,
-        [
-            {
-                "entity": spec.kind,
-                "entity_id": row_id,
-                "label": str(row.get(spec.label) or "")[:200] if spec.label else "",
-                "action": Action.CREATED,
-                "changes": _created_changes(mapper.class_, row),
-            }
-            for row_id, row in written
-        ],
-    )
+    found = zip([ids[each] for each in keys], given, strict=True)
+    _write(execution.session, _created_entries(mapper.class_, found))
     return result()
+
+
+def _bulk_created(session: Session, model: type[Base], rows: list[tuple[int, dict]]) -> None:
+    """The entries of the rows `bulk.insert_created` wrote (planning's windows, by the
+    hundred), each `(id, values given)`: what a flush would have written for them."""
+    if model not in AUDITED:
+        return
+    if not _given_in_full(model, [row for _, row in rows]):
+        raise TypeError(f"{AUDITED[model].kind}s written in bulk give every row in full")
+    _write(session, _created_entries(model, rows, encode=_changes_encoder(model)), in_bulk=True)
+
+
+def _created_entries(
+    model: type[Base],
+    rows: Iterable[tuple[int, Mapping]],
+    *,
+    encode: Callable[[Mapping], Any] | None = None,
+) -> list[dict]:
+    """A created entry for each `(id, values given)`, in id order; `encode` writes a row's
+    changes (as `_created_changes` lists them, by default)."""
+    spec = AUDITED[model]
+    return [
+        {
+            "entity": spec.kind,
+            "entity_id": row_id,
+            "label": str(row.get(spec.label) or "")[:200] if spec.label else "",
+            "action": Action.CREATED,
+            "changes": encode(row) if encode else _created_changes(model, row),
+        }
+        for row_id, row in sorted(rows, key=itemgetter(0))
+    ]
+
+
+def _changes_encoder(model: type[Base]) -> Callable[[Mapping], bulk.EncodedJson]:
+    """`_created_changes` of a row as the JSON column writes it (json.dumps, whose list is
+    its items' texts joined by ", "), each distinct value encoded once per batch: ten years
+    of windows share all but four of their values."""
+    secret = AUDITED[model].secret
+    columns = _columns(model)
+    encoded: dict[tuple, str] = {}
+
+    def encode(values: Mapping) -> bulk.EncodedJson:
+        parts = []
+        for key in columns:
+            if key in secret:
+                if key in values:
+                    parts.append(f'{{"field": "{key}", "secret": true}}')
+                continue
+            value = values.get(key)
+            if value is None:
+                continue
+            # The type too: True and 1 are equal keys, but "true" and "1" differ.
+            after = encoded.get((type(value), value))
+            if after is None:
+                after = encoded[type(value), value] = json.dumps(_plain(value))
+            parts.append(f'{{"field": "{key}", "before": null, "after": {after}}}')
+        return bulk.EncodedJson(f"[{', '.join(parts)}]")
+
+    return encode
 
 
 def _given_in_full(model: type[Base], rows: list) -> bool:
@@ -310,7 +361,7 @@ def _write_entries(session: Session, _context) -> None:
         _write(session, pending)
 
 
-def _write(session: Session, entries: list[dict]) -> None:
+def _write(session: Session, entries: list[dict], *, in_bulk: bool = False) -> None:
     if not entries:
         return
     author = session.info.get(AUTHOR) or Author(UNKNOWN_ACTOR)
@@ -318,7 +369,13 @@ def _write(session: Session, entries: list[dict]) -> None:
     at = author.clock()
     stamp = {"at": at, "actor": actor[:200], "request_id": author.request_id}
     # The flush's own connection: the entries commit or roll back with the change.
-    session.connection().execute(insert(AuditEntry), [stamp | row for row in entries])
+    connection = session.connection()
+    if in_bulk:  # hundreds of rows: below SQLAlchemy's per-row binding
+        columns = [*stamp, *entries[0]]
+        rows = [(*stamp.values(), *entry.values()) for entry in entries]
+        bulk.insert_rows(connection, AuditEntry.__table__, columns, rows)
+    else:
+        connection.execute(insert(AuditEntry), [stamp | row for row in entries])
 
 
 _AS_IS = frozenset({str, int, float, bool, type(None)})

@@ -129,7 +129,8 @@ class WindowRevision(Base):
     __table_args__ = (UniqueConstraint("window_id", "sequence"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    window_id: Mapped[int] = mapped_column(ForeignKey("maintenance_window.id"), index=True)
+    # Found by the unique (window_id, sequence) index's leading column: no index of its own.
+    window_id: Mapped[int] = mapped_column(ForeignKey("maintenance_window.id"))
     sequence: Mapped[int]
     action: Mapped[WindowAction] = mapped_column(String(16))
     status: Mapped[WindowStatus] = mapped_column(String(16))

@@ -7,24 +7,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import (
     ColumnElement,
-    Insert,
     Row,
-    String,
     and_,
-    cast,
-    false,
-    insert,
-    literal,
-    or_,
     select,
 )
 from sqlalchemy.orm import Session
 
+from rollout.bulk import insert_created, insert_rows
 from rollout.customers import Region, get_region
 from rollout.db import lock_row
 from rollout.errors import Conflict, Invalid, NotFound
@@ -297,8 +292,8 @@ def _materialise(
     """Store one window per occurrence of each (policy, occurrences, freezes, windows in the
     way); one blocked by a freeze or overlap is kept skipped. No WindowChanged: a planned
     regular window is nobody's news until it is announced, and nothing waits in it yet."""
-    # Ten years are hundreds of windows: one INSERT for them all and one for their first
-    # revisions, not a unit-of-work flush of two objects each.
+    # Ten years are hundreds of windows: one INSERT for them all, one for their audit entries
+    # and one for their first revisions, each below SQLAlchemy's per-row binding (bulk.py).
     new: list[_NewWindow] = []
     blockers: list[Any] = []
     rows = []
@@ -330,39 +325,28 @@ def _materialise(
             )
     if not rows:
         return 0
-    # Each id comes back with its policy and occurrence: RETURNING's order is not the rows'
-    # order on every database. The audit records each window from these rows and their ids.
-    stored = session.execute(
-        insert(Window).returning(Window.id, Window.policy_id, Window.occurrence), rows
-    )
-    ids = {(row.policy_id, row.occurrence): row.id for row in stored}
-    for window, row in zip(new, rows, strict=True):
-        window.id = ids[row["policy_id"], row["occurrence"]]
-    # The first revisions copy their windows: the planned ones in one INSERT ... SELECT, with
-    # no row sent for them; the skipped ones (rare) with their reasons.
-    planned = [w.id for w, blocker in zip(new, blockers, strict=True) if blocker is None]
-    if planned:
-        session.execute(_first_revisions(planned, actor=actor, now=now))
-    skipped = [
-        {
-            "window_id": window.id,
-            "sequence": 0,
-            "action": WindowAction.SKIPPED,
-            "status": row["status"],
-            "title": row["title"],
-            "starts_at": row["starts_at"],
-            "ends_at": row["ends_at"],
-            "actor": actor,
-            "reason": _inside(blocker)
-            if isinstance(blocker, Freeze)
-            else _overlapping(blocker.id, blocker.title),
-            "at": now,
-        }
+    ids = insert_created(session, Window, rows, ids_by=["policy_id", "occurrence"])
+    for window, window_id in zip(new, ids, strict=True):
+        window.id = window_id
+    # Each window's first revision copies it: "planned from" its policy, or skipped with why.
+    revisions = [
+        (
+            window.id,
+            0,
+            WindowAction.CREATED if blocker is None else WindowAction.SKIPPED,
+            row["status"],
+            row["title"],
+            row["starts_at"],
+            row["ends_at"],
+            actor,
+            f"{PLANNED_FROM}{row['policy_id']}" if blocker is None else _blocked(blocker),
+            now,
+        )
         for window, row, blocker in zip(new, rows, blockers, strict=True)
-        if blocker is not None
     ]
-    if skipped:
-        session.execute(insert(WindowRevision.__table__), skipped)
+    revisions.sort(key=itemgetter(0))
+    # Revisions are the windows' own history, not audited: no listener to tell.
+    insert_rows(session.connection(), WindowRevision.__table__, _REVISION_COLUMNS, revisions)
     return len(rows)
 
 
@@ -375,29 +359,6 @@ class _NewWindow:
     ends_at: datetime
     status: WindowStatus = WindowStatus.PLANNED
     id: int | None = None
-
-
-def _first_revisions(window_ids: list[int], *, actor: str, now: datetime) -> Insert:
-    """Each of the planned windows `window_ids`' first revision, copied from the window."""
-    revision = WindowRevision.__table__.c
-    return insert(WindowRevision.__table__).from_select(
-        ["window_id", "sequence", "action", "status", "title", "starts_at", "ends_at"]
-        + ["actor", "reason", "at"],
-        select(
-            Window.id,
-            literal(0, revision.sequence.type),
-            literal(WindowAction.CREATED, revision.action.type),
-            Window.status,
-            Window.title,
-            Window.starts_at,
-            Window.ends_at,
-            literal(actor, revision.actor.type),
-            literal(PLANNED_FROM, revision.reason.type) + cast(Window.policy_id, String),
-            literal(now, revision.at.type),
-        )
-        .where(Window.id.in_(window_ids))
-        .order_by(Window.id),
-    )
 
 
 class _Obstacles:
@@ -436,6 +397,18 @@ class _Obstacles:
         return None if blocker is None else blocker[2]
 
 
+_REVISION_COLUMNS = (
+    *("window_id", "sequence", "action", "status", "title", "starts_at", "ends_at"),
+    *("actor", "reason", "at"),
+)
+
+
+def _blocked(blocker: Freeze | Row | _NewWindow) -> str:
+    if isinstance(blocker, Freeze):
+        return _inside(blocker)
+    return _overlapping(blocker.id, blocker.title)
+
+
 def _inside(freeze: Freeze) -> str:
     return f"inside freeze {freeze.describe()}"
 
@@ -462,16 +435,11 @@ def _calendar(
     lock_row(session, session.get(Region, region_id))
     freezes = _freezes(session, region_id, start, end)
     in_the_way = _in_the_way(region_id, start, end)
-    taken = or_(
-        false(),
-        *(
-            (Window.policy_id == policy.id)
-            & (Window.occurrence >= min(o.local_start for o in fresh))
-            & (Window.occurrence <= max(o.local_start for o in fresh))
-            for policy, (_, fresh) in due.items()
-            if fresh
-        ),
-    )
+    # One shape however many policies (one statement to compile per engine): the policies'
+    # stored occurrences over the batch's whole range, a superset of those it repeats.
+    walls = [o.local_start for _, fresh in due.values() for o in fresh] or [datetime.min]
+    policy_ids = [policy.id for policy, (_, fresh) in due.items() if fresh]
+    taken = Window.policy_id.in_(policy_ids) & Window.occurrence.between(min(walls), max(walls))
     rows = session.execute(
         select(
             Window.id,
