@@ -58,8 +58,9 @@ class TicketBug(Base):
 
 
 class BugWaiting(Base):
-    """A bug's tickets still waiting for its fix, summed for triage's rank: kept exact by
-    `rollout/support/waiting.py` in every flush that moves them; no row means none wait."""
+    """A bug's tickets still waiting for its fix, summed for triage's rank and its page: kept
+    exact by `rollout/support/waiting.py` in every write that moves them; no row means none
+    wait."""
 
     __tablename__ = "bug_waiting"
 
@@ -67,6 +68,16 @@ class BugWaiting(Base):
     tickets: Mapped[int]
     # Twice triage's reach: over each customer waiting, tier weight × (its tickets + 1).
     reach_halves: Mapped[int]
+    # Triage's score × 40, a whole number (see `triage`): its index hands the page its first
+    # screen without sorting every owed bug. It reads the bug's priority and severity too.
+    score40: Mapped[int] = mapped_column(index=True)
+    # What the page shows of the customers waiting: how many, of each tier, the worst SLA.
+    customers: Mapped[int]
+    platinum: Mapped[int]
+    gold: Mapped[int]
+    silver: Mapped[int]
+    standard: Mapped[int]
+    worst_sla: Mapped[int]
 
 
 class WebhookReceipt(Base):

@@ -119,7 +119,7 @@ def test_triage_lists_what_is_still_owed_highest_first(world):
     first = found[0]
     assert (first.tickets, first.customers, first.worst_sla) == (2, 2, 2)
     assert first.recommendation == Recommendation.HOTFIX_NOW
-    assert [h.tier for h in first.held_up] == ["gold", "standard"]
+    assert first.tiers == [("gold", 1), ("standard", 1)]
     assert found[-1].score == 0 and found[-1].tickets == 0
 
 
@@ -181,12 +181,15 @@ def test_each_customer_counts_once_even_two_of_the_same_tier(world):
     assert item.score == 12.5
 
 
-def test_the_customers_held_up_are_listed_highest_tier_first(world):
+def test_the_customers_held_up_are_counted_by_tier_highest_first(world):
     make_customer(world, "plat2", "us", tier="platinum")  # made after std, listed before it
-    new_ticket(world, "T-5", "plat2")
-    link_bug(world, "T-5", "OPS-2", lookup=None, actor="a", now=NOW)
+    make_customer(world, "silver", "us", tier="silver")
+    for ticket, customer in (("T-5", "plat2"), ("T-6", "silver"), ("T-7", "silver")):
+        new_ticket(world, ticket, customer)
+        link_bug(world, ticket, "OPS-2", lookup=None, actor="a", now=NOW)
     item = {i.bug.key: i for i in triage(world)}["OPS-2"]
-    assert [h.tier for h in item.held_up] == ["platinum", "standard"]
+    assert item.tiers == [("platinum", 1), ("silver", 1), ("standard", 1)]
+    assert (item.customers, item.tickets) == (3, 5)  # std had two already
 
 
 def test_a_bugs_severity_sets_its_score_and_recommendation(world):
