@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rollout.customers import Customer
@@ -18,6 +18,8 @@ if TYPE_CHECKING:  # resolved by name when the mappers are configured
 
 class Ticket(Base):
     __tablename__ = "ticket"
+    # An id typed in any case is found by its index (`tickets.match_ticket`).
+    __table_args__ = (Index("ix_ticket_external_id_upper", func.upper(text("external_id"))),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     external_id: Mapped[str] = mapped_column(String(128), unique=True)

@@ -1,4 +1,5 @@
-"""triage's score and what its page shows of the customers waiting, stored per bug
+"""triage's score and what its page shows of the customers waiting, stored per bug; a
+ticket id typed in any case found by an index
 
 Revision ID: 0015c
 Revises: 0014
@@ -50,6 +51,7 @@ def _table(*extra: sa.Column) -> None:
 
 def upgrade() -> None:
     """Upgrade schema, and sum what already waits (rollout/support/waiting.py's rule)."""
+    op.create_index("ix_ticket_external_id_upper", "ticket", [sa.text("upper(external_id)")])
     op.drop_table("bug_waiting")
     _table(
         *(
@@ -86,6 +88,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Downgrade schema: 0014's sums alone."""
+    op.drop_index("ix_ticket_external_id_upper", table_name="ticket")
     op.drop_index("ix_bug_waiting_score40", table_name="bug_waiting")
     op.drop_table("bug_waiting")
     _table()
