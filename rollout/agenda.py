@@ -37,9 +37,8 @@ from rollout.windows.conflicts import (
     lies_over,
     version_key,
 )
+from rollout.windows.queries import MOVED, of_statuses
 
-# Not a status of its own: a window someone moved, whatever its status now.
-MOVED = "moved"
 # The releases whose order still matters: those with environments yet to reach.
 _LIVE_RELEASES = (ReleaseStatus.SCHEDULED, ReleaseStatus.ROLLING_OUT)
 
@@ -279,14 +278,7 @@ def _own_counts(
     if kinds:
         query = query.where(Window.kind.in_(kinds))
     if statuses:
-        wanted = Window.status.in_(statuses - {MOVED})
-        if MOVED in statuses:
-            moved = select(WindowRevision.id).where(
-                WindowRevision.window_id == Window.id,
-                WindowRevision.action == WindowAction.MOVED,
-            )
-            wanted = wanted | moved.exists()
-        query = query.where(wanted)
+        query = query.where(of_statuses(statuses))
     return [OwnWindows(*row) for row in session.execute(query)]
 
 
