@@ -184,23 +184,17 @@ def _scope(
 def _waves(
     session: Session, scope: ColumnElement[bool], customer: Customer | None
 ) -> dict[int, list[CarriedWave]]:
-    """Each window's release waves with how many environments each reaches (one query)."""
+    """Each window's release waves with how many environments each reaches (one query): as
+    each wave stored it, or the customer's counted."""
+    reached = func.sum(Wave.environments) if customer is None else func.count(Deployment.id)
     query = (
-        select(
-            Wave.window_id,
-            Release.id,
-            Release.version,
-            Wave.environment_kind,
-            func.count(Deployment.id),
-        )
+        select(Wave.window_id, Release.id, Release.version, Wave.environment_kind, reached)
         .join(Release, Release.id == Wave.release_id)
         .join(Window, Window.id == Wave.window_id)
         .where(scope, Release.status != ReleaseStatus.CANCELLED)
         .group_by(Wave.window_id, Release.id, Release.version, Wave.environment_kind)
     )
-    if customer is None:
-        query = query.outerjoin(Deployment, Deployment.wave_id == Wave.id)
-    else:
+    if customer is not None:
         query = _for_customer(query.join(Deployment, Deployment.wave_id == Wave.id), customer)
     found: dict[int, list[CarriedWave]] = defaultdict(list)
     for window_id, release_id, version, tier, count in session.execute(query):

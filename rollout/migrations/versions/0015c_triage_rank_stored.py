@@ -1,5 +1,5 @@
 """triage's score and what its page shows of the customers waiting, stored per bug; a
-ticket id typed in any case found by an index
+ticket id typed in any case found by an index; each wave's environments counted
 
 Revision ID: 0015c
 Revises: 0014
@@ -52,6 +52,13 @@ def _table(*extra: sa.Column) -> None:
 def upgrade() -> None:
     """Upgrade schema, and sum what already waits (rollout/support/waiting.py's rule)."""
     op.create_index("ix_ticket_external_id_upper", "ticket", [sa.text("upper(external_id)")])
+    op.add_column(
+        "wave", sa.Column("environments", sa.Integer(), nullable=False, server_default="0")
+    )
+    op.execute(
+        "UPDATE wave SET environments = "
+        "(SELECT COUNT(*) FROM deployment WHERE deployment.wave_id = wave.id)"
+    )
     op.drop_table("bug_waiting")
     _table(
         *(
@@ -89,6 +96,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Downgrade schema: 0014's sums alone."""
     op.drop_index("ix_ticket_external_id_upper", table_name="ticket")
+    with op.batch_alter_table("wave") as wave:
+        wave.drop_column("environments")
     op.drop_index("ix_bug_waiting_score40", table_name="bug_waiting")
     op.drop_table("bug_waiting")
     _table()
