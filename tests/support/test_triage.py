@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from rollout import releases
 from rollout.jira.bugs import delete_bug, upsert_bug
@@ -248,3 +248,28 @@ def test_a_bug_lists_only_what_carries_it_by_item_fix_version_or_hotfix(world):
     assert by_key["OPS-9"] == ["release 2027.01"]
     assert by_key["OPS-2"] == [f"hotfix #{patch.id}"]
     assert by_key["OPS-3"] == []
+
+
+def test_a_deleted_bug_nobody_waits_for_is_not_owed(world):
+    delete_bug(world, "OPS-4", updated_at=NOW + timedelta(minutes=1), now=NOW)
+    assert "OPS-4" not in [i.bug.key for i in triage(world)]
+
+
+def statements(session, read) -> int:
+    """How many statements `read()` sends."""
+    sent = []
+    engine = session.get_bind()
+    listener = lambda *args: sent.append(args[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        read()
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    return len(sent)
+
+
+def test_a_full_screen_of_bugs_someone_waits_for_is_one_ranked_read_and_the_carriers(world):
+    full = statements(world, lambda: triage(world, limit=2))
+    # A screen the bugs someone waits for do not fill counts them and reads the others too.
+    assert statements(world, lambda: triage(world, limit=50)) == full + 2
+    assert full == 2
