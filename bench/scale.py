@@ -364,6 +364,14 @@ def _releases(session, regular: dict, customers: list) -> None:
             rows = []
     if rows:
         session.execute(sa.insert(Deployment), rows)
+    # Core inserts pass planning by: each wave's count of environments, as planning stores it.
+    session.execute(
+        sa.update(Wave).values(
+            environments=sa.select(sa.func.count(Deployment.id))
+            .where(Deployment.wave_id == Wave.id)
+            .scalar_subquery()
+        )
+    )
 
 
 def _support(session, rng: random.Random, customers: list[int]) -> None:

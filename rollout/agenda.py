@@ -37,9 +37,8 @@ from rollout.windows.conflicts import (
     lies_over,
     version_key,
 )
+from rollout.windows.queries import MOVED, of_statuses
 
-# Not a status of its own: a window someone moved, whatever its status now.
-MOVED = "moved"
 # The releases whose order still matters: those with environments yet to reach.
 _LIVE_RELEASES = (ReleaseStatus.SCHEDULED, ReleaseStatus.ROLLING_OUT)
 
@@ -185,23 +184,17 @@ def _scope(
 def _waves(
     session: Session, scope: ColumnElement[bool], customer: Customer | None
 ) -> dict[int, list[CarriedWave]]:
-    """Each window's release waves with how many environments each reaches (one query)."""
+    """Each window's release waves with how many environments each reaches (one query): as
+    each wave stored it, or the customer's counted."""
+    reached = func.sum(Wave.environments) if customer is None else func.count(Deployment.id)
     query = (
-        select(
-            Wave.window_id,
-            Release.id,
-            Release.version,
-            Wave.environment_kind,
-            func.count(Deployment.id),
-        )
+        select(Wave.window_id, Release.id, Release.version, Wave.environment_kind, reached)
         .join(Release, Release.id == Wave.release_id)
         .join(Window, Window.id == Wave.window_id)
         .where(scope, Release.status != ReleaseStatus.CANCELLED)
         .group_by(Wave.window_id, Release.id, Release.version, Wave.environment_kind)
     )
-    if customer is None:
-        query = query.outerjoin(Deployment, Deployment.wave_id == Wave.id)
-    else:
+    if customer is not None:
         query = _for_customer(query.join(Deployment, Deployment.wave_id == Wave.id), customer)
     found: dict[int, list[CarriedWave]] = defaultdict(list)
     for window_id, release_id, version, tier, count in session.execute(query):
@@ -279,14 +272,7 @@ def _own_counts(
     if kinds:
         query = query.where(Window.kind.in_(kinds))
     if statuses:
-        wanted = Window.status.in_(statuses - {MOVED})
-        if MOVED in statuses:
-            moved = select(WindowRevision.id).where(
-                WindowRevision.window_id == Window.id,
-                WindowRevision.action == WindowAction.MOVED,
-            )
-            wanted = wanted | moved.exists()
-        query = query.where(wanted)
+        query = query.where(of_statuses(statuses))
     return [OwnWindows(*row) for row in session.execute(query)]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint, select
+from sqlalchemy import ForeignKey, String, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
 
 from rollout.business_hours import BusinessHours, parse_hours
@@ -223,6 +223,12 @@ def list_customers(
             Customer.slug > select(Customer.slug).where(Customer.id == after).scalar_subquery()
         )
     return list(session.scalars(query))
+
+
+def more_customers_than(session: Session, count: int) -> bool:
+    """Whether there are more than `count` customers (at most `count` + 1 ids read)."""
+    first = select(Customer.id).limit(count + 1).subquery()
+    return session.scalar(select(func.count()).select_from(first)) > count
 
 
 def update_customer(

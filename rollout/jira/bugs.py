@@ -22,8 +22,10 @@ from rollout.jira.models import Bug, Priority, Severity, StatusCategory
 from rollout.releases.deployments import environments_with_fix
 from rollout.releases.models import Deployment, DeploymentStatus, Hotfix, Release, ReleaseItem
 from rollout.support.models import Ticket, TicketBug
+from rollout.support.waiting import refresh_waiting
 
 BUG = Bug.__table__
+RANKED = ("priority", "severity")
 
 
 @dataclass(frozen=True)
@@ -89,9 +91,10 @@ def upsert_bug(session: Session, record: BugRecord, *, now: datetime) -> Bug:
 
 
 def upsert_bugs(session: Session, records: list[BugRecord], *, now: datetime) -> list[int]:
-    """upsert_bug for each record in turn, in at most three statements whatever their number
-    (read the rows there, insert the new ones, update the changed ones); returns the ids of
-    the bugs stored before, the only ones a ticket can link to."""
+    """upsert_bug for each record in turn, in at most six statements whatever their number
+    (read the rows there, insert the new ones, update the changed ones, and re-sum triage's
+    stored rows of those whose priority or severity changed, as the ORM's hooks would);
+    returns the ids of the bugs stored before, the only ones a ticket can link to."""
     if not records:
         return []
     keys = sorted({record.key for record in records})
@@ -102,6 +105,7 @@ def upsert_bugs(session: Session, records: list[BugRecord], *, now: datetime) ->
     known_ids = [row["id"] for row in rows.values()]
     created: dict[str, None] = {}  # keys, in the order the records came
     changed: dict[str, None] = {}
+    rescored: set[int] = set()  # triage's stored score reads the priority and severity
     for record in records:
         row = rows.get(record.key)
         if row is None:
@@ -109,6 +113,8 @@ def upsert_bugs(session: Session, records: list[BugRecord], *, now: datetime) ->
             created[record.key] = None
         elif supersedes(record, row["jira_updated_at"], row["deleted_at"]):
             content = content_of(record)
+            if "id" in row and any(row[name] != content[name] for name in RANKED):
+                rescored.add(row["id"])
             if any(row[name] != value for name, value in content.items()):
                 rows[record.key] = row | content | {"synced_at": now}
                 if record.key not in created:
@@ -124,6 +130,7 @@ def upsert_bugs(session: Session, records: list[BugRecord], *, now: datetime) ->
             # A bug this session loaded before would still show what it held.
             if (bug := session.identity_map.get(identity_key(Bug, rows[key]["id"]))) is not None:
                 session.expire(bug)
+    refresh_waiting(session.connection(), rescored)
     return known_ids
 
 

@@ -106,6 +106,9 @@ class Wave(Base):
     selector: Mapped[str] = mapped_column(String(200))
     window_id: Mapped[int] = mapped_column(ForeignKey("maintenance_window.id"), index=True)
     note: Mapped[str] = mapped_column(Text, default="")
+    # Its deployments, counted where they are written (planning, cancelling): the calendar
+    # shows it for every window without counting a period's deployments.
+    environments: Mapped[int] = mapped_column(default=0)
 
     release: Mapped[Release] = relationship(back_populates="waves")
     window: Mapped[Window] = relationship(lazy="joined")

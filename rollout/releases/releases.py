@@ -105,6 +105,7 @@ def update_release(
                 if deployment.status == DeploymentStatus.SCHEDULED:
                     wave.deployments.remove(deployment)
                     session.delete(deployment)
+            wave.environments = len(wave.deployments)
     release.updated_at = now
     session.flush()
     if cancel:

@@ -186,6 +186,7 @@ def plan_release(session: Session, version: str, *, actor: str, now: datetime) -
                 name=f"{proposed.kind.title()} · {window.region.slug}",
                 selector=f"{proposed.kind} environments in {window.region.slug}",
                 note="; ".join(proposed.deferred),
+                environments=len(proposed.targets),
             )
         )
     session.flush()

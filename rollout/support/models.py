@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rollout.customers import Customer
@@ -18,6 +18,8 @@ if TYPE_CHECKING:  # resolved by name when the mappers are configured
 
 class Ticket(Base):
     __tablename__ = "ticket"
+    # An id typed in any case is found by its index (`tickets.match_ticket`).
+    __table_args__ = (Index("ix_ticket_external_id_upper", func.upper(text("external_id"))),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     external_id: Mapped[str] = mapped_column(String(128), unique=True)
@@ -58,8 +60,9 @@ class TicketBug(Base):
 
 
 class BugWaiting(Base):
-    """A bug's tickets still waiting for its fix, summed for triage's rank: kept exact by
-    `rollout/support/waiting.py` in every flush that moves them; no row means none wait."""
+    """A bug's tickets still waiting for its fix, summed for triage's rank and its page: kept
+    exact by `rollout/support/waiting.py` in every write that moves them; no row means none
+    wait."""
 
     __tablename__ = "bug_waiting"
 
@@ -67,6 +70,16 @@ class BugWaiting(Base):
     tickets: Mapped[int]
     # Twice triage's reach: over each customer waiting, tier weight × (its tickets + 1).
     reach_halves: Mapped[int]
+    # Triage's score × 40, a whole number (see `triage`): its index hands the page its first
+    # screen without sorting every owed bug. It reads the bug's priority and severity too.
+    score40: Mapped[int] = mapped_column(index=True)
+    # What the page shows of the customers waiting: how many, of each tier, the worst SLA.
+    customers: Mapped[int]
+    platinum: Mapped[int]
+    gold: Mapped[int]
+    silver: Mapped[int]
+    standard: Mapped[int]
+    worst_sla: Mapped[int]
 
 
 class WebhookReceipt(Base):

@@ -24,11 +24,10 @@ priority or severity Jira does not give is scored as Medium / Moderate and marke
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, null, select
 from sqlalchemy.orm import Session
 
 from rollout.customers import Customer, Tier
@@ -54,6 +53,7 @@ MATRIX: dict[Priority, tuple[Recommendation, ...]] = {
     Priority.LOW: (_L, _L, _L, _L, _L),
 }
 TIER_WEIGHT = {Tier.STANDARD: 1, Tier.SILVER: 2, Tier.GOLD: 3, Tier.PLATINUM: 5}
+TIERS_HIGHEST_FIRST = sorted(TIER_WEIGHT, key=lambda tier: -TIER_WEIGHT[tier])
 PRIORITY_WEIGHT = {Priority.CRITICAL: 8, Priority.HIGH: 4, Priority.MEDIUM: 2, Priority.LOW: 1}
 RISK_FACTOR = {
     Severity.HYPER_LOCAL: 1.5,
@@ -71,7 +71,6 @@ class HeldUp:
 
     tier: str
     tickets: int
-    worst_sla: int = 4
 
 
 def recommend(priority: str | None, severity: str | None) -> Recommendation:
@@ -105,7 +104,10 @@ class TriageItem:
     bug: Bug
     score: float
     recommendation: Recommendation
-    held_up: list[HeldUp] = field(default_factory=list)
+    tickets: int = 0  # still waiting for the fix
+    customers: int = 0
+    tiers: list[tuple[str, int]] = field(default_factory=list)  # customers, highest tier first
+    worst_sla: int | None = None
     carriers: list[Vehicle] = field(default_factory=list)  # the releases and hotfixes with the fix
 
     @property
@@ -117,18 +119,6 @@ class TriageItem:
         ]
 
     @property
-    def tickets(self) -> int:
-        return sum(h.tickets for h in self.held_up)
-
-    @property
-    def customers(self) -> int:
-        return len(self.held_up)
-
-    @property
-    def worst_sla(self) -> int | None:
-        return min((h.worst_sla for h in self.held_up), default=None)
-
-    @property
     def assumed(self) -> bool:
         return self.bug.priority is None or self.bug.severity is None
 
@@ -138,56 +128,76 @@ def triage(session: Session, *, limit: int | None = None, offset: int = 0) -> li
     Jira, or done there but with tickets whose customer does not have the fix live yet;
     never Won't Fix or deleted.
 
-    The database ranks the page from the per-bug sums kept in `bug_waiting`
-    (`rollout/support/waiting.py`), by the score times 40: priority weight × risk factor
-    × 20 × twice the reach, a whole number. Scores are multiples of 1/40 (a reach is a
-    multiple of ½), so two of them that differ still differ once rounded to cents, and the
-    order is the one `score` gives. The customers held up and the carriers are read for the
+    The bugs someone waits for come first, read down the index of the scores stored in
+    `bug_waiting` (`rollout/support/waiting.py`) with what the page shows of them; then,
+    scored 0, the open bugs nobody waits for. Only the carriers are read besides, for the
     bugs shown alone."""
-    tickets = func.coalesce(BugWaiting.tickets, 0)
-    priority_weight = case(
-        {str(p): w for p, w in PRIORITY_WEIGHT.items()}, value=Bug.priority, else_=2
+    live = (Bug.deleted_at.is_(None), ~_wont_fix())
+    waited = select(Bug, BugWaiting).join(BugWaiting, BugWaiting.bug_id == Bug.id).where(*live)
+    rows = list(
+        session.execute(
+            waited.order_by(
+                BugWaiting.score40.desc(),
+                _priority_weight().desc(),
+                BugWaiting.tickets.desc(),
+                Bug.key,
+            )
+            .offset(offset)
+            .limit(limit)
+        )
     )
-    risk = case(
-        {str(s): round(f * 20) for s, f in RISK_FACTOR.items()}, value=Bug.severity, else_=20
-    )
-    score40 = priority_weight * risk * func.coalesce(BugWaiting.reach_halves, 0)
-    owed = or_(Bug.status_category != StatusCategory.DONE, tickets > 0)
-    query = (
-        select(Bug)
-        .outerjoin(BugWaiting, BugWaiting.bug_id == Bug.id)
-        .where(Bug.deleted_at.is_(None), owed, ~_wont_fix())
-        .order_by(score40.desc(), priority_weight.desc(), tickets.desc(), Bug.key)
-        .offset(offset)
-        .limit(limit)
-    )
-    shown = list(session.scalars(query))
-    held: dict[int, list[HeldUp]] = defaultdict(list)
-    if shown:
-        only = _waiting().where(TicketBug.bug_id.in_([b.id for b in shown]))
-        for bug_id, tier, tickets, worst in session.execute(only):
-            held[bug_id].append(HeldUp(str(tier), int(tickets), int(worst)))
-    items = []
-    carriers = carriers_of(session, shown, [])
-    for bug in shown:
-        held_up = sorted(held.get(bug.id, []), key=lambda h: -TIER_WEIGHT[h.tier])
-        facts = BugFacts.of(bug)
-        carried = [
+    if limit is None or len(rows) < limit:
+        counted = session.scalar(waited.with_only_columns(func.count()))
+        nobody = (
+            select(Bug, null())
+            .where(*live, Bug.status_category != StatusCategory.DONE)
+            .where(~select(BugWaiting.bug_id).where(BugWaiting.bug_id == Bug.id).exists())
+            .order_by(_priority_weight().desc(), Bug.key)
+            .offset(max(offset - counted, 0))
+            .limit(None if limit is None else limit - len(rows))
+        )
+        rows += session.execute(nobody)
+    carriers = carriers_of(session, [bug for bug, _ in rows], [])
+    return [_item(bug, waiting, carriers) for bug, waiting in rows]
+
+
+def _item(bug: Bug, waiting: BugWaiting | None, carriers) -> TriageItem:
+    facts = BugFacts.of(bug)
+    item = TriageItem(
+        bug=bug,
+        score=_score(bug.priority, bug.severity, waiting.reach_halves / 2 if waiting else 0),
+        recommendation=recommend(bug.priority, bug.severity),
+        carriers=[
             c.vehicle
             for c in carriers
             if c.status not in (ReleaseStatus.CANCELLED, HotfixStatus.CANCELLED)
             and (c.carries(facts, 0) if c.vehicle.kind == "release" else bug.key in c.jira_keys)
-        ]
-        items.append(
-            TriageItem(
-                bug=bug,
-                score=score(bug.priority, bug.severity, held_up),
-                recommendation=recommend(bug.priority, bug.severity),
-                held_up=held_up,
-                carriers=carried,
-            )
+        ],
+    )
+    if waiting is not None:
+        item.tickets, item.customers, item.worst_sla = (
+            waiting.tickets,
+            waiting.customers,
+            waiting.worst_sla,
         )
-    return items
+        counts = [(str(tier), getattr(waiting, tier)) for tier in TIERS_HIGHEST_FIRST]
+        item.tiers = [(tier, n) for tier, n in counts if n]
+    return item
+
+
+def stored_score(reach_halves):
+    """The score × 40 in SQL, from twice the reach: priority weight × 20 × the risk factor
+    × twice the reach, a whole number. Scores are multiples of 1/40 (a reach is a multiple
+    of ½), so two of them that differ still differ once rounded to cents, and the order of
+    these is the one `score` gives."""
+    risk = case(
+        {str(s): round(f * 20) for s, f in RISK_FACTOR.items()}, value=Bug.severity, else_=20
+    )
+    return _priority_weight() * risk * reach_halves
+
+
+def _priority_weight():
+    return case({str(p): w for p, w in PRIORITY_WEIGHT.items()}, value=Bug.priority, else_=2)
 
 
 def _wont_fix():
@@ -196,11 +206,15 @@ def _wont_fix():
     return (Bug.status_category == StatusCategory.DONE) & resolution.in_(WONT_FIX_RESOLUTIONS)
 
 
-def _waiting():
-    """Per bug and customer still waiting for its fix: the tier, tickets and worst SLA."""
+def waiting_per_customer():
+    """Per bug and customer still waiting for its fix: the tier, tickets and worst SLA, which
+    `waiting.refresh_waiting` sums into each bug's stored row."""
     return (
         select(
-            TicketBug.bug_id, Customer.tier, func.count(TicketBug.id), func.min(Ticket.sla_level)
+            TicketBug.bug_id.label("bug_id"),
+            Customer.tier.label("tier"),
+            func.count(TicketBug.id).label("tickets"),
+            func.min(Ticket.sla_level).label("worst_sla"),
         )
         .join(Ticket, TicketBug.ticket_id == Ticket.id)
         .join(Customer, Ticket.customer_id == Customer.id)

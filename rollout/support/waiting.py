@@ -2,8 +2,10 @@
 stored in `bug_waiting` so a page of triage reads a page of bugs, not every ticket.
 
 Exact by construction: every flush that inserts, deletes or changes a link (`fix_live_at`
-included), moves a ticket to another customer or changes a customer's tier recomputes the
-sums of the bugs it touched from their links, in the same transaction. `keep_waiting_sums`
+included), moves a ticket to another customer, changes a customer's tier or a bug's
+priority or severity (the stored score reads them) recomputes the sums of the bugs it
+touched from their links, in the same transaction; so does the Jira sync's bulk update of
+bugs (`rollout/jira/bugs.py`), which passes the ORM by. `keep_waiting_sums`
 switches this on, once per program, beside `audit.record_writes`."""
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from sqlalchemy.orm import Session
 from rollout.customers import Customer
 from rollout.jira.models import Bug
 from rollout.support.models import BugWaiting, Ticket, TicketBug
-from rollout.support.triage import TIER_WEIGHT
+from rollout.support.triage import TIER_WEIGHT, stored_score, waiting_per_customer
 
 # session.info key: what this flush touched, as bug, ticket and customer ids.
 _TOUCHED = "rollout.support.waiting.touched"
@@ -33,6 +35,7 @@ def keep_waiting_sums() -> None:
     event.listen(TicketBug, "after_delete", _link_written)
     event.listen(Ticket, "after_update", _ticket_written)
     event.listen(Customer, "after_update", _customer_written)
+    event.listen(Bug, "after_update", _bug_written)
 
 
 def refresh_waiting(connection: Connection, bug_ids: Iterable[int]) -> None:
@@ -48,29 +51,30 @@ def refresh_waiting(connection: Connection, bug_ids: Iterable[int]) -> None:
         select(Bug.id).where(Bug.id.in_(ids)).order_by(Bug.id).with_for_update(key_share=True)
     ).all()
     connection.execute(delete(BugWaiting).where(BugWaiting.bug_id.in_(ids)))
-    per_customer = (
-        select(
-            TicketBug.bug_id.label("bug_id"),
-            Customer.tier.label("tier"),
-            func.count(TicketBug.id).label("tickets"),
-        )
-        .join(Ticket, TicketBug.ticket_id == Ticket.id)
-        .join(Customer, Ticket.customer_id == Customer.id)
-        .where(TicketBug.fix_live_at.is_(None), TicketBug.bug_id.in_(ids))
-        .group_by(TicketBug.bug_id, Customer.id, Customer.tier)
-        .subquery()
-    )
+    per_customer = waiting_per_customer().where(TicketBug.bug_id.in_(ids)).subquery()
     weight = case(
         {str(tier): w for tier, w in TIER_WEIGHT.items()}, value=per_customer.c.tier, else_=0
     )
+    reach_halves = func.sum(weight * (per_customer.c.tickets + 1))
+    customers_of = {
+        str(tier): func.sum(case((per_customer.c.tier == str(tier), 1), else_=0))
+        for tier in TIER_WEIGHT
+    }
+    sums = {
+        "bug_id": per_customer.c.bug_id,
+        "tickets": func.sum(per_customer.c.tickets),
+        "reach_halves": reach_halves,
+        "score40": stored_score(reach_halves),
+        "customers": func.count(),
+        **customers_of,
+        "worst_sla": func.min(per_customer.c.worst_sla),
+    }
     connection.execute(
         insert(BugWaiting).from_select(
-            ["bug_id", "tickets", "reach_halves"],
-            select(
-                per_customer.c.bug_id,
-                func.sum(per_customer.c.tickets),
-                func.sum(weight * (per_customer.c.tickets + 1)),
-            ).group_by(per_customer.c.bug_id),
+            list(sums),
+            select(*sums.values())
+            .join(Bug, Bug.id == per_customer.c.bug_id)
+            .group_by(per_customer.c.bug_id, Bug.priority, Bug.severity),
         )
     )
 
@@ -101,6 +105,12 @@ def _ticket_written(_mapper, _connection, ticket: Ticket) -> None:
 def _customer_written(_mapper, _connection, customer: Customer) -> None:
     if inspect(customer).attrs.tier.history.has_changes():
         _touched(customer)["customers"].add(customer.id)
+
+
+def _bug_written(_mapper, _connection, bug: Bug) -> None:
+    attrs = inspect(bug).attrs
+    if attrs.priority.history.has_changes() or attrs.severity.history.has_changes():
+        _touched(bug)["bugs"].add(bug.id)
 
 
 def _recompute(session: Session, _context) -> None:

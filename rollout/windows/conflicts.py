@@ -4,11 +4,14 @@ of a region overlapping. A pure rule over frozen values; `rollout/calendar.py` b
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from collections import defaultdict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from itertools import groupby
+from typing import Any
 
 from rollout.scheduling import Span, overlaps
 
@@ -168,6 +171,24 @@ def _overlapping(windows: list[WindowFacts]) -> dict[Hashable, list[Conflict]]:
     return found
 
 
+def _inversions(lane: list[WaveFacts], keys: dict) -> list[tuple[WaveFacts, WaveFacts]]:
+    """The pairs (later, earlier) of `lane` where `later` has the higher version and starts
+    no later, in the lane's order of `later` then of `earlier`. Walked from the latest start
+    back with the versions already passed kept sorted, so only the pairs out of order are
+    visited, not every pair: the live releases' waves are many at scale, their clashes few."""
+    by_start = sorted(range(len(lane)), key=lambda n: lane[n].starts_at, reverse=True)
+    passed: list[tuple[Any, int]] = []  # (version key, index), sorted
+    pairs = []
+    for _, same_start in groupby(by_start, key=lambda n: lane[n].starts_at):
+        tied = list(same_start)
+        for m in tied:
+            insort(passed, (keys[lane[m].version], m))
+        for m in tied:
+            below = bisect_left(passed, (keys[lane[m].version],))
+            pairs += [(m, e) for _, e in passed[:below]]
+    return [(lane[m], lane[e]) for m, e in sorted(pairs)]
+
+
 def _out_of_order(waves: list[WaveFacts], wanted: set[Hashable]) -> dict[Hashable, list[Conflict]]:
     """A later version in the same or an earlier window than an earlier version, in one region
     and tier: both windows are flagged, each saying which wave it clashes with."""
@@ -175,40 +196,35 @@ def _out_of_order(waves: list[WaveFacts], wanted: set[Hashable]) -> dict[Hashabl
     lanes: dict[tuple[int, str], list[WaveFacts]] = defaultdict(list)
     for wave in waves:
         lanes[(wave.region_id, wave.tier)].append(wave)
-    # Each version's key once: the pairs below grow with the square of the live releases.
     keys = {wave.version: version_key(wave.version) for wave in waves}
     for lane in lanes.values():
-        for later in lane:
-            for earlier in lane:
-                if later.release_id == earlier.release_id or not (
-                    later.starts_at <= earlier.starts_at
-                    and keys[later.version] > keys[earlier.version]
-                ):
-                    continue
-                if later.window_key == earlier.window_key:
-                    if later.window_key in wanted:
-                        found[later.window_key].append(
-                            Conflict(
-                                ConflictKind.VERSION_ORDER,
-                                f"{later.version} {later.tier} is in the same window as "
-                                f"{earlier.version} {earlier.tier}, which it should follow",
-                            )
-                        )
-                    continue
+        for later, earlier in _inversions(lane, keys):
+            if later.release_id == earlier.release_id:
+                continue
+            if later.window_key == earlier.window_key:
                 if later.window_key in wanted:
                     found[later.window_key].append(
                         Conflict(
                             ConflictKind.VERSION_ORDER,
-                            f"{later.version} {later.tier} comes before "
-                            f"{earlier.version} {earlier.tier}, which is in a later window",
+                            f"{later.version} {later.tier} is in the same window as "
+                            f"{earlier.version} {earlier.tier}, which it should follow",
                         )
                     )
-                if earlier.window_key in wanted:
-                    found[earlier.window_key].append(
-                        Conflict(
-                            ConflictKind.VERSION_ORDER,
-                            f"{earlier.version} {earlier.tier} comes after "
-                            f"{later.version} {later.tier}, which is in an earlier window",
-                        )
+                continue
+            if later.window_key in wanted:
+                found[later.window_key].append(
+                    Conflict(
+                        ConflictKind.VERSION_ORDER,
+                        f"{later.version} {later.tier} comes before "
+                        f"{earlier.version} {earlier.tier}, which is in a later window",
                     )
+                )
+            if earlier.window_key in wanted:
+                found[earlier.window_key].append(
+                    Conflict(
+                        ConflictKind.VERSION_ORDER,
+                        f"{earlier.version} {earlier.tier} comes after "
+                        f"{later.version} {later.tier}, which is in an earlier window",
+                    )
+                )
     return found

@@ -5,12 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from rollout.customers import Customer, Region
 from rollout.freezes import list_freezes
-from rollout.windows.models import MaintenancePolicy, Window, WindowKind, WindowStatus
+from rollout.windows.models import (
+    MaintenancePolicy,
+    Window,
+    WindowAction,
+    WindowKind,
+    WindowRevision,
+    WindowStatus,
+)
 from rollout.windows.planning import obstacle_reason, policy_occurrences
 
 
@@ -27,6 +34,9 @@ class Audience:
 
 PUBLIC = Audience()
 STAFF = Audience(staff=True)
+
+# Not a status of its own: a window someone moved, whatever its status now.
+MOVED = "moved"
 
 # Where a window stands in a list: by start, then id, then policy (two windows projected from
 # different policies at the same start have no id yet).
@@ -46,7 +56,8 @@ def list_windows(
     audience: Audience = PUBLIC,
     region: Region | None = None,
     customer: Customer | None = None,
-    statuses: set[WindowStatus] | None = None,
+    kinds: set[str] | None = None,
+    statuses: set[str] | None = None,
     after: WindowKey | None = None,
     limit: int | None = None,
     customers_own: bool = True,
@@ -55,7 +66,8 @@ def list_windows(
     with `after`, only those after that key, and at most `limit`.
 
     With `customer`, the windows that touch that customer: its region's and its own. Without
-    `customers_own`, everyone's windows alone (none made for one customer).
+    `customers_own`, everyone's windows alone (none made for one customer). Of `kinds` and
+    `statuses` alone if given (`MOVED` among them: a window moved at least once).
     """
     if customer is not None:
         region = customer.region
@@ -71,8 +83,10 @@ def list_windows(
         if audience.customer_id is not None:
             visible = visible | (Window.customer_id == audience.customer_id)
         query = query.where(visible)
+    if kinds:
+        query = query.where(Window.kind.in_(kinds))
     if statuses:
-        query = query.where(Window.status.in_(statuses))
+        query = query.where(of_statuses(statuses))
     if after is not None:
         after_start, after_id, _ = after
         query = query.where(
@@ -80,7 +94,10 @@ def list_windows(
             | ((Window.starts_at == after_start) & (Window.id > after_id))
         )
     windows = list(session.scalars(query.order_by(Window.starts_at, Window.id).limit(limit)))
-    if not statuses or WindowStatus.PLANNED in statuses or WindowStatus.CANCELLED in statuses:
+    projectable = (
+        not statuses or WindowStatus.PLANNED in statuses or WindowStatus.CANCELLED in statuses
+    )
+    if projectable and (not kinds or WindowKind.REGULAR in kinds):
         projected = [
             w
             for w in _projected(session, start, end, region)
@@ -89,6 +106,18 @@ def list_windows(
         if projected:
             windows = sorted(windows + projected, key=window_key)[:limit]
     return windows
+
+
+def of_statuses(statuses: set[str]) -> ColumnElement[bool]:
+    """Stored windows with one of `statuses`; `MOVED` among them: moved at least once,
+    whatever the status now."""
+    wanted = Window.status.in_(statuses - {MOVED})
+    if MOVED in statuses:
+        moved = select(WindowRevision.id).where(
+            WindowRevision.window_id == Window.id, WindowRevision.action == WindowAction.MOVED
+        )
+        wanted = wanted | moved.exists()
+    return wanted
 
 
 def _projected(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from rollout import releases
 from rollout.jira.bugs import delete_bug, upsert_bug
@@ -119,7 +119,7 @@ def test_triage_lists_what_is_still_owed_highest_first(world):
     first = found[0]
     assert (first.tickets, first.customers, first.worst_sla) == (2, 2, 2)
     assert first.recommendation == Recommendation.HOTFIX_NOW
-    assert [h.tier for h in first.held_up] == ["gold", "standard"]
+    assert first.tiers == [("gold", 1), ("standard", 1)]
     assert found[-1].score == 0 and found[-1].tickets == 0
 
 
@@ -181,12 +181,15 @@ def test_each_customer_counts_once_even_two_of_the_same_tier(world):
     assert item.score == 12.5
 
 
-def test_the_customers_held_up_are_listed_highest_tier_first(world):
+def test_the_customers_held_up_are_counted_by_tier_highest_first(world):
     make_customer(world, "plat2", "us", tier="platinum")  # made after std, listed before it
-    new_ticket(world, "T-5", "plat2")
-    link_bug(world, "T-5", "OPS-2", lookup=None, actor="a", now=NOW)
+    make_customer(world, "silver", "us", tier="silver")
+    for ticket, customer in (("T-5", "plat2"), ("T-6", "silver"), ("T-7", "silver")):
+        new_ticket(world, ticket, customer)
+        link_bug(world, ticket, "OPS-2", lookup=None, actor="a", now=NOW)
     item = {i.bug.key: i for i in triage(world)}["OPS-2"]
-    assert [h.tier for h in item.held_up] == ["platinum", "standard"]
+    assert item.tiers == [("platinum", 1), ("silver", 1), ("standard", 1)]
+    assert (item.customers, item.tickets) == (3, 5)  # std had two already
 
 
 def test_a_bugs_severity_sets_its_score_and_recommendation(world):
@@ -245,3 +248,28 @@ def test_a_bug_lists_only_what_carries_it_by_item_fix_version_or_hotfix(world):
     assert by_key["OPS-9"] == ["release 2027.01"]
     assert by_key["OPS-2"] == [f"hotfix #{patch.id}"]
     assert by_key["OPS-3"] == []
+
+
+def test_a_deleted_bug_nobody_waits_for_is_not_owed(world):
+    delete_bug(world, "OPS-4", updated_at=NOW + timedelta(minutes=1), now=NOW)
+    assert "OPS-4" not in [i.bug.key for i in triage(world)]
+
+
+def statements(session, read) -> int:
+    """How many statements `read()` sends."""
+    sent = []
+    engine = session.get_bind()
+    listener = lambda *args: sent.append(args[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        read()
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    return len(sent)
+
+
+def test_a_full_screen_of_bugs_someone_waits_for_is_one_ranked_read_and_the_carriers(world):
+    full = statements(world, lambda: triage(world, limit=2))
+    # A screen the bugs someone waits for do not fill counts them and reads the others too.
+    assert statements(world, lambda: triage(world, limit=50)) == full + 2
+    assert full == 2

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from rollout import releases
 from rollout.customers import Customer, update_customer
-from rollout.jira.bugs import delete_bug, upsert_bug
+from rollout.jira.bugs import delete_bug, upsert_bug, upsert_bugs
 from rollout.jira.models import Bug, Priority, Severity, StatusCategory
 from rollout.support.fix_status.rule import BugFacts
 from rollout.support.models import BugWaiting, Ticket, TicketBug
@@ -27,24 +27,62 @@ from tests.support.test_triage import world  # noqa: F401 (a fixture)
 def held_up_by_links(session) -> dict[int, list[HeldUp]]:
     """Each bug's customers still waiting, with their tiers and tickets, from every link."""
     tiers = dict(session.execute(select(Customer.id, Customer.tier)).all())
-    waiting = Counter(
+    held: dict[int, list[HeldUp]] = defaultdict(list)
+    for (bug_id, customer_id), tickets in waiting_links(session).items():
+        held[bug_id].append(HeldUp(str(tiers[customer_id]), tickets))
+    return held
+
+
+def waiting_links(session) -> Counter:
+    """Tickets still waiting, by bug and customer."""
+    return Counter(
         session.execute(
             select(TicketBug.bug_id, Ticket.customer_id)
             .join(Ticket, TicketBug.ticket_id == Ticket.id)
             .where(TicketBug.fix_live_at.is_(None))
         ).all()
     )
-    held: dict[int, list[HeldUp]] = defaultdict(list)
-    for (bug_id, customer_id), tickets in waiting.items():
-        held[bug_id].append(HeldUp(str(tiers[customer_id]), tickets))
-    return held
 
 
-def summed_from_links(session) -> dict[int, tuple[int, int]]:
-    """Each bug's waiting tickets and twice its reach (`reach`, the pure rule's)."""
+def summed_from_links(session) -> dict[int, tuple]:
+    """Each bug's stored row as the pure rule makes it from every link: tickets, twice the
+    reach, the score × 40, the customers, those of each tier and the worst SLA."""
+    slas = defaultdict(list)
+    for bug_id, sla in session.execute(
+        select(TicketBug.bug_id, Ticket.sla_level)
+        .join(Ticket, TicketBug.ticket_id == Ticket.id)
+        .where(TicketBug.fix_live_at.is_(None))
+    ):
+        slas[bug_id].append(sla)
+    bugs = {bug.id: bug for bug in session.scalars(select(Bug))}
+    summed = {}
+    for bug_id, held in held_up_by_links(session).items():
+        tiers = Counter(h.tier for h in held)
+        summed[bug_id] = (
+            sum(h.tickets for h in held),
+            round(2 * reach(held)),
+            round(40 * score(bugs[bug_id].priority, bugs[bug_id].severity, held)),
+            len(held),
+            *(tiers[tier] for tier in ("platinum", "gold", "silver", "standard")),
+            min(slas[bug_id]),
+        )
+    return summed
+
+
+def stored_rows(session) -> dict[int, tuple]:
     return {
-        bug_id: (sum(h.tickets for h in held), round(2 * reach(held)))
-        for bug_id, held in held_up_by_links(session).items()
+        row.bug_id: (
+            row.tickets,
+            row.reach_halves,
+            row.score40,
+            row.customers,
+            row.platinum,
+            row.gold,
+            row.silver,
+            row.standard,
+            row.worst_sla,
+        )
+        for row in session.scalars(select(BugWaiting))
     }
 
 
@@ -64,10 +102,7 @@ def ranked_by_the_rule(session) -> list[str]:
 
 def assert_exact(session):
     session.flush()
-    stored = {
-        row.bug_id: (row.tickets, row.reach_halves) for row in session.scalars(select(BugWaiting))
-    }
-    assert stored == summed_from_links(session)
+    assert stored_rows(session) == summed_from_links(session)
     assert [i.bug.key for i in triage(session)] == ranked_by_the_rule(session)
 
 
@@ -109,6 +144,7 @@ def test_the_sums_stay_exact_through_every_change_that_moves_them(world):  # noq
         ),
         now=NOW,
     )
+    assert_exact(world)
     upsert_bug(
         world,
         bug_record(
@@ -126,6 +162,13 @@ def test_the_sums_stay_exact_through_every_change_that_moves_them(world):  # noq
     assert_exact(world)
     assert "OPS-3" not in ranked_by_the_rule(world)
 
+    # The Jira sync's bulk update passes the ORM's hooks by, and still re-scores.
+    later = NOW + timedelta(hours=3)
+    upsert_bugs(world, [bug_record("OPS-6", priority=Priority.CRITICAL, updated_at=later)], now=NOW)
+    assert_exact(world)
+    upsert_bugs(world, [bug_record("OPS-6", severity=Severity.LOCAL, updated_at=later)], now=NOW)
+    assert_exact(world)
+
 
 def test_a_page_ranked_by_the_database_is_that_page_of_the_whole_ranking(world):  # noqa: F811
     for n, (priority, severity) in enumerate(
@@ -139,5 +182,9 @@ def test_a_page_ranked_by_the_database_is_that_page_of_the_whole_ranking(world):
             link_bug(world, external_id, key, lookup=None, actor="a", now=NOW)
     assert_exact(world)
     whole = ranked_by_the_rule(world)
-    pages = [triage(world, limit=7, offset=start) for start in range(0, len(whole), 7)]
-    assert [i.bug.key for page in pages for i in page] == whole
+    for size in (1, 2, 7):
+        pages = [triage(world, limit=size, offset=start) for start in range(0, len(whole), size)]
+        assert [i.bug.key for page in pages for i in page] == whole
+    waited = len(stored_rows(world))  # about where the bugs nobody waits for begin
+    for start in (0, 5, waited - 1, waited + 2, len(whole)):
+        assert [i.bug.key for i in triage(world, offset=start)] == whole[start:]

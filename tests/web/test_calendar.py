@@ -207,3 +207,46 @@ def test_the_window_page_shows_the_conflicts_the_calendar_shows(manager, session
     response = manager.get(f"/staff/windows/{window.id}")
     assert response.status_code == 200
     assert "Conflict: 2 releases in one window: 2026.12, 2027.02" in response.text
+
+
+# A day's list
+
+
+def test_a_days_list_keeps_the_kind_and_status_filters(manager, session):
+    from datetime import date, timedelta
+
+    from rollout.windows import create_window
+    from tests.factories import CONTEXT
+    from tests.rollout.releases.helpers import regular
+
+    monthly = regular(session, "us", date(2026, 12, 12))  # the second Saturday
+    create_window(
+        session,
+        title="Acme upgrade",
+        region="us",
+        customer="acme",
+        starts_at=monthly.starts_at + timedelta(hours=3),
+        ends_at=monthly.starts_at + timedelta(hours=4),
+        actor="planner",
+        now=NOW,
+        context=CONTEXT,
+    )
+    session.commit()
+
+    def listed(query: str) -> list[str]:
+        page = page_of(manager, f"?day=2026-12-12{query}")
+        return [t for t in ("Acme upgrade", monthly.title) if t in page]
+
+    assert listed("") == ["Acme upgrade", monthly.title]
+    assert listed("&kind=ad_hoc") == ["Acme upgrade"]
+    assert listed("&kind=regular") == [monthly.title]
+    assert listed(f"&status={monthly.status}&kind=regular") == [monthly.title]
+    assert listed("&status=cancelled") == []
+    assert listed("&status=moved") == []
+    # The grid's count of customers' windows links to that day's list, filters kept.
+    grid = links(page_of(manager, "?view=grid&from=2026-12&kind=ad_hoc"))
+    (day_list,) = [url for url in grid.values() if "day=2026-12-12" in url]
+    assert "kind=ad_hoc" in day_list
+    assert (
+        "kind=ad_hoc" in links(page_of(manager, "?day=2026-12-12&kind=ad_hoc"))["Back to the month"]
+    )

@@ -196,6 +196,16 @@ def test_customers_own_windows_fold_into_a_day_whose_list_pages_on(
         expect(page.get_by_role("link", name="Later windows this day")).to_have_count(0)
         page.get_by_role("link", name="First windows of the day").click()
         expect(listed.first).to_contain_text("Shop 0 upgrade")
+        # The day's list keeps the kind filter: the shops' windows are ad hoc, none regular.
+        day_url = page.url
+        page.goto(f"{day_url}&kind=regular")
+        expect(page.get_by_text("No windows.")).to_be_visible()
+        page.goto(f"{day_url}&kind=ad_hoc")
+        expect(listed).to_have_count(5)
+        expect(page.get_by_role("link", name="Later windows this day")).to_have_attribute(
+            "href", re.compile("kind=ad_hoc")
+        )
+        page.goto(day_url)
 
         # A planner looking for one customer's window still finds it by the filter.
         page.get_by_role("link", name="Back to the month").click()

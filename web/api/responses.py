@@ -736,9 +736,6 @@ class TriageItem(Answer):
     @classmethod
     def of(cls, item, *, jira_url: str | None) -> Self:
         bug = item.bug
-        tiers: dict[str, int] = {}
-        for held in item.held_up:
-            tiers[held.tier] = tiers.get(held.tier, 0) + 1
         return cls.read(
             item,
             bug=bug.key,
@@ -747,7 +744,7 @@ class TriageItem(Answer):
             status=bug.status,
             priority=bug.priority,
             severity=bug.severity,
-            tiers=tiers,
+            tiers=dict(item.tiers),
         )
 
 

@@ -82,14 +82,13 @@ class CalendarQuery:
         return args
 
     def day_list(self, day: date, cursor: str = "") -> dict[str, str | int]:
-        """The query string of the list of `day`'s windows (its page after `cursor`)."""
+        """The query string of the list of `day`'s windows (its page after `cursor`), of the
+        kind and status filtered."""
         return self.url_args(
             view="list",
             first=day.replace(day=1),
             months=1,
             explicit_months=False,
-            kind="",
-            status="",
             day=day,
             cursor=cursor,
         )

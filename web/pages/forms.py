@@ -24,7 +24,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Optional, StopValidation, ValidationError
 from wtforms.widgets import HiddenInput
 
-from rollout.customers import Customer, Region, list_customers
+from rollout.customers import Customer, Region, list_customers, more_customers_than
 from rollout.errors import DomainError, Invalid
 from rollout.freezes import OVERRIDE_FREEZE, OVERRIDE_NEEDS_REASON, OVERRIDE_REASON
 from rollout.i18n import N_
@@ -195,8 +195,10 @@ CUSTOMER_MENU = 100  # past this many customers, a filter asks for the slug inst
 def customer_menu(session) -> list[Customer] | None:
     """The customers a filter offers as a list, or None when there are too many to send with
     every page: the field is then typed (the customer's slug)."""
-    found = list_customers(session, limit=CUSTOMER_MENU + 1)
-    return found if len(found) <= CUSTOMER_MENU else None
+    # Counted first: past the menu, a screen of customers loaded would be thrown away.
+    if more_customers_than(session, CUSTOMER_MENU):
+        return None
+    return list_customers(session, limit=CUSTOMER_MENU)
 
 
 def shows_refused_form(view):

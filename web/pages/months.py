@@ -108,9 +108,9 @@ def calendar_page(
 
 
 def day_page(session: Session, query: CalendarQuery, *, now: datetime) -> CalendarPage:
-    """Every window starting on `query.day` in its own zone (customers' own too), the
-    DAY_PAGE after `query.after`, with what each carries and its conflicts: the agenda of
-    the span those windows cover, never the whole day's."""
+    """Every window starting on `query.day` in its own zone (customers' own too) of the kind
+    and status filtered, the DAY_PAGE after `query.after`, with what each carries and its
+    conflicts: the agenda of the span those windows cover, never the whole day's."""
     day = query.day
     assert day is not None
     start, end = _midnight(day) - _ZONE_SLACK, _midnight(day) + timedelta(days=1) + _ZONE_SLACK
@@ -125,6 +125,8 @@ def day_page(session: Session, query: CalendarQuery, *, now: datetime) -> Calend
             audience=STAFF,
             region=query.region,
             customer=query.customer,
+            kinds={query.kind} if query.kind else None,
+            statuses={query.status} if query.status else None,
             after=after,
             limit=DAY_PAGE + 1,
         )

@@ -3,14 +3,12 @@ each customer, copy the reply; and triage for the release manager. Signed-in sta
 
 from __future__ import annotations
 
-from collections import Counter
-
 from flask import Blueprint, current_app, render_template, request, url_for
 
 from rollout.errors import DomainError
 from rollout.i18n import N_
 from rollout.support.fix_status.answers import look_up
-from rollout.support.triage import HeldUp, triage
+from rollout.support.triage import triage
 from rollout.validation import is_whole_number
 from web.database import db, now
 from web.errors import status_of
@@ -82,13 +80,6 @@ def triage_page():
         page=page,
         more=len(items) > TRIAGE_SHOWN,
     )
-
-
-@blueprint.app_template_global()
-def tier_counts(held_up: list[HeldUp]) -> list[tuple[str, int]]:
-    """How many customers of each tier wait, highest tier first (as `held_up` is sorted): a
-    bug thousands wait for still takes one line."""
-    return list(Counter(h.tier for h in held_up).items())
 
 
 @blueprint.app_template_global()

@@ -214,6 +214,26 @@ def test_cancelling_a_release_withdraws_what_had_not_started(session):
     assert made.status == ReleaseStatus.CANCELLED
 
 
+def test_each_wave_keeps_the_count_of_its_deployments_through_replanning_and_cancelling(session):
+    world(session)
+
+    def stored_and_counted(release) -> list[tuple[int, int]]:
+        session.flush()
+        session.expire_all()
+        return [(w.environments, len(w.deployments)) for w in release.waves]
+
+    made = planned(session)
+    assert stored_and_counted(made) == [(1, 1), (2, 2), (1, 1), (2, 2)]
+    made = releases.plan_release(session, "2026.12", actor="rm", now=NOW + timedelta(days=30))
+    assert all(n == counted for n, counted in stored_and_counted(made))
+    later = NOW + timedelta(days=31)
+    acme = deployment(session, "acme-preview", release="2026.12")
+    releases.report_outcome(session, acme, status="failed", actor="ci", now=later)
+    releases.update_release(session, "2026.12", cancel=True, now=later)
+    # Only the wave of acme's failed preview still reaches an environment.
+    assert sorted(stored_and_counted(made)) == [(0, 0), (0, 0), (0, 0), (1, 1)]
+
+
 def test_environments_with_a_fix_are_found_by_release_item_and_by_hotfix_but_not_rolled_back(
     session,
 ):

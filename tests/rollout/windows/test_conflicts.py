@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import random
+from collections import defaultdict
 from datetime import UTC, datetime, timedelta
+from itertools import product
 
 from rollout.scheduling import Span
 from rollout.windows.conflicts import (
@@ -10,6 +13,7 @@ from rollout.windows.conflicts import (
     FreezeFacts,
     WaveFacts,
     WindowFacts,
+    _out_of_order,
     find_conflicts,
     version_key,
 )
@@ -202,3 +206,53 @@ def test_windows_already_over_have_nothing_left_to_fix():
         now=DEC + timedelta(days=1),
     )
     assert found[1] == []
+
+
+def test_version_order_clashes_are_every_pair_out_of_order_in_the_pairs_own_order():
+    # The walk visits only the pairs out of order; this is every pair of each lane in turn,
+    # as the rule reads, over starts and versions that tie, releases with two waves, two
+    # lanes, and windows not asked for.
+    rng = random.Random(14)
+    for _ in range(100):
+        waves = [
+            WaveFacts(
+                rng.randint(0, 9),
+                rng.choice((US, EU)),
+                DEC + timedelta(days=rng.randint(0, 4)),
+                release := rng.randint(1, 6),
+                f"2026.{release}{rng.choice(('', '.1'))}",
+                rng.choice(("preview", "production")),
+            )
+            for _ in range(rng.randint(0, 14))
+        ]
+        wanted = set(rng.sample(range(10), 7))
+        lanes = defaultdict(list)
+        for wave in waves:
+            lanes[(wave.region_id, wave.tier)].append(wave)
+        expected = defaultdict(list)
+        for later, earlier in (pair for lane in lanes.values() for pair in product(lane, lane)):
+            if later.release_id == earlier.release_id:
+                continue
+            if not (
+                later.starts_at <= earlier.starts_at
+                and version_key(later.version) > version_key(earlier.version)
+            ):
+                continue
+            pair = f"{later.version} {later.tier}", f"{earlier.version} {earlier.tier}"
+            if later.window_key == earlier.window_key:
+                if later.window_key in wanted:
+                    expected[later.window_key].append(("same", *pair))
+                continue
+            if later.window_key in wanted:
+                expected[later.window_key].append(("before", *pair))
+            if earlier.window_key in wanted:
+                expected[earlier.window_key].append(("after", *pair))
+        found = _out_of_order(waves, wanted)
+        assert {key: len(clashes) for key, clashes in found.items()} == {
+            key: len(pairs) for key, pairs in expected.items()
+        }
+        for key, pairs in expected.items():
+            for clash, (how, later, earlier) in zip(found[key], pairs, strict=True):
+                first, second = (earlier, later) if how == "after" else (later, earlier)
+                assert clash.text.startswith(first) and second in clash.text
+                assert ("same window" in clash.text) == (how == "same")
