@@ -1,8 +1,8 @@
 """triage's score and what its page shows of the customers waiting, stored per bug; a
 ticket id typed in any case found by an index; each wave's environments counted
 
-Revision ID: 0015c
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-07 22:00:00
 
 """
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision: str = "0015c"
-down_revision: str | Sequence[str] | None = "0014"
+revision: str = "0016"
+down_revision: str | Sequence[str] | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,6 +1,6 @@
 """drop window_revision's index on window_id alone: its unique (window_id, sequence) covers it
 
-Revision ID: 0015a
+Revision ID: 0015
 Revises: 0014
 Create Date: 2026-12-07 22:30:00
 
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision: str = "0015a"
+revision: str = "0015"
 down_revision: str | Sequence[str] | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
