@@ -2,7 +2,8 @@
 
     python -m bench.windows [--postgres URL] [--repeats N]
 
-(a) create_policy + plan_windows up to now + 10 years into a fresh, migrated database;
+(a) create_policy + plan_windows up to now + 10 years into a fresh, migrated database, on a
+    new engine (a process's first plan) and on one engine throughout (a running service);
 (b) GET /api/v1/windows over those 10 years through Flask's test client, once with every
     window stored and once with the policies planned to the default 18-month horizon only,
     so the rest is projected on the fly;
@@ -36,7 +37,7 @@ from croniter import croniter
 
 from rollout import audit, events, handlers
 from rollout.customers import create_region
-from rollout.db import make_engine, make_session_factory
+from rollout.db import Base, make_engine, make_session_factory
 from rollout.schema import migrate
 from rollout.windows import Window, create_policy, plan_windows
 from web import create_app
@@ -179,27 +180,55 @@ def add_policies(session, *, planned_until: datetime | None) -> int:
 # --- the three measurements ----------------------------------------------------------------------
 
 
-def time_planning(databases, repeats: int) -> tuple[list[float], list[float]]:
+def time_planning(databases, repeats: int, *, warm: bool) -> tuple[list[float], list[float]]:
     """(a) Seconds to create the policies and plan 10 years, commit included, per fresh DB;
-    and (c) walked just before each, so that a loaded machine slows both alike."""
+    and (c) walked just before each, so that a loaded machine slows both alike.
+
+    Cold: a new engine per database, as a process's first plan, compiling every statement.
+    Warm: one engine and its connections throughout, as a running service plans, with every
+    table emptied before each run."""
     samples, floor = [], []
-    for _ in range(repeats):
-        url = databases.fresh()
-        engine = make_engine(url)
-        try:
+    url = databases.fresh()
+    engine = make_engine(url)
+    try:
+        for run in range(repeats + warm):
+            if run and warm:
+                empty(engine)
+            elif run:
+                engine.dispose()
+                databases.drop(url)
+                url = databases.fresh()
+                engine = make_engine(url)
             with make_session_factory(engine)() as session:
                 add_regions(session)
                 session.commit()
-                floor += time_croniter(1)
+                floor_run = time_croniter(1)
                 started = perf_counter()
                 added = add_policies(session, planned_until=UNTIL)
                 session.commit()
-                samples.append(perf_counter() - started)
-        finally:
-            engine.dispose()
-            databases.drop(url)
-        check(added == EXPECTED_WINDOWS, f"planned {added} windows, not {EXPECTED_WINDOWS}")
+                took = perf_counter() - started
+            check(added == EXPECTED_WINDOWS, f"planned {added} windows, not {EXPECTED_WINDOWS}")
+            if warm and not run:
+                continue  # the run that warms the engine's statement cache
+            floor += floor_run
+            samples.append(took)
+    finally:
+        engine.dispose()
+        databases.drop(url)
     return samples, floor
+
+
+def empty(engine: sa.Engine) -> None:
+    """Every table of the schema emptied, its ids started again."""
+    tables = [t.name for t in Base.metadata.sorted_tables]
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            listed = ", ".join(f'"{name}"' for name in tables)
+            connection.exec_driver_sql(f"TRUNCATE {listed} RESTART IDENTITY CASCADE")
+        else:
+            # No table is AUTOINCREMENT: an emptied one numbers its rows from 1 again.
+            for name in reversed(tables):
+                connection.exec_driver_sql(f'DELETE FROM "{name}"')
 
 
 def time_listing(
@@ -271,10 +300,13 @@ def check(condition: bool, message: str) -> None:
 def run_database(databases, repeats: int, folder: Path) -> dict[str, Stats]:
     """(a) and both (b)s on one kind of database."""
     try:
-        planning, floor = time_planning(databases, repeats)
+        planning, floor = time_planning(databases, repeats, warm=False)
+        warm, warm_floor = time_planning(databases, repeats, warm=True)
         return {
             "plan_10y": Stats.of(planning),
             "croniter_beside_plan": Stats.of(floor),
+            "plan_10y_warm": Stats.of(warm),
+            "croniter_beside_warm": Stats.of(warm_floor),
             "list_10y_stored": Stats.of(
                 time_listing(databases, repeats, planned_until=UNTIL, folder=folder)
             ),
@@ -287,8 +319,10 @@ def run_database(databases, repeats: int, folder: Path) -> dict[str, Stats]:
 
 
 LABELS = {
-    "plan_10y": "(a) create_policy + plan_windows, 10 y",
+    "plan_10y": "(a) create_policy + plan_windows, 10 y, new engine",
     "croniter_beside_plan": "(c) croniter, walked in turns with (a)",
+    "plan_10y_warm": "(a) the same, on a running service's engine",
+    "croniter_beside_warm": "(c) croniter, walked in turns with (a) warm",
     "list_10y_stored": "(b) GET /api/v1/windows, 10 y stored",
     "list_10y_projected": "(b) GET /api/v1/windows, 18 mo stored + projected",
 }
@@ -312,9 +346,14 @@ def report(results: dict[str, dict[str, Stats]], baseline: Stats, repeats: int) 
                 f"{stats.p90_ms:10.2f} {ratio:8.1f}"
             )
         # (a) against the walks taken in turns with it: the ratio to judge a loaded machine by.
-        beside = measured["plan_10y"].median_ms / measured["croniter_beside_plan"].median_ms
-        document["ratios_to_croniter"][f"{db_name}.plan_10y_to_croniter_beside"] = round(beside, 2)
-        print(f"{'(a) / (c) walked in turns with it, ' + db_name:62} {'':21} {beside:8.2f}")
+        for plan, walks, label in (
+            ("plan_10y", "croniter_beside_plan", "new engine"),
+            ("plan_10y_warm", "croniter_beside_warm", "service's engine"),
+        ):
+            beside = measured[plan].median_ms / measured[walks].median_ms
+            ratios = document["ratios_to_croniter"]
+            ratios[f"{db_name}.{plan}_to_croniter_beside"] = round(beside, 2)
+            print(f"{f'(a) {label} / (c) in turns with it, {db_name}':62} {'':21} {beside:8.2f}")
     print(
         f"{'(c) croniter get_next, bare (baseline)':62} {baseline.median_ms:10.2f} "
         f"{baseline.p90_ms:10.2f} {1:8.1f}"
