@@ -182,10 +182,7 @@ def prepare_claimed(session: Session, token: str, *, base_url: str, now: datetim
     claimed = []
     for row in rows:
         channel = Channel(row.channel)
-        if channel == Channel.EMAIL:
-            notice = _EmailRow.of(row)
-        else:
-            notice = endpoints[row.id]
+        notice = _EmailRow.of(row) if channel == Channel.EMAIL else endpoints[row.id]
         skip, content = _why_skip(notice, now), None
         if skip is None:
             try:
@@ -487,7 +484,7 @@ def _check_recipient_wants(row: Notification, recipient: Contact | WebhookEndpoi
         )
 
 
-def _why_skip(row: Notification, now: datetime) -> str | None:
+def _why_skip(row: Notification | _EmailRow, now: datetime) -> str | None:
     if row.expires_at is not None and row.expires_at <= now:
         return "expired: too late to be useful"
     if row.channel == Channel.EMAIL:
