@@ -154,8 +154,8 @@ def prepare_claimed(session: Session, token: str, *, base_url: str, now: datetim
             n.c.payload,
             n.c.attempts,
             n.c.expires_at,
-            n.c.contact_id,
             customer.c.name.label("customer_name"),
+            contact.c.id.label("contact_id"),
             contact.c.name.label("contact_name"),
             contact.c.email,
             contact.c.locale,
@@ -228,7 +228,7 @@ class _EmailRow:
     @classmethod
     def of(cls, row) -> _EmailRow:
         contact = None
-        if row.contact_id is not None:
+        if row.contact_id is not None:  # the joined contact's own id: it is still there
             contact = _ContactRow(
                 row.contact_name,
                 row.email,
