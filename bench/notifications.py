@@ -6,16 +6,18 @@ Without --postgres a throwaway server is started from the local binaries (tests/
 
 (a) change_window(announce) + commit for one window touching N contacts (10 customers of
     one region): the announcement and its two reminders, 3 x N outbox rows; SQLite and PG;
-(b) the N announcement emails delivered to a local aiosmtpd server (in its own process) by
-    `rollout worker` passes: one worker on SQLite, one and four on PostgreSQL (separate
-    processes, FOR UPDATE SKIP LOCKED), each recording every outcome as it goes;
+(b) the N announcement emails delivered to a local aiosmtpd server (--smtp-processes
+    processes listening on one port with SO_REUSEPORT, each connection served by one of
+    them, as a multi-process mail server does) by `rollout worker` passes: one worker on
+    SQLite, one and four on PostgreSQL (separate processes, FOR UPDATE SKIP LOCKED), each
+    recording every outcome as it goes;
 (c) the floor: a bare smtplib loop sending one such announcement, built once, N times
     over one connection to the same server (the transport alone), measured again just
     before each delivery run, which is held against that one; and the same split over
-    four processes with a connection each, all at once: what the one aiosmtpd server (one
-    process, one core) can take, the ceiling for four workers.
+    four processes with a connection each, all at once: what the server can take, the
+    ceiling for four workers.
 Prints medians and messages/second with the ratio to (c), and each worker's resident memory
-(RSS) before and after its share; writes bench/results/notifications.json.
+(RSS) before, after its first batch and after its share; writes bench/results/notifications.json.
 """
 
 from __future__ import annotations
@@ -55,13 +57,14 @@ SENDER = "Rollout <maintenance@rollout.bench>"
 BASE_URL = "https://rollout.bench"
 
 
-# --- the SMTP server, in a process of its own so it does not share the workers' GIL ---------
+# --- the SMTP server: aiosmtpd processes sharing one port, out of the workers' GIL ----------
 
 
 def _serve(port: int, counter, ready) -> None:
     import asyncio
+    import socket
 
-    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import SMTP
 
     class Count:
         async def handle_DATA(self, server, session, envelope):
@@ -69,22 +72,39 @@ def _serve(port: int, counter, ready) -> None:
                 counter.value += 1
             return "250 OK"
 
-    controller = Controller(Count(), hostname="127.0.0.1", port=port)
-    controller.start()
-    ready.set()
-    asyncio.run(asyncio.sleep(10**6))
+    # SO_REUSEPORT: the kernel hands each new connection to one of the processes listening,
+    # as a multi-process mail server does; each connection stays with its process.
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    listener.bind(("127.0.0.1", port))
+    listener.listen(128)
+
+    async def serve() -> None:
+        loop = asyncio.get_running_loop()
+        handler = Count()
+        await loop.create_server(
+            lambda: SMTP(handler, hostname="rollout.bench", enable_SMTPUTF8=True), sock=listener
+        )
+        ready.set()
+        await asyncio.sleep(10**6)
+
+    asyncio.run(serve())
 
 
-def start_smtp() -> tuple[multiprocessing.Process, int, object]:
+def start_smtp(processes: int) -> tuple[list[multiprocessing.Process], int, object]:
     from tests.notifications.servers import free_port
 
     port = free_port()
     context = multiprocessing.get_context("spawn")
-    counter, ready = context.Value("l", 0), context.Event()
-    process = context.Process(target=_serve, args=(port, counter, ready), daemon=True)
-    process.start()
-    check(ready.wait(120), "the SMTP server did not start")
-    return process, port, counter
+    counter = context.Value("l", 0)
+    servers = []
+    for _ in range(processes):
+        ready = context.Event()
+        server = context.Process(target=_serve, args=(port, counter, ready), daemon=True)
+        server.start()
+        check(ready.wait(120), "the SMTP server did not start")
+        servers.append(server)
+    return servers, port, counter
 
 
 # --- data ------------------------------------------------------------------------------------
@@ -188,7 +208,7 @@ def _rss_kib() -> int:
 def _work(url: str, port: int, name: str, memory) -> None:
     from channels.email import SmtpSender
     from tests.notifications.conftest import smtp_settings
-    from web.worker import Worker, run
+    from web.worker import Worker, deliver_notifications, run
 
     engine = make_engine(url)
     settings = smtp_settings(port)
@@ -202,11 +222,15 @@ def _work(url: str, port: int, name: str, memory) -> None:
     )
     started = _rss_kib()
     try:
+        # The first batch alone first: what it loads (templates, modules, the connection) is
+        # the warm-up, told apart from any growth per message after it.
+        deliver_notifications(worker)
+        warm = _rss_kib()
         run(worker, once=True)
     finally:
         worker.close()
         engine.dispose()
-    memory.put((started, _rss_kib()))
+    memory.put((started, warm, _rss_kib()))
 
 
 def time_delivery(url: str, port: int, counter, workers: int, expected: int):
@@ -326,7 +350,8 @@ def run_database(databases, contacts: int, repeats: int, port: int, counter, wor
                 runs.append(time_delivery(url, port, counter, count, contacts))
             result[f"bare_beside_{count}_worker_s"] = statistics.median(floors)
             result[f"deliver_{count}_worker_s"] = statistics.median(t for t, _ in runs)
-            # The first run's: a worker's RSS before its first message and after its last.
+            # The first run's: a worker's RSS before its first message, after its first
+            # batch and after its last message.
             result[f"deliver_{count}_worker_rss_kib"] = runs[0][1]
         return result
     finally:
@@ -365,8 +390,8 @@ def report(results: dict, contacts: int, repeats: int) -> None:
                     ceiling = contacts / result[f"bare_smtplib_{count}_connections_s"]
                     line += f", {rate / one:.2f} x one worker, {rate / ceiling:.2f} x the ceiling"
                 rss = result[key.removesuffix("_s") + "_rss_kib"]
-                line += "; RSS " + ", ".join(
-                    f"{a / 1024:.0f} -> {b / 1024:.0f} MiB" for a, b in rss
+                line += "; RSS (start, first batch, end) " + ", ".join(
+                    f"{a / 1024:.0f} / {b / 1024:.0f} / {c / 1024:.0f} MiB" for a, b, c in rss
                 )
                 print(line)
 
@@ -380,12 +405,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgres", metavar="URL", help="default: a throwaway server")
     parser.add_argument("--contacts", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=3, help="runs per measurement")
+    parser.add_argument(
+        "--smtp-processes",
+        type=int,
+        default=4,
+        help="aiosmtpd processes sharing the server's port (SO_REUSEPORT)",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     contacts, repeats = max(args.contacts, 1), max(args.repeats, 1)
     with ExitStack() as stack:
-        smtp, port, counter = start_smtp()
-        stack.callback(smtp.kill)
+        servers, port, counter = start_smtp(args.smtp_processes)
+        for server in servers:
+            stack.callback(server.kill)
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         sqlite = SqliteDatabases(folder)
         stack.callback(sqlite.close)
@@ -401,6 +433,7 @@ def main(argv: list[str] | None = None) -> int:
     document = {
         "contacts": contacts,
         "repeats": repeats,
+        "smtp_processes": args.smtp_processes,
         "results": results,
         "machine": {
             "python": platform.python_version(),

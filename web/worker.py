@@ -99,10 +99,10 @@ def deliver_notifications(worker: Worker) -> int:
         token = claim_due(
             session, now=worker.clock(), limit=worker.batch, lease=worker.lease, channels=channels
         )
-        session.commit()
-    if token is None:
-        return 0
-    with worker.sessions() as session:
+        if token is None:
+            return 0
+        # Read and rendered before the claim commits: one transaction, and nothing is sent
+        # until then.
         claimed = prepare_claimed(session, token, base_url=worker.base_url, now=worker.clock())
         session.commit()
     lease = _Lease(worker, token)

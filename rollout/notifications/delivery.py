@@ -16,6 +16,7 @@ from typing import Protocol
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from rollout.customers import Customer
 from rollout.errors import Conflict, NotFound
 from rollout.notifications.content import Email, WebhookEvent, render_email, render_webhook
 from rollout.notifications.models import (
@@ -139,26 +140,113 @@ def claim_due(
 
 def prepare_claimed(session: Session, token: str, *, base_url: str, now: datetime) -> list[Claimed]:
     """The rows held under `token` with their rendered content; a row no longer wanted
-    (expired, unsubscribed, recipient removed) comes back with `skip` saying why."""
-    rows = session.scalars(
-        select(Notification)
-        .where(Notification.claim_token == token)
-        .options(selectinload(Notification.contact), selectinload(Notification.endpoint))
-        .order_by(Notification.next_attempt_at, Notification.id)
-    )
+    (expired, unsubscribed, recipient removed) comes back with `skip` saying why. Emails are
+    read as plain rows in one statement (their contact and customer joined), webhooks through
+    the ORM: an endpoint's signing secrets are its model's to tell."""
+    n, contact, customer = Notification.__table__, Contact.__table__, Customer.__table__
+    rows = session.execute(
+        select(
+            n.c.id,
+            n.c.message_id,
+            n.c.event,
+            n.c.topic,
+            n.c.channel,
+            n.c.payload,
+            n.c.attempts,
+            n.c.expires_at,
+            customer.c.name.label("customer_name"),
+            contact.c.id.label("contact_id"),
+            contact.c.name.label("contact_name"),
+            contact.c.email,
+            contact.c.locale,
+            contact.c.timezone,
+            contact.c.subscriptions,
+            contact.c.unsubscribe_token,
+        )
+        .join(customer, customer.c.id == n.c.customer_id)
+        .outerjoin(contact, contact.c.id == n.c.contact_id)
+        .where(n.c.claim_token == token)
+        .order_by(n.c.next_attempt_at, n.c.id)
+    ).all()
+    hooks = [r.id for r in rows if r.channel != Channel.EMAIL]
+    endpoints = {}
+    if hooks:
+        endpoints = {
+            row.id: row
+            for row in session.scalars(
+                select(Notification)
+                .where(Notification.id.in_(hooks))
+                .options(selectinload(Notification.endpoint))
+            )
+        }
     claimed = []
     for row in rows:
-        skip, content = _why_skip(row, now), None
+        channel = Channel(row.channel)
+        notice = _EmailRow.of(row) if channel == Channel.EMAIL else endpoints[row.id]
+        skip, content = _why_skip(notice, now), None
         if skip is None:
             try:
-                if row.channel == Channel.EMAIL:
-                    content = render_email(row, base_url=base_url)
+                if channel == Channel.EMAIL:
+                    content = render_email(notice, base_url=base_url)
                 else:
-                    content = render_webhook(row, now=now)
+                    content = render_webhook(notice, now=now)
             except Exception as exc:  # a bad template or payload fails this message alone
                 skip = f"cannot render: {type(exc).__name__}: {exc}"
-        claimed.append(Claimed(row.id, token, row.attempts, row.channel, content, skip))
+        claimed.append(Claimed(row.id, token, row.attempts, channel, content, skip))
     return claimed
+
+
+@dataclass(frozen=True, slots=True)
+class _Named:
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class _ContactRow:
+    name: str
+    email: str
+    locale: str
+    timezone: str
+    subscriptions: list[str]
+    unsubscribe_token: str
+
+
+@dataclass(frozen=True, slots=True)
+class _EmailRow:
+    """What render_email and _why_skip read of a notification, its contact and its customer,
+    from one plain row (`contact` None once the contact was removed)."""
+
+    message_id: str
+    event: str
+    topic: str
+    channel: Channel
+    payload: dict
+    expires_at: datetime | None
+    customer: _Named
+    contact: _ContactRow | None
+
+    @classmethod
+    def of(cls, row) -> _EmailRow:
+        contact = None
+        if row.contact_id is not None:  # the joined contact's own id: it is still there
+            contact = _ContactRow(
+                row.contact_name,
+                row.email,
+                row.locale,
+                row.timezone,
+                row.subscriptions,
+                row.unsubscribe_token,
+            )
+        return cls(
+            row.message_id,
+            row.event,
+            row.topic,
+            Channel.EMAIL,
+            row.payload,
+            row.expires_at,
+            _Named(row.customer_name),
+            contact,
+        )
 
 
 def renew_lease(session: Session, token: str, *, now: datetime, lease: timedelta = LEASE):
@@ -396,7 +484,7 @@ def _check_recipient_wants(row: Notification, recipient: Contact | WebhookEndpoi
         )
 
 
-def _why_skip(row: Notification, now: datetime) -> str | None:
+def _why_skip(row: Notification | _EmailRow, now: datetime) -> str | None:
     if row.expires_at is not None and row.expires_at <= now:
         return "expired: too late to be useful"
     if row.channel == Channel.EMAIL:

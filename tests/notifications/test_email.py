@@ -14,8 +14,15 @@ from icalendar import Calendar
 
 from channels.config import NotifySettings
 from rollout.errors import Invalid
-from rollout.notifications import NotificationStatus, unsubscribe
-from rollout.notifications.delivery import MAX_ATTEMPTS, SCHEDULE, retry_delay
+from rollout.notifications import Notification, NotificationStatus, unsubscribe
+from rollout.notifications.content import render_email
+from rollout.notifications.delivery import (
+    MAX_ATTEMPTS,
+    SCHEDULE,
+    claim_due,
+    prepare_claimed,
+    retry_delay,
+)
 from tests.conftest import NOW
 from tests.factories import make_customer, make_region
 from tests.notifications.conftest import add_contact, smtp_settings
@@ -219,3 +226,32 @@ def test_a_reminder_claimed_after_its_window_began_is_dropped_not_sent(
     assert reminder.status == NotificationStatus.CANCELLED
     assert reminder.last_error.startswith("expired")
     assert [m["Subject"].split(":")[0] for m in smtp.messages] == ["Planned maintenance"]
+
+
+def test_a_claimed_batch_read_as_plain_rows_renders_as_each_notification_itself(
+    session, acme, clock
+):
+    """prepare_claimed reads emails without the ORM; each must be what render_email makes of
+    the notification as the ORM loads it, and the skips the same."""
+    late = add_contact(session, acme, "late@acme.test", name="Élise Dupont")
+    gone = add_contact(session, acme, "gone@acme.test", name="Gone")
+    announce_soon(session, clock)
+    late.subscriptions = []  # as if between the claim and the read
+    session.delete(gone)
+    session.flush()
+    token = claim_due(session, now=clock.now, limit=50)
+    claimed = prepare_claimed(session, token, base_url="https://rollout.test", now=clock.now)
+    session.expire_all()
+    assert len(claimed) == 3
+    skips = {}
+    for item in claimed:
+        row = session.get(Notification, item.id)
+        assert (item.attempt, item.channel) == (row.attempts, row.channel)
+        skips[row.address] = item.skip
+        if item.skip is None:
+            assert item.content == render_email(row, base_url="https://rollout.test")
+    assert skips == {
+        "ops@acme.test": None,
+        "late@acme.test": "unsubscribed from maintenance",
+        "gone@acme.test": "contact removed",
+    }

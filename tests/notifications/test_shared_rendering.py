@@ -6,6 +6,7 @@ header or break folding."""
 from __future__ import annotations
 
 import json
+import smtplib
 from email import message_from_bytes, policy
 from pathlib import Path
 from types import SimpleNamespace
@@ -15,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from channels.config import SmtpSettings
-from channels.email import SmtpSender, _header_line
+from channels.email import SmtpSender, _header_line, _quoted
 from rollout.notifications.content import Email, _render, render_email, unsubscribe_url
 from rollout.notifications.delivery import Result
 
@@ -188,3 +189,15 @@ def test_one_long_word_in_a_header_is_folded_exactly_as_the_email_package_folds_
         except ValueError:
             continue
         assert _header_line("List-Unsubscribe", value) == expected
+
+
+addresses = st.one_of(
+    st.from_regex(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,20}@[A-Za-z0-9.-]{1,20}", fullmatch=True),
+    st.text(max_size=40),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(address=addresses)
+def test_an_address_is_quoted_for_mail_and_rcpt_exactly_as_smtplib_quotes_it(address):
+    assert _quoted(address) == smtplib.quoteaddr(address)
