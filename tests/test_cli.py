@@ -66,6 +66,7 @@ def three_regions_on_the_monthly_policy(session) -> None:
         make_policy(session, slug)
 
 
+@pytest.mark.long
 def test_demo_loads_once_prints_its_sign_ins_once_and_a_second_run_adds_nothing(run):
     init = run("init")
     assert init.returncode == 0 and "database ready" in init.stdout
@@ -192,6 +193,7 @@ def test_user_create_takes_the_password_from_the_environment(run):
     assert short.returncode == 1 and "password" in short.stderr
 
 
+@pytest.mark.long
 def test_serve_answers_over_http(run):
     seed(run.url, three_regions_on_the_monthly_policy)
     with socket.socket() as probe:

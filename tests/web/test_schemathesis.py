@@ -148,6 +148,7 @@ def api(live_server, database_url):
 
 
 # Schemathesis asks Hypothesis for a repr of each generated case; a long body only warns.
+@pytest.mark.long
 @pytest.mark.filterwarnings("ignore:Generating overly large repr")
 def test_schemathesis_with_every_check_finds_nothing(api):
     found = findings(api)
