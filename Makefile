@@ -28,12 +28,10 @@ run: $(VENV)/.installed
 	mkdir -p "$$PROMETHEUS_MULTIPROC_DIR" && rm -f "$$PROMETHEUS_MULTIPROC_DIR"/*.db
 	$(BIN)/rollout init && $(BIN)/rollout demo && $(BIN)/rollout serve --port $${PORT:-5000}
 
-# Tests go to the workers one at a time, the ones marked `long` first: the longest-first
-# order keeps both workers busy to the end (in chunks, all the long ones went to one worker).
 test: $(VENV)
 	scripts/ensure-test-deps
 	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory tests/js/node_modules/.installed; fi
-	$(BIN)/pytest -n $${TEST_WORKERS:-auto} --maxschedchunk 1 $(PYTEST_ARGS)
+	$(BIN)/pytest -n $${TEST_WORKERS:-auto} $(PYTEST_ARGS)
 
 # The JavaScript calendar clients of the feed tests; re-installed when the lock changes.
 tests/js/node_modules/.installed: tests/js/package-lock.json

@@ -40,9 +40,9 @@ SECRET_KEY = "test-secret"
 
 @pytest.hookimpl(trylast=True)  # after pytest has grouped the tests by their fixtures
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The tests marked `long` first: run in parallel (`make test` hands them out one at a
-    time), each starts while short tests are left to fill in beside it, and no worker ends
-    the run alone with a minute-long test."""
+    """The tests marked `long` first: xdist hands tests out one at a time (pyproject.toml),
+    so each long one starts while short ones are left to fill in beside it, and no worker
+    ends the run alone with a minute-long test."""
     items.sort(key=lambda item: item.get_closest_marker("long") is None)
 
 
