@@ -42,6 +42,7 @@ BEYOND_A_SCHEMA = [
         r"^name the region \(or the customer\) the window is for",
         r"^name the release or the hotfix",
         r"^a whole wave is named by wave alone",
+        r"^give the new (?:start|end)",  # a window's move or extension
         r"^give a region or a customer, not both",
         r"^only customer tokens belong to a customer",
         r"^a customer token needs the customer",
