@@ -38,6 +38,14 @@ NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 SECRET_KEY = "test-secret"
 
 
+@pytest.hookimpl(trylast=True)  # after pytest has grouped the tests by their fixtures
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests marked `long` first: xdist hands tests out one at a time (pyproject.toml),
+    so each long one starts while short ones are left to fill in beside it, and no worker
+    ends the run alone with a minute-long test."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
+
+
 def missing(what: str) -> None:
     """Under CI a missing part fails the run; elsewhere the test is skipped with a hint."""
     if IN_CI:

@@ -20,7 +20,7 @@ from rollout import access
 from rollout import demo as rollout_demo
 from rollout.db import make_engine, make_session_factory
 from tests.conftest import NOW
-from tests.factories import make_customer, make_region
+from tests.factories import make_customer, make_policy, make_region
 from tests.rollout_command import run_rollout
 from web.cli import cli
 
@@ -51,25 +51,36 @@ def count(url: str, table: str) -> int:
     return total
 
 
-def test_demo_loads_once_and_a_second_run_adds_nothing(run):
+def seed(url: str, build) -> None:
+    """Rows the command needs, made directly: loading the whole demo takes seconds."""
+    engine = make_engine(url)
+    with make_session_factory(engine)() as session:
+        build(session)
+        session.commit()
+    engine.dispose()
+
+
+def three_regions_on_the_monthly_policy(session) -> None:
+    for slug in ("us", "eu", "apac"):
+        make_region(session, slug)
+        make_policy(session, slug)
+
+
+@pytest.mark.long
+def test_demo_loads_once_prints_its_sign_ins_once_and_a_second_run_adds_nothing(run):
     init = run("init")
     assert init.returncode == 0 and "database ready" in init.stdout
     first = run("demo")
     assert first.returncode == 0, first.stderr
+    [password] = re.findall(r"password (\S+) \(shown only now\)", first.stdout)
+    for email in ("alice@example.com", "bob@example.com", "sam@example.com"):
+        assert email in first.stdout
     windows = count(run.url, "maintenance_window")
     second = run("demo")
     assert second.returncode == 0 and "nothing added" in second.stdout
-    assert "not empty" in second.stdout
+    assert "not empty" in second.stdout and password not in second.stdout
     assert count(run.url, "maintenance_window") == windows
     assert count(run.url, "customer") == 6 and count(run.url, "region") == 3
-
-
-def test_demo_prints_its_sign_ins_and_their_one_password_once(run):
-    first = run("demo").stdout
-    [password] = re.findall(r"password (\S+) \(shown only now\)", first)
-    for email in ("alice@example.com", "bob@example.com", "sam@example.com"):
-        assert email in first
-    assert password not in run("demo").stdout
     engine = make_engine(run.url)
     with make_session_factory(engine)() as session:
         roles = {
@@ -104,7 +115,7 @@ def test_demo_refuses_a_database_in_use_and_says_so(run):
 
 
 def test_plan_until_extends_the_horizon_and_is_idempotent(run):
-    run("demo")
+    seed(run.url, three_regions_on_the_monthly_policy)
     before = count(run.url, "maintenance_window")
     extended = run("plan", "--until", "2035-01-01")
     assert extended.returncode == 0, extended.stderr
@@ -146,7 +157,7 @@ def test_bad_arguments_get_a_message_and_a_non_zero_exit(
 
 
 def test_token_is_printed_once_and_stored_hashed(run):
-    run("demo")
+    seed(run.url, lambda session: (make_region(session, "us"), make_customer(session, "acme")))
     result = run(
         "token", "create", "--role", "customer", "--customer", "acme", "--name", "Acme's deploy bot"
     )
@@ -182,8 +193,9 @@ def test_user_create_takes_the_password_from_the_environment(run):
     assert short.returncode == 1 and "password" in short.stderr
 
 
+@pytest.mark.long
 def test_serve_answers_over_http(run):
-    run("demo")
+    seed(run.url, three_regions_on_the_monthly_policy)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

@@ -205,6 +205,7 @@ def mismatches(reads: list[Read], windows: dict[str, Window]) -> list[str]:
 # --- the tests ----------------------------------------------------------------------------------
 
 
+@pytest.mark.long
 def test_every_window_reads_back_at_its_database_instants_in_every_client(client, session, planned):
     problems = []
     seen = set()

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
@@ -96,6 +97,7 @@ def rollout_init(url: str) -> str:
     return result.output
 
 
+@pytest.mark.long
 def test_a_postgresql_dump_restored_into_a_fresh_database_serves_the_same_answers(
     fresh_postgres_url, postgres_url, tmp_path
 ):
@@ -123,6 +125,7 @@ def test_a_postgresql_dump_restored_into_a_fresh_database_serves_the_same_answer
         assert readings(restored, secrets) == before
 
 
+@pytest.mark.long
 def test_a_sqlite_online_backup_serves_the_same_answers(tmp_path):
     original, copy = tmp_path / "rollout.db", tmp_path / "backup.db"
     url = f"sqlite:///{original}"

@@ -260,6 +260,7 @@ def held_claims(cluster: Cluster) -> dict[str, str]:
         return dict(rows.all())
 
 
+@pytest.mark.long
 def test_the_cluster_serves_a_mixed_load_without_errors_and_delivers_every_notification(cluster):
     load = Load(cluster)
     started = load.started
