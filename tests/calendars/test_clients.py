@@ -81,6 +81,7 @@ def misreadings(body: bytes, events: list[FeedEvent]) -> list[str]:
     return problems
 
 
+@pytest.mark.long
 def test_the_demo_schedule_reads_back_at_its_instants_in_every_client():
     events = demo_schedule()
     body = render_feed(FeedInfo(name="Maintenance windows"), events)

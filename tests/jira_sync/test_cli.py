@@ -31,6 +31,7 @@ def rollout(fresh_database_url, cloud):
     return run
 
 
+@pytest.mark.long
 def test_sync_brings_the_projects_bugs_and_says_how_many(rollout, cloud):
     now = datetime.now(UTC)
     cloud.add(*(make_issue(f"ED-{n}", now - timedelta(minutes=n)) for n in range(1, 6)))

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 import sqlalchemy as sa
 
 from channels.config import SmtpSettings
@@ -31,6 +32,7 @@ def attempts_of_pending(url: str) -> set[int]:
     return found
 
 
+@pytest.mark.long
 def test_a_worker_stopped_mid_batch_releases_the_rest_and_the_next_sends_each_once(
     fresh_database_url, tmp_path
 ):

@@ -12,6 +12,7 @@ import sys
 import threading
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from channels.email import SmtpSender
@@ -112,6 +113,7 @@ def statuses(url: str) -> dict[str, int]:
     return found
 
 
+@pytest.mark.long
 def test_a_worker_killed_mid_batch_loses_nothing(fresh_database_url, tmp_path):
     ids, _ = seed(fresh_database_url, contacts=60)
     with smtp_server(delay=0.03) as (inbox, port):
@@ -152,6 +154,7 @@ def test_a_worker_killed_mid_batch_loses_nothing(fresh_database_url, tmp_path):
     assert len(received) - len(set(received)) <= 25
 
 
+@pytest.mark.long
 def test_four_workers_on_postgresql_never_deliver_the_same_message_twice(fresh_postgres_url):
     # Several workers share one PostgreSQL; SQLite runs one worker.
     fresh_database_url = fresh_postgres_url

@@ -54,6 +54,7 @@ def paris_start(window) -> str:
     return f"{local:%a} {local.day} {local:%b %Y}, {local:%H:%M}"
 
 
+@pytest.mark.long
 def test_a_contact_signs_in_from_the_emailed_link_and_finds_their_next_downtime(
     browser, mailed_site
 ):
