@@ -79,7 +79,7 @@ def answer_for(
 def fix_status_for_ticket(
     session: Session, external_id: str, *, lang: str | None = None, now: datetime
 ) -> CustomerAnswer:
-    """Each bug linked to the ticket, for the ticket's customer (three statements)."""
+    """Each bug linked to the ticket, for the ticket's customer (two statements)."""
     ticket = get_ticket(session, external_id, field="ticket", with_bugs=True)
     return ticket_answer(session, ticket, lang=lang, now=now)
 
