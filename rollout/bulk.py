@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import Enum
+from functools import partial
 from operator import itemgetter
 from typing import Any
 
@@ -124,7 +125,9 @@ def _to_driver(column_type, dialect) -> Callable[[Any], Any] | None:
     """What the column type's bind processing makes of one value, or None if nothing."""
     sqlite = dialect.name == "sqlite"
     if isinstance(column_type, UTCDateTime):
-        return _sqlite_utc if sqlite else _utc
+        # The column type's own rule (UTC, naive refused), then SQLite's storage format.
+        to_utc = partial(column_type.process_bind_param, dialect=dialect)
+        return (lambda value: _sqlite_wall(to_utc(value))) if sqlite else to_utc
     if isinstance(column_type, DateTime):
         return _sqlite_wall if sqlite else None
     if isinstance(column_type, JSON):
@@ -136,22 +139,6 @@ def _to_driver(column_type, dialect) -> Callable[[Any], Any] | None:
         # A StrEnum is a str to SQLite, but psycopg would send an Enum's name.
         return _plain_enum
     return None
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    if value.tzinfo is UTC:  # most instants, made by astimezone(UTC)
-        return value
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"naive datetime {value!r} cannot be stored; give it a zone")
-    return value.astimezone(UTC)
-
-
-def _sqlite_utc(value: datetime | None) -> str | None:
-    utc = _utc(value)
-    # The same wall time with or without its zone, but isoformat would write the zone.
-    return None if utc is None else utc.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _sqlite_wall(value: datetime | None) -> str | None:
