@@ -255,7 +255,12 @@ def test_status_page_is_404_without_a_hint_for_an_unknown_or_rotated_token(
         assert response.status_code == 404
         assert response.headers["Referrer-Policy"] == "no-referrer"
         assert "Acme" not in response.text
-    assert rotated.text == unknown.text
+    assert without_csrf_token(rotated.text) == without_csrf_token(unknown.text)
+
+
+def without_csrf_token(page: str) -> str:
+    # The token is signed with the second it was made: two requests may straddle one.
+    return re.sub(r'(name="csrf_token" value=")[^"]*"', r'\1"', page)
 
 
 def test_status_page_shows_own_patches_but_never_another_customers(client, session, acme_token):
